@@ -1,0 +1,1 @@
+"""Subcommands of the bulletyard CLI, one module each."""

@@ -1,0 +1,1 @@
+"""The bus: Transport port, MQTT and in-process adapters, topics, VDA 5050 and sorter wire models."""

@@ -1,0 +1,1 @@
+"""Master control: orders, assignment, path planning, execution, fleet supervision, sortation."""

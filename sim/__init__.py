@@ -1,0 +1,1 @@
+"""Simulation: PyBullet world and drive, lock-step runner, scenarios, faults, KPIs and reports."""

@@ -1,0 +1,1 @@
+"""The conveyor sorter model and its agent on the bus."""

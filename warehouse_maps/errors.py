@@ -1,0 +1,26 @@
+"""The one error type for bad map, scenario, instance and layout input.
+
+Every loader raises `MapFormatError` naming the file and, where it makes sense, the line, so
+the CLI can print one clear line and exit with status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MapFormatError(ValueError):
+    """A map, scenario, instance or layout file that cannot be used as it is.
+
+    Args:
+        source: the file (or a label such as ``<string>``) the problem is in.
+        message: what is wrong, in words a warehouse engineer understands.
+        line: 1-based line number, when the problem sits on one line.
+    """
+
+    def __init__(self, source: str | Path, message: str, line: int | None = None) -> None:
+        self.source = str(source)
+        self.line = line
+        self.message = message
+        where = f"{self.source}:{line}" if line is not None else self.source
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,232 @@
+"""The warehouse floor as a 4-connected grid with cached BFS distance tables.
+
+Cells are ``(x, y)`` with ``x`` the column and ``y`` the row, as in MovingAI maps; ``y`` grows
+downwards (south). Every robot, planner and loader in bulletyard speaks this one coordinate
+system. Distances are counted in moves between neighbouring cells (one move = one cell edge);
+optional one-way edges and per-edge weights serve layouts with directed travel lanes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeAlias
+
+import numpy as np
+
+Cell: TypeAlias = tuple[int, int]
+"""A grid cell ``(x, y)``: ``x`` the column, ``y`` the row (south is +y)."""
+
+#: The four moves in heading order: 0 = east (+x), 1 = south (+y), 2 = west, 3 = north.
+MOVES: tuple[Cell, ...] = ((1, 0), (0, 1), (-1, 0), (0, -1))
+
+UNREACHABLE = -1
+"""Value a distance table holds for cells that cannot be reached."""
+
+
+@dataclass(eq=False)
+class Grid:
+    """A rectangular grid of passable and blocked cells.
+
+    Args:
+        passable: boolean array of shape ``(height, width)``; ``passable[y, x]`` is True for
+            floor a robot may stand on.
+        one_way: directed edges ``(from_cell, to_cell)`` that may be travelled only in that
+            direction: the reverse edge is removed.
+        edge_weights: positive integer cost per directed edge; edges not named cost 1.
+    """
+
+    passable: np.ndarray
+    one_way: frozenset[tuple[Cell, Cell]] = frozenset()
+    edge_weights: dict[tuple[Cell, Cell], int] = field(default_factory=dict)
+    _tables: dict[Cell, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.passable, dtype=bool)
+        if arr.ndim != 2 or arr.size == 0:
+            raise ValueError("passable must be a non-empty 2-D array (height, width)")
+        self.passable = np.ascontiguousarray(arr)
+        self.passable.setflags(write=False)
+        for a, b in self.one_way:
+            if not (self.is_passable(a) and self.is_passable(b)) or _manhattan(a, b) != 1:
+                raise ValueError(f"one-way edge {a}->{b} does not join two neighbouring floor cells")
+        for (a, b), w in self.edge_weights.items():
+            if w <= 0 or int(w) != w:
+                raise ValueError(f"edge {a}->{b} weight must be a positive integer, got {w}")
+
+    # -- shape -----------------------------------------------------------------------------
+
+    @property
+    def width(self) -> int:
+        """Number of columns."""
+        return int(self.passable.shape[1])
+
+    @property
+    def height(self) -> int:
+        """Number of rows."""
+        return int(self.passable.shape[0])
+
+    @cached_property
+    def free_cells(self) -> tuple[Cell, ...]:
+        """All passable cells in row-major order (stable, for seeded sampling)."""
+        ys, xs = np.nonzero(self.passable)
+        return tuple((int(x), int(y)) for y, x in zip(ys, xs, strict=True))
+
+    def in_bounds(self, cell: Cell) -> bool:
+        """True when ``cell`` lies on the grid."""
+        x, y = cell
+        return 0 <= x < self.width and 0 <= y < self.height
+
+    def is_passable(self, cell: Cell) -> bool:
+        """True when ``cell`` is on the grid and is floor."""
+        return self.in_bounds(cell) and bool(self.passable[cell[1], cell[0]])
+
+    def index(self, cell: Cell) -> int:
+        """Row-major index ``y * width + x`` (the League of Robot Runners numbering)."""
+        return cell[1] * self.width + cell[0]
+
+    def cell_of(self, index: int) -> Cell:
+        """Inverse of :meth:`index`."""
+        return (index % self.width, index // self.width)
+
+    # -- moves -----------------------------------------------------------------------------
+
+    def can_move(self, a: Cell, b: Cell) -> bool:
+        """True when a robot may move from ``a`` to the neighbouring cell ``b`` in one step."""
+        if _manhattan(a, b) != 1 or not self.is_passable(a) or not self.is_passable(b):
+            return False
+        return (b, a) not in self.one_way
+
+    def neighbors(self, cell: Cell) -> Iterator[Cell]:
+        """Cells reachable from ``cell`` in one move, in heading order E, S, W, N."""
+        x, y = cell
+        for dx, dy in MOVES:
+            nb = (x + dx, y + dy)
+            if self.can_move(cell, nb):
+                yield nb
+
+    def weight(self, a: Cell, b: Cell) -> int:
+        """Cost of the move ``a -> b`` (1 unless a weight was given)."""
+        return self.edge_weights.get((a, b), 1)
+
+    @property
+    def is_uniform(self) -> bool:
+        """True when every move costs 1 and every edge is two-way (plain BFS applies)."""
+        return not self.one_way and not self.edge_weights
+
+    # -- distances -------------------------------------------------------------------------
+
+    def distance_table(self, goal: Cell) -> np.ndarray:
+        """Cost of the cheapest route from every cell *to* ``goal``, shape ``(height, width)``.
+
+        Computed once per goal and cached (read-only); unreachable and blocked cells hold
+        :data:`UNREACHABLE`. With one-way edges or weights the table honours them (it is a
+        reverse search from the goal).
+        """
+        table = self._tables.get(goal)
+        if table is None:
+            if not self.is_passable(goal):
+                raise ValueError(f"goal {goal} is not a passable cell")
+            table = (
+                _bfs_uniform(self.passable, goal) if self.is_uniform else self._dijkstra_to(goal)
+            )
+            table.setflags(write=False)
+            self._tables[goal] = table
+        return table
+
+    def distance(self, start: Cell, goal: Cell) -> int:
+        """Cost from ``start`` to ``goal``; :data:`UNREACHABLE` when there is no route."""
+        if not self.is_passable(start):
+            return UNREACHABLE
+        return int(self.distance_table(goal)[start[1], start[0]])
+
+    def forget_tables(self) -> None:
+        """Drop cached distance tables (memory: 4 bytes per cell per cached goal)."""
+        self._tables.clear()
+
+    def _dijkstra_to(self, goal: Cell) -> np.ndarray:
+        import heapq
+
+        table = np.full(self.passable.shape, UNREACHABLE, dtype=np.int32)
+        best: dict[Cell, int] = {goal: 0}
+        heap: list[tuple[int, Cell]] = [(0, goal)]
+        while heap:
+            d, cell = heapq.heappop(heap)
+            if d > best.get(cell, 1 << 62):
+                continue
+            table[cell[1], cell[0]] = d
+            x, y = cell
+            for dx, dy in MOVES:
+                prev = (x + dx, y + dy)  # a cell that could move *into* `cell`
+                if self.can_move(prev, cell):
+                    nd = d + self.weight(prev, cell)
+                    if nd < best.get(prev, 1 << 62):
+                        best[prev] = nd
+                        heapq.heappush(heap, (nd, prev))
+        return table
+
+    # -- construction helpers --------------------------------------------------------------
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[str], blocked: str = "@OTW") -> Grid:
+        """Build a grid from text rows; characters in ``blocked`` are walls, others floor.
+
+        Handy for tests drawn in ASCII::
+
+            >>> Grid.from_rows(["..@", "..."]).distance((0, 0), (2, 1))
+            3
+        """
+        rows = list(rows)
+        arr = np.array([[ch not in blocked for ch in row] for row in rows], dtype=bool)
+        return cls(arr)
+
+
+def _manhattan(a: Cell, b: Cell) -> int:
+    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+
+def _bfs_uniform(passable: np.ndarray, goal: Cell) -> np.ndarray:
+    """Breadth-first distances to ``goal`` on a uniform 4-connected grid.
+
+    Frontier-at-a-time BFS with numpy: each wave is a vectorised shift of the frontier mask,
+    so the cost is O(diameter) numpy operations instead of O(cells) Python steps.
+    """
+    h, w = passable.shape
+    table = np.full((h, w), UNREACHABLE, dtype=np.int32)
+    frontier = np.zeros((h, w), dtype=bool)
+    frontier[goal[1], goal[0]] = True
+    unvisited = passable.copy()
+    unvisited[goal[1], goal[0]] = False
+    table[goal[1], goal[0]] = 0
+    dist = 0
+    while frontier.any():
+        dist += 1
+        nxt = np.zeros_like(frontier)
+        nxt[1:, :] |= frontier[:-1, :]
+        nxt[:-1, :] |= frontier[1:, :]
+        nxt[:, 1:] |= frontier[:, :-1]
+        nxt[:, :-1] |= frontier[:, 1:]
+        nxt &= unvisited
+        table[nxt] = dist
+        unvisited &= ~nxt
+        frontier = nxt
+    return table
+
+
+def plain_bfs(grid: Grid, start: Cell, goal: Cell) -> int:
+    """Reference BFS (one queue, no numpy) used by tests to check the distance tables."""
+    if not grid.is_passable(start) or not grid.is_passable(goal):
+        return UNREACHABLE
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        cell = queue.popleft()
+        if cell == goal:
+            return seen[cell]
+        for nb in grid.neighbors(cell):
+            if nb not in seen:
+                seen[nb] = seen[cell] + 1
+                queue.append(nb)
+    return UNREACHABLE
