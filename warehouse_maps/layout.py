@@ -63,8 +63,9 @@ class Layout:
         name: short name (``small-fc``).
         grid: the floor.
         places: every named place; ids are unique.
-        cell_size_m: edge length of one grid cell in metres (for the simulator and VDA 5050
-            coordinates; a cell centre is at ``((x + 0.5) * cell_size_m, (y + 0.5) * cell_size_m)``).
+        cell_size_m: edge length of one grid cell in metres. The metric map frame (VDA 5050
+            ``nodePosition``, the simulator, traces) is right-handed with z up: x east, y north,
+            so cell ``(x, y)`` has its centre at ``((x + 0.5) * s, -(y + 0.5) * s)``.
         equipment: settings for equipment beyond the grid (for example the sorter loop),
             kept as plain data for the modules that own it.
     """
@@ -105,5 +106,9 @@ class Layout:
         return {kind: len(self.of_kind(kind)) for kind in PlaceKind}
 
     def cell_centre_m(self, cell: Cell) -> tuple[float, float]:
-        """Metric coordinates of a cell centre, x east and y south, in metres."""
-        return ((cell[0] + 0.5) * self.cell_size_m, (cell[1] + 0.5) * self.cell_size_m)
+        """Map-frame coordinates of a cell centre in metres (x east, y north; rows go south)."""
+        return ((cell[0] + 0.5) * self.cell_size_m, -(cell[1] + 0.5) * self.cell_size_m)
+
+    def cell_at_m(self, x_m: float, y_m: float) -> Cell:
+        """The cell containing a map-frame point (inverse of :meth:`cell_centre_m`)."""
+        return (int(x_m // self.cell_size_m), int(-y_m // self.cell_size_m))
