@@ -39,7 +39,7 @@ def load_layout(name_or_path: str | Path) -> Layout:
             message names the file and the line).
     """
     text = str(name_or_path)
-    if isinstance(name_or_path, str) and text in bundled_names():
+    if text in bundled_names():  # a bundled name wins over a suffix-less file of the same name
         return load_layout_yaml(bundled_path(text))
     path = Path(name_or_path)
     suffix = path.suffix.lower()
