@@ -27,6 +27,8 @@ MOVES: tuple[Cell, ...] = ((1, 0), (0, 1), (-1, 0), (0, -1))
 UNREACHABLE = -1
 """Value a distance table holds for cells that cannot be reached."""
 
+_BATCH = 32  # goals per C-level search call in Grid.distance_tables
+
 
 @dataclass(eq=False)
 class Grid:
@@ -143,11 +145,11 @@ class Grid:
         for goal in missing:
             if not self.is_passable(goal):
                 raise ValueError(f"goal {goal} is not a passable cell")
-        if missing:
-            dist = dijkstra(self._reverse_graph, directed=True, indices=[self.index(g) for g in missing],
+        for first in range(0, len(missing), _BATCH):
+            chunk = missing[first : first + _BATCH]  # bounds the float64 scratch to _BATCH rows
+            dist = dijkstra(self._reverse_graph, directed=True, indices=[self.index(g) for g in chunk],
                             unweighted=self.is_uniform)
-            dist = np.atleast_2d(dist)
-            for goal, row in zip(missing, dist, strict=True):
+            for goal, row in zip(chunk, np.atleast_2d(dist), strict=True):
                 table = np.where(np.isinf(row), UNREACHABLE, row).astype(np.int32)
                 table = table.reshape(self.passable.shape)
                 table.setflags(write=False)
