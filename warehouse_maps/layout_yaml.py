@@ -5,7 +5,7 @@ The format is documented for users in ``docs/layouts.md``. In short::
     format: bulletyard-layout/1
     name: small-fc
     cell_size_m: 1.0
-    rows:                 # one string per grid row, north first; x is the column
+    rows:                 # one string per grid row, north first; x is the column (or rows: |)
       - "@@@@@@"
       - "@S.PP@"
     places:               # optional: ids or fixtures the rows cannot say
@@ -298,9 +298,18 @@ def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: 
     if isinstance(cell_size_m, bool) or cell_size_m <= 0:
         raise MapFormatError(source, f"cell_size_m must be a positive number, found {cell_size_m!r}",
                              f.line("cell_size_m"))
-    rows = f.typed(data, "rows", list, None)
+    rows = f.typed(data, "rows", (list, str), None)
     if rows is None:
         raise MapFormatError(source, "missing 'rows' (the grid drawn as strings)", 1)
+    row_lines: list[int] = []
+    if isinstance(rows, str):  # a literal block (rows: |) with one grid row per line
+        node = f.node("rows")
+        if getattr(node, "style", None) != "|":
+            raise MapFormatError(source, "'rows' must be a list of strings or a literal block ('rows: |')",
+                                 f.line("rows"))
+        first = node.start_mark.line + 2 if node is not None else 1
+        rows = rows.splitlines()
+        row_lines = [first + i for i in range(len(rows))]
     for i, row in enumerate(rows):
         if not isinstance(row, str):
             raise MapFormatError(source, f"row {i} must be a string, found {type(row).__name__}",
@@ -320,7 +329,7 @@ def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: 
             raise MapFormatError(source, f"edge weight must be a positive whole number, found {w!r}",
                                  f.line(*where))
         weights[(_cell(f, item["from"], where), _cell(f, item["to"], where))] = w
-    row_lines = [f.line("rows", i) or 1 for i in range(len(rows))]
+    row_lines = row_lines or [f.line("rows", i) or 1 for i in range(len(rows))]
     return layout_from_rows(name, rows, source=source, row_lines=row_lines, places=places,
                             cell_size_m=float(cell_size_m), equipment=equipment, one_way=one_way,
                             edge_weights=weights)
@@ -333,7 +342,7 @@ class _Fields:
         self.source = source
         self.root = root
 
-    def line(self, *path: str | int) -> int | None:
+    def node(self, *path: str | int) -> yaml.Node | None:
         node: yaml.Node | None = self.root
         for step in path:
             if isinstance(node, yaml.MappingNode) and isinstance(step, str):
@@ -342,6 +351,10 @@ class _Fields:
                 node = node.value[step]
             else:
                 return None
+        return node
+
+    def line(self, *path: str | int) -> int | None:
+        node = self.node(*path)
         return node.start_mark.line + 1 if node is not None else None
 
     def typed(self, data: dict[str, Any], key: str, types: type | tuple[type, ...], default: Any) -> Any:

@@ -103,3 +103,13 @@ def test_cell_centres_follow_the_map_frame() -> None:
     layout = layout_from_rows("t", ROWS, cell_size_m=2.0)
     assert layout.cell_centre_m((1, 3)) == (3.0, -7.0)
     assert layout.cell_at_m(3.0, -7.0) == (1, 3)
+
+
+def test_rows_as_a_literal_block_keep_their_line_numbers(tmp_path: Path) -> None:
+    text = "format: bulletyard-layout/1\nrows: |\n  @@@@@\n  @S.K@\n  @@@@@\n"
+    layout = parse_layout_yaml(text, "block.yaml")
+    assert layout.place("K1").cell == (3, 1)
+    with pytest.raises(MapFormatError, match=r"^block\.yaml:4: unknown layout character '#'"):
+        parse_layout_yaml(text.replace("@S.K@", "@S#K@"), "block.yaml")
+    with pytest.raises(MapFormatError, match=r"^folded\.yaml:2: 'rows' must be a list of strings or a"):
+        parse_layout_yaml(text.replace("rows: |", "rows: >"), "folded.yaml")
