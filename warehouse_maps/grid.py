@@ -137,8 +137,9 @@ class Grid:
     def distance_tables(self, goals: Iterable[Cell]) -> list[np.ndarray]:
         """:meth:`distance_table` for many goals, with the uncached ones computed in one batch.
 
-        One C-level search per goal (scipy's breadth-first / Dijkstra over the move graph), so a
-        table for the 160 x 60 ``fc`` floor takes well under a millisecond.
+        Uniform grids use a compiled queue BFS (:mod:`warehouse_maps.bfs_kernel`, about 0.1 ms
+        per table on the 160 x 60 ``fc`` floor); one-way or weighted grids use scipy's Dijkstra
+        over the reversed move graph.
         """
         goals = list(goals)
         missing = list(dict.fromkeys(g for g in goals if g not in self._tables))
@@ -146,15 +147,43 @@ class Grid:
             if not self.is_passable(goal):
                 raise ValueError(f"goal {goal} is not a passable cell")
         for first in range(0, len(missing), _BATCH):
-            chunk = missing[first : first + _BATCH]  # bounds the float64 scratch to _BATCH rows
-            dist = dijkstra(self._reverse_graph, directed=True, indices=[self.index(g) for g in chunk],
-                            unweighted=self.is_uniform)
-            for goal, row in zip(chunk, np.atleast_2d(dist), strict=True):
-                table = np.where(np.isinf(row), UNREACHABLE, row).astype(np.int32)
-                table = table.reshape(self.passable.shape)
+            chunk = missing[first : first + _BATCH]  # bounds the scratch memory to _BATCH rows
+            for goal, row in zip(chunk, self._search([self.index(g) for g in chunk]), strict=True):
+                table = row.reshape(self.passable.shape)
                 table.setflags(write=False)
                 self._tables[goal] = table
         return [self._tables[g] for g in goals]
+
+    def _search(self, goal_indices: list[int]) -> np.ndarray:
+        """Flat int32 tables ``(len(goals), cells)`` to each goal: compiled BFS, or Dijkstra over
+        the reversed move graph when edges are one-way or weighted."""
+        if self.is_uniform:
+            from warehouse_maps.bfs_kernel import bfs_tables  # numba: imported on first use
+
+            return bfs_tables(self.passable, np.asarray(goal_indices, dtype=np.int64))
+        dist = np.atleast_2d(dijkstra(self._reverse_graph, directed=True, indices=goal_indices))
+        return np.where(np.isinf(dist), UNREACHABLE, dist).astype(np.int32)
+
+    def pair_distances(self, pairs: Iterable[tuple[Cell, Cell]]) -> np.ndarray:
+        """Costs of many ``(start, goal)`` pairs, without caching a table per goal.
+
+        For checking scenario files: one search per distinct goal, batched, then forgotten, so
+        1000 agents on a 161 x 63 map cost well under a second and no memory afterwards.
+        Blocked starts or goals and unreachable pairs give :data:`UNREACHABLE`.
+        """
+        pairs = list(pairs)
+        out = np.full(len(pairs), UNREACHABLE, dtype=np.int64)
+        by_goal: dict[Cell, list[int]] = {}
+        for k, (start, goal) in enumerate(pairs):
+            if self.is_passable(start) and self.is_passable(goal):
+                by_goal.setdefault(goal, []).append(k)
+        goals = list(by_goal)
+        for first in range(0, len(goals), _BATCH):
+            chunk = goals[first : first + _BATCH]
+            for goal, row in zip(chunk, self._search([self.index(g) for g in chunk]), strict=True):
+                for k in by_goal[goal]:
+                    out[k] = row[self.index(pairs[k][0])]
+        return out
 
     def distance(self, start: Cell, goal: Cell) -> int:
         """Cost from ``start`` to ``goal``; :data:`UNREACHABLE` when there is no route."""
