@@ -68,3 +68,24 @@ def test_batch_and_single_tables_agree() -> None:
     for goal, table in zip(goals, batch, strict=True):
         assert np.array_equal(table, grid.distance_table(goal))
         assert not table.flags.writeable
+
+
+def test_pair_distances_match_single_distances() -> None:
+    #   x 01234
+    # y 0 ..@..     (3, 0) and (4, 0) are cut off from the west by the wall
+    #   1 ..@..
+    #   2 ..@@@
+    grid = Grid.from_rows(["..@..", "..@..", "..@@@"])
+    pairs = [((0, 0), (1, 2)), ((1, 2), (0, 0)), ((0, 0), (3, 0)), ((2, 0), (0, 0)), ((4, 1), (3, 0))]
+    got = grid.pair_distances(pairs).tolist()
+    assert got == [3, 3, UNREACHABLE, UNREACHABLE, 2]
+    assert got == [Grid.from_rows(["..@..", "..@..", "..@@@"]).distance(s, g) for s, g in pairs]
+    assert grid.distance_tables([]) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(grid=directed_grids(), data=st.data())
+def test_pair_distances_on_directed_grids(grid: Grid, data: st.DataObject) -> None:
+    cells = st.sampled_from(grid.free_cells)
+    pairs = data.draw(st.lists(st.tuples(cells, cells), min_size=1, max_size=40))
+    assert grid.pair_distances(pairs).tolist() == [reference_cost(grid, s, g) for s, g in pairs]
