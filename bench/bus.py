@@ -184,7 +184,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
                 statistics.median(percentile(r[1], 0.5) for r in runs),
                 statistics.median(percentile(r[1], 0.99) for r in runs), max(r[2] for r in runs)))
     with tempfile.TemporaryDirectory(prefix="bulletyard-bench-") as tmp:
-        broker = MosquittoBroker(Path(tmp) / "broker")
+        broker = MosquittoBroker(Path(tmp) / "broker", extra_config=args.broker_config)
         broker.start()
         try:
             tag = 0
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-messages", type=int, default=20_000)
     parser.add_argument("--paced-messages", type=int, default=5_000)
     parser.add_argument("--paced-rate", type=float, default=5_000.0)
+    parser.add_argument("--broker-config", default="", help="extra mosquitto.conf lines")
     parser.add_argument("--quick", action="store_true", help="small runs, one repeat")
     args = parser.parse_args(argv)
     if args.quick:

@@ -58,7 +58,10 @@ class MqttTransport:
         connect_timeout_s: how long :meth:`connect` waits for the broker's CONNACK.
         ack_timeout_s: how long :meth:`subscribe` / :meth:`unsubscribe` wait for the broker's ack.
         session_expiry_s: MQTT 5 only: how long the broker keeps a persistent session.
-        max_inflight: unacknowledged QoS 1 publishes in flight (high for throughput).
+        max_inflight: cap on unacknowledged QoS 1 publishes; 0 (default) means no cap. paho
+            rescans every queued message on each PUBACK while a cap is set, which at a few
+            thousand messages per second costs more than the whole publish path; the broker
+            still applies its own flow control.
     """
 
     def __init__(
@@ -79,7 +82,7 @@ class MqttTransport:
         connect_timeout_s: float = 10.0,
         ack_timeout_s: float = 10.0,
         session_expiry_s: int = 3600,
-        max_inflight: int = 1000,
+        max_inflight: int = 0,
     ) -> None:
         if not client_id:
             raise BusConfigError("client_id must not be empty")
