@@ -8,6 +8,9 @@ Run from the repository root::
 For 1, 100 and 1,000 distinct ``uagv/v2/bulletyard/agv-NNNN/state`` topics, one publisher sends
 VDA 5050-sized state messages (about 700 bytes) to one subscriber on ``uagv/v2/+/+/state``.
 
+The subscriber (the controller's side) drains on the main thread of this process; the publisher
+(the fleet's side) runs in a child process, as vehicles do, so the two ends do not share a GIL.
+
 - ``msg/s``: messages received per second, first publish to last receipt, publisher flat out.
 - ``p50/p99``: publish-to-drain latency of those same messages (at saturation this is mostly
   queueing); for MQTT a second, paced run at ``--paced-rate`` msg/s shows latency at that load.
@@ -19,13 +22,14 @@ Every figure is the median over ``--repeats`` runs. Loops are bounded; loopback 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -116,61 +120,69 @@ def inproc_once(n_topics: int, qos: int, messages: int, batch: int = 100) -> tup
     return received / elapsed, latencies, messages - received
 
 
-class Consumer(threading.Thread):
-    """Drains the subscriber as a runner would and records publish-to-drain latency."""
-
-    def __init__(self, sub: MqttTransport, expected: int) -> None:
-        super().__init__(daemon=True)
-        self.sub = sub
-        self.expected = expected
-        self.latencies_ms: list[float] = []
-        self.seen: set[int] = set()
-        self.last_ns = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        now_ns = time.perf_counter_ns
-        while len(self.seen) < self.expected and not self.stop.is_set():
-            if not self.sub.wait(0.2):
-                continue
-            got = self.sub.drain()
-            done = now_ns()
-            for message in got:
-                seq, sent = read_stamp(message.payload)
-                self.seen.add(seq)
-                self.latencies_ms.append((done - sent) / 1e6)
-            self.last_ns = done
+def publisher_process(url: str, client_id: str, n_topics: int, qos: int, messages: int,
+                      rate_mps: float | None, ready: Any, go: Any, report: Any) -> None:
+    """The fleet side, in its own process as vehicles are: publish ``messages`` state messages."""
+    pub = MqttTransport(url, client_id)
+    pub.connect()
+    topics = topics_for(n_topics)
+    ready.set()
+    go.wait(60)
+    now_ns = time.monotonic_ns
+    start = now_ns()
+    period_ns = int(1e9 / rate_mps) if rate_mps else 0
+    for i in range(messages):
+        if period_ns:
+            due = start + i * period_ns
+            while (ahead_ns := due - now_ns()) > 0:
+                time.sleep(ahead_ns / 1e9)
+        pub.publish(topics[i % n_topics], state_payload(i, now_ns()), qos)
+    acked = pub.flush(120)
+    report.put((start, now_ns(), acked))
+    pub.close()
 
 
 def mqtt_once(url: str, n_topics: int, qos: int, messages: int, rate_mps: float | None, tag: str
               ) -> tuple[float, list[float], int]:
-    """One MQTT run; ``rate_mps`` paces the publisher (None: flat out)."""
+    """One MQTT run, publisher in a child process; ``rate_mps`` paces it (None: flat out).
+
+    The subscriber drains on this thread as a runner would and records publish-to-drain latency
+    (both processes stamp with the same monotonic clock).
+    """
+    ctx = mp.get_context("spawn")
+    ready, go, report = ctx.Event(), ctx.Event(), ctx.Queue()
     sub = MqttTransport(url, f"controller-{tag}")
-    pub = MqttTransport(url, f"fleet-{tag}")
     sub.connect()
-    pub.connect()
+    child = None
     try:
         sub.subscribe(vda_filter("state"), qos=1)
-        topics = topics_for(n_topics)
-        consumer = Consumer(sub, messages)
-        consumer.start()
-        now_ns = time.perf_counter_ns
-        start = now_ns()
-        period_ns = int(1e9 / rate_mps) if rate_mps else 0
-        for i in range(messages):
-            if period_ns:
-                due = start + i * period_ns
-                while now_ns() < due:
-                    time.sleep(max(0.0, (due - now_ns()) / 1e9 - 0.0002))
-            pub.publish(topics[i % n_topics], state_payload(i, now_ns()), qos)
-        pub.flush(60)
-        consumer.join(timeout=60)
-        consumer.stop.set()
-        received = len(consumer.seen)
-        elapsed_s = max(1e-9, (consumer.last_ns - start) / 1e9)
-        return received / elapsed_s, consumer.latencies_ms, messages - received
+        child = ctx.Process(target=publisher_process, args=(url, f"fleet-{tag}", n_topics, qos, messages,
+                                                            rate_mps, ready, go, report))
+        child.start()
+        if not ready.wait(60):
+            raise RuntimeError("publisher process did not connect")
+        go.set()
+        seen: set[int] = set()
+        latencies_ms: list[float] = []
+        last_ns = time.monotonic_ns()
+        deadline = time.monotonic() + 120
+        while len(seen) < messages and time.monotonic() < deadline:
+            if not sub.wait(min(2.0, deadline - time.monotonic())):
+                if not child.is_alive():
+                    break  # the publisher is done: whatever has not arrived is lost
+                continue
+            got = sub.drain()
+            last_ns = time.monotonic_ns()
+            for message in got:
+                seq, sent = read_stamp(message.payload)
+                seen.add(seq)
+                latencies_ms.append((last_ns - sent) / 1e6)
+        start_ns, _, _ = report.get(timeout=120)
+        received = len(seen)
+        return received / max(1e-9, (last_ns - start_ns) / 1e9), latencies_ms, messages - received
     finally:
-        pub.close()
+        if child is not None:
+            child.join(timeout=60)
         sub.close()
 
 

@@ -351,8 +351,10 @@ class MqttTransport:
     def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
         envelope = Envelope(message.topic, message.payload, message.qos, bool(message.retain))
         with self._cond:
-            self._inbox.append(envelope)
-            self._cond.notify()
+            inbox = self._inbox
+            inbox.append(envelope)
+            if len(inbox) == 1:  # waiters only wait on an empty inbox: wake them once per batch
+                self._cond.notify_all()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         with self._cond:
