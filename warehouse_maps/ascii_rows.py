@@ -25,7 +25,6 @@ FLOOR, WALL, HOLE = ".", "@", "O"
 ROW_CHARS = frozenset(FLOOR + WALL + HOLE + "".join(PLACE_CHARS.values()))
 
 
-
 def layout_from_rows(
     name: str,
     rows: Sequence[str],
@@ -74,7 +73,7 @@ def layout_from_rows(
         x, y = place.cell
         if not (0 <= x < width and 0 <= y < len(rows)):
             raise MapFormatError(source, f"place {place.id} cell {place.cell} lies off the map", line)
-        drawn = str(chars[y, x])
+        drawn = rows[y][x]
         if CHAR_PLACES.get(drawn) != place.kind:
             raise MapFormatError(
                 source, f"place {place.id} is a {place.kind.value} but its cell {place.cell} is drawn "
@@ -86,9 +85,9 @@ def layout_from_rows(
     result: list[Place] = []
     numbers = dict.fromkeys(PlaceKind, 0)
     place_line: dict[str, int | None] = {}
-    for y in range(len(rows)):
-        for x in range(width):
-            kind = CHAR_PLACES.get(str(chars[y, x]))
+    for y, row in enumerate(rows):
+        for x, ch in enumerate(row):
+            kind = CHAR_PLACES.get(ch)
             if kind is None:
                 continue
             numbers[kind] += 1
