@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from warehouse_maps.errors import MapFormatError
 from warehouse_maps.grid import MOVES, Cell, Grid
@@ -166,9 +167,10 @@ def _check_places_connected(layout: Layout, source: str | Path, place_line: Mapp
         return
     first = layout.places[0]
     grid = layout.grid
-    if grid.is_uniform:
-        table = grid.distance_table(first.cell)
-        lost = [p for p in layout.places if table[p.cell[1], p.cell[0]] < 0]
+    if grid.is_uniform:  # two-way moves: connected means the same 4-connected floor region
+        labels, _ = ndimage.label(grid.passable)
+        region = labels[first.cell[1], first.cell[0]]
+        lost = [p for p in layout.places if labels[p.cell[1], p.cell[0]] != region]
     else:
         both = _reach(grid, first.cell, True) & _reach(grid, first.cell, False)
         lost = [p for p in layout.places if p.cell not in both]
