@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from warehouse_maps.errors import MapFormatError
 from warehouse_maps.grid import MOVES, Cell, Grid
@@ -23,7 +24,6 @@ from warehouse_maps.layout import CHAR_PLACES, PLACE_CHARS, PLACE_ID_PREFIX, Lay
 
 FLOOR, WALL, HOLE = ".", "@", "O"
 ROW_CHARS = frozenset(FLOOR + WALL + HOLE + "".join(PLACE_CHARS.values()))
-
 
 
 def layout_from_rows(
@@ -74,7 +74,7 @@ def layout_from_rows(
         x, y = place.cell
         if not (0 <= x < width and 0 <= y < len(rows)):
             raise MapFormatError(source, f"place {place.id} cell {place.cell} lies off the map", line)
-        drawn = str(chars[y, x])
+        drawn = rows[y][x]
         if CHAR_PLACES.get(drawn) != place.kind:
             raise MapFormatError(
                 source, f"place {place.id} is a {place.kind.value} but its cell {place.cell} is drawn "
@@ -86,9 +86,9 @@ def layout_from_rows(
     result: list[Place] = []
     numbers = dict.fromkeys(PlaceKind, 0)
     place_line: dict[str, int | None] = {}
-    for y in range(len(rows)):
-        for x in range(width):
-            kind = CHAR_PLACES.get(str(chars[y, x]))
+    for y, row in enumerate(rows):
+        for x, ch in enumerate(row):
+            kind = CHAR_PLACES.get(ch)
             if kind is None:
                 continue
             numbers[kind] += 1
@@ -167,9 +167,10 @@ def _check_places_connected(layout: Layout, source: str | Path, place_line: Mapp
         return
     first = layout.places[0]
     grid = layout.grid
-    if grid.is_uniform:
-        table = grid.distance_table(first.cell)
-        lost = [p for p in layout.places if table[p.cell[1], p.cell[0]] < 0]
+    if grid.is_uniform:  # two-way moves: connected means the same 4-connected floor region
+        labels, _ = ndimage.label(grid.passable)
+        region = labels[first.cell[1], first.cell[0]]
+        lost = [p for p in layout.places if labels[p.cell[1], p.cell[0]] != region]
     else:
         both = _reach(grid, first.cell, True) & _reach(grid, first.cell, False)
         lost = [p for p in layout.places if p.cell not in both]

@@ -158,10 +158,14 @@ class Grid:
         """Flat int32 tables ``(len(goals), cells)`` to each goal: compiled BFS, or Dijkstra over
         the reversed move graph when edges are one-way or weighted."""
         if self.is_uniform:
-            from warehouse_maps.bfs_kernel import bfs_tables  # numba: imported on first use
-
-            return bfs_tables(self.passable, np.asarray(goal_indices, dtype=np.int64))
-        dist = np.atleast_2d(dijkstra(self._reverse_graph, directed=True, indices=goal_indices))
+            try:
+                from warehouse_maps.bfs_kernel import bfs_tables  # numba: imported on first use
+            except ImportError:  # numba missing or broken: scipy's BFS gives the same tables
+                pass
+            else:
+                return bfs_tables(self.passable, np.asarray(goal_indices, dtype=np.int64))
+        dist = np.atleast_2d(dijkstra(self._reverse_graph, directed=True, indices=goal_indices,
+                                      unweighted=self.is_uniform))
         return np.where(np.isinf(dist), UNREACHABLE, dist).astype(np.int32)
 
     def pair_distances(self, pairs: Iterable[tuple[Cell, Cell]]) -> np.ndarray:

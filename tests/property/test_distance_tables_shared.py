@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,11 +34,7 @@ def _cells(grid: Grid) -> st.SearchStrategy[tuple[int, int]]:
     return st.one_of(st.sampled_from(grid.free_cells), st.sampled_from(grid.free_cells), anywhere)
 
 
-@pytest.mark.shared
-@pytest.mark.parametrize("rel", MAPS)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_table_distance_equals_plain_bfs(shared: Path, rel: str, data: st.DataObject) -> None:
+def check_table_against_plain_bfs(shared: Path, rel: str, data: st.DataObject) -> None:
     grid = grid_of(shared, rel)
     goal = data.draw(st.sampled_from(grid.free_cells), label="goal")
     start = data.draw(_cells(grid), label="start")
@@ -47,6 +45,52 @@ def test_table_distance_equals_plain_bfs(shared: Path, rel: str, data: st.DataOb
         assert table[start[1], start[0]] == expected
     else:
         assert table[start[1], start[0]] == UNREACHABLE
+
+
+# The 500 x 140 LoRR maps get fewer examples: each plain BFS there walks up to 54 000 cells in Python.
+SMALL = [m for m in MAPS if "large" not in m]
+LARGE = [m for m in MAPS if "large" in m]
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel", SMALL)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_table_distance_equals_plain_bfs(shared: Path, rel: str, data: st.DataObject) -> None:
+    check_table_against_plain_bfs(shared, rel, data)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel", LARGE or ["lorr/maps/sortation_large.map"])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_table_distance_equals_plain_bfs_large_maps(shared: Path, rel: str, data: st.DataObject) -> None:
+    check_table_against_plain_bfs(shared, rel, data)
+
+
+def python_table(grid: Grid, goal: tuple[int, int]) -> dict[tuple[int, int], int]:
+    """Every reachable cell's move count to ``goal`` by a plain queue BFS (moves are two-way here)."""
+    seen = {goal: 0}
+    queue = deque([goal])
+    while queue:
+        cell = queue.popleft()
+        for nb in grid.neighbors(cell):
+            if nb not in seen:
+                seen[nb] = seen[cell] + 1
+                queue.append(nb)
+    return seen
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel", MAPS)
+def test_whole_tables_for_corner_goals(shared: Path, rel: str) -> None:
+    """Every cell of the table, for the first and last floor cell as goals."""
+    grid = grid_of(shared, rel)
+    for goal in (grid.free_cells[0], grid.free_cells[-1]):
+        expected = np.full((grid.height, grid.width), UNREACHABLE, dtype=np.int32)
+        for (x, y), d in python_table(grid, goal).items():
+            expected[y, x] = d
+        assert np.array_equal(grid.distance_table(goal), expected)
 
 
 @pytest.mark.shared

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import heapq
+import sys
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +91,12 @@ def test_pair_distances_on_directed_grids(grid: Grid, data: st.DataObject) -> No
     cells = st.sampled_from(grid.free_cells)
     pairs = data.draw(st.lists(st.tuples(cells, cells), min_size=1, max_size=40))
     assert grid.pair_distances(pairs).tolist() == [reference_cost(grid, s, g) for s, g in pairs]
+
+
+def test_without_numba_the_scipy_search_gives_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = ["....@.....", ".@@.@.@@@.", "..........", "@@@@@@@@.@", "...@......"]
+    compiled = Grid.from_rows(rows).distance_tables(Grid.from_rows(rows).free_cells)
+    monkeypatch.setitem(sys.modules, "warehouse_maps.bfs_kernel", None)  # import now raises ImportError
+    fallback = Grid.from_rows(rows).distance_tables(Grid.from_rows(rows).free_cells)
+    for a, b in zip(compiled, fallback, strict=True):
+        assert np.array_equal(a, b)
