@@ -99,36 +99,13 @@ class MqttTransport:
         self.connect_timeout_s = connect_timeout_s
         self.ack_timeout_s = ack_timeout_s
         self._session_expiry_s = session_expiry_s
-        tls = check_tls(self.address, ca_file, cert_file, key_file)
-        v5 = protocol == "5"
-        self._client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=PROTOCOLS[protocol],
-            clean_session=None if v5 else clean_session,
-        )
-        client = self._client
-        client.reconnect_delay_set(reconnect_min_s, reconnect_max_s)  # type: ignore[arg-type]
-        client.max_inflight_messages_set(max_inflight)
-        client.max_queued_messages_set(0)  # unbounded: QoS 1 waits while offline instead of failing
-        user = username if username is not None else self.address.username
-        secret = password if password is not None else self.address.password
-        if user is not None:
-            client.username_pw_set(user, secret)
-        if tls is not None:
-            client.tls_set(
-                ca_certs=tls.ca_file,
-                certfile=tls.cert_file,
-                keyfile=tls.key_file,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_publish = self._on_publish
-        client.on_subscribe = self._on_subscribe
-        client.on_unsubscribe = self._on_unsubscribe
+        self._tls = check_tls(self.address, ca_file, cert_file, key_file)
+        self._reconnect_s = (reconnect_min_s, reconnect_max_s)
+        self._max_inflight = max_inflight
+        self._user = username if username is not None else self.address.username
+        self._secret = password if password is not None else self.address.password
+        self._client = self._new_client()
+        self._client_used = False
 
         self._cond = threading.Condition()
         self._inbox: deque[Envelope] = deque()
@@ -142,6 +119,35 @@ class MqttTransport:
         self.connections = 0
         """How many times a CONNACK was accepted (1 + reconnects)."""
 
+    def _new_client(self) -> paho.Client:
+        """A configured paho client (a fresh one per connect, so nothing stale is resent)."""
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=PROTOCOLS[self.protocol],
+            clean_session=None if self.protocol == "5" else self.clean_session,
+        )
+        client.reconnect_delay_set(*self._reconnect_s)  # type: ignore[arg-type]
+        client.max_inflight_messages_set(self._max_inflight)
+        client.max_queued_messages_set(0)  # unbounded: QoS 1 waits while offline instead of failing
+        if self._user is not None:
+            client.username_pw_set(self._user, self._secret)
+        if self._tls is not None:
+            client.tls_set(
+                ca_certs=self._tls.ca_file,
+                certfile=self._tls.cert_file,
+                keyfile=self._tls.key_file,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
+        return client
+
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
@@ -152,8 +158,14 @@ class MqttTransport:
     def connect(self, will: Envelope | None = None) -> None:
         """Connect and wait for the broker's CONNACK; raise :class:`BusConnectionError` if it fails."""
         if self._started:
-            raise RuntimeError(f"{self.client_id} is already connected (make a new MqttTransport)")
+            raise RuntimeError(f"{self.client_id} is already connected")
+        if self._client_used:
+            self._client = self._new_client()  # connecting again after close(): nothing stale is resent
+        self._client_used = True
         client = self._client
+        with self._cond:
+            self._inflight.clear()
+            self._connect_failure = None
         if will is not None:
             check_topic_name(will.topic)
             client.will_set(will.topic, will.payload, check_qos(will.qos), will.retain)
@@ -203,7 +215,11 @@ class MqttTransport:
             self._abort()
         with self._cond:
             self._connected = False
+            abandoned = len(self._inflight)
+            self._inflight.clear()
             self._cond.notify_all()
+        if abandoned:
+            log.warning("%s: closed with %d QoS 1 messages never acknowledged", self.client_id, abandoned)
 
     def _abort(self) -> None:
         """Stop reconnecting and shut the socket down under paho (no DISCONNECT packet)."""

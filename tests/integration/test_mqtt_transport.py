@@ -178,3 +178,23 @@ def test_will_is_registered_at_connect(broker: MosquittoBroker) -> None:
         assert not dying.connected
     finally:
         watcher.close()
+
+
+def test_close_while_broker_is_down_returns_and_reconnect_after_close_works(broker: MosquittoBroker) -> None:
+    client = MqttTransport(broker.url, "c", reconnect_min_s=0.1, reconnect_max_s=0.2, ack_timeout_s=2)
+    client.connect()
+    client.subscribe("r/#", qos=1)
+    broker.stop()
+    client.publish("r/1", b"never acked", qos=1)
+    client.close()  # must not hang on the unacknowledged message or the reconnect loop
+    assert not client.connected
+    broker.start()
+    client.connect()  # the same object connects again and resubscribes its filters
+    other = MqttTransport(broker.url, "other")
+    other.connect()
+    try:
+        other.publish("r/2", b"again", qos=1)
+        assert [m.payload for m in receive(client, 1)] == [b"again"]
+    finally:
+        other.close()
+        client.close(clean=False)
