@@ -229,14 +229,25 @@ class InProcBroker:
                 self._retained.pop(topic, None)
         if not routes:
             return
-        at_qos = (Envelope(topic, payload, 0, False), Envelope(topic, payload, qos, False))
-        if not self._faults:
-            for session, sub_qos in routes:
-                self._deliver(session, at_qos[1 if sub_qos >= qos else 0])
-            return
+        # Copies are immutable, so subscribers share one Envelope per delivered QoS level.
+        message = Envelope(topic, payload, qos, False)
+        downgraded: Envelope | None = None
+        faults = bool(self._faults)
         for session, sub_qos in routes:
-            message = at_qos[1 if sub_qos >= qos else 0]
-            self._deliver_faulty(sender, session, message, self._decide(message))
+            copy = message
+            if sub_qos < qos:
+                if downgraded is None:
+                    downgraded = Envelope(topic, payload, sub_qos, False)
+                copy = downgraded
+            if faults:
+                self._deliver_faulty(sender, session, copy, self._decide(copy))
+                continue
+            transport = session.transport
+            if transport is not None and session.held is None:  # the hot path: straight into the queue
+                transport._inbox.append(copy)
+                self.counters.delivered += 1
+            else:
+                self._deliver(session, copy)
 
     def _decide(self, message: Envelope) -> FaultDecision:
         topic = message.topic
