@@ -224,7 +224,7 @@ def render(results: list[Result], args: argparse.Namespace) -> str:
         f"bus benchmark: {args.repeats} repeats (medians); inproc {args.inproc_messages} msgs/run, "
         f"mqtt {args.mqtt_messages} msgs/run flat out + {args.paced_messages} paced at "
         f"{args.paced_rate:.0f}/s; "
-        f"payload {len(state_payload(0, time.perf_counter_ns()))} B",
+        f"payload {len(state_payload(0, time.perf_counter_ns()))} B; broker config: {args.broker_config!r}",
         f"{'transport':<9} {'topics':>6} {'qos':>3} {'msg/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5}"
         f" {'paced p50':>10} {'paced p99':>10}",
     ]
@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-messages", type=int, default=20_000)
     parser.add_argument("--paced-messages", type=int, default=5_000)
     parser.add_argument("--paced-rate", type=float, default=5_000.0)
-    parser.add_argument("--broker-config", default="", help="extra mosquitto.conf lines")
+    parser.add_argument("--broker-config", default="set_tcp_nodelay true",
+                        help="extra mosquitto.conf lines (docs/bus.md advises set_tcp_nodelay)")
     parser.add_argument("--quick", action="store_true", help="small runs, one repeat")
     args = parser.parse_args(argv)
     if args.quick:
