@@ -213,7 +213,7 @@ class MqttTransport:
         if failure is not None or not done:
             self._abort()
             reason = failure or f"no CONNACK within {self.connect_timeout_s} s"
-            raise BusConnectionError(f"MQTT broker at {where} refused {self.client_id!r}: {reason}")
+            raise BusConnectionError(f"MQTT broker at {where} did not accept {self.client_id!r}: {reason}")
 
     def close(self, clean: bool = True) -> None:
         """Disconnect. ``clean=False`` drops the TCP connection with no DISCONNECT: the will goes out."""

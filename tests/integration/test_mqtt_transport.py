@@ -117,7 +117,7 @@ def test_username_password(tmp_path: Path) -> None:
         good.connect()
         good.close()
         bad = MqttTransport(f"mqtt://agv:wrong@127.0.0.1:{port}", "bad", connect_timeout_s=5)
-        with pytest.raises(BusConnectionError, match="refused 'bad'"):
+        with pytest.raises(BusConnectionError, match="did not accept 'bad': Not authorized"):
             bad.connect()
     finally:
         broker.stop()
