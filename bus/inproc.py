@@ -91,9 +91,10 @@ class InProcBroker:
         self._retained: dict[str, Envelope] = {}
         self._routes: dict[str, tuple[tuple[_Session, int], ...]] = {}
         self._rule_cache: dict[str, FaultRule | None] = {}
-        self._delayed: list[tuple[int, int, str, Envelope, bool]] = []
+        self._delayed: list[tuple[int, int, str, Envelope, bool, tuple[str, str, str]]] = []
         self._seq = 0
-        self._last_due: dict[tuple[str, str], int] = {}
+        self._last_due: dict[tuple[str, str, str], int] = {}
+        self._waiting: dict[tuple[str, str, str], int] = {}
         self.counters = BrokerCounters()
 
     # -- clients and time -------------------------------------------------------------------
@@ -122,7 +123,12 @@ class InProcBroker:
         self._now = Instant(int(instant))
         released = 0
         while self._delayed and self._delayed[0][0] <= self._now:
-            _, _, client_id, message, reorder = heapq.heappop(self._delayed)
+            _, _, client_id, message, reorder, key = heapq.heappop(self._delayed)
+            left = self._waiting[key] - 1
+            if left:
+                self._waiting[key] = left
+            else:
+                del self._waiting[key]
             session = self._sessions.get(client_id)
             if session is not None:
                 self._deliver_now(session, message, reorder)
@@ -152,6 +158,7 @@ class InProcBroker:
             self._retained.clear()
             self._delayed.clear()
             self._last_due.clear()
+            self._waiting.clear()
         self._routes.clear()
         for transport in online:
             transport.connect(transport._will)
@@ -266,14 +273,16 @@ class InProcBroker:
             return
         if fate.copies > 1:
             self.counters.duplicated += fate.copies - 1
-        if fate.delay_s > 0:
-            key = (sender, session.client_id)
+        key = (sender, session.client_id, message.topic)
+        if fate.delay_s > 0 or key in self._waiting:
+            # Never overtake an earlier, still delayed message of this publisher on this topic.
             due = max(int(self._now) + seconds(fate.delay_s), self._last_due.get(key, 0))
             self._last_due[key] = due
             for _ in range(fate.copies):
                 self._seq += 1
                 self.counters.delayed += 1
-                heapq.heappush(self._delayed, (due, self._seq, session.client_id, message, fate.reorder))
+                self._waiting[key] = self._waiting.get(key, 0) + 1
+                heapq.heappush(self._delayed, (due, self._seq, session.client_id, message, fate.reorder, key))
             return
         for _ in range(fate.copies):
             self._deliver_now(session, message, fate.reorder)
