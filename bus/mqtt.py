@@ -333,6 +333,11 @@ class MqttTransport:
                 return taken
             return [inbox.popleft() for _ in range(max_messages)]
 
+    @property
+    def handler_errors(self) -> int:
+        """How many handler calls raised during :meth:`dispatch` (each logged once per topic)."""
+        return self._table.handler_errors
+
     def dispatch(self, max_messages: int | None = None) -> int:
         """Drain and call the handlers of the matching filters, on the caller's thread."""
         return self._table.dispatch(self.drain(max_messages))

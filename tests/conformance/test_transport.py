@@ -191,6 +191,26 @@ def test_dispatch_calls_handlers_on_the_callers_thread(bus: BusUnderTest) -> Non
     assert seen == [("a", "h/a/1", me), ("b", "h/b", me)]
 
 
+def test_a_raising_handler_does_not_stop_the_batch(bus: BusUnderTest) -> None:
+    sub = bus.connected("sub")
+    seen: list[bytes] = []
+
+    def fragile(message: Envelope) -> None:
+        if message.payload == b"boom":
+            raise ValueError("bad message")
+        seen.append(message.payload)
+
+    sub.subscribe("f/#", fragile, qos=1)
+    pub = bus.connected("pub")
+    for payload in (b"1", b"boom", b"2", b"boom", b"3"):
+        pub.publish("f/x", payload, qos=1)
+    handled = 0
+    while (handled := handled + sub.dispatch()) < 5:
+        assert sub.wait(10)
+    assert seen == [b"1", b"2", b"3"]
+    assert sub.handler_errors == 2
+
+
 def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
     import pytest
 
