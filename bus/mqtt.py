@@ -33,6 +33,7 @@ from bus.transport import Envelope, Handler
 log = logging.getLogger(__name__)
 
 PROTOCOLS = {"3.1.1": paho.MQTTv311, "5": paho.MQTTv5}
+_RESUBSCRIBE_PENDING = -1  # stands for the resubscription between on_connect and its SUBSCRIBE
 
 
 class BusConnectionError(ConnectionError):
@@ -279,9 +280,11 @@ class MqttTransport:
         """Subscribe and, when connected, wait for the broker's SUBACK (so publishes after this arrive)."""
         check_qos(qos)
         check_topic_filter(topic_filter)
-        self._table.add(topic_filter, qos, handler)
-        if not self._connected:
-            return  # sent by on_connect
+        with self._cond:
+            self._table.add(topic_filter, qos, handler)
+            connected = self._connected
+        if not connected:
+            return  # on_connect will send it
         result, mid = self._client.subscribe(topic_filter, qos)
         if result == MQTTErrorCode.MQTT_ERR_SUCCESS:
             codes = self._wait_ack(mid, f"SUBACK for {topic_filter!r}")
@@ -360,16 +363,20 @@ class MqttTransport:
                 self._cond.notify_all()
             log.warning("%s: broker refused connection: %s", self.client_id, reason_code)
             return
-        filters = self._table.filters()
+        with self._cond:  # snapshot and "connected" together: a racing subscribe() sends its own
+            filters = self._table.filters()
+            self._connected = True
+            self._connect_failure = None
+            self.connections += 1
+            if filters:
+                self._resubscribing.add(_RESUBSCRIBE_PENDING)
         mid = None
         if filters:  # SUBACK is handled later on this same thread, so recording the mid after is safe
             result, mid = client.subscribe(filters)
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 mid = None
         with self._cond:
-            self._connected = True
-            self._connect_failure = None
-            self.connections += 1
+            self._resubscribing.discard(_RESUBSCRIBE_PENDING)
             if mid is not None:
                 self._resubscribing.add(mid)
             self._cond.notify_all()
