@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +199,15 @@ def test_close_while_broker_is_down_returns_and_reconnect_after_close_works(brok
     finally:
         other.close()
         client.close(clean=False)
+
+
+def test_silent_server_times_out_with_a_clear_error() -> None:
+    """A port that accepts TCP but never answers CONNECT (not a broker): error at the deadline."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        client = MqttTransport(f"mqtt://127.0.0.1:{port}", "c", connect_timeout_s=0.5)
+        with pytest.raises(BusConnectionError, match=r"no CONNACK within 0.5 s"):
+            client.connect()
+        assert not client.connected
