@@ -119,7 +119,10 @@ class InProcBroker:
     def advance_to(self, instant: Instant) -> int:
         """Move the simulated clock to ``instant``; deliver what is due. Returns copies released."""
         if instant < self._now:
-            raise ValueError(f"the bus clock never goes backwards ({instant} < {self._now})")
+            raise ValueError(
+                f"the bus clock never goes backwards ({instant} < {self._now}); "
+                "start the broker at the simulation's start: InProcBroker(start=...)"
+            )
         self._now = Instant(int(instant))
         released = 0
         while self._delayed and self._delayed[0][0] <= self._now:
