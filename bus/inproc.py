@@ -30,13 +30,11 @@ from bus.clock import SIM_EPOCH, Instant, seconds
 from bus.faults import NO_FAULT, FaultDecision, FaultRule, decide
 from bus.handlers import HandlerTable, as_payload, check_qos
 from bus.topicmatch import check_topic_filter, check_topic_name, topic_matches
-from bus.transport import Envelope, Handler
+from bus.transport import Envelope, Handler, NotConnectedError
 
 log = logging.getLogger(__name__)
 
-
-class NotConnectedError(RuntimeError):
-    """Publishing or subscribing on a transport that is not connected."""
+__all__ = ["BrokerCounters", "InProcBroker", "InProcTransport", "NotConnectedError"]
 
 
 @dataclass(slots=True)

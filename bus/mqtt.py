@@ -28,7 +28,7 @@ from paho.mqtt.properties import Properties
 from bus.handlers import HandlerTable, as_payload, check_qos
 from bus.mqtt_url import BusConfigError, check_tls, parse_broker_url
 from bus.topicmatch import check_topic_filter, check_topic_name
-from bus.transport import Envelope, Handler
+from bus.transport import Envelope, Handler, NotConnectedError
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,13 @@ class MqttTransport:
     # -- publish / subscribe ----------------------------------------------------------------
 
     def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
-        """Send a message. QoS 1 is kept (and resent after a reconnect) until the broker acks it."""
+        """Send a message. QoS 1 is kept (and resent after a reconnect) until the broker acks it.
+
+        Raises :class:`NotConnectedError` before :meth:`connect` and after :meth:`close`; while
+        paho is reconnecting, QoS 0 messages are dropped and QoS 1 ones wait.
+        """
+        if not self._started:
+            raise NotConnectedError(f"{self.client_id}: publish to {topic!r} while not connected")
         if qos != 0 and qos != 1:
             check_qos(qos)
         if type(payload) is not bytes:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bus.topicmatch import topic_matches
-from bus.transport import Envelope
+from bus.transport import Envelope, NotConnectedError
 from tests.conformance.conftest import BusUnderTest, receive, receive_until
 
 TOPICS = [
@@ -212,8 +214,6 @@ def test_a_raising_handler_does_not_stop_the_batch(bus: BusUnderTest) -> None:
 
 
 def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
-    import pytest
-
     client = bus.connected("c")
     with pytest.raises(ValueError, match="wildcard"):
         client.publish("a/+/b", b"")
@@ -221,3 +221,14 @@ def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
         client.subscribe("a/#/b")
     with pytest.raises(ValueError, match="qos"):
         client.publish("a", b"", qos=3)
+
+
+def test_publish_before_connect_or_after_close_is_an_error(bus: BusUnderTest) -> None:
+    client = bus.client("c")
+    with pytest.raises(NotConnectedError, match="not connected"):
+        client.publish("a", b"")
+    client.connect()
+    client.publish("a", b"")
+    client.close()
+    with pytest.raises(NotConnectedError):
+        client.publish("a", b"")
