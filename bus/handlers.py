@@ -45,6 +45,8 @@ class HandlerTable:
         found = self._cache.get(topic)
         if found is None:
             found = tuple(h for f, (_, h) in self._subs.items() if h is not None and topic_matches(f, topic))
+            if len(self._cache) >= 10_000:  # random topics must not grow memory without bound
+                self._cache.clear()
             self._cache[topic] = found
         return found
 
