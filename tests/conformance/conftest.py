@@ -90,9 +90,9 @@ def receive_until(transport, topic: str, timeout_s: float = TIMEOUT_S) -> list[E
     got: list[Envelope] = []
     deadline = time.monotonic() + timeout_s
     while True:
-        for message in transport.drain():
-            got.append(message)
-            if message.topic == topic:
+        while batch := transport.drain(1):  # one at a time: what follows the barrier stays queued
+            got.append(batch[0])
+            if batch[0].topic == topic:
                 return got
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not transport.wait(remaining):
