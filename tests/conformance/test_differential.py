@@ -17,7 +17,7 @@ import pytest
 from bus.inproc import InProcBroker
 from bus.mqtt import MqttTransport
 from tests.broker import MosquittoBroker
-from tests.conformance.conftest import receive_until
+from tests.bus_waits import receive_until
 
 pytestmark = pytest.mark.broker
 

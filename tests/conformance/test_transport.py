@@ -14,7 +14,8 @@ import pytest
 
 from bus.topicmatch import topic_matches
 from bus.transport import Envelope, NotConnectedError
-from tests.conformance.conftest import BusUnderTest, receive, receive_until
+from tests.bus_waits import receive, receive_until
+from tests.conformance.conftest import BusUnderTest
 
 TOPICS = [
     "sport", "sport/tennis", "sport/tennis/player1", "sport/tennis/player1/ranking",

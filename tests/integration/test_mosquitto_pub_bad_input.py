@@ -23,7 +23,7 @@ from bus.inbox import Inbox, Rejected, RejectReason, known_vda_vehicles
 from bus.mqtt import MqttTransport
 from bus.topics import vda_filter, vda_topic
 from tests.broker import MosquittoBroker
-from tests.conformance.conftest import receive
+from tests.bus_waits import receive
 
 pytestmark = pytest.mark.broker
 

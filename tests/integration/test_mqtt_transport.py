@@ -15,7 +15,7 @@ from bus.mqtt import BusConnectionError, MqttTransport
 from bus.mqtt_url import BusConfigError, parse_broker_url
 from bus.transport import Envelope
 from tests.broker import MosquittoBroker, free_port
-from tests.conformance.conftest import receive
+from tests.bus_waits import receive
 from tests.integration.tls_certs import Pki, make_pki
 
 pytestmark = pytest.mark.broker
