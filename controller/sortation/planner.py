@@ -105,7 +105,7 @@ class SortationPlanner:
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to."""
         kinds = ("destinationRequest", "divertConfirm", "chuteState")
-        return [sorter_filter(self.site, "+", k) for k in kinds]
+        return [sorter_filter(self.site, None, k) for k in kinds]
 
     def register_parcel(self, barcode: str, order_id: str | None, destination: str) -> None:
         """Tell the planner what a label means (from the order book / WMS)."""
