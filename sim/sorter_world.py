@@ -153,3 +153,13 @@ class SorterWorld:
                 p.changeVisualShape(body, -1, rgbaColor=list(COLOURS[status]), physicsClientId=c)
         if self.falling:
             p.stepSimulation(physicsClientId=c)
+
+
+def connect(gui: bool = False) -> int:
+    """A PyBullet client: ``DIRECT`` (headless, tests and benches) or ``GUI`` (to watch)."""
+    return p.connect(p.GUI if gui else p.DIRECT)
+
+
+def disconnect(client: int) -> None:
+    """Close a client made by :func:`connect`."""
+    p.disconnect(physicsClientId=client)
