@@ -55,7 +55,7 @@ class SorterRun:
         self._mail: list[tuple[int, int, Envelope]] = []
         self._seq = 0
         self._next_frame = self.now if world is not None and frame_period else None
-        self._controller_kinds = ("destinationRequest", "divertConfirm", "chuteState")
+        self._controller_kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
         self._from_sorter(self.agent.on_connect(self.now))
 
     def _from_sorter(self, envelopes: list[Envelope]) -> None:

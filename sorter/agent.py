@@ -103,6 +103,8 @@ class SorterAgent:
         if reply.sorter_id != self.sorter_id:
             self._bad(msg.topic, f"sorterId {reply.sorter_id!r} on this sorter's topic")
             return out
+        if reply.header_id == 0:  # the controller (re)started and counts from 0 again
+            self._stale.reset("controller")
         if not self._stale.accept(msg.topic, "controller", reply.header_id):
             log.info("%s: stale or repeated headerId %d dropped", self.sorter_id, reply.header_id)
             self._count(AssignVerdict.DUPLICATE)

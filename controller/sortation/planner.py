@@ -22,6 +22,7 @@ from bus.clock import Instant, iso_timestamp, parse_timestamp
 from bus.header import HeaderIds, StaleFilter
 from bus.sorter_protocol import (
     ChuteState,
+    Connection,
     Destination,
     DestinationRequest,
     DivertConfirm,
@@ -100,11 +101,12 @@ class SortationPlanner:
         self._turn: dict[str, int] = {}
         self._ids = HeaderIds()
         self._stale = StaleFilter()
+        self.connection: dict[str, str] = {}
 
     # --- set-up ---------------------------------------------------------------------------
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to."""
-        kinds = ("destinationRequest", "divertConfirm", "chuteState")
+        kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
         return [sorter_filter(self.site, None, k) for k in kinds]
 
     def register_parcel(self, barcode: str, order_id: str | None, destination: str) -> None:
@@ -136,7 +138,7 @@ class SortationPlanner:
         if parsed is None or parsed[0] != self.site:
             return []
         _, sorter_id, kind = parsed
-        if kind not in ("destinationRequest", "divertConfirm", "chuteState"):
+        if kind not in ("destinationRequest", "divertConfirm", "chuteState", "connection"):
             return []
         try:
             body = decode(kind, msg.payload, msg.topic)
@@ -147,6 +149,11 @@ class SortationPlanner:
         if body.sorter_id != sorter_id:
             self.counts.bad_messages += 1
             log.warning("%s: sorterId %r does not match the topic", msg.topic, body.sorter_id)
+            return []
+        if isinstance(body, Connection):
+            if body.connection_state == "ONLINE":  # a restarted sorter counts header ids from 0 again
+                self._stale.reset(sorter_id)
+            self.connection[sorter_id] = body.connection_state
             return []
         if not self._stale.accept(msg.topic, sorter_id, body.header_id):
             self.counts.stale_messages += 1

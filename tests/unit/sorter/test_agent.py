@@ -10,6 +10,7 @@ from bus.clock import seconds
 from bus.sorter_protocol import Destination, encode, sorter_topic
 from bus.transport import Envelope
 from sorter.agent import SorterAgent
+from sorter.events import AssignVerdict
 from tests.unit.sorter.helpers import at, item, make, small_config
 from tests.unit.sorter.test_protocol import SCHEMAS
 
@@ -110,3 +111,13 @@ def test_periodic_state_and_next_wakeup() -> None:
     assert len(states) == 1
     assert states[0]["counters"]["inducted"] == agent.model.counts.inducted > 0
     validate(out)
+
+
+def test_restarted_controller_is_heard_again() -> None:
+    agent = SorterAgent("s1", SITE, make())
+    for n in (1, 2):
+        agent.induct(at(0), item(n), "in-1")
+    agent.tick(at(2.6))
+    agent.handle(at(2.6), destination("i1", "c001", header_id=7))
+    agent.handle(at(2.6), destination("i2", "c002", header_id=0))  # controller restarted
+    assert agent.verdicts.get(AssignVerdict.ACCEPTED) == 2

@@ -127,3 +127,17 @@ def test_bad_input_counted_not_raised() -> None:
     assert (c.bad_messages, c.expired_requests, c.duplicate_confirms, c.unknown_confirms) == (1, 1, 1, 1)
     assert c.unknown_destinations == 1
     assert [e.item_id for e in planner.take_events()] == ["i2", "ghost"]
+
+
+def test_restarted_sorter_is_heard_again() -> None:
+    from bus.sorter_protocol import Connection
+
+    planner = SortationPlanner(SITE, {"D1": ("c1",)})
+    first = Wire()
+    for n in range(3):
+        assert planner.handle(at(1), first.request(at(1), f"i{n}", "D1:1"))
+    restarted = Wire()  # header ids from 0 again
+    assert planner.handle(at(2), restarted.request(at(2), "j0", "D1:2")) == []  # looks stale
+    planner.handle(at(3), restarted.env("connection", Connection, at(3), connection_state="ONLINE"))
+    assert chutes_of(planner.handle(at(3), restarted.request(at(3), "j1", "D1:3"))) == [("j1", "c1")]
+    assert planner.connection == {"s1": "ONLINE"}
