@@ -134,7 +134,7 @@ class SorterAgent:
     # --- feeding --------------------------------------------------------------------------
     def induct(self, now: Instant, item: Item, induct_id: str) -> list[Envelope]:
         """Offer ``item`` at ``induct_id``; returns what happened up to ``now``."""
-        self.model.induct(now, item, induct_id)  # type: ignore[attr-defined]
+        self.model.induct(now, item, induct_id)
         return self._advance(now)
 
     def close_chute(self, now: Instant, chute_id: str, closed: bool = True) -> list[Envelope]:

@@ -31,6 +31,15 @@ class InductConfig(_Frozen):
         2.0, ge=1, description="token-bucket depth: how far a delayed induct may catch up (items)"
     )
     automatic: bool = Field(False, description="an endless seeded parcel supply (saturated induct)")
+    arrival_rate_per_h: float | None = Field(
+        None, gt=0, description="seeded Poisson arrivals of feed parcels (items/h), not saturated"
+    )
+
+    @model_validator(mode="after")
+    def _one_supply(self) -> InductConfig:
+        if self.automatic and self.arrival_rate_per_h is not None:
+            raise ValueError(f"induct {self.induct_id}: choose automatic or arrival_rate_per_h, not both")
+        return self
 
 
 class ChuteLayout(_Frozen):

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bus.clock import Duration, Instant
+import numpy as np
+
+from bus.clock import NS_PER_S, Duration, Instant
 from sorter.chutes import Chute, ChuteBank
 from sorter.events import (
     REJECT_CHUTE,
@@ -29,10 +31,11 @@ from sorter.events import (
     Item,
     SorterEvent,
 )
+from sorter.feed import ParcelFeed
 from sorter.scanner import Scanner
 
 # event kinds in the heap
-SLOT, SCAN, PASS, DEADLINE, CLEAR = range(5)
+SLOT, SCAN, PASS, DEADLINE, CLEAR, ARRIVAL = range(6)
 
 Resolver = Callable[[str], str | None]
 """Barcode -> chute id, for headless runs without a controller (None: ask nobody, wait for reject)."""
@@ -105,6 +108,8 @@ class SorterCore:
         self._heap: list[tuple[int, int, int, Any, int]] = []
         self._seq = 0
         self._out: list[SorterEvent] = []
+        self._arrivals: dict[int, tuple[float, np.random.Generator]] = {}
+        self.feed: ParcelFeed
 
     # --- time -----------------------------------------------------------------------------
     def next_event_time(self) -> Instant | None:
@@ -148,12 +153,36 @@ class SorterCore:
             if subject.version == version and subject.stage == "awaiting":
                 self.counts.late_replies += 1
                 self._route(subject, REJECT_CHUTE, "late_reply")
+        elif kind == ARRIVAL:
+            self._on_arrival(subject)
         elif kind == CLEAR:
             chute: Chute = subject
             if chute.clear_due == self.now:
                 self._out.append(self.chutes.clear(self.now, chute))
 
+    # --- arrivals -------------------------------------------------------------------------
+    def _start_arrivals(self, induct: int, rate_per_h: float, rng: np.random.Generator) -> None:
+        """Seeded Poisson arrivals of feed items at ``induct`` (``rate_per_h`` items per hour)."""
+        self._arrivals[induct] = (3600.0 * NS_PER_S / rate_per_h, rng)
+        self._next_arrival(induct, self.now)
+
+    def _next_arrival(self, induct: int, after: int) -> None:
+        mean_ns, rng = self._arrivals[induct]
+        self._push(after + max(1, round(rng.exponential(mean_ns))), ARRIVAL, induct)
+
+    def _on_arrival(self, induct: int) -> None:
+        self._enqueue(induct, self.feed.next_item())
+        self._next_arrival(induct, self.now)
+
     # --- geometry hooks -------------------------------------------------------------------
+    def induct(self, now: Instant, item: Item, induct_id: str) -> None:
+        """Queue ``item`` at induct ``induct_id`` (KeyError when there is no such induct)."""
+        raise NotImplementedError
+
+    def _enqueue(self, induct: int, item: Item) -> None:
+        """Put ``item`` in the queue of induct number ``induct`` and wake the induct."""
+        raise NotImplementedError
+
     def _on_slot(self, subject: Any, version: int) -> None:
         raise NotImplementedError
 

@@ -35,7 +35,7 @@ class InlineSorter(SorterCore):
 
     def __init__(self, config: InlineConfig, rng: np.random.Generator, start: Instant = SIM_EPOCH,
                  resolver: Resolver | None = None) -> None:
-        scan_rng, feed_rng = rng.spawn(2)
+        scan_rng, feed_rng, arrival_rng = rng.spawn(3)
         chutes = ChuteBank(config.chutes.chute_ids(), config.chutes.positions_m(),
                            config.chutes.capacity_items, seconds(config.chutes.clear_time_s),
                            config.length_m)
@@ -52,12 +52,17 @@ class InlineSorter(SorterCore):
         self.scheduled = False
         if config.induct.automatic:
             self._wake(int(start))
+        if config.induct.arrival_rate_per_h is not None:
+            self._start_arrivals(0, config.induct.arrival_rate_per_h, arrival_rng)
 
     def induct(self, now: Instant, item: Item, induct_id: str | None = None) -> None:
         """Queue ``item`` at the induct."""
         if induct_id is not None and induct_id != self.config.induct.induct_id:
             raise KeyError(f"no induct {induct_id!r} on {self.config.sorter_id}")
         self._process_until(max(now, self.now))
+        self._enqueue(0, item)
+
+    def _enqueue(self, induct: int, item: Item) -> None:
         self.queue.append(item)
         if not self.scheduled:
             self._wake(self.now)

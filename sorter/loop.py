@@ -60,7 +60,7 @@ class LoopSorter(SorterCore):
 
     def __init__(self, config: LoopConfig, rng: np.random.Generator, start: Instant = SIM_EPOCH,
                  resolver: Resolver | None = None) -> None:
-        scan_rng, feed_rng = rng.spawn(2)
+        scan_rng, feed_rng, arrival_rng = rng.spawn(3)
         chutes = ChuteBank(config.chutes.chute_ids(), config.chutes.positions_m(),
                            config.chutes.capacity_items, seconds(config.chutes.clear_time_s),
                            config.reject_position_m)
@@ -82,6 +82,9 @@ class LoopSorter(SorterCore):
             self.inducts.append(ind)
             if ic.automatic:
                 self._wake_induct(k, self.start)
+        for k, (ic, stream) in enumerate(zip(config.inducts, arrival_rng.spawn(len(config.inducts)))):
+            if ic.arrival_rate_per_h is not None:
+                self._start_arrivals(k, ic.arrival_rate_per_h, stream)
 
     # --- geometry -------------------------------------------------------------------------
     def _station(self, position_m: float) -> tuple[int, float]:
@@ -119,9 +122,12 @@ class LoopSorter(SorterCore):
         k = next((i for i, ind in enumerate(self.inducts) if ind.config.induct_id == induct_id), None)
         if k is None:
             raise KeyError(f"no induct {induct_id!r} on {self.config.sorter_id}")
-        self.inducts[k].queue.append(item)
-        if not self.inducts[k].scheduled:
-            self._wake_induct(k, self.now)
+        self._enqueue(k, item)
+
+    def _enqueue(self, induct: int, item: Item) -> None:
+        self.inducts[induct].queue.append(item)
+        if not self.inducts[induct].scheduled:
+            self._wake_induct(induct, self.now)
 
     def _wake_induct(self, k: int, after: int) -> None:
         ind = self.inducts[k]

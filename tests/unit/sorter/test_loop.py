@@ -191,3 +191,26 @@ def test_time_never_goes_back() -> None:
     except ValueError:
         return
     raise AssertionError("advance_to accepted an earlier instant")
+
+
+def test_seeded_poisson_arrivals_at_an_induct() -> None:
+    from sorter.config import InductConfig
+
+    cfg = small_config().model_copy(update={"inducts": (
+        InductConfig(induct_id="in-1", position_m=1.0, arrival_rate_per_h=1800.0),)})
+    m = make(cfg, resolver=lambda code: "c001")
+    m.advance_to(at(3600))
+    assert abs(m.counts.inducted - 1800) < 4 * 1800**0.5
+    again = make(cfg, resolver=lambda code: "c001")
+    again.advance_to(at(3600))
+    assert again.counts.inducted == m.counts.inducted
+    m.check_conservation()
+
+
+def test_an_induct_is_either_automatic_or_poisson() -> None:
+    import pytest
+
+    from sorter.config import InductConfig
+
+    with pytest.raises(ValueError, match="not both"):
+        InductConfig(induct_id="x", position_m=0, automatic=True, arrival_rate_per_h=10)
