@@ -94,6 +94,9 @@ class LoopConfig(_Frozen):
     chutes: ChuteLayout = ChuteLayout()
     reject_position_m: float = Field(195.0, ge=0, description="position of the reject chute")
     max_recirculations: int = Field(3, ge=0, description="laps an item may go round before reject")
+    reserve_carriers: bool = Field(
+        True, description="an induct that must let a carrier go reserves the next free one (no starving)"
+    )
     reply_timeout_s: float = Field(2.0, gt=0, description="deadline for a destination reply")
     feed: FeedConfig = FeedConfig()
 

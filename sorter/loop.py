@@ -167,7 +167,7 @@ class LoopSorter(SorterCore):
             self._out.append(Inducted(now, item.item_id, item.barcode, ind.config.induct_id, carriers))
             self._placed(parcel)
             j += len(carriers) - 1
-        elif not ind.reserved:
+        elif not ind.reserved and self.config.reserve_carriers:
             self._reserve(k, lead, len(carriers))
         if ind.queue or ind.config.automatic:
             self._push(self._slot_time(ind.offset_ns, j + 1), SLOT, k, j + 1)

@@ -214,3 +214,23 @@ def test_an_induct_is_either_automatic_or_poisson() -> None:
 
     with pytest.raises(ValueError, match="not both"):
         InductConfig(induct_id="x", position_m=0, automatic=True, arrival_rate_per_h=10)
+
+
+def test_without_reservation_a_greedy_upstream_induct_starves_the_next() -> None:
+    from sorter.config import InductConfig
+
+    def run(reserve: bool) -> list[int]:
+        chutes = itertools.cycle(["c001", "c002", "c003", "c004"])
+        cfg = small_config(capacity=10**6).model_copy(update={"reserve_carriers": reserve, "inducts": (
+            InductConfig(induct_id="in-1", position_m=1.0, rate_cap_per_h=7200, automatic=True),
+            InductConfig(induct_id="in-2", position_m=1.5, rate_cap_per_h=3600, automatic=True))})
+        m = make(cfg, resolver=lambda code: next(chutes))
+        m.advance_to(at(600))
+        m.check_conservation()
+        return [ind.inducted for ind in m.inducts]
+
+    greedy, starved = run(False)
+    assert starved < 10  # in-1 can fill every carrier (2 per second)
+    upstream, downstream = run(True)
+    assert downstream > 0.6 * 600  # reservations win in-2 most of its 1 item/s
+    assert upstream + downstream >= 0.99 * 1200  # and no carrier goes round empty
