@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bus.clock import Instant, iso_timestamp, parse_timestamp
 from bus.header import HeaderIds, StaleFilter
@@ -87,9 +88,10 @@ class SortationPlanner:
             :attr:`events` until :meth:`take_events`).
     """
 
-    def __init__(self, site: str, plan: ChutePlan, on_event: Callable[[SortationEvent], None] | None = None
-                 ) -> None:
+    def __init__(self, site: str, plan: ChutePlan, on_event: Callable[[SortationEvent], None] | None = None,
+                 strategy: Literal["fill_first", "round_robin"] = "fill_first") -> None:
         self.site = site
+        self.strategy = strategy
         self.plan: dict[str, list[str]] = {d: list(c) for d, c in sorted(plan.items())}
         self.on_event = on_event
         self.events: list[SortationEvent] = []
@@ -170,11 +172,16 @@ class SortationPlanner:
         return self.chute_state.get((sorter_id, chute_id), "OPEN") == "OPEN"
 
     def choose(self, sorter_id: str, destination: str, avoid: str | None = None) -> str | None:
-        """An open chute for ``destination`` (round robin), or None when none is open."""
+        """An open chute for ``destination``, or None when none is open.
+
+        ``fill_first`` sends a destination's items to its first open chute until that one is full,
+        so its chutes fill one after another and a packer clears one while the next fills;
+        ``round_robin`` spreads items evenly, so all of them fill (and block) at about the same time.
+        """
         chutes = self.plan.get(destination)
         if not chutes:
             return None
-        start = self._turn.get(destination, 0)
+        start = self._turn.get(destination, 0) if self.strategy == "round_robin" else 0
         for k in range(len(chutes)):
             chute = chutes[(start + k) % len(chutes)]
             if chute != avoid and self._usable(sorter_id, chute):

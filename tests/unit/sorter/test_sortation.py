@@ -68,7 +68,8 @@ def test_plan_file_and_its_errors(tmp_path: Path) -> None:
 
 def test_answers_at_once_round_robin_and_sorted_event() -> None:
     seen: list = []
-    planner = SortationPlanner(SITE, {"D1": ("c1", "c2"), "D2": ("c3",)}, on_event=seen.append)
+    planner = SortationPlanner(SITE, {"D1": ("c1", "c2"), "D2": ("c3",)}, on_event=seen.append,
+                               strategy="round_robin")
     planner.register_parcel("D1:0001", "order-7", "D1")
     w = Wire()
     out = planner.handle(at(1), w.request(at(1), "i1", "D1:0001"))
@@ -83,8 +84,19 @@ def test_answers_at_once_round_robin_and_sorted_event() -> None:
     assert planner.take_events() == seen
 
 
+def test_fill_first_fills_one_chute_then_the_next() -> None:
+    planner = SortationPlanner(SITE, {"D1": ("c1", "c2", "c3")})
+    w = Wire()
+    out = [planner.handle(at(1), w.request(at(1), f"i{n}", f"D1:{n}")) for n in range(3)]
+    assert [chutes_of(o)[0][1] for o in out] == ["c1", "c1", "c1"]
+    planner.handle(at(2), w.chute(at(2), "c1", "FULL"))
+    assert chutes_of(planner.handle(at(3), w.request(at(3), "i9", "D1:9"))) == [("i9", "c2")]
+    planner.handle(at(4), w.chute(at(4), "c1", "OPEN"))
+    assert chutes_of(planner.handle(at(5), w.request(at(5), "i10", "D1:10"))) == [("i10", "c1")]
+
+
 def test_full_chute_reassigns_items_heading_there() -> None:
-    planner = SortationPlanner(SITE, {"D1": ("c1", "c2")})
+    planner = SortationPlanner(SITE, {"D1": ("c1", "c2")}, strategy="round_robin")
     w = Wire()
     planner.handle(at(1), w.request(at(1), "i1", "D1:1"))  # -> c1
     planner.handle(at(1), w.request(at(1), "i2", "D1:2"))  # -> c2
