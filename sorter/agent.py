@@ -15,14 +15,14 @@ from collections.abc import Iterable
 
 from bus.clock import Duration, Instant, iso_timestamp, seconds
 from bus.header import HeaderIds, StaleFilter
+from bus.inbox import Inbox, Rejected
 from bus.sorter_protocol import (
+    MAX_PAYLOAD_BYTES,
     MESSAGES,
     QOS,
     RETAIN,
     Counters,
     Destination,
-    ProtocolError,
-    decode,
     encode,
     sorter_topic,
 )
@@ -66,6 +66,7 @@ class SorterAgent:
         self.replies_after_deadline = 0
         self.verdicts: dict[AssignVerdict, int] = {}
         self._destination_topic = sorter_topic(site, sorter_id, "destination")
+        self._inbox = Inbox({self._destination_topic: Destination}, max_payload_bytes=MAX_PAYLOAD_BYTES)
 
     # --- the agent protocol ---------------------------------------------------------------
     def subscriptions(self) -> list[str]:
@@ -94,10 +95,9 @@ class SorterAgent:
         out = self._advance(now)
         if msg.topic != self._destination_topic:  # not ours (a wide subscription): ignore
             return out
-        try:
-            reply = decode("destination", msg.payload, msg.topic)
-        except ProtocolError as exc:
-            self._bad(msg.topic, str(exc))
+        reply = self._inbox.decode(msg)
+        if isinstance(reply, Rejected):  # counted by reason and logged once per reason by the inbox
+            self.bad_messages += 1
             return out
         assert isinstance(reply, Destination)
         if reply.sorter_id != self.sorter_id:
@@ -114,8 +114,10 @@ class SorterAgent:
         if verdict is AssignVerdict.LATE:
             self.replies_after_deadline += 1
         if verdict not in (AssignVerdict.ACCEPTED, AssignVerdict.REASSIGNED):
-            log.warning("%s: destination %s -> %s: %s", self.sorter_id, reply.item_id, reply.chute_id,
-                        verdict.value)
+            # the first of each kind is a warning, the rest debug: a slow controller must not flood the log
+            level = logging.WARNING if self.verdicts[verdict] == 1 else logging.DEBUG
+            log.log(level, "%s: destination %s -> %s: %s (counted)", self.sorter_id, reply.item_id,
+                    reply.chute_id, verdict.value)
         return out + self._advance(now)
 
     def tick(self, now: Instant) -> list[Envelope]:

@@ -21,14 +21,15 @@ from typing import Literal
 
 from bus.clock import Instant, iso_timestamp, parse_timestamp
 from bus.header import HeaderIds, StaleFilter
+from bus.inbox import Inbox, Rejected
 from bus.sorter_protocol import (
+    MAX_PAYLOAD_BYTES,
+    MESSAGES,
     ChuteState,
     Connection,
     Destination,
     DestinationRequest,
     DivertConfirm,
-    ProtocolError,
-    decode,
     encode,
     parse_sorter_topic,
     sorter_filter,
@@ -104,6 +105,9 @@ class SortationPlanner:
         self._ids = HeaderIds()
         self._stale = StaleFilter()
         self.connection: dict[str, str] = {}
+        kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
+        self._inbox = Inbox({sorter_filter(site, None, k): MESSAGES[k] for k in kinds},
+                            max_payload_bytes=MAX_PAYLOAD_BYTES)
 
     # --- set-up ---------------------------------------------------------------------------
     def subscriptions(self) -> list[str]:
@@ -142,11 +146,9 @@ class SortationPlanner:
         _, sorter_id, kind = parsed
         if kind not in ("destinationRequest", "divertConfirm", "chuteState", "connection"):
             return []
-        try:
-            body = decode(kind, msg.payload, msg.topic)
-        except ProtocolError as exc:
+        body = self._inbox.decode(msg)
+        if isinstance(body, Rejected):  # counted by reason and logged once per reason by the inbox
             self.counts.bad_messages += 1
-            log.warning("bad sorter message: %s", exc)
             return []
         if body.sorter_id != sorter_id:
             self.counts.bad_messages += 1
