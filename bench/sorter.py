@@ -17,6 +17,7 @@ the median of ``--repeats`` runs. Every run ends with the model's conservation c
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import time
@@ -32,8 +33,9 @@ from controller.sortation.mapping import balanced_plan  # noqa: E402
 from controller.sortation.planner import SortationPlanner  # noqa: E402
 from sim.sorter_runner import SorterRun  # noqa: E402
 from sorter.agent import SorterAgent  # noqa: E402
-from sorter.config import LoopConfig  # noqa: E402
+from sorter.config import ChuteLayout, InductConfig, InlineConfig, LoopConfig  # noqa: E402
 from sorter.feed import destination_weights  # noqa: E402
+from sorter.inline import InlineSorter  # noqa: E402
 from sorter.loop import LoopSorter  # noqa: E402
 
 WARMUP_S = 600.0
@@ -122,6 +124,25 @@ def run_once(name: str, config: LoopConfig, seed: int, measure_s: float, direct:
                   (c.no_reads - nr0) / max(1, inducted), c.late_replies, len(model.parcels))
 
 
+def inline_run(seed: int) -> Result:
+    """The inline variant for an hour after warm-up (destination chutes round robin)."""
+    cfg = InlineConfig(induct=InductConfig(induct_id="in-1", position_m=0.0, automatic=True),
+                       chutes=ChuteLayout(count=20, first_m=10.0, spacing_m=2.0, capacity_items=10**6))
+    plan = balanced_plan(destination_weights(cfg.feed), cfg.chutes.chute_ids())
+    model = InlineSorter(cfg, np.random.default_rng(seed), SIM_EPOCH, resolver=_direct_resolver(plan))
+    started = time.perf_counter()
+    model.advance_to(Instant(SIM_EPOCH + seconds(WARMUP_S)))
+    out0 = model.counts.sorted + model.counts.rejected
+    rej0 = model.counts.rejected
+    model.advance_to(Instant(SIM_EPOCH + seconds(WARMUP_S + HOUR_S)))
+    wall = time.perf_counter() - started
+    model.check_conservation()
+    c = model.counts
+    out = c.sorted + c.rejected - out0
+    return Result("inline", WARMUP_S + HOUR_S, wall, out, c.inducted, 0.0, (c.rejected - rej0) / max(1, out),
+                  c.no_reads / max(1, c.inducted), c.late_replies, len(model.parcels))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the tables; exit 1 when a target is missed."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -133,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     base = LoopConfig()
     unlimited = base.model_copy(update={"chutes": base.chutes.model_copy(update={"capacity_items": 10**9})})
     analytic = LoopSorter(base, np.random.default_rng(0)).analytic_throughput_per_h()
-    print(f"# sorter bench: seed {args.seed}, default line {base.loop_length_m:g} m loop, pitch "
-          f"{base.carrier_pitch_m} m, {base.speed_mps} m/s, {len(base.inducts)} inducts x "
+    digest = hashlib.sha256(base.model_dump_json().encode()).hexdigest()[:12]
+    print(f"# sorter bench: seed {args.seed}, config sha256 {digest}")
+    print(f"# default line {base.loop_length_m:g} m loop, pitch {base.carrier_pitch_m} m, "
+          f"{base.speed_mps} m/s, {len(base.inducts)} inducts x "
           f"{base.inducts[0].rate_cap_per_h:g}/h, {base.chutes.count} chutes (capacity "
           f"{base.chutes.capacity_items}, clear {base.chutes.clear_time_s:g} s), no-read "
           f"{base.scanner.no_read_probability:.1%}")
@@ -165,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{r.late_replies} | {r.on_line_at_end} |")
         target = 20.0 if "pybullet" in r.name else 120.0
         ok &= speed >= target and abs(dev) <= 0.02
+    print()
+    inline = inline_run(args.seed)
+    print("| inline sorter (60 m, 2 m/s, one automatic induct 3600/h, 20 chutes) | sim s | wall s | "
+          "x real time | throughput /h | vs analytic 3600/h | reject rate |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| model with direct resolver | {inline.sim_s:.0f} | {inline.wall_s:.2f} | "
+          f"{inline.sim_s / inline.wall_s:.0f} | {inline.throughput_per_h:.0f} | "
+          f"{inline.throughput_per_h / 3600 - 1:+.2%} | {inline.reject_rate:.4f} |")
     print()
     print("conservation: checked after every run (inducted = on line + in chutes + reject): OK")
     print("targets: |throughput - analytic| <= 2 %, >= 120 x real time headless, >= 20 x with PyBullet:",

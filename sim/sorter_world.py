@@ -49,16 +49,21 @@ class SorterWorld:
         fall_time: how long a dropped parcel stays visible before it returns to the pool.
     """
 
-    def __init__(self, model: LoopSorter, client: int, fall_time: Duration | None = None) -> None:
+    def __init__(self, model: LoopSorter, client: int, fall_time: Duration | None = None,
+                 physics_step: Duration | None = None) -> None:
         self.model = model
         self.client = client
         self.fall_time = fall_time if fall_time is not None else seconds(1.5)
+        self.physics_step = physics_step if physics_step is not None else seconds(0.1)
+        self._physics_at = model.now
+        self._chute_version = -1
         cfg = model.config
         self.radius_m = cfg.loop_length_m / (2 * math.pi)
         c = client
         p.resetSimulation(physicsClientId=c)
         p.setGravity(0, 0, -9.81, physicsClientId=c)
-        p.setPhysicsEngineParameter(fixedTimeStep=0.05, numSubSteps=1, physicsClientId=c)
+        p.setPhysicsEngineParameter(fixedTimeStep=to_seconds(self.physics_step), numSubSteps=1,
+                                    physicsClientId=c)
         # shapes: created once, shared by every body
         half = model.pitch_m * 0.45
         self._carrier_vis = p.createVisualShape(p.GEOM_BOX, halfExtents=[half, 0.4, 0.05],
@@ -105,10 +110,21 @@ class SorterWorld:
         if self._pool:
             return self._pool.pop()
         self.bodies_created += 1
-        return p.createMultiBody(0, self._parcel_col, self._parcel_vis, PARKED, physicsClientId=self.client)
+        body = p.createMultiBody(0, self._parcel_col, self._parcel_vis, PARKED, physicsClientId=self.client)
+        self._ride(body)
+        return body
+
+    def _ride(self, body: int) -> None:
+        """A riding or parked parcel is massless and collides with nothing (it costs no physics)."""
+        p.setCollisionFilterGroupMask(body, -1, 0, 0, physicsClientId=self.client)
+
+    def _drop(self, body: int) -> None:
+        p.changeDynamics(body, -1, mass=1.0, physicsClientId=self.client)
+        p.setCollisionFilterGroupMask(body, -1, 1, 1, physicsClientId=self.client)
 
     def _give_back(self, body: int) -> None:
         p.changeDynamics(body, -1, mass=0, physicsClientId=self.client)
+        self._ride(body)
         p.resetBasePositionAndOrientation(body, PARKED, self._quat[0], physicsClientId=self.client)
         self._pool.append(body)
 
@@ -133,7 +149,7 @@ class SorterWorld:
             body = self.on_loop.pop(item_id)
             chute = m.chutes.get(m.finished.get(item_id, REJECT_CHUTE))
             x, y, _ = self._chute_pose(chute.chute_id, chute.position_m)
-            p.changeDynamics(body, -1, mass=1.0, physicsClientId=c)
+            self._drop(body)
             reset(body, (x, y, CARRIER_Z_M + 0.3), quat, physicsClientId=c)
             self.falling[item_id] = _Falling(body, Instant(now + self.fall_time))
         for item_id in [i for i, f in self.falling.items() if f.until <= now]:
@@ -145,14 +161,20 @@ class SorterWorld:
                 body = self.on_loop[item_id] = self._take()
             lead = parcel.carriers[0]
             reset(body, (xs[lead], ys[lead], CARRIER_Z_M + 0.16), quat, physicsClientId=c)
-        # chute colours, only when they change
-        for chute_id, body in self.chute_bodies.items():
-            status = m.chutes.get(chute_id).status
-            if status is not self._chute_colour[chute_id]:
-                self._chute_colour[chute_id] = status
-                p.changeVisualShape(body, -1, rgbaColor=list(COLOURS[status]), physicsClientId=c)
+        # chute colours, only when some chute changed state
+        if m.chutes.version != self._chute_version:
+            self._chute_version = m.chutes.version
+            for chute_id, body in self.chute_bodies.items():
+                status = m.chutes.get(chute_id).status
+                if status is not self._chute_colour[chute_id]:
+                    self._chute_colour[chute_id] = status
+                    p.changeVisualShape(body, -1, rgbaColor=list(COLOURS[status]), physicsClientId=c)
+        # physics (only falling parcels are dynamic) in fixed steps up to now
+        steps = (now - self._physics_at) // self.physics_step
+        self._physics_at = Instant(self._physics_at + steps * self.physics_step)
         if self.falling:
-            p.stepSimulation(physicsClientId=c)
+            for _ in range(min(steps, 10)):
+                p.stepSimulation(physicsClientId=c)
 
 
 def connect(gui: bool = False) -> int:

@@ -63,6 +63,8 @@ class ChuteBank:
         }
         self.reject = Chute(REJECT_CHUTE, reject_position_m, 0)
         self.chutes[REJECT_CHUTE] = self.reject
+        self.version = 0
+        """Bumps on every state change (full, cleared, closed, opened): viewers redraw only then."""
 
     def __contains__(self, chute_id: object) -> bool:
         return chute_id in self.chutes
@@ -85,6 +87,7 @@ class ChuteBank:
         chute.received_items += 1
         if chute.capacity_items and chute.fill_items >= chute.capacity_items:
             chute.clear_due = Instant(now + self.clear_time)
+            self.version += 1
             return self.snapshot(now, chute)
         return None
 
@@ -92,6 +95,7 @@ class ChuteBank:
         """The packer emptied ``chute``."""
         chute.fill_items = 0
         chute.clear_due = None
+        self.version += 1
         return self.snapshot(now, chute)
 
     def set_closed(self, now: Instant, chute: Chute, closed: bool) -> ChuteChanged | None:
@@ -99,6 +103,7 @@ class ChuteBank:
         if chute.chute_id == REJECT_CHUTE or chute.closed == closed:
             return None
         chute.closed = closed
+        self.version += 1
         return self.snapshot(now, chute)
 
     def in_chutes(self) -> int:
