@@ -64,3 +64,32 @@ def test_chute_colour_follows_state(client: int) -> None:
     assert shape[7] == pytest.approx(COLOURS[ChuteStatus.CLOSED])
     shape = p.getVisualShapeData(world.chute_bodies["c001"], physicsClientId=client)[0]
     assert shape[7] == pytest.approx(COLOURS[ChuteStatus.OPEN])
+
+
+def test_a_sorted_parcel_drops_into_its_chute_then_returns_to_the_pool(client: int) -> None:
+    from sorter.events import Diverted, Item
+
+    model = make(resolver=lambda code: "c002")
+    world = SorterWorld(model, client, fall_time=seconds(3))
+    model.induct(at(0), Item("a", "D1:1"), "in-1")
+    t = 0.0
+    diverted = None
+    while diverted is None:
+        t += 0.1
+        events = model.advance_to(at(t))
+        world.sync(at(t))
+        diverted = next((e for e in events if isinstance(e, Diverted)), None)
+    body = world.falling["a"].body
+    start_z = p.getBasePositionAndOrientation(body, physicsClientId=client)[0][2]
+    for _ in range(10):
+        t += 0.1
+        world.sync(at(t))
+    pos = p.getBasePositionAndOrientation(body, physicsClientId=client)[0]
+    chute_xy = world._chute_pose("c002", model.chutes.get("c002").position_m)[:2]
+    assert pos[2] < start_z - 0.5  # it fell
+    assert math.dist(pos[:2], chute_xy) < 0.5  # into its chute
+    for _ in range(25):
+        t += 0.1
+        world.sync(at(t))
+    assert "a" not in world.falling
+    assert body in world._pool
