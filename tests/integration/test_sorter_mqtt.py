@@ -114,3 +114,22 @@ def test_killed_sorter_leaves_its_last_will(broker: MosquittoBroker, tmp_path: P
     while state != "CONNECTIONBROKEN" and time.monotonic() < end:
         state = retained_connection(broker, deadline_s=1.0)
     assert state == "CONNECTIONBROKEN"
+
+
+def test_sorter_with_local_sortation_plan(broker: MosquittoBroker, tmp_path: Path) -> None:
+    cfg = tmp_path / "sorter.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("destinations:\n  D001: [c001, c002]\n  D002: [c003]\n  D003: [c004]\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-m", "bulletyard", "sorter", "--broker", broker.url, "--config", str(cfg),
+         "--site", SITE, "--time-factor", "4", "--duration", "6", "--plan", str(plan),
+         "--log-level", "WARNING"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.strip().splitlines()[-1]
+    figures = dict(zip(summary.split()[3::2], map(int, summary.split()[4::2])))
+    assert figures["sorted"] > 10
+    assert figures["late"] == 0
+    assert figures["inducted"] == figures["sorted"] + figures["rejected"] + figures["on_line"]
