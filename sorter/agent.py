@@ -64,6 +64,7 @@ class SorterAgent:
         self._next_state: Instant | None = None
         self.bad_messages = 0
         self.replies_after_deadline = 0
+        self.stale_replies = 0
         self.verdicts: dict[AssignVerdict, int] = {}
         self._destination_topic = sorter_topic(site, sorter_id, "destination")
         self._inbox = Inbox({self._destination_topic: Destination}, max_payload_bytes=MAX_PAYLOAD_BYTES)
@@ -108,6 +109,7 @@ class SorterAgent:
         if not self._stale.accept(msg.topic, "controller", reply.header_id):
             log.info("%s: stale or repeated headerId %d dropped", self.sorter_id, reply.header_id)
             self._count(AssignVerdict.DUPLICATE)
+            self.stale_replies += 1
             return out
         verdict = self.model.assign(now, reply.item_id, reply.chute_id)
         self._count(verdict)
@@ -188,7 +190,7 @@ class SorterAgent:
                         recirculated=c.recirculated, no_reads=c.no_reads, late_replies=c.late_replies,
                         replies_after_deadline=self.replies_after_deadline,
                         lap_limit_rejects=c.lap_limit_rejects, reassigned=c.reassigned,
-                        duplicate_replies=c.duplicates,
+                        duplicate_replies=c.duplicates + self.stale_replies,
                         unknown_item_replies=c.unknown_items, unknown_chute_replies=c.unknown_chutes,
                         bad_messages=self.bad_messages)
 
