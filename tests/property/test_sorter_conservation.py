@@ -80,3 +80,31 @@ def test_inline_conserves_items(actions: list[tuple], seed: int, resolve: bool) 
         scanner={"position_m": 3.0, "no_read_probability": 0.2})
     model = InlineSorter(cfg, np.random.default_rng(seed), resolver=by_label if resolve else None)
     run_stream(model, actions, ["in-1"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 3.0), st.lists(st.tuples(st.floats(1, 170), st.sampled_from(
+    CHUTES[:4]), st.booleans()), max_size=6))
+def test_agent_and_controller_agree_on_every_item(seed: int, reply_delay_s: float, closings: list) -> None:
+    """Through the wire: each SORTED divert is exactly one ItemSorted for the order book, nothing is lost."""
+    from controller.sortation.events import ItemSorted
+    from controller.sortation.planner import SortationPlanner
+    from sim.sorter_runner import SorterRun
+    from sorter.agent import SorterAgent
+
+    cfg = small_config(capacity=3, clear_s=15.0, no_read=0.05, max_recirculations=1, inducts=2,
+                       automatic=True)
+    model = LoopSorter(cfg, np.random.default_rng(seed))
+    plan = {f"D{k:03d}": (("c001", "c002") if k % 2 else ("c003", "c004")) for k in range(1, 181)}
+    planner = SortationPlanner("t", plan)
+    run = SorterRun(SorterAgent("s1", "t", model), planner, reply_delay=seconds(reply_delay_s))
+    for at_s, chute, closed in sorted(closings):
+        run.run_until(Instant(model.start + seconds(at_s)))
+        run._from_sorter(run.agent.close_chute(run.now, chute, closed))
+    run.run_until(Instant(model.start + seconds(180)))
+    model.check_conservation()
+    events = planner.take_events()
+    sorted_ids = [e.item_id for e in events if isinstance(e, ItemSorted)]
+    assert len(sorted_ids) == len(set(sorted_ids)) == model.counts.sorted
+    assert len(events) == model.counts.sorted + model.counts.rejected
+    assert planner.counts.duplicate_confirms == 0
