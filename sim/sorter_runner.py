@@ -56,9 +56,13 @@ class SorterRun:
         self._seq = 0
         self._next_frame = self.now if world is not None and frame_period else None
         self._controller_kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
-        self._from_sorter(self.agent.on_connect(self.now))
+        self.from_sorter(self.agent.on_connect(self.now))
 
-    def _from_sorter(self, envelopes: list[Envelope]) -> None:
+    def from_sorter(self, envelopes: list[Envelope]) -> None:
+        """Deliver what the sorter published (to the controller, and to :attr:`published` if kept).
+
+        Tests and scenarios use it for operator actions, e.g. ``run.from_sorter(agent.close_chute(...))``.
+        """
         if self.keep_published:
             self.published += envelopes
         for env in envelopes:
@@ -80,8 +84,8 @@ class SorterRun:
             self.now = Instant(max(t, self.now))
             while self._mail and self._mail[0][0] <= self.now:
                 _, _, env = heapq.heappop(self._mail)
-                self._from_sorter(self.agent.handle(self.now, env))
-            self._from_sorter(self.agent.tick(self.now))
+                self.from_sorter(self.agent.handle(self.now, env))
+            self.from_sorter(self.agent.tick(self.now))
             if self._next_frame is not None and self.now >= self._next_frame:
                 assert self.world is not None
                 assert self.frame_period is not None
@@ -89,4 +93,4 @@ class SorterRun:
                 self.stats.frames += 1
                 self._next_frame = Instant(self._next_frame + self.frame_period)
         self.now = Instant(max(self.now, end))
-        self._from_sorter(self.agent.tick(self.now))
+        self.from_sorter(self.agent.tick(self.now))

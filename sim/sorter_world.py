@@ -81,11 +81,12 @@ class SorterWorld:
         self._chute_colour: dict[str, ChuteStatus] = {}
         for chute_id in model.chutes.destination_ids() + [REJECT_CHUTE]:
             chute = model.chutes.get(chute_id)
-            x, y, yaw = self._chute_pose(chute_id, chute.position_m)
+            x, y, yaw = self.chute_pose(chute_id, chute.position_m)
             self.chute_bodies[chute_id] = p.createMultiBody(
                 0, -1, self._chute_vis, [x, y, 0.3], p.getQuaternionFromEuler([0, 0, yaw]), physicsClientId=c)
             self._chute_colour[chute_id] = ChuteStatus.OPEN
-        self._pool: list[int] = []
+        self.pool: list[int] = []
+        """Parcel bodies not in use (parked under the floor), reused before any new body is made."""
         self.on_loop: dict[str, int] = {}
         self.falling: dict[str, _Falling] = {}
         self.bodies_created = 0
@@ -98,7 +99,8 @@ class SorterWorld:
         theta = np.asarray(s_m) / self.radius_m
         return self.radius_m * np.cos(theta), self.radius_m * np.sin(theta)
 
-    def _chute_pose(self, chute_id: str, s_m: float) -> tuple[float, float, float]:
+    def chute_pose(self, chute_id: str, s_m: float) -> tuple[float, float, float]:
+        """Where a chute's mouth is: ``(x, y, yaw)``, outside or inside the loop by its side."""
         index = self.model.chutes.destination_ids().index(chute_id) if chute_id != REJECT_CHUTE else 0
         side = 1.0 if (index % self.model.config.chutes.sides == 0 or chute_id == REJECT_CHUTE) else -1.0
         theta = s_m / self.radius_m
@@ -107,8 +109,8 @@ class SorterWorld:
 
     # --- pool -----------------------------------------------------------------------------
     def _take(self) -> int:
-        if self._pool:
-            return self._pool.pop()
+        if self.pool:
+            return self.pool.pop()
         self.bodies_created += 1
         body = p.createMultiBody(0, self._parcel_col, self._parcel_vis, PARKED, physicsClientId=self.client)
         self._ride(body)
@@ -126,7 +128,7 @@ class SorterWorld:
         p.changeDynamics(body, -1, mass=0, physicsClientId=self.client)
         self._ride(body)
         p.resetBasePositionAndOrientation(body, PARKED, self._quat[0], physicsClientId=self.client)
-        self._pool.append(body)
+        self.pool.append(body)
 
     def body_count(self) -> int:
         """Bodies in the PyBullet world now (bounded: carriers + chutes + floor + parcel pool)."""
@@ -148,7 +150,7 @@ class SorterWorld:
         for item_id in [i for i in self.on_loop if i not in m.parcels]:
             body = self.on_loop.pop(item_id)
             chute = m.chutes.get(m.finished.get(item_id, REJECT_CHUTE))
-            x, y, _ = self._chute_pose(chute.chute_id, chute.position_m)
+            x, y, _ = self.chute_pose(chute.chute_id, chute.position_m)
             self._drop(body)
             reset(body, (x, y, CARRIER_Z_M + 0.3), quat, physicsClientId=c)
             self.falling[item_id] = _Falling(body, Instant(now + self.fall_time))

@@ -100,7 +100,7 @@ def test_agent_and_controller_agree_on_every_item(seed: int, reply_delay_s: floa
     run = SorterRun(SorterAgent("s1", "t", model), planner, reply_delay=seconds(reply_delay_s))
     for at_s, chute, closed in sorted(closings):
         run.run_until(Instant(model.start + seconds(at_s)))
-        run._from_sorter(run.agent.close_chute(run.now, chute, closed))
+        run.from_sorter(run.agent.close_chute(run.now, chute, closed))
     run.run_until(Instant(model.start + seconds(180)))
     model.check_conservation()
     events = planner.take_events()

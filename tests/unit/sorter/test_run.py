@@ -54,7 +54,7 @@ def test_closing_a_chute_mid_run_reroutes_to_its_twin() -> None:
     run.keep_published = True
     before = model.chutes.get("c001").received_items
     closed_at = run.now
-    run._from_sorter(run.agent.close_chute(run.now, "c001"))
+    run.from_sorter(run.agent.close_chute(run.now, "c001"))
     run.run_until(Instant(closed_at + seconds(120)))
     assert model.chutes.get("c001").received_items == before  # nothing after closing
     assert planner.counts.reassigned > 0

@@ -85,11 +85,11 @@ def test_a_sorted_parcel_drops_into_its_chute_then_returns_to_the_pool(client: i
         t += 0.1
         world.sync(at(t))
     pos = p.getBasePositionAndOrientation(body, physicsClientId=client)[0]
-    chute_xy = world._chute_pose("c002", model.chutes.get("c002").position_m)[:2]
+    chute_xy = world.chute_pose("c002", model.chutes.get("c002").position_m)[:2]
     assert pos[2] < start_z - 0.5  # it fell
     assert math.dist(pos[:2], chute_xy) < 0.5  # into its chute
     for _ in range(25):
         t += 0.1
         world.sync(at(t))
     assert "a" not in world.falling
-    assert body in world._pool
+    assert body in world.pool
