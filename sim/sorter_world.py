@@ -59,6 +59,7 @@ class SorterWorld:
         self._chute_version = -1
         cfg = model.config
         self.radius_m = cfg.loop_length_m / (2 * math.pi)
+        self._poses: dict[str, tuple[float, float, float]] = {}
         c = client
         p.resetSimulation(physicsClientId=c)
         p.setGravity(0, 0, -9.81, physicsClientId=c)
@@ -101,11 +102,15 @@ class SorterWorld:
 
     def chute_pose(self, chute_id: str, s_m: float) -> tuple[float, float, float]:
         """Where a chute's mouth is: ``(x, y, yaw)``, outside or inside the loop by its side."""
+        cached = self._poses.get(chute_id)
+        if cached is not None:
+            return cached
         index = self.model.chutes.destination_ids().index(chute_id) if chute_id != REJECT_CHUTE else 0
         side = 1.0 if (index % self.model.config.chutes.sides == 0 or chute_id == REJECT_CHUTE) else -1.0
         theta = s_m / self.radius_m
         r = self.radius_m + side * 1.2
-        return r * math.cos(theta), r * math.sin(theta), theta
+        pose = self._poses[chute_id] = (r * math.cos(theta), r * math.sin(theta), theta)
+        return pose
 
     # --- pool -----------------------------------------------------------------------------
     def _take(self) -> int:
