@@ -44,7 +44,7 @@ class ScaledClock:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sorter``."""
     p = sub.add_parser("sorter", help="run a simulated sorter on an MQTT broker",
-                       description=__doc__.splitlines()[0])
+                       description="Run a simulated sorter (loop or inline) on an MQTT broker.")
     p.add_argument("--broker", required=True, help="mqtt://host:port or mqtts://host:port")
     p.add_argument("--config", required=True, type=Path, help="sorter YAML (see docs/sorter.yaml)")
     p.add_argument("--site", default="site1", help="site segment of the topics (default site1)")
