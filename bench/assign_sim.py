@@ -1,0 +1,180 @@
+"""A discrete-event travel simulation of goods-to-person picking, for comparing assigners.
+
+Robots take distance-table travel times at ``speed_cells_per_s`` (1 cell/s by default), a station
+works one pod at a time for ``exchange_s`` plus ``pick_s_per_line`` per line, and pods queue at
+busy stations. There is **no collision or congestion model**: robots never wait for each other on
+the floor, so absolute throughputs are optimistic for every assigner alike. Orders come from the
+seeded order stream, go through the real :class:`OrderBook`, :class:`TaskBuilder` and the assigner
+under test; every ``plan_period_s`` the idle robots and open trips are (re)planned.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bus.clock import SIM_EPOCH, Instant, seconds, to_seconds
+from controller.assignment.api import Assigner, RobotView, StationView
+from controller.assignment.travel import TravelTimes
+from controller.orders.book import OrderBook
+from controller.orders.inventory import Inventory
+from controller.orders.model import Order
+from controller.tasks.builder import TaskBuilder
+from warehouse_maps.grid import Cell
+from warehouse_maps.layout import Layout, PlaceKind
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """Timing of the simulated operation (seconds)."""
+
+    horizon_s: float = 3600.0
+    plan_period_s: float = 5.0
+    speed_cells_per_s: float = 1.0
+    exchange_s: float = 4.0
+    pick_s_per_line: float = 6.0
+
+
+@dataclass
+class SimResult:
+    """What one run measured."""
+
+    assigner: str
+    robots: int
+    lines_picked: int = 0
+    orders_picked: int = 0
+    orders_submitted: int = 0
+    refused: int = 0
+    trips_done: int = 0
+    travel_cells: int = 0
+    cycles: int = 0
+    plan_wall_s: list[float] = field(default_factory=list)
+    assignments: list[tuple[float, str, str, str]] = field(default_factory=list)
+
+    def lines_per_h(self, horizon_s: float) -> float:
+        """Completed (picked) order lines per simulated hour."""
+        return self.lines_picked * 3600.0 / horizon_s
+
+    def travel_per_line(self) -> float:
+        """Robot travel in cells per picked line."""
+        return self.travel_cells / max(self.lines_picked, 1)
+
+
+def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner: Assigner,
+             n_robots: int, dist: TravelTimes, cfg: SimConfig = SimConfig(),
+             on_return: Callable[[str, Cell], Cell] | None = None) -> SimResult:
+    """Run one simulation; ``inventory`` is consumed (pass a fresh one per run).
+
+    ``on_return(pod_id, home)`` may choose where a pod goes back to (slotting); default: its home.
+    """
+    start = SIM_EPOCH
+    book = OrderBook(inventory)
+    builder = TaskBuilder(layout)
+    stations = {p.id: p.cell for p in layout.of_kind(PlaceKind.PICK_STATION)}
+    station_free = {sid: start for sid in stations}
+    parking = layout.cells_of(PlaceKind.PARKING) or layout.grid.free_cells
+    robot_cell = {f"agv-{i + 1:04d}": parking[i % len(parking)] for i in range(n_robots)}
+    robot_trip: dict[str, str | None] = {rid: None for rid in robot_cell}
+    res = SimResult(getattr(assigner, "name", type(assigner).__name__), n_robots)
+    events: list[tuple[int, int, str, tuple]] = []
+    seq = 0
+
+    def push(at: int, kind: str, data: tuple) -> None:
+        nonlocal seq
+        heapq.heappush(events, (at, seq, kind, data))
+        seq += 1
+
+    queue: dict[str, deque[tuple]] = {sid: deque() for sid in stations}
+    working = {sid: False for sid in stations}
+
+    def start_service(now: Instant, sid: str) -> None:
+        """The station takes the first pod in its queue (first come, first served by arrival)."""
+        job = queue[sid].popleft()
+        working[sid] = True
+        push(Instant(now + job[3]), "served", job)
+
+    end = start + seconds(cfg.horizon_s)
+    for order in orders:
+        if order.created is not None and order.created < end:
+            push(order.created, "order", (order,))
+    t = start
+    while t < end:
+        push(t, "plan", ())
+        t = Instant(t + seconds(cfg.plan_period_s))
+    speed = cfg.speed_cells_per_s
+
+    while events:
+        now, _, kind, data = heapq.heappop(events)
+        if now >= end:
+            break
+        now = Instant(now)
+        if kind == "order":
+            res.orders_submitted += 1
+            if not book.submit(data[0], now):
+                res.refused += 1
+        elif kind == "plan":
+            idle = [RobotView(r, robot_cell[r]) for r in sorted(robot_cell) if robot_trip[r] is None]
+            if not idle:
+                continue
+            trips = builder.build(now, book, inventory, layout)
+            if not trips:
+                continue
+            views = [StationView(s, c, station_free[s]) for s, c in stations.items()]
+            t0 = time.perf_counter()
+            plan = assigner.assign(now, idle, trips, dist, views)
+            res.plan_wall_s.append(time.perf_counter() - t0)
+            res.cycles += 1
+            for a in plan:
+                if a.trip_id is None:
+                    continue
+                trip = builder.dispatch(a.trip_id, a.robot_id, a.station_id, now, book)
+                robot_trip[a.robot_id] = trip.id
+                res.assignments.append((to_seconds(now - start), a.robot_id, trip.id, a.station_id))
+                leg1 = dist.cells(robot_cell[a.robot_id], trip.pod_home)
+                leg2 = dist.cells(trip.pod_home, stations[a.station_id])
+                res.travel_cells += leg1 + leg2
+                arrive = Instant(now + seconds((leg1 + leg2) / speed))
+                service = seconds(cfg.exchange_s + cfg.pick_s_per_line * trip.n_lines)
+                # the planner's view of the station: busy until this pod will be done
+                station_free[a.station_id] = Instant(max(arrive, station_free[a.station_id]) + service)
+                push(arrive, "arrive", (a.robot_id, trip.id, a.station_id, service))
+        elif kind == "arrive":
+            sid = data[2]
+            queue[sid].append(data)
+            if not working[sid]:
+                start_service(now, sid)
+        elif kind == "served":
+            rid, trip_id, sid, _ = data
+            working[sid] = False
+            if queue[sid]:
+                start_service(now, sid)
+            push(now, "picked", (rid, trip_id, sid))
+        elif kind == "picked":
+            rid, trip_id, sid = data
+            trip = builder.trip(trip_id)
+            res.orders_picked += len(builder.picked(trip_id, now, book, inventory))
+            res.lines_picked += trip.n_lines
+            home = trip.return_cell or trip.pod_home
+            if on_return is not None and trip.pod_id is not None:
+                home = on_return(trip.pod_id, home)
+            leg3 = dist.cells(stations[sid], home)
+            res.travel_cells += leg3
+            push(Instant(now + seconds(leg3 / speed)), "returned", (rid, trip_id, home))
+        elif kind == "returned":
+            rid, trip_id, home = data
+            builder.returned(trip_id, now)
+            res.trips_done += 1
+            robot_trip[rid] = None
+            robot_cell[rid] = home
+    return res
+
+
+def fresh_inventory(layout: Layout, n_skus: int, seed: int) -> Inventory:
+    """The bench's seeded inventory (the same for every assigner)."""
+    return Inventory.generate(layout.cells_of(PlaceKind.STORAGE), n_skus, np.random.default_rng(seed),
+                              units_per_slot=1000)
