@@ -63,11 +63,11 @@ class FlowConfig:
     nearest_trips: int = 4
     nearest_robots: int = 4
     station_candidates: int = 3
-    line_value_s: float = 60.0
+    line_value_s: float = 30.0
     age_value_per_s: float = 0.02
     priority_value_s: float = 20.0
     station_service_s: float = 20.0
-    queue_free_s: float = 60.0
+    queue_free_s: float = 150.0
     slots_per_station: int = 12
 
 
