@@ -43,6 +43,7 @@ class Inventory:
         self._on_hand: dict[tuple[str, Sku], int] = {}
         self._reserved: dict[tuple[str, Sku], int] = {}
         self._pods_of: dict[Sku, list[str]] = {}
+        self._skus_on: dict[str, list[Sku]] = {p: [] for p in self._pods}
         for pod_id in sorted(stock):
             if pod_id not in self._pods:
                 raise ValueError(f"stock names unknown pod {pod_id!r}")
@@ -51,6 +52,7 @@ class Inventory:
                     raise ValueError(f"pod {pod_id} holds negative stock of {sku}")
                 self._on_hand[(pod_id, sku)] = int(units)
                 self._pods_of.setdefault(sku, []).append(pod_id)
+                self._skus_on[pod_id].append(sku)
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class Inventory:
 
     def contents(self, pod_id: str) -> dict[Sku, int]:
         """``{sku: units on hand}`` of one pod."""
-        return {s: n for (p, s), n in sorted(self._on_hand.items()) if p == pod_id}
+        return {s: self._on_hand[(pod_id, s)] for s in self._skus_on[pod_id]}
 
     # -- changes ------------------------------------------------------------------------------
 
