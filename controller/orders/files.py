@@ -254,3 +254,15 @@ def _skip_ws(text: str, pos: int) -> int:
 
 def _line_at(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
+
+
+def orders_csv(orders: list[Order], start: Instant) -> str:
+    """CSV text in the import format (one row per line; times as seconds after ``start``)."""
+    rows = [",".join(CSV_COLUMNS)]
+    for order in orders:
+        due = f"{(order.due - start) / 1e9:g}" if order.due is not None else ""
+        created = f"{(order.created - start) / 1e9:g}" if order.created is not None else ""
+        for line in order.lines:
+            rows.append(",".join([order.id, line.sku, str(line.quantity), order.destination,
+                                  str(order.priority), due, created]))
+    return "\n".join(rows) + "\n"
