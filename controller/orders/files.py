@@ -260,9 +260,18 @@ def orders_csv(orders: list[Order], start: Instant) -> str:
     """CSV text in the import format (one row per line; times as seconds after ``start``)."""
     rows = [",".join(CSV_COLUMNS)]
     for order in orders:
-        due = f"{(order.due - start) / 1e9:g}" if order.due is not None else ""
-        created = f"{(order.created - start) / 1e9:g}" if order.created is not None else ""
+        due = _offset_s(order.due, start)
+        created = _offset_s(order.created, start)
         for line in order.lines:
             rows.append(",".join([order.id, line.sku, str(line.quantity), order.destination,
                                   str(order.priority), due, created]))
     return "\n".join(rows) + "\n"
+
+
+def _offset_s(instant: Instant | None, start: Instant) -> str:
+    """Seconds after ``start`` written exactly to the nanosecond ("" for no time)."""
+    if instant is None:
+        return ""
+    span = int(instant - start)
+    whole, ns = divmod(abs(span), 1_000_000_000)
+    return ("-" if span < 0 else "") + f"{whole}.{ns:09d}".rstrip("0").rstrip(".")
