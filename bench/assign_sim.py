@@ -54,11 +54,16 @@ class SimResult:
     travel_cells: int = 0
     cycles: int = 0
     plan_wall_s: list[float] = field(default_factory=list)
+    station_busy_s: dict[str, float] = field(default_factory=dict)
     assignments: list[tuple[float, str, str, str]] = field(default_factory=list)
 
     def lines_per_h(self, horizon_s: float) -> float:
         """Completed (picked) order lines per simulated hour."""
         return self.lines_picked * 3600.0 / horizon_s
+
+    def station_utilisation(self, horizon_s: float, n_stations: int) -> float:
+        """Share of station time spent exchanging pods and picking (started services)."""
+        return sum(self.station_busy_s.values()) / (horizon_s * max(n_stations, 1))
 
     def travel_per_line(self) -> float:
         """Robot travel in cells per picked line."""
@@ -96,6 +101,8 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
         """The station takes the first pod in its queue (first come, first served by arrival)."""
         job = queue[sid].popleft()
         working[sid] = True
+        busy = min(int(job[3]), int(end - now))  # count only service inside the horizon
+        res.station_busy_s[sid] = res.station_busy_s.get(sid, 0.0) + to_seconds(busy)
         push(Instant(now + job[3]), "served", job)
 
     end = start + seconds(cfg.horizon_s)
