@@ -199,7 +199,7 @@ class FlowAssigner:
             r, t = int(arc_r[i]), int(arc_t[i])
             sid, tail = station_of_trip[t]
             out.append(Assignment(ready[r].id, trips[t].id, sid,
-                                  cost_s=(leg1[r, t] + tail) / speed))
+                                  cost_s=float(leg1[r, t] + tail) / speed))
         return out
 
     def _candidate_arcs(self, score: np.ndarray, leg1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

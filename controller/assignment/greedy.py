@@ -61,7 +61,7 @@ class GreedyAssigner:
             j = int(np.argmin(d))  # lowest index wins ties: robots are in id order
             free[j] = False
             out.append(Assignment(ready[j].id, trip.id, trip.station_id,
-                                  cost_s=(d[j] + tail) / dist.speed_cells_per_s))
+                                  cost_s=float(d[j] + tail) / dist.speed_cells_per_s))
             if not free.any():
                 break
         return out
