@@ -43,7 +43,7 @@ def manifest(layout: Layout, sim: SimConfig) -> dict[str, object]:
         "seeds": {"orders": SEED_ORDERS, "stock": SEED_STOCK, "history": SEED_HISTORY,
                   "random_slotting": SEED_RANDOM_SLOTS, "cycle": SEED_CYCLE},
         "n_skus": N_SKUS, "stream": f"singles-day peak: {10 * BASE_ORDERS_PER_H:.0f} orders/h in hour 1",
-        "sim": sim.__dict__ if hasattr(sim, "__dict__") else {f: getattr(sim, f) for f in sim.__slots__},
+        "sim": {f: getattr(sim, f) for f in sim.__slots__},
         "solver_profile": SolverProfile().as_dict(),
         "model": "travel from distance tables at 1 cell/s; no collision or congestion model",
     }
@@ -70,6 +70,18 @@ def throughput(layout: Layout, dist: TravelTimes, sim: SimConfig, fleets: list[i
         row["ratio"] = round(row["ortools-flow"]["lines_per_h"] / max(row["greedy"]["lines_per_h"], 1), 3)
         rows.append(row)
         print(json.dumps(row), flush=True)
+    return rows
+
+
+def sensitivity(layout: Layout, dist: TravelTimes, sim: SimConfig, robots: int,
+                picks_s: list[float]) -> list[dict]:
+    """The 100-robot comparison again with other pick times per line (station capacity)."""
+    rows = []
+    for pick in picks_s:
+        cfg = SimConfig(**{**{f: getattr(sim, f) for f in sim.__slots__}, "pick_s_per_line": pick})
+        row = throughput(layout, dist, cfg, [robots])[0]
+        row["pick_s_per_line"] = pick
+        rows.append(row)
     return rows
 
 
@@ -134,7 +146,8 @@ def main() -> None:
     """Run all three parts and print a JSON report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="30-minute horizon, fleets 50 and 100")
-    ap.add_argument("--part", choices=("all", "throughput", "slotting", "cycle"), default="all")
+    ap.add_argument("--part", choices=("all", "throughput", "slotting", "cycle", "sensitivity"),
+                    default="all")
     args = ap.parse_args()
     layout = load_layout("fc")
     dist = TravelTimes(layout.grid)
@@ -145,6 +158,8 @@ def main() -> None:
         report["cycle"] = cycle_time(layout, dist)
     if args.part in ("all", "throughput"):
         report["throughput"] = throughput(layout, dist, sim, [50, 100] if args.quick else [50, 100, 200])
+    if args.part in ("all", "sensitivity"):
+        report["sensitivity"] = sensitivity(layout, dist, sim, 100, [3.0, 10.0])
     if args.part in ("all", "slotting"):
         report["slotting"] = slotting(layout, dist, sim, 100)
     print(json.dumps(report, indent=1))
