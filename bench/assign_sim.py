@@ -72,10 +72,11 @@ class SimResult:
 
 def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner: Assigner,
              n_robots: int, dist: TravelTimes, cfg: SimConfig = SimConfig(),
-             on_return: Callable[[str, Cell], Cell] | None = None) -> SimResult:
+             on_return: Callable[[str, Cell, set[Cell]], Cell] | None = None) -> SimResult:
     """Run one simulation; ``inventory`` is consumed (pass a fresh one per run).
 
-    ``on_return(pod_id, home)`` may choose where a pod goes back to (slotting); default: its home.
+    ``on_return(pod_id, home, occupied_cells)`` may choose where a pod goes back to (slotting, e.g.
+    :meth:`SlottingPlan.return_cell`); default: its home. A pod that moves gets a new home.
     """
     start = SIM_EPOCH
     book = OrderBook(inventory)
@@ -85,6 +86,8 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
     parking = layout.cells_of(PlaceKind.PARKING) or layout.grid.free_cells
     robot_cell = {f"agv-{i + 1:04d}": parking[i % len(parking)] for i in range(n_robots)}
     robot_trip: dict[str, str | None] = {rid: None for rid in robot_cell}
+    pods_out: set[str] = set()  # pods on robots: their storage cell is free meanwhile
+    claimed: set[Cell] = set()  # cells that pods on their way back will take
     res = SimResult(getattr(assigner, "name", type(assigner).__name__), n_robots)
     events: list[tuple[int, int, str, tuple]] = []
     seq = 0
@@ -141,6 +144,8 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
                     continue
                 trip = builder.dispatch(a.trip_id, a.robot_id, a.station_id, now, book)
                 robot_trip[a.robot_id] = trip.id
+                if trip.pod_id is not None:
+                    pods_out.add(trip.pod_id)
                 res.assignments.append((to_seconds(now - start), a.robot_id, trip.id, a.station_id))
                 leg1 = dist.cells(robot_cell[a.robot_id], trip.pod_home)
                 leg2 = dist.cells(trip.pod_home, stations[a.station_id])
@@ -168,13 +173,21 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
             res.lines_picked += trip.n_lines
             home = trip.return_cell or trip.pod_home
             if on_return is not None and trip.pod_id is not None:
-                home = on_return(trip.pod_id, home)
+                occupied = {p.home for p in inventory.pods if p.id not in pods_out} | claimed
+                home = on_return(trip.pod_id, home, occupied)
+                claimed.add(home)
             leg3 = dist.cells(stations[sid], home)
             res.travel_cells += leg3
             push(Instant(now + seconds(leg3 / speed)), "returned", (rid, trip_id, home))
         elif kind == "returned":
             rid, trip_id, home = data
+            pod_id = builder.trip(trip_id).pod_id
             builder.returned(trip_id, now)
+            pods_out.discard(pod_id)
+            claimed.discard(home)
+            if pod_id is not None and inventory.pod(pod_id).home != home:
+                inventory.move_pod(pod_id, home)
+                builder.set_home(pod_id, home)
             res.trips_done += 1
             robot_trip[rid] = None
             robot_cell[rid] = home

@@ -57,6 +57,10 @@ class FlowConfig:
         station_service_s: expected station time per pod visit (pod exchange + picks).
         queue_free_s: station queue shorter than this costs nothing (the robot is still driving).
         slots_per_station: queue positions modelled per station per cycle.
+        hold_s: when set, a robot stays idle this cycle unless some trip's travel + queue - value
+            is below ``hold_s``: with the stations' queues long, sending more pods only makes
+            them wait, while the trips left in the pool keep gathering lines (bigger batches).
+            ``None``: every idle robot that can be matched is sent.
     """
 
     robot_candidates: int = 16
@@ -69,6 +73,7 @@ class FlowConfig:
     station_service_s: float = 20.0
     queue_free_s: float = 150.0
     slots_per_station: int = 12
+    hold_s: float | None = None
 
 
 SCALE = 10  # cost units per second
@@ -177,6 +182,11 @@ class FlowAssigner:
         costs_s = np.concatenate([
             np.zeros(n_r), leg1[arc_r, arc_t] / speed, offset - value_s, opt_cells / speed,
             np.array(slot_cost), np.array(overflow_cost)])
+        if cfg.hold_s is not None:  # a robot may also stay idle, at a price (see FlowConfig.hold_s)
+            tails = np.concatenate([tails, r0 + np.arange(n_r)])
+            heads = np.concatenate([heads, np.full(n_r, sink)])
+            caps = np.concatenate([caps, np.ones(n_r, dtype=np.int64)])
+            costs_s = np.concatenate([costs_s, np.full(n_r, offset + cfg.hold_s)])
         costs = np.rint(costs_s * SCALE).astype(np.int64)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)

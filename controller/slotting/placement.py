@@ -9,7 +9,7 @@ cell (:meth:`SlottingPlan.return_cell`), so the floor converges to the plan as p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,16 +31,33 @@ class SlottingPlan:
         demand: forecast order lines per bucket for each pod.
         classes: mover class per pod (the class of the cumulative-demand cut it falls in).
         method: ``forecast`` or ``random``.
+        ranking: storage cells from best (nearest a station) to worst, for fallbacks.
     """
 
     cells: Mapping[str, Cell]
     demand: Mapping[str, float]
     classes: Mapping[str, MoverClass]
     method: str = "forecast"
+    ranking: tuple[Cell, ...] = ()
 
-    def return_cell(self, pod_id: str, current_home: Cell) -> Cell:
-        """Where a pod goes back to after a station visit (its planned cell, else where it was)."""
-        return self.cells.get(pod_id, current_home)
+    def return_cell(self, pod_id: str, current_home: Cell, occupied: Container[Cell] = ()) -> Cell:
+        """Where a pod goes back to after a station visit.
+
+        Its planned cell when no other pod stands there (``occupied``: cells holding other pods
+        now); otherwise the free storage cell ranked nearest to the planned one (its old home
+        included, when still free), so pods drift towards the plan visit by visit.
+        """
+        target = self.cells.get(pod_id, current_home)
+        if target not in occupied:
+            return target
+        if not self.ranking:
+            return current_home
+        rank = {c: i for i, c in enumerate(self.ranking)}
+        want = rank.get(target, len(self.ranking))
+        free = [c for c in self.ranking if c not in occupied]
+        if not free:
+            return current_home
+        return min(free, key=lambda c: (abs(rank[c] - want), rank[c]))
 
     def apply(self, inventory: Inventory) -> int:
         """Put every pod on its planned cell at once (an overnight re-slot); returns pods moved."""
@@ -117,7 +134,8 @@ def plan_slotting(layout: Layout, inventory: Inventory, sku_demand: Mapping[Sku,
     if len(pods) > len(cells):
         raise ValueError(f"{len(pods)} pods but only {len(cells)} storage cells")
     placed = dict(zip(pods, cells, strict=False))
-    return SlottingPlan(placed, demand, _pod_classes(pods, demand, fast_share, medium_share), "forecast")
+    return SlottingPlan(placed, demand, _pod_classes(pods, demand, fast_share, medium_share), "forecast",
+                        tuple(cells))
 
 
 def random_slotting(layout: Layout, inventory: Inventory, sku_demand: Mapping[Sku, float],
@@ -131,4 +149,5 @@ def random_slotting(layout: Layout, inventory: Inventory, sku_demand: Mapping[Sk
     perm = rng.permutation(len(cells))[: len(pods)]
     placed = {p: cells[int(i)] for p, i in zip(pods, perm, strict=True)}
     ranked = sorted(demand, key=lambda p: (-demand[p], p))
-    return SlottingPlan(placed, demand, _pod_classes(ranked, demand, 0.8, 0.95), "random")
+    return SlottingPlan(placed, demand, _pod_classes(ranked, demand, 0.8, 0.95), "random",
+                        tuple(cells[int(i)] for i in rng.permutation(len(cells))))

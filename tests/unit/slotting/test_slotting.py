@@ -62,6 +62,26 @@ def test_busiest_pods_go_nearest_the_stations() -> None:
     assert plan.apply(inv) > 0
     assert inv.pod("POD8").home == ranked[0]
     assert plan.return_cell("POD8", (9, 9)) == ranked[0]
+    # planned cell taken: the free cell ranked next to it
+    assert plan.return_cell("POD8", (9, 9), occupied={ranked[0]}) == ranked[1]
+
+
+def test_pods_drift_to_their_planned_cells_as_they_are_used() -> None:
+    layout = load_layout("small-fc")
+    dist = TravelTimes(layout.grid)
+    places = {p.id: p.cell for p in layout.of_kind("pick_station")}
+    stream = StreamConfig(n_skus=300, profile=constant_profile(1500))
+    history = OrderGenerator(stream, np.random.default_rng(1), "H").orders(SIM_EPOCH, 3 * 3600)
+    inv = fresh_inventory(layout, 300, 3)
+    plan = plan_slotting(layout, inv, forecast_demand(history, SIM_EPOCH), dist)
+    before = sum(plan.cells[p.id] == p.home for p in inv.pods)
+    orders = OrderGenerator(stream, np.random.default_rng(2)).orders(SIM_EPOCH, 600)
+    res = simulate(layout, inv, orders, FlowAssigner(places, list(places)), 10, dist,
+                   SimConfig(horizon_s=3600), on_return=plan.return_cell)
+    assert res.trips_done > 50
+    homes = [p.home for p in inv.pods]
+    assert len(set(homes)) == len(homes)  # all pods back: never two on one cell
+    assert sum(plan.cells[p.id] == p.home for p in inv.pods) > before
 
 
 def test_forecast_slotting_travels_less_per_line_than_random() -> None:
