@@ -19,6 +19,7 @@ from controller.assignment import (
     AssignmentKind,
     BatteryPolicy,
     FlowAssigner,
+    FlowConfig,
     GreedyAssigner,
     RobotView,
     StationView,
@@ -123,3 +124,16 @@ def test_parcel_trips_keep_their_chute(dist) -> None:
     (a,) = FlowAssigner(places, list(PLACES)).assign(T0, [RobotView("r1", (0, 1))], [trip], dist)
     assert (a.trip_id, a.station_id) == ("R1", "CH1")
     assert a.cost_s == pytest.approx(dist.cells((0, 1), (5, 3)) + dist.cells((5, 3), (9, 0)))
+
+
+def test_flow_hold_keeps_robots_back_when_every_station_queue_is_long(dist) -> None:
+    robots = [RobotView("r1", (5, 0))]
+    trips = [_trip("T1", (7, 2))]
+    busy = [StationView(s, c, Instant(T0 + seconds(900))) for s, c in PLACES.items()]
+    held = FlowAssigner(PLACES, list(PLACES), FlowConfig(hold_s=120.0)).assign(T0, robots, trips, dist, busy)
+    assert held == []  # 15 minutes of queue everywhere: the pod would only wait; let it gather lines
+    quiet = [StationView(s, c) for s, c in PLACES.items()]
+    sent = FlowAssigner(PLACES, list(PLACES), FlowConfig(hold_s=120.0)).assign(T0, robots, trips, dist, quiet)
+    assert [a.trip_id for a in sent] == ["T1"]
+    default = FlowAssigner(PLACES, list(PLACES)).assign(T0, robots, trips, dist, busy)
+    assert [a.trip_id for a in default] == ["T1"]  # without hold every idle robot is sent
