@@ -52,6 +52,7 @@ class OrderBook:
         self._status: dict[OrderId, OrderStatus] = {}
         self._reason: dict[OrderId, str] = {}
         self._pending: dict[Sku, int] = {}  # accepted units not yet reserved on a pod
+        self._by_status: dict[OrderStatus, dict[OrderId, None]] = {s: {} for s in OrderStatus}
         self.events: list[OrderEvent] = []
 
     # -- intake -------------------------------------------------------------------------------
@@ -64,6 +65,7 @@ class OrderBook:
             return Refused(order.id, reason)
         self._orders[order.id] = order
         self._status[order.id] = OrderStatus.RECEIVED
+        self._by_status[OrderStatus.RECEIVED][order.id] = None
         for sku, units in _units_by_sku(order).items():
             self._pending[sku] = self._pending.get(sku, 0) + units
         self.events.append(OrderEvent(now, order.id, OrderStatus.RECEIVED))
@@ -101,6 +103,8 @@ class OrderBook:
             for sku, units in _units_by_sku(self._orders[order_id]).items():
                 self._pending[sku] -= units
         self._status[order_id] = status
+        del self._by_status[current][order_id]
+        self._by_status[status][order_id] = None
         if reason:
             self._reason[order_id] = reason
         self.events.append(OrderEvent(now, order_id, status, reason))
@@ -125,14 +129,11 @@ class OrderBook:
 
     def counts(self) -> dict[OrderStatus, int]:
         """Orders per status, every status listed (zeros included)."""
-        out = {s: 0 for s in OrderStatus}
-        for status in self._status.values():
-            out[status] += 1
-        return out
+        return {s: len(ids) for s, ids in self._by_status.items()}
 
     def in_status(self, status: OrderStatus) -> Iterator[Order]:
-        """Orders currently in ``status``, in submission order (stable)."""
-        return (self._orders[o] for o, s in self._status.items() if s is status)
+        """Orders currently in ``status``, in the order they reached it (stable)."""
+        return (self._orders[o] for o in list(self._by_status[status]))
 
     def __len__(self) -> int:
         return len(self._orders)
