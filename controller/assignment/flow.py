@@ -55,7 +55,11 @@ class FlowConfig:
         age_value_per_s: credit per second a trip has waited since its oldest order arrived.
         priority_value_s: credit per priority level.
         station_service_s: expected station time per pod visit (pod exchange + picks).
-        queue_free_s: station queue shorter than this costs nothing (the robot is still driving).
+        queue_free_s: station work ahead of a pod up to this is its lead: beyond it the pod
+            queues (cost: the excess, seconds of robot waiting), below it the station would run
+            dry before the pod arrives.
+        idle_value: credit per second of station idle time a pod prevents (the shortfall below
+            ``queue_free_s``); makes starving stations attractive (Kou et al.'s idle time).
         slots_per_station: queue positions modelled per station per cycle.
         hold_s: when set, a robot stays idle this cycle unless some trip's travel + queue - value
             is below ``hold_s``: with the stations' queues long, sending more pods only makes
@@ -72,11 +76,22 @@ class FlowConfig:
     priority_value_s: float = 20.0
     station_service_s: float = 20.0
     queue_free_s: float = 150.0
+    idle_value: float = 0.5
     slots_per_station: int = 12
     hold_s: float | None = None
 
 
 SCALE = 10  # cost units per second
+
+
+def _slot_cost_s(work_ahead_s: float, cfg: FlowConfig) -> float:
+    """Cost of a pod joining a station with ``work_ahead_s`` of work before it.
+
+    Queue time beyond the lead costs one for one; a shortfall (the station would idle) earns
+    ``idle_value`` per second. Non-decreasing in the work ahead, so slots fill in order.
+    """
+    excess = work_ahead_s - cfg.queue_free_s
+    return excess if excess > 0 else cfg.idle_value * excess
 
 
 def _top_k_rows(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,10 +181,14 @@ class FlowAssigner:
             base = backlog.get(sid, 0.0)
             for q in range(cfg.slots_per_station):
                 slot_tail.append(s0 + s_of[sid])
-                slot_cost.append(max(0.0, base + q * cfg.station_service_s - cfg.queue_free_s))
+                slot_cost.append(_slot_cost_s(base + q * cfg.station_service_s, cfg))
         n_slots = len(slot_tail)
-        overflow_cost = [max(0.0, backlog.get(s, 0.0) + cfg.slots_per_station * cfg.station_service_s
-                             - cfg.queue_free_s) for s in station_ids]
+        full_s = cfg.slots_per_station * cfg.station_service_s
+        overflow_cost = [_slot_cost_s(backlog.get(s, 0.0) + full_s, cfg) for s in station_ids]
+        # every unit of flow crosses one slot arc: shift them all to keep costs non-negative
+        shift = cfg.idle_value * cfg.queue_free_s
+        slot_cost = [c + shift for c in slot_cost]
+        overflow_cost = [c + shift for c in overflow_cost]
         tails = np.concatenate([
             np.full(n_r, src), r0 + arc_r, tin0 + np.arange(n_t), tout0 + opt_trip,
             np.array(slot_tail, dtype=np.int64), s0 + np.arange(len(station_ids))])
@@ -186,7 +205,7 @@ class FlowAssigner:
             tails = np.concatenate([tails, r0 + np.arange(n_r)])
             heads = np.concatenate([heads, np.full(n_r, sink)])
             caps = np.concatenate([caps, np.ones(n_r, dtype=np.int64)])
-            costs_s = np.concatenate([costs_s, np.full(n_r, offset + cfg.hold_s)])
+            costs_s = np.concatenate([costs_s, np.full(n_r, offset + shift + cfg.hold_s)])
         costs = np.rint(costs_s * SCALE).astype(np.int64)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)

@@ -57,9 +57,13 @@ class TaskBuilder:
 
     Args:
         layout: the floor; its pick stations give each trip a default (nearest) station.
+        max_lines_per_trip: a soft cap on lines per pod visit: once a pod's open trip holds
+            this many, new lines go to another pod with the SKU when one has stock (a picker
+            does not face hundreds of picks at one pod, and hot SKUs spread over their pods).
     """
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, max_lines_per_trip: int = 30) -> None:
+        self._cap = max_lines_per_trip
         stations = layout.of_kind(PlaceKind.PICK_STATION)
         if not stations:
             raise ValueError(f"layout {layout.name} has no pick station")
@@ -104,7 +108,7 @@ class TaskBuilder:
         touched: list[TripId] = []
         candidates = sorted(
             inventory.pods_with(sku),
-            key=lambda p: (p not in self._open_by_pod, -min(inventory.free(p, sku), quantity),
+            key=lambda p: (self._room(p), -min(inventory.free(p, sku), quantity),
                            self._pod_station_dist(inventory, p), p),
         )
         left = quantity
@@ -120,6 +124,13 @@ class TaskBuilder:
             if left == 0:
                 return touched
         raise RuntimeError(f"order {order_id} line {index}: stock of {sku} vanished after acceptance")
+
+    def _room(self, pod_id: str) -> int:
+        """0: the pod has an open trip with room (batch here), 1: no open trip, 2: its trip is full."""
+        trip_id = self._open_by_pod.get(pod_id)
+        if trip_id is None:
+            return 1
+        return 0 if len(self._trips[trip_id].lines) < self._cap else 2
 
     def _pod_station_dist(self, inventory: Inventory, pod_id: str) -> int:
         x, y = inventory.pod(pod_id).home

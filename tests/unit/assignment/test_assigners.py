@@ -100,7 +100,9 @@ def test_flow_spreads_pods_over_stations_when_one_queue_is_long(dist) -> None:
     assert len(plan) == 4
     assert {a.station_id for a in plan} == {"S2"}  # S1 has ten minutes of work queued
     free = FlowAssigner(PLACES, list(PLACES)).assign(T0, robots, trips, dist)
-    assert {a.station_id for a in free} == {"S1"}  # row 1 pods are nearest S1
+    assert {a.station_id for a in free} == {"S1", "S2"}  # both idle: feed both, though S1 is nearer
+    greedy = GreedyAssigner(PLACES).assign(T0, robots, trips, dist)
+    assert {a.station_id for a in greedy} == {"S1"}  # row 1 pods are nearest S1
 
 
 def test_flow_travels_less_than_greedy_and_is_deterministic(dist) -> None:

@@ -84,3 +84,19 @@ def test_trips_default_to_the_nearest_station() -> None:
     trips = {t.pod_id: t for t in builder.build(T0, book, inv, layout)}
     assert trips["POD1"].station_id == "S1"  # top row pods -> top station
     assert trips["POD8"].station_id == "S2"
+
+
+def test_a_full_pod_visit_sends_new_lines_to_another_pod_with_the_sku() -> None:
+    layout = small_layout()
+    inv = small_inventory(layout)  # SKU-A on POD1 and POD2
+    book, builder = OrderBook(inv), TaskBuilder(layout, max_lines_per_trip=2)
+    for oid in ("O1", "O2", "O3"):
+        book.submit(_order(oid, ("SKU-A", 1)), T0)
+    trips = builder.build(T0, book, inv, layout)
+    assert sorted(t.n_lines for t in trips) == [1, 2]
+    assert {t.pod_id for t in trips} == {"POD1", "POD2"}
+    book.submit(_order("O4", ("SKU-3", 1)), T0)
+    book.submit(_order("O5", ("SKU-3", 1)), T0)
+    book.submit(_order("O6", ("SKU-3", 1)), T0)  # only POD3 stocks SKU-3: the cap is soft
+    (pod3,) = [t for t in builder.build(T0, book, inv, layout) if t.pod_id == "POD3"]
+    assert pod3.n_lines == 3
