@@ -85,10 +85,11 @@ def test_pods_drift_to_their_planned_cells_as_they_are_used() -> None:
 
 
 def test_forecast_slotting_travels_less_per_line_than_random() -> None:
+    # a light load (300 orders/h), so that few lines share a pod visit and placement shows
     layout = load_layout("small-fc")
     dist = TravelTimes(layout.grid)
     places = {p.id: p.cell for p in layout.of_kind("pick_station")}
-    stream = StreamConfig(n_skus=300, profile=constant_profile(1500))
+    stream = StreamConfig(n_skus=300, profile=constant_profile(300))
     history = OrderGenerator(stream, np.random.default_rng(1), "H").orders(SIM_EPOCH, 6 * 3600)
     orders = OrderGenerator(stream, np.random.default_rng(2)).orders(SIM_EPOCH, 1200)
     demand = forecast_demand(history, SIM_EPOCH)
