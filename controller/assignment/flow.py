@@ -9,15 +9,19 @@ The network, per cycle::
 Solved with ``SimpleMinCostFlow.solve_max_flow_with_min_cost``: as many idle robots as possible
 get a trip, and among those plans the cheapest. The choice is joint: which robot, which trip and
 which station. Minimised: travel time (distance tables, :class:`TravelTimes`) plus station queue
-time (convex slot costs, so pods spread over stations rather than queueing at the nearest; the
-station idle / queue trade-off of Kou et al., AAAI 2020), minus the value of the trip: order
-lines served (a pod visit that serves many lines is worth more: batching), waiting time (ageing,
-so no trip starves) and priority. Costs are integers in tenths of a second.
+time minus station idle time avoided (non-decreasing slot costs seeded with each station's
+backlog, so pods spread over stations rather than queueing at the nearest while another runs
+dry: the station idle / queue trade-off of Kou et al., AAAI 2020), minus the value of the trip:
+order lines served (a pod visit that serves many lines is worth more: batching), waiting time
+(ageing, so no trip starves) and priority. Costs are integers in tenths of a second, shifted so
+that every arc cost is non-negative (each unit of flow crosses exactly one trip arc and one slot
+arc, so the shifts do not change the optimum).
 
 To meet one cycle for 500 robots x 2,000 trips in well under a second, each robot gets arcs only to
 its ``robot_candidates`` best trips (by travel + best tail - value, computed for every pair with
-numpy) and each pod trip to its ``station_candidates`` best stations. Min-cost flow is exact and
-deterministic: no seed or time limit is involved; the :class:`SolverProfile` is recorded anyway.
+numpy) and its ``nearest_trips``, each trip to its ``nearest_robots``, and each pod trip to its
+``station_candidates`` best stations. Min-cost flow is exact and deterministic: no seed or time
+limit is involved; the :class:`SolverProfile` is recorded anyway.
 """
 
 from __future__ import annotations
