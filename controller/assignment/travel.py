@@ -58,8 +58,10 @@ class TravelTimes:
 
     def index(self, cells: Sequence[Cell]) -> np.ndarray:
         """Row-major indices of ``cells`` (for :meth:`cells_to`)."""
-        w = self.grid.width
-        return np.fromiter((y * w + x for x, y in cells), dtype=np.int64, count=len(cells))
+        if not len(cells):
+            return np.empty(0, dtype=np.int64)
+        xy = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+        return xy[:, 1] * self.grid.width + xy[:, 0]
 
     def cells_to(self, starts_idx: np.ndarray, goal: Cell) -> np.ndarray:
         """Distances in cells from each start (row-major indices) to ``goal``."""
