@@ -64,6 +64,7 @@ def throughput(layout: Layout, dist: TravelTimes, sim: SimConfig, fleets: list[i
                 "lines_per_h": round(res.lines_per_h(sim.horizon_s)),
                 "lines_per_trip": round(res.lines_picked / max(res.trips_done, 1), 2),
                 "travel_cells_per_line": round(res.travel_per_line(), 1),
+                "station_utilisation": round(res.station_utilisation(sim.horizon_s, len(places)), 3),
                 "refused": res.refused,
                 "plan_median_ms": round(1000 * statistics.median(res.plan_wall_s or [0.0]), 1),
             }
