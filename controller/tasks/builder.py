@@ -8,6 +8,7 @@ Public API (used by the controller, issue 8)::
     builder.robot_failed(robot_id, now, pod_cell=None)          # its trip goes back to the pool
     builder.picked(trip_id, now)                                # lines picked at the station
     builder.returned(trip_id, now)                              # pod back in storage
+    builder.cancel(order_id, now, book, inventory, reason)      # withdraw lines, free stock
 
 Allocation reserves stock for each line of a received order on one pod (or, when no single pod
 holds enough, on several). It prefers a pod that already has an open trip, so one pod visit
@@ -223,6 +224,36 @@ class TaskBuilder:
         if newer is not None:
             self._trips[newer].pickup = rec.home
         del self._trips[trip_id]
+
+    def cancel(self, order_id: str, now: Instant, book: OrderBook, inventory: Inventory, reason: str,
+               status: OrderStatus = OrderStatus.CANCELLED) -> int:
+        """Cancel (or fail) an order: its unpicked lines leave their trips and their stock is freed.
+
+        Lines on a trip already under way are dropped from it too (the picker skips them); an
+        open trip left empty is removed. Returns how many line parts were withdrawn.
+        """
+        if book.status(order_id) is OrderStatus.RECEIVED:
+            book.advance(order_id, status, now, reason)
+            return 0
+        withdrawn = 0
+        for rec in list(self._trips.values()):
+            if rec.state not in (TripState.OPEN, TripState.ASSIGNED):
+                continue
+            keep = [ln for ln in rec.lines if ln.order_id != order_id]
+            for ln in rec.lines:
+                if ln.order_id == order_id:
+                    inventory.release(rec.pod_id, ln.sku, ln.quantity)
+                    withdrawn += 1
+            rec.lines = keep
+            if not keep and rec.state is TripState.OPEN:
+                del self._trips[rec.id]
+                if self._open_by_pod.get(rec.pod_id) == rec.id:
+                    del self._open_by_pod[rec.pod_id]
+        self._lines_left.pop(order_id, None)
+        for key in [k for k in self._parts_left if k[0] == order_id]:
+            del self._parts_left[key]
+        book.advance(order_id, status, now, reason)
+        return withdrawn
 
     def set_home(self, pod_id: str, cell: Cell) -> None:
         """The pod now lives at ``cell`` (slotting moved it); open trips fetch it from there."""

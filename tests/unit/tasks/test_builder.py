@@ -100,3 +100,26 @@ def test_a_full_pod_visit_sends_new_lines_to_another_pod_with_the_sku() -> None:
     book.submit(_order("O6", ("SKU-3", 1)), T0)  # only POD3 stocks SKU-3: the cap is soft
     (pod3,) = [t for t in builder.build(T0, book, inv, layout) if t.pod_id == "POD3"]
     assert pod3.n_lines == 3
+
+
+def test_cancelling_an_allocated_order_frees_its_stock_and_keeps_the_others() -> None:
+    layout, inv, book, builder = _setup()
+    book.submit(_order("O1", ("SKU-3", 4)), T0)
+    book.submit(_order("O2", ("SKU-3", 1), ("SKU-4", 1)), T0)
+    book.submit(_order("O3", ("SKU-4", 2)), T0)
+    builder.build(T0, book, inv, layout)
+    assert inv.free("POD3", "SKU-3") == 5
+    assert builder.cancel("O1", T0, book, inv, "customer cancelled") == 1
+    assert inv.free("POD3", "SKU-3") == 9
+    assert book.status("O1") is OrderStatus.CANCELLED
+    assert book.reason("O1") == "customer cancelled"
+    assert builder.cancel("O3", T0, book, inv, "address invalid", OrderStatus.FAILED) == 1
+    trips = {t.pod_id: t for t in builder.build(T0, book, inv, layout)}
+    assert [ln.order_id for ln in trips["POD3"].lines] == ["O2"]
+    assert [ln.order_id for ln in trips["POD4"].lines] == ["O2"]
+    for t in trips.values():
+        builder.dispatch(t.id, "r1", t.station_id, T0, book)
+        builder.picked(t.id, T0, book, inv)
+        builder.returned(t.id, T0)
+    assert book.status("O2") is OrderStatus.PICKED
+    assert book.counts()[OrderStatus.FAILED] == 1
