@@ -4,9 +4,9 @@ Public API (used by the controller, issue 8)::
 
     builder = TaskBuilder(layout)
     trips = builder.build(now, order_book, inventory, layout)   # open trips whose pod is at rest
-    builder.dispatch(trip_id, robot_id, station_id, now)        # a robot took it
+    builder.dispatch(trip_id, robot_id, station_id, now, book)  # a robot took it
     builder.robot_failed(robot_id, now, pod_cell=None)          # its trip goes back to the pool
-    builder.picked(trip_id, now)                                # lines picked at the station
+    builder.picked(trip_id, now, book, inventory)               # lines picked at the station
     builder.returned(trip_id, now)                              # pod back in storage
     builder.cancel(order_id, now, book, inventory, reason)      # withdraw lines, free stock
 
