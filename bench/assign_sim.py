@@ -25,6 +25,7 @@ from controller.orders.book import OrderBook
 from controller.orders.inventory import Inventory
 from controller.orders.model import Order
 from controller.tasks.builder import TaskBuilder
+from controller.tasks.trips import TripState
 from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, PlaceKind
 
@@ -38,6 +39,7 @@ class SimConfig:
     speed_cells_per_s: float = 1.0
     exchange_s: float = 4.0
     pick_s_per_line: float = 6.0
+    failures: tuple[tuple[str, float], ...] = ()  # (robot id, seconds): the robot breaks down
 
 
 @dataclass
@@ -56,6 +58,9 @@ class SimResult:
     plan_wall_s: list[float] = field(default_factory=list)
     station_busy_s: dict[str, float] = field(default_factory=dict)
     assignments: list[tuple[float, str, str, str]] = field(default_factory=list)
+    failed_trips_returned: int = 0
+    duplicate_picks: int = 0
+    units_picked: int = 0
 
     def lines_per_h(self, horizon_s: float) -> float:
         """Completed (picked) order lines per simulated hour."""
@@ -104,11 +109,18 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
         """The station takes the first pod in its queue (first come, first served by arrival)."""
         job = queue[sid].popleft()
         working[sid] = True
+        in_service.add(job[0])
         busy = min(int(job[3]), int(end - now))  # count only service inside the horizon
         res.station_busy_s[sid] = res.station_busy_s.get(sid, 0.0) + to_seconds(busy)
         push(Instant(now + job[3]), "served", job)
 
+    in_service: set[str] = set()  # robots whose pod is being picked
+    failed: set[str] = set()
+    cancelled: set[tuple[str, str]] = set()  # (robot, trip) journeys ended by a failure
+    picked_parts: set[tuple[str, int, str | None]] = set()
     end = start + seconds(cfg.horizon_s)
+    for rid, at_s in cfg.failures:
+        push(Instant(start + seconds(at_s)), "fail", (rid,))
     for order in orders:
         if order.created is not None and order.created < end:
             push(order.created, "order", (order,))
@@ -128,7 +140,8 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
             if not book.submit(data[0], now):
                 res.refused += 1
         elif kind == "plan":
-            idle = [RobotView(r, robot_cell[r]) for r in sorted(robot_cell) if robot_trip[r] is None]
+            idle = [RobotView(r, robot_cell[r]) for r in sorted(robot_cell)
+                    if robot_trip[r] is None and r not in failed]
             if not idle:
                 continue
             trips = builder.build(now, book, inventory, layout)
@@ -155,6 +168,23 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
                 # the planner's view of the station: busy until this pod will be done
                 station_free[a.station_id] = Instant(max(arrive, station_free[a.station_id]) + service)
                 push(arrive, "arrive", (a.robot_id, trip.id, a.station_id, service))
+        elif kind == "fail":
+            rid = data[0]
+            trip_id = robot_trip.get(rid)
+            failed.add(rid)
+            if trip_id is None or rid in in_service or builder.trip(trip_id).state is not TripState.ASSIGNED:
+                continue  # idle, or its pod is being picked / going home: it drops out afterwards
+            # on its way to the pod or the station, or queueing: the trip goes back to the pool
+            # (the pod is taken back to its cell by hand; the next robot fetches it from there)
+            pod_id = builder.trip(trip_id).pod_id
+            res.failed_trips_returned += len(builder.robot_failed(rid, now))
+            pods_out.discard(pod_id)
+            cancelled.add((rid, trip_id))
+            for sid in stations:
+                queue[sid] = deque(job for job in queue[sid] if job[0] != rid)
+            robot_trip[rid] = None
+        elif kind == "arrive" and (data[0], data[1]) in cancelled:
+            continue
         elif kind == "arrive":
             sid = data[2]
             queue[sid].append(data)
@@ -169,6 +199,12 @@ def simulate(layout: Layout, inventory: Inventory, orders: list[Order], assigner
         elif kind == "picked":
             rid, trip_id, sid = data
             trip = builder.trip(trip_id)
+            in_service.discard(rid)
+            for ln in trip.lines:
+                key = (ln.order_id, ln.line_index, trip.pod_id)
+                res.duplicate_picks += key in picked_parts
+                picked_parts.add(key)
+                res.units_picked += ln.quantity
             res.orders_picked += len(builder.picked(trip_id, now, book, inventory))
             res.lines_picked += trip.n_lines
             home = trip.return_cell or trip.pod_home

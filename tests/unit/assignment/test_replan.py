@@ -87,3 +87,26 @@ def test_robot_joining_gets_work_next_cycle() -> None:
     assert len(flow.assign(T0, [RobotView("r1", (4, 0))], trips, dist)) == 1
     both = flow.assign(T0, [RobotView("r1", (4, 0)), RobotView("new", (4, 3))], trips, dist)
     assert {a.robot_id for a in both} == {"r1", "new"}
+
+
+@pytest.mark.parametrize("name", ["flow", "greedy"])
+def test_robots_breaking_down_mid_run_lose_and_duplicate_nothing(name) -> None:
+    layout = load_layout("small-fc")
+    places = {p.id: p.cell for p in layout.of_kind("pick_station")}
+    cfg = StreamConfig(n_skus=300, profile=singles_day_profile(300))
+    orders = OrderGenerator(cfg, np.random.default_rng(1)).orders(SIM_EPOCH, 900)
+    assigner = FlowAssigner(places, list(places)) if name == "flow" else GreedyAssigner(places)
+    failures = tuple((f"agv-{i:04d}", 20.0 + 7 * i) for i in range(1, 7))
+    inv = fresh_inventory(layout, 300, 3)
+    units_before = sum(sum(inv.contents(p.id).values()) for p in inv.pods)
+    res = simulate(layout, inv, orders, assigner, 12, TravelTimes(layout.grid),
+                   SimConfig(horizon_s=900, failures=failures))
+    assert res.failed_trips_returned >= 1
+    assert res.duplicate_picks == 0
+    for rid, at_s in failures:  # a broken robot is never planned again
+        assert not [a for a in res.assignments if a[1] == rid and a[0] > at_s]
+    # the stock that left the pods is exactly what the stations picked: a returned trip's lines
+    # were picked once, by the robot that took it over, or are still waiting in the pool
+    units_after = sum(sum(inv.contents(p.id).values()) for p in inv.pods)
+    assert res.units_picked > 0
+    assert units_before - units_after == res.units_picked
