@@ -177,6 +177,12 @@ def test_yaml_wrong_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         ("name: t", "name: t\nplaces:\n  - {id: X, kind: charger, cell: [1, 1]}", 4,
          "place X is a charger but its cell (1, 1) is drawn 'S', not 'C'"),
         ("name: t", "name: t\nflavour: 3", 3, "unknown key 'flavour'"),
+        ("name: t", "name: t\none_way:\n  - [[1, 1], [3, 1]]", 4,
+         "edge [1, 1] -> [3, 1] does not join neighbouring cells"),
+        ("name: t", "name: t\none_way:\n  - [[1, 1], [1, 0]]", 4,
+         "edge [1, 1] -> [1, 0]: cell [1, 0] is not floor"),
+        ("name: t", "name: t\nplaces:\n  - {id: X, kind: pick_station, cell: [1, 1], fixture: [9, 9]}", 4,
+         "place X fixture (9, 9) lies off the map"),
         ("name: t", "name: t\nedge_weights:\n  - {from: [1, 1], to: [2, 1], weight: 0}", 4,
          "edge weight must be a positive whole number"),
     ],
@@ -189,8 +195,8 @@ def test_yaml_wrong_types(tmp_path: Path, capsys: pytest.CaptureFixture[str], ol
 
 
 def test_yaml_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, "l.yaml", GOOD_YAML + "places: [\n")
-    assert f"{path}:7: not valid YAML: expected the node content" in _show(capsys, path)
+    path = _write(tmp_path, "l.yaml", GOOD_YAML.replace("name: t", "name: t: u"))
+    assert f"{path}:2: not valid YAML: mapping values are not allowed" in _show(capsys, path)
 
 
 def test_yaml_not_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,3 +241,20 @@ def test_subprocess_exit_status_and_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.strip() == (f"bulletyard map: error: {path}:6: row has 3 characters, "
                                    "header says width 4")
+
+
+def test_lorr_map_ragged_row_and_wrong_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _lorr(tmp_path)
+    (tmp_path / "w.map").write_text(GOOD_MAP.replace("..@.\n..@.\n..@.", ".E@.\n..@\n....\n"))
+    assert f"{tmp_path / 'w.map'}:6: row has 3 characters, width is 4" in _show(capsys, path)
+    (tmp_path / "w.map").write_text(GOOD_MAP.replace("type octile", "octile").replace("..@.\n", ".E@.\n", 1))
+    assert f"{tmp_path / 'w.map'}:1: expected a 'type' header line" in _show(capsys, path)
+    assert f"{tmp_path / 'w.map'}:1: expected a 'type' header line" in _show(capsys, tmp_path / "w.map")
+
+
+def test_lorr_task_outside_the_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _lorr(tmp_path)
+    (tmp_path / "w.tasks").write_text("2\n4\n\n99\n")
+    assert f"{tmp_path / 'w.tasks'}:4: cell 99 lies outside the map" in _show(capsys, path)
+    (tmp_path / "w.tasks").write_text("3\n4\n5\n")
+    assert f"{tmp_path / 'w.tasks'}: header promises 3 tasks, file has 2" in _show(capsys, path)
