@@ -4,8 +4,8 @@ The assigner needs robot-to-pod, pod-to-station and station-to-pod travel for th
 per planning cycle. :class:`TravelTimes` keeps one flat distance table per goal cell (pods, stations,
 chargers) and answers "from these cells to that goal" with one numpy gather. Tables come from
 :meth:`warehouse_maps.grid.Grid.distance_table` (exact shortest routes, one-way lanes honoured);
-``warm`` computes them ahead (a deployment warms every storage and station cell once per layout,
-about 3 ms a table on the 160 x 60 fc floor).
+``warm`` computes them ahead in batches (a deployment warms every storage and station cell once
+per layout).
 """
 
 from __future__ import annotations
@@ -39,22 +39,26 @@ class TravelTimes:
         """Flat (row-major) distance table to ``goal`` in cells, unreachable = :data:`UNREACHABLE_CELLS`."""
         flat = self._flat.get(goal)
         if flat is None:
-            raw = self.grid.distance_table(goal).ravel().astype(np.int32)
-            raw[raw < 0] = UNREACHABLE_CELLS
-            flat = raw
-            flat.setflags(write=False)
-            self._flat[goal] = flat
+            flat = self._store(goal, self.grid.distance_table(goal))
             self.grid.forget_tables()  # keep one copy, ours
+        return flat
+
+    def _store(self, goal: Cell, raw: np.ndarray) -> np.ndarray:
+        flat = raw.ravel().astype(np.int32)
+        flat[flat < 0] = UNREACHABLE_CELLS
+        flat.setflags(write=False)
+        self._flat[goal] = flat
         return flat
 
     def warm(self, goals: Iterable[Cell]) -> int:
         """Compute the tables of ``goals`` now; returns how many were new."""
-        new = 0
-        for goal in goals:
-            if goal not in self._flat:
-                self.table(goal)
-                new += 1
-        return new
+        missing = list(dict.fromkeys(g for g in goals if g not in self._flat))
+        for first in range(0, len(missing), 256):  # the grid computes a batch at once
+            chunk = missing[first : first + 256]
+            for goal, raw in zip(chunk, self.grid.distance_tables(chunk), strict=True):
+                self._store(goal, raw)
+            self.grid.forget_tables()  # keep one copy, ours
+        return len(missing)
 
     def index(self, cells: Sequence[Cell]) -> np.ndarray:
         """Row-major indices of ``cells`` (for :meth:`cells_to`)."""
