@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m bench.assign            # full run on the bundled fc layout (several minutes)
+    python -m bench.assign            # full run on the bundled fc layout (a minute or two)
     python -m bench.assign --quick    # shorter horizon, for a smoke check
 
 All three parts use the same seeded order stream and the same discrete-event travel simulation
