@@ -29,4 +29,5 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("sorter.errors", "SorterConfigError"), ("controller.sortation.mapping", "PlanError"),
     ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
+    ("controller.orders.files", "OrderFileError"),
 ]

@@ -1,0 +1,108 @@
+"""WMS wire models: orders in (WMS -> controller) and order status out (controller -> WMS).
+
+Topics (QoS 1, not retained: every message is an event):
+
+* ``bulletyard/v1/{site}/orders``: :class:`WmsOrder`, one order with its lines.
+* ``bulletyard/v1/{site}/orderStatus``: :class:`WmsOrderStatus`, each status change of an order,
+  and ``refused`` (with a reason) for an order that was never accepted.
+
+Headers follow VDA 5050: ``headerId`` counts up per topic and sender, ``timestamp`` is ISO 8601
+UTC with milliseconds (``2026-11-11T00:00:00.000Z``), ``version`` is this protocol's version.
+The JSON schemas in ``docs/schemas/`` are generated from these models (``python -m bus.wms``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WMS_PROTOCOL_VERSION = "1.0.0"
+WMS_QOS = 1
+WMS_RETAIN = False
+MAX_PAYLOAD_BYTES = 1_000_000
+
+OrderStatusName = Literal[
+    "received", "allocated", "picking", "picked", "inducted", "sorted", "complete", "failed",
+    "cancelled", "refused",
+]
+
+
+def _level(value: str, what: str) -> str:
+    if not value or any(c in value for c in "/+#$"):
+        raise ValueError(f"{what} {value!r} is not a valid topic level (empty, or has / + # $)")
+    return value
+
+
+def orders_topic(site: str) -> str:
+    """``bulletyard/v1/{site}/orders``: where the WMS publishes new orders."""
+    return f"bulletyard/v1/{_level(site, 'site')}/orders"
+
+
+def order_status_topic(site: str) -> str:
+    """``bulletyard/v1/{site}/orderStatus``: where the controller reports each order's status."""
+    return f"bulletyard/v1/{_level(site, 'site')}/orderStatus"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WmsOrderLine(_Wire):
+    """One line: ``quantity`` pieces of ``sku``."""
+
+    sku: str = Field(min_length=1, description="Stock keeping unit id, as the inventory names it.")
+    quantity: int = Field(ge=1, description="Pieces to pick; at least 1.")
+
+
+class WmsOrder(_Wire):
+    """An order from the WMS (topic ``.../orders``)."""
+
+    headerId: int = Field(ge=0, description="Counts up by one per message on this topic from this sender.")
+    timestamp: str = Field(description="ISO 8601 UTC with milliseconds, e.g. 2026-11-11T00:00:00.000Z.")
+    version: str = Field(default=WMS_PROTOCOL_VERSION, description="Protocol version, major.minor.patch.")
+    orderId: str = Field(min_length=1, description="Unique order id; a repeated id is refused.")
+    lines: list[WmsOrderLine] = Field(min_length=1, description="Lines in WMS order (index = position).")
+    destination: str = Field(min_length=1, description="Chute or dock id the order is sorted to.")
+    priority: int = Field(default=0, ge=0, description="Larger is more urgent; 0 is normal.")
+    dueTime: str | None = Field(default=None, description="ISO 8601 UTC time it must be complete by.")
+
+
+class WmsOrderStatus(_Wire):
+    """A status change of one order (topic ``.../orderStatus``)."""
+
+    headerId: int = Field(ge=0, description="Counts up by one per message on this topic from this sender.")
+    timestamp: str = Field(description="ISO 8601 UTC with milliseconds: when the status changed.")
+    version: str = Field(default=WMS_PROTOCOL_VERSION, description="Protocol version, major.minor.patch.")
+    orderId: str = Field(description="The order this is about (as received, even when refused).")
+    status: OrderStatusName = Field(description="New status; refused: never accepted (see reason).")
+    reason: str | None = Field(default=None, description="Why, for failed, cancelled and refused.")
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "wms-order.schema.json": WmsOrder,
+    "wms-order-status.schema.json": WmsOrderStatus,
+}
+
+
+def schema_text(model: type[BaseModel]) -> str:
+    """The JSON schema of a wire model, as committed under ``docs/schemas/``."""
+    return json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write every WMS schema into ``folder``; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, model in SCHEMAS.items():
+        path = folder / name
+        path.write_text(schema_text(model), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+if __name__ == "__main__":
+    for written in write_schemas(Path(__file__).resolve().parents[1] / "docs" / "schemas"):
+        print(written.name)

@@ -1,0 +1,58 @@
+"""The mapping between WMS wire messages (``bus/wms.py``) and order-book domain values.
+
+This is the one module that knows both sides. Inbound: :func:`decode_order` turns a payload into
+an :class:`Order` or a :class:`Refused` naming the field at fault (payload too large, not JSON,
+a line with quantity 0, ...), never raising. Outbound: :func:`status_message` turns an
+:class:`OrderEvent` of the order book into a :class:`WmsOrderStatus` with the next header id.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from bus.clock import iso_timestamp, parse_timestamp
+from bus.header import HeaderIds
+from bus.wms import MAX_PAYLOAD_BYTES, WmsOrder, WmsOrderStatus
+from controller.orders.model import Order, OrderEvent, OrderLine, Refused
+
+
+def decode_order(payload: bytes) -> Order | Refused:
+    """An order from a WMS payload, or a refusal whose reason names what is wrong."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Refused("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        msg = WmsOrder.model_validate_json(payload)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        return Refused(_order_id_of(payload), f"{where}: {err['msg']}")
+    try:
+        due = parse_timestamp(msg.dueTime) if msg.dueTime else None
+        created = parse_timestamp(msg.timestamp)
+    except ValueError as exc:
+        return Refused(msg.orderId, f"timestamp: {exc}")
+    lines = tuple(OrderLine(ln.sku, ln.quantity) for ln in msg.lines)
+    return Order(msg.orderId, lines, msg.destination, msg.priority, due, created)
+
+
+def _order_id_of(payload: bytes) -> str:
+    """Best effort: the orderId of an invalid message, so the refusal can name the order."""
+    try:
+        raw = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    oid = raw.get("orderId") if isinstance(raw, dict) else None
+    return oid if isinstance(oid, str) else ""
+
+
+def status_message(event: OrderEvent, topic: str, ids: HeaderIds) -> WmsOrderStatus:
+    """The wire status for one order-book event (``refused`` when the order was never accepted)."""
+    return WmsOrderStatus(
+        headerId=ids.next(topic),
+        timestamp=iso_timestamp(event.at),
+        orderId=event.order_id,
+        status=event.status.value if event.status is not None else "refused",
+        reason=event.reason or None,
+    )
