@@ -75,8 +75,9 @@ def build_agents(layout: Layout, count: int, *, start: Instant, drive_factory: D
         x, y = layout.cell_centre_m(cell)
         pose = Pose(x, y, 0.0)
         serial = serial_number(i)
-        agents.append(VehicleAgent(serial, manufacturer=manufacturer, drive=drive_factory(i, serial, pose, start),
-                                   map_id=layout.name, initial_pose=pose, config=cfg))
+        drive = drive_factory(i, serial, pose, start)
+        agents.append(VehicleAgent(serial, manufacturer=manufacturer, drive=drive, map_id=layout.name,
+                                   initial_pose=pose, config=cfg))
     return agents
 
 
