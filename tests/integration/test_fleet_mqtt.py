@@ -18,6 +18,7 @@ import pytest
 from bus.clock import WallClock
 from bus.mqtt import MqttTransport
 from bus.vda5050 import to_payload
+from bus.vda5050.shared_loop import SharedNetworkLoop
 from robots.fleet import FleetRunner, build_agents
 from robots.kinematic import KinematicDrive
 from robots.script_orders import line_order
@@ -45,7 +46,8 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
     clock = WallClock()
     agents = build_agents(layout, COUNT, start=clock.now(),
                           drive_factory=lambda i, serial, pose, t0: KinematicDrive(pose, start=t0))
-    fleet = FleetRunner(agents, lambda cid: MqttTransport(broker.url, cid), clock, poll_s=0.01)
+    net = SharedNetworkLoop()  # one network thread for all 20 vehicles, as `bulletyard robots` runs
+    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(broker.url, cid)), clock, poll_s=0.01)
     script = MqttTransport(broker.url, "script")
     script.connect()
     script.subscribe("uagv/v2/bulletyard/#", qos=1)
@@ -91,6 +93,7 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
             if kind_of(env.topic) == "connection":
                 final[env.topic.split("/")[3]] = json.loads(env.payload)["connectionState"]
     script.close()
+    net.close()
     assert final.get("agv-0001") == "CONNECTIONBROKEN"
     assert {s for s, v in final.items() if v == "OFFLINE"} == set(goals) - {"agv-0001"}
     kinds = {kind_of(e.topic) for e in seen}
