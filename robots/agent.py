@@ -414,11 +414,15 @@ class VehicleAgent:
             return seconds(float(value))
         return seconds(self.config.action_durations_s.get(run.action.action_type, 0.0))
 
-    def _charge_deadline(self, now: Instant, run: ActionRun) -> Instant | None:
+    def _charge_target(self, run: ActionRun) -> float:
         target = run.action.parameter("targetCharge", self.config.default_charge_target_percent)
-        if not isinstance(target, int | float):
+        if not isinstance(target, int | float) or isinstance(target, bool):
             target = self.config.default_charge_target_percent
-        return self.drive.charge_eta(now, min(100.0, float(target)))
+        return min(100.0, float(target))
+
+    def _charge_deadline(self, now: Instant, run: ActionRun) -> Instant | None:
+        eta = self.drive.charge_eta(now, self._charge_target(run))
+        return None if eta is None else Instant(max(eta, now + 1_000_000))  # at least 1 ms on
 
     def _at_charger(self, now: Instant) -> bool:
         chargers = self.config.charger_positions_m
@@ -458,9 +462,8 @@ class VehicleAgent:
             return True
         if run.status == "RUNNING":
             if run.action.action_type == "charge":
-                deadline = self._charge_deadline(now, run)
-                if deadline is not None and deadline > now:
-                    run.ends_at = deadline
+                if self.drive.battery(now).charge_percent < self._charge_target(run) - 1e-3:
+                    run.ends_at = self._charge_deadline(now, run)
                     return False
                 self.drive.set_charging(now, False)
             self._complete(run)

@@ -64,7 +64,10 @@ class Harness:
     def run_until(self, done: Callable[[], bool], limit_s: float = 120.0, step_s: float = 0.1) -> bool:
         """Tick at each wakeup (and at least every ``step_s``) until ``done()`` or the limit."""
         end = Instant(self.now + seconds(limit_s))
+        budget = 100_000  # wakeups; an agent that asks for ever-tinier steps is a bug
         while not done():
+            budget -= 1
+            assert budget > 0, "agent wakeups do not converge"
             wake = self.agent.next_wakeup()
             probe = Instant(self.now + seconds(step_s))
             wake = probe if wake is None else min(wake, probe)
