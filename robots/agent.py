@@ -94,14 +94,20 @@ class VehicleAgent:
         self._dirty = True
         self._next_state: Instant | None = None
         self._next_vis: Instant | None = None
+        self._last_now = Instant(0)
 
     # --- the runner's interface --------------------------------------------------------------
     def will(self) -> Envelope:
-        """The last will: CONNECTIONBROKEN, QoS 1, retained (its header is necessarily stale)."""
-        return self._connection(Instant(0), "CONNECTIONBROKEN")
+        """The last will: CONNECTIONBROKEN, QoS 1, retained.
+
+        Its header is necessarily stale (spec 6.14): the timestamp is the last instant the agent
+        saw (the epoch before its first call).
+        """
+        return self._connection(self._last_now, "CONNECTIONBROKEN")
 
     def on_connect(self, now: Instant) -> list[Envelope]:
         """After connecting: ONLINE (retained), the factsheet (retained) and a first state."""
+        self._last_now = now
         out = [self._connection(now, "ONLINE"), self._factsheet(now)]
         self._dirty = True
         out += self.tick(now)
@@ -126,6 +132,7 @@ class VehicleAgent:
 
     def tick(self, now: Instant) -> list[Envelope]:
         """Move time on to ``now``: progress, then state/visualization when due."""
+        self._last_now = now
         self._step(now)
         out: list[Envelope] = []
         if self._dirty or self._next_state is None or now >= self._next_state:
