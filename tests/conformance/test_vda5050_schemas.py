@@ -177,7 +177,8 @@ def test_random_vehicle_sessions_publish_only_valid_messages(steps: list[tuple])
             route = [here] + [node(start + k) for k in range(length)]
             acts = {route[-1][0]: [action("wait", f"w{count}", duration=1.0)]} if with_action else None
             h.send("order", line_order(serial_number=SERIAL, order_id=f"o{count}", waypoints=route,
-                                       map_id=MAP, now=h.now, actions=acts, base_count=max(1, len(route) - 1)))
+                                       map_id=MAP, now=h.now, actions=acts,
+                                       base_count=max(1, len(route) - 1)))
         elif step[0] == "update":
             s = h.state()
             base = [n for n in s.node_states if n.released]
