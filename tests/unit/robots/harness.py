@@ -17,7 +17,7 @@ from bus.transport import Envelope
 from bus.vda5050 import QOS, RETAIN, State, parse_state, to_payload
 from robots.agent import VehicleAgent
 from robots.config import VehicleConfig
-from robots.drive import Pose
+from robots.drive import Drive, Pose
 from robots.kinematic import KinematicDrive
 from tests.unit.robots.vda_schemas import assert_valid, kind_of
 
@@ -29,9 +29,13 @@ class Harness:
     """An agent, its drive and simulated time."""
 
     def __init__(self, *, pose: Pose | None = None, config: VehicleConfig | None = None,
-                 drive: KinematicDrive | None = None) -> None:
+                 drive: Drive | None = None,
+                 drive_factory: Callable[[Callable[[], Instant]], Drive] | None = None) -> None:
+        """``drive_factory`` gets a function returning the harness's current instant (hardware fakes)."""
         self.now = SIM_EPOCH
         pose = pose or Pose(0.5, -0.5, 0.0)
+        if drive_factory is not None:
+            drive = drive_factory(lambda: self.now)
         self.drive = drive or KinematicDrive(pose, start=self.now)
         self.agent = VehicleAgent(SERIAL, drive=self.drive, map_id=MAP, initial_pose=pose,
                                   config=config or VehicleConfig())
