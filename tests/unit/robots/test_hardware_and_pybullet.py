@@ -98,8 +98,9 @@ def test_pybullet_contacts_become_a_field_violation(world: RobotWorld) -> None:
     world.detect_collisions()
     assert da.contacts() == []
     h = Harness(pose=a, drive=da)
-    h.send("order", line_order(serial_number=SERIAL, order_id="bump", waypoints=[node(0), node(2)], map_id=MAP,
-                               now=h.now))
+    bump = line_order(serial_number=SERIAL, order_id="bump", waypoints=[node(0), node(2)], map_id=MAP,
+                      now=h.now)
+    h.send("order", bump)
 
     def touching() -> bool:
         world.detect_collisions()
