@@ -6,7 +6,9 @@ separate robots on a warehouse network would. One thread runs every agent: it dr
 transport, lets the agent handle what arrived, ticks the agents whose wakeups are due (a heap
 keyed on ``next_wakeup()``), publishes what they return, and then waits until the earliest
 wakeup, or at most ``poll_s`` so inbound orders are picked up promptly (the Transport port has
-per-connection waits only, so one thread cannot block on hundreds of them at once).
+per-connection waits only, so one thread cannot block on hundreds of them at once). Given an
+``inbound`` event that the network layer sets whenever data arrives (``SharedNetworkLoop(activity=...)``)
+the loop instead sleeps until that event or the next wakeup, with no polling at all.
 """
 
 from __future__ import annotations
@@ -101,10 +103,14 @@ class FleetRunner:
         clock: wall clock for real time (a runner owns the clock; agents never see it).
         poll_s: longest wait before looking at the transports again, seconds.
         on_step: called after every loop pass (the PyBullet GUI syncs its bodies here).
+        inbound: an event set by the network layer when data arrives; with it the loop waits on
+            the event (up to the next wakeup, at most ``idle_s``) instead of polling every ``poll_s``.
+        idle_s: longest sleep when ``inbound`` is given and nothing is scheduled.
     """
 
     def __init__(self, agents: Sequence[VehicleAgent], transport_factory: TransportFactory, clock: Clock,
-                 *, poll_s: float = 0.02, on_step: Callable[[Instant], None] | None = None) -> None:
+                 *, poll_s: float = 0.02, on_step: Callable[[Instant], None] | None = None,
+                 inbound: threading.Event | None = None, idle_s: float = 1.0) -> None:
         self.agents = list(agents)
         self.transports = [transport_factory(f"{a.manufacturer}-{a.serial_number}") for a in self.agents]
         self.clock = clock
@@ -114,6 +120,8 @@ class FleetRunner:
         self._heap: list[tuple[int, int]] = []
         self._wake: list[int | None] = [None] * len(self.agents)
         self.stop_event = threading.Event()
+        self.inbound = inbound
+        self.idle_s = idle_s
 
     def _publish(self, transport: Transport, envelopes: list[Envelope]) -> None:
         for env in envelopes:
@@ -164,10 +172,17 @@ class FleetRunner:
         return now
 
     def wait_s(self) -> float:
-        """How long the loop may sleep before the next due wakeup (at most ``poll_s``)."""
+        """How long the loop may sleep before the next due wakeup (capped by ``poll_s`` or ``idle_s``)."""
+        cap = self.poll_s if self.inbound is None else self.idle_s
         if not self._heap:
-            return self.poll_s
-        return max(0.0, min(self.poll_s, to_seconds(self._heap[0][0] - self.clock.now())))
+            return cap
+        return max(0.0, min(cap, to_seconds(self._heap[0][0] - self.clock.now())))
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (thread-safe)."""
+        self.stop_event.set()
+        if self.inbound is not None:
+            self.inbound.set()
 
     def run(self, until: Callable[[], bool] | None = None, duration_s: float | None = None) -> None:
         """Loop until ``stop_event`` is set, ``until()`` is true or ``duration_s`` has passed."""
@@ -178,7 +193,11 @@ class FleetRunner:
                 return
             if end is not None and now >= end:
                 return
-            self.stop_event.wait(self.wait_s())
+            if self.inbound is None:
+                self.stop_event.wait(self.wait_s())
+            else:
+                self.inbound.wait(self.wait_s())
+                self.inbound.clear()  # before the next drain: anything later sets it again
 
     def close(self, clean: bool = True) -> None:
         """Announce OFFLINE (clean) and disconnect every vehicle; ``clean=False`` lets the wills fire."""

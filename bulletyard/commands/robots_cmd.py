@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import threading
+
     import numpy as np
 
     from bus.clock import WallClock
@@ -79,9 +81,10 @@ def _run(args: argparse.Namespace) -> int:
             for agent in agents:
                 agent.set_safety(field_violation=bool(agent.drive.contacts()))
 
-    net = SharedNetworkLoop()
+    inbound = threading.Event()
+    net = SharedNetworkLoop(activity=inbound)
     fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(args.broker, cid)), clock,
-                        on_step=on_step)
+                        on_step=on_step, inbound=inbound)
     fleet.start()
     print(f"{args.count} vehicles on {layout.name} connected to {args.broker} "
           f"(agv-0001 .. {agents[-1].serial_number}); Ctrl-C stops", flush=True)

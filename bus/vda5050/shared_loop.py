@@ -41,7 +41,9 @@ RECONNECT_MAX_S = 30.0
 class SharedNetworkLoop:
     """An epoll-driven network thread serving many paho clients (see the module docstring)."""
 
-    def __init__(self, name: str = "mqtt-shared-loop") -> None:
+    def __init__(self, name: str = "mqtt-shared-loop", *, activity: threading.Event | None = None) -> None:
+        """``activity`` (optional) is set after every read from any socket, so a runner can wait on it."""
+        self.activity = activity
         self._sel = selectors.DefaultSelector()
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -171,6 +173,8 @@ class SharedNetworkLoop:
                 client = key.data
                 if client in self._clients and client.loop_read() != 0:
                     self._lost(client, time.monotonic())
+                if self.activity is not None:
+                    self.activity.set()
             with self._lock:
                 self._woken = False
                 adds, self._to_add = self._to_add, []

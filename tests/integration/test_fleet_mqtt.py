@@ -46,8 +46,10 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
     clock = WallClock()
     agents = build_agents(layout, COUNT, start=clock.now(),
                           drive_factory=lambda i, serial, pose, t0: KinematicDrive(pose, start=t0))
-    net = SharedNetworkLoop()  # one network thread for all 20 vehicles, as `bulletyard robots` runs
-    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(broker.url, cid)), clock, poll_s=0.01)
+    inbound = threading.Event()
+    net = SharedNetworkLoop(activity=inbound)  # one network thread for all 20, as `bulletyard robots` runs
+    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(broker.url, cid)), clock,
+                        inbound=inbound)
     script = MqttTransport(broker.url, "script")
     script.connect()
     script.subscribe("uagv/v2/bulletyard/#", qos=1)
@@ -78,7 +80,7 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
                         arrived.add(state["serialNumber"])
         assert arrived == set(goals), f"not arrived: {sorted(set(goals) - arrived)}"
     finally:
-        fleet.stop_event.set()
+        fleet.stop()
         loop.join(10)
     # one vehicle vanishes (no DISCONNECT): the broker publishes its will
     fleet.transports[0].close(clean=False)
