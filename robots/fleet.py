@@ -171,6 +171,13 @@ class FleetRunner:
             self.on_step(now)
         return now
 
+    def next_wakeup(self) -> Instant | None:
+        """The earliest agent wakeup still scheduled (a simulation runner jumps its clock here)."""
+        heap = self._heap
+        while heap and heap[0][0] != self._wake[heap[0][1]]:
+            heapq.heappop(heap)  # superseded entries
+        return heap[0][0] if heap else None
+
     def wait_s(self) -> float:
         """How long the loop may sleep before the next due wakeup (capped by ``poll_s`` or ``idle_s``)."""
         cap = self.poll_s if self.inbound is None else self.idle_s
