@@ -33,8 +33,8 @@ def test_unknown_layout_exits_2(capsys) -> None:
 def test_short_run_leaves_retained_offline_and_factsheets(broker, capsys) -> None:
     from bus.mqtt import MqttTransport
 
-    code = main(["robots", "--broker", broker.url, "--layout", "small-fc", "--count", "3", "--drive", "pybullet",
-                 "--duration", "0.5"])
+    code = main(["robots", "--broker", broker.url, "--layout", "small-fc", "--count", "3",
+                 "--drive", "pybullet", "--duration", "0.5"])
     assert code == 0
     assert "3 vehicles on small-fc" in capsys.readouterr().out
     probe = MqttTransport(broker.url, "probe")
