@@ -77,6 +77,9 @@ def _run(args: argparse.Namespace) -> int:
     agents = build_agents(layout, args.count, start=clock.now(), drive_factory=make_drive, config=config)
     if world is not None:
         def on_step(now):  # noqa: ANN001, ANN202
+            if args.gui:  # move every body to its current pose, not only at the agents' wakeups
+                for agent in agents:
+                    agent.drive.advance_to(now)
             world.detect_collisions()
             for agent in agents:
                 agent.set_safety(field_violation=bool(agent.drive.contacts()))
@@ -84,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     inbound = threading.Event()
     net = SharedNetworkLoop(activity=inbound)
     fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(args.broker, cid)), clock,
-                        on_step=on_step, inbound=inbound)
+                        on_step=on_step, inbound=inbound, idle_s=1 / 30 if args.gui else 1.0)
     fleet.start()
     print(f"{args.count} vehicles on {layout.name} connected to {args.broker} "
           f"(agv-0001 .. {agents[-1].serial_number}); Ctrl-C stops", flush=True)
