@@ -94,6 +94,7 @@ class VehicleAgent(ActionsMixin):
         self._next_state: Instant | None = None
         self._next_vis: Instant | None = None
         self._last_now = Instant(0)
+        self._was_driving = False
 
     # --- the runner's interface --------------------------------------------------------------
     def will(self) -> Envelope:
@@ -144,10 +145,9 @@ class VehicleAgent(ActionsMixin):
     def next_wakeup(self) -> Instant | None:
         """The earliest instant at which :meth:`tick` has something to do."""
         times = [t for t in (self._next_state, self._next_vis) if t is not None]
-        if self._motion != "none" or self._cancel is not None:
-            end = self.drive.motion_end()
-            if end is not None:
-                times.append(end)
+        end = self.drive.motion_end()  # arrivals, and the end of braking (driving turns false)
+        if end is not None:
+            times.append(end)
         if self._queue and not self._paused:
             head = self._actions[self._queue[0]]
             if head.ends_at is not None:
@@ -289,6 +289,8 @@ class VehicleAgent(ActionsMixin):
                     run.fail("drive fault")
             self._dirty = True
         self._check_battery(now)
+        if drive.is_moving(now) != self._was_driving:
+            self._dirty = True  # driving changed since the last state (e.g. braking ended)
         if self._cancel is not None and not drive.is_moving(now):
             self._cancel.finish()
             self._cancel = None
@@ -389,6 +391,7 @@ class VehicleAgent(ActionsMixin):
 
     def _state(self, now: Instant) -> Envelope:
         self._dirty = False
+        self._was_driving = self.drive.is_moving(now)
         self._next_state = Instant(now + seconds(self.config.state_interval_s))
         return self._envelope("state", to_payload(self.build_state(now, self._headers.next("state"))))
 
