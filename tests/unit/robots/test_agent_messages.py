@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bus.clock import seconds, to_seconds
+from bus.clock import parse_timestamp, seconds, to_seconds
 from bus.vda5050 import parse_connection, parse_factsheet
 from robots.battery import BatteryConfig
 from robots.config import VehicleConfig
@@ -154,3 +154,17 @@ def test_state_timestamps_are_iso_utc_with_milliseconds() -> None:
     env = h.agent.tick(h.now + seconds(0.5))
     stamps = [json.loads(e.payload)["timestamp"] for e in env]
     assert all(s.endswith("Z") and len(s.split(".")[1]) == 4 for s in stamps)
+
+
+def test_state_is_sent_when_braking_ends_not_only_at_the_heartbeat() -> None:
+    h = Harness(config=VehicleConfig(state_interval_s=30.0, visualization_interval_s=None))
+    h.send("order", line_order(serial_number=SERIAL, order_id="b", waypoints=[node(0), node(5)], map_id=MAP,
+                               now=h.now))
+    assert h.run_until(lambda: h.drive.velocity(h.now)[0] > 1.0, 5)
+    instant(h, action("startPause", "p-1"))
+    paused_at = h.now
+    h.advance(5)
+    states = [(e, json.loads(e.payload)) for e in h.published if e.topic.endswith("/state")]
+    stopped = [s for _, s in states if not s["driving"] and s["paused"]]
+    assert stopped, "no state reported the vehicle at rest after the pause"
+    assert to_seconds(parse_timestamp(stopped[0]["timestamp"]) - paused_at) < 2.0
