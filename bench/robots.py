@@ -12,6 +12,11 @@ up and down its aisle so it keeps driving (node arrivals add state messages on t
 A subscriber in a child process (as the controller would be) counts the ``state`` messages the
 broker delivers in the measuring window.
 
+Network layer (``net``): ``shared`` is what ``bulletyard robots`` uses, one epoll thread for every
+client (``bus/vda5050/shared_loop.py``); ``threads`` is the peer, paho's own ``loop_start`` thread
+per client (plain ``MqttTransport``), run for the sizes where it can work at all (paho's
+``select()`` fails past about 330 clients in one process).
+
 - ``state/s``: state messages received by the subscriber per second (target 2 N, more with arrivals).
 - ``ratio``: state/s divided by 2 N; below 1.0 the fleet falls behind.
 - ``lag p50/p99/max``: how late the fleet loop ran the agents' wakeups, milliseconds.
@@ -73,16 +78,20 @@ def back_and_forth(layout, cell, legs: int = 40) -> list[tuple[str, float, float
     return [(f"n{x}_{y}", *layout.cell_centre_m((x, y))) for x, y in cells]
 
 
-def run_once(url: str, count: int, seconds: float) -> dict[str, float]:
+def run_once(url: str, count: int, seconds: float, net_kind: str = "shared") -> dict[str, float]:
     """One fleet of ``count`` vehicles for ``seconds`` of measurement."""
     layout = load_layout("fc")
     clock = WallClock()
     config = VehicleConfig(state_interval_s=0.5, visualization_interval_s=None)
     agents = build_agents(layout, count, start=clock.now(), config=config,
                           drive_factory=lambda i, s, pose, t0: KinematicDrive(pose, start=t0))
-    inbound = threading.Event()
-    net = SharedNetworkLoop(activity=inbound)
-    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(url, cid)), clock, inbound=inbound)
+    if net_kind == "shared":
+        inbound = threading.Event()
+        net = SharedNetworkLoop(activity=inbound)
+        fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(url, cid)), clock, inbound=inbound)
+    else:
+        net = None
+        fleet = FleetRunner(agents, lambda cid: MqttTransport(url, cid), clock, poll_s=0.02)
     fleet.start()
     feeder = MqttTransport(url, "bench-orders")
     feeder.connect()
@@ -116,7 +125,8 @@ def run_once(url: str, count: int, seconds: float) -> dict[str, float]:
     received = out.get(timeout=30)
     child.join(10)
     fleet.close(clean=True)
-    net.close()
+    if net is not None:
+        net.close()
     feeder.close()
     del cpu0, wall0
 
@@ -134,24 +144,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", type=int, nargs="+", default=[100, 250, 500, 750])
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring window per run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--peer-max", type=int, default=250,
+                        help="also run the thread-per-client peer for sizes up to this (0: never)")
     args = parser.parse_args(argv)
-    print("| vehicles | state/s | ratio | lag p50 ms | lag p99 ms | lag max ms | cpu | real time |")
-    print("|---:|---:|---:|---:|---:|---:|---:|:---|")
+    print("| vehicles | net | state/s | ratio | lag p50 ms | lag p99 ms | lag max ms | cpu | real time |")
+    print("|---:|:---|---:|---:|---:|---:|---:|---:|:---|")
     for count in args.counts:
-        runs = []
-        for _ in range(args.repeats):
-            with tempfile.TemporaryDirectory() as tmp:
-                broker = MosquittoBroker(Path(tmp))
-                broker.start()
-                try:
-                    runs.append(run_once(broker.url, count, args.seconds))
-                finally:
-                    broker.stop()
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        ok = med["ratio"] >= 0.95 and med["lag_p99_ms"] <= 100
-        print(f"| {count} | {med['state_per_s']:.0f} | {med['ratio']:.2f} | {med['lag_p50_ms']:.1f} | "
-              f"{med['lag_p99_ms']:.1f} | {med['lag_max_ms']:.0f} | {med['cpu']:.2f} | "
-              f"{'yes' if ok else 'no'} |", flush=True)
+        kinds = ["shared"] + (["threads"] if count <= args.peer_max else [])
+        for net_kind in kinds:
+            runs = []
+            for _ in range(args.repeats):
+                with tempfile.TemporaryDirectory() as tmp:
+                    broker = MosquittoBroker(Path(tmp))
+                    broker.start()
+                    try:
+                        runs.append(run_once(broker.url, count, args.seconds, net_kind))
+                    finally:
+                        broker.stop()
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            ok = med["ratio"] >= 0.95 and med["lag_p99_ms"] <= 100
+            print(f"| {count} | {net_kind} | {med['state_per_s']:.0f} | {med['ratio']:.2f} | "
+                  f"{med['lag_p50_ms']:.1f} | {med['lag_p99_ms']:.1f} | {med['lag_max_ms']:.0f} | "
+                  f"{med['cpu']:.2f} | {'yes' if ok else 'no'} |", flush=True)
     return 0
 
 

@@ -25,6 +25,7 @@ from bus.vda5050 import (
     QOS,
     RETAIN,
     BatteryState,
+    Edge,
     EdgeState,
     Error,
     ErrorReference,
@@ -95,6 +96,7 @@ class VehicleAgent(ActionsMixin):
         self._next_vis: Instant | None = None
         self._last_now = Instant(0)
         self._was_driving = False
+        self._wire_cache: dict[tuple[str, int, bool], NodeState | EdgeState] = {}
 
     # --- the runner's interface --------------------------------------------------------------
     def will(self) -> Envelope:
@@ -241,6 +243,7 @@ class VehicleAgent(ActionsMixin):
         self._order_errors = []
         self._condition_errors.pop("noOrderToCancel", None)
         self.order_id, self.order_update_id = order.order_id, order.order_update_id
+        self._wire_cache = {}
         self._cancelled = False
         self._nodes = list(order.nodes)
         self._edges = list(order.edges)
@@ -359,23 +362,37 @@ class VehicleAgent(ActionsMixin):
                                      self.serial_number, self.drive.pose(now), self.map_id, v, omega)
         return self._envelope("visualization", to_payload(msg))
 
-    def build_state(self, now: Instant, header_id: int = 0) -> State:
-        """The current ``state`` message (also used by tests to look inside)."""
-        def node_state(n: Node) -> NodeState:
+    def _node_state(self, n: Node) -> NodeState:
+        """The ``nodeStates`` entry of a node, built once per node (nodes never change)."""
+        key = (n.node_id, n.sequence_id, n.released)
+        wire = self._wire_cache.get(key)
+        if wire is None:
             p = n.node_position
             pos = None if p is None else StateNodePosition(x=p.x, y=p.y, theta=p.theta, map_id=p.map_id)
-            return NodeState(node_id=n.node_id, sequence_id=n.sequence_id, released=n.released,
+            wire = NodeState(node_id=n.node_id, sequence_id=n.sequence_id, released=n.released,
                              node_position=pos)
+            self._wire_cache[key] = wire
+        return wire
 
+    def _edge_state(self, e: Edge) -> EdgeState:
+        """The ``edgeStates`` entry of an edge, built once per edge."""
+        key = (e.edge_id, e.sequence_id, e.released)
+        wire = self._wire_cache.get(key)
+        if wire is None:
+            wire = EdgeState(edge_id=e.edge_id, sequence_id=e.sequence_id, released=e.released)
+            self._wire_cache[key] = wire
+        return wire
+
+    def build_state(self, now: Instant, header_id: int = 0) -> State:
+        """The current ``state`` message (also used by tests to look inside)."""
         battery = self.drive.battery(now)
         v, omega = self.drive.velocity(now)
         return State(
             header_id=header_id, timestamp=iso_timestamp(now), manufacturer=self.manufacturer,
             serial_number=self.serial_number, order_id=self.order_id, order_update_id=self.order_update_id,
             last_node_id=self.last_node_id, last_node_sequence_id=self.last_node_sequence_id,
-            node_states=[node_state(n) for n in self._nodes],
-            edge_states=[EdgeState(edge_id=e.edge_id, sequence_id=e.sequence_id, released=e.released)
-                         for e in self._edges],
+            node_states=[self._node_state(n) for n in self._nodes],
+            edge_states=[self._edge_state(e) for e in self._edges],
             driving=self.drive.is_moving(now), paused=self._paused,
             action_states=[r.wire() for r in self._actions.values()],
             battery_state=BatteryState(battery_charge=battery.charge_percent, charging=battery.charging,
