@@ -94,6 +94,8 @@ def run_once(url: str, count: int, seconds: float, net_kind: str = "shared") -> 
         fleet = FleetRunner(agents, lambda cid: MqttTransport(url, cid), clock, poll_s=0.02)
     fleet.start()
     feeder = MqttTransport(url, "bench-orders")
+    if net is not None:  # past 1024 descriptors paho's own select() loop cannot serve it either
+        net.attach(feeder)
     feeder.connect()
     for agent in agents:
         cell = layout.cell_at_m(agent.initial_pose.x_m, agent.initial_pose.y_m)
