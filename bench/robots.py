@@ -127,9 +127,9 @@ def run_once(url: str, count: int, seconds: float, net_kind: str = "shared") -> 
     received = out.get(timeout=30)
     child.join(10)
     fleet.close(clean=True)
+    feeder.close()
     if net is not None:
         net.close()
-    feeder.close()
     del cpu0, wall0
 
     def pct(q: float) -> float:

@@ -75,7 +75,7 @@ class SharedNetworkLoop:
             self._woken = True
             try:
                 self._wake_w.send(b"x")
-            except BlockingIOError:
+            except OSError:  # buffer full (already woken) or the loop was closed
                 pass
 
     def _add(self, client: Any) -> None:
