@@ -103,3 +103,34 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
     for env in seen:
         if kind_of(env.topic) != "order":
             assert_valid(kind_of(env.topic), env.payload)
+
+
+def test_shared_loop_closes_cleanly_without_leaking_sockets(broker) -> None:
+    """Clean closes send DISCONNECT (retained OFFLINE stays, no will) and give every socket back."""
+    import os
+
+    from bus.transport import Envelope
+
+    fds_before = len(os.listdir("/proc/self/fd"))
+    net = SharedNetworkLoop()
+    clients = []
+    for i in range(30):
+        t = net.attach(MqttTransport(broker.url, f"leak-{i}"))
+        t.connect(will=Envelope(f"leak/{i}", b"BROKEN", 1, True))
+        clients.append(t)
+    for i, t in enumerate(clients):
+        t.publish(f"leak/{i}", b"OFFLINE", 1, True)
+        t.close(clean=True)
+    probe = MqttTransport(broker.url, "leak-probe")
+    probe.connect()
+    probe.subscribe("leak/#", qos=1)
+    got: dict[str, bytes] = {}
+    deadline = time.monotonic() + 10
+    while len(got) < 30 and time.monotonic() < deadline:
+        probe.wait(0.5)
+        got.update({e.topic: e.payload for e in probe.drain()})
+    probe.close()
+    net.close()
+    assert set(got.values()) == {b"OFFLINE"}
+    assert len(got) == 30
+    assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
