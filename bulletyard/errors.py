@@ -30,4 +30,5 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("sorter.errors", "SorterConfigError"), ("controller.sortation.mapping", "PlanError"),
     ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
     ("controller.orders.files", "OrderFileError"),
+    ("robots.fleet", "FleetError"),
 ]
