@@ -8,9 +8,9 @@ complete, yet in practice PIBT's first successor is nearly always good and the s
 about one node per timestep. Configurations are hashed (their int32 bytes) so revisits are
 cheap and the search never loops.
 
-Anytime: after the first solution, the search is restarted with fresh random tie-breaks and
-priorities (PIBT is sensitive to both), keeping the cheapest plan while ``should_stop`` allows;
-see :func:`solve`.
+Anytime: after the first solution, large neighbourhood search (:mod:`controller.planning.lns`)
+replans a few agents at a time with space-time A* and keeps every change that lowers the sum of
+costs, while ``should_stop`` and ``max_nodes`` allow; see :func:`solve`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from controller.planning.graph import FlatGrid, check_instance
+from controller.planning.lns import LnsImprover
 from controller.planning.options import PlanOptions
 from controller.planning.pibt import pibt_configuration
 from controller.planning.result import MapfResult, result_from_configs
@@ -145,9 +146,10 @@ def solve(grid: Grid, starts: Sequence[Cell], goals: Sequence[Cell], options: Pl
     """Plan paths for all agents from ``starts`` to ``goals`` (anytime LaCAM with PIBT + swap).
 
     Returns the cheapest solution found before ``options`` says stop (``solved=False`` with
-    empty paths when none was found). With ``options.improve`` the search is rerun with new
-    random tie-breaks after the first solution until stopped (a node limit or ``should_stop``
-    is then required to end it; without either only the first solution is returned).
+    empty paths when none was found). With ``options.improve`` the first solution is improved by
+    LNS until stopped (a node limit or ``should_stop`` is then required to end it; without
+    either only the first solution is returned). ``nodes_expanded`` counts LaCAM nodes plus
+    LNS rounds.
     """
     options = options or PlanOptions()
     check_instance(grid, starts, goals)
@@ -155,19 +157,13 @@ def solve(grid: Grid, starts: Sequence[Cell], goals: Sequence[Cell], options: Pl
     lacam = LaCAM(flat, goals)
     seeds = np.random.SeedSequence(options.seed)
     starts_idx = np.array([flat.index(s) for s in starts], dtype=np.int32)
-    best: MapfResult | None = None
-    nodes_total = 0
+    rng = np.random.default_rng(seeds.spawn(1)[0])
+    configs, nodes = lacam.search(starts_idx, options, rng)
+    if configs is None:
+        return MapfResult([], False, 0, 0, nodes)
     can_improve = options.improve and (options.max_nodes is not None or options.should_stop is not None)
-    while True:
-        rng = np.random.default_rng(seeds.spawn(1)[0])
-        configs, nodes = lacam.search(starts_idx, options, rng, nodes_total)
-        nodes_total += nodes
-        if configs is not None:
-            result = result_from_configs(configs, lacam.goals, grid.width, nodes_total)
-            if best is None or result.sum_of_costs < best.sum_of_costs:
-                best = result
-        if configs is None or not can_improve or options.stop_now(nodes_total):
-            break
-    if best is None:
-        return MapfResult([], False, 0, 0, nodes_total)
-    return MapfResult(best.paths, True, best.sum_of_costs, best.makespan, nodes_total)
+    if can_improve and not options.stop_now(nodes):
+        improver = LnsImprover(flat, lacam.goals, lacam.dist, configs)
+        nodes += improver.run(options, rng, nodes)
+        configs = improver.configs()
+    return result_from_configs(configs, lacam.goals, grid.width, nodes)
