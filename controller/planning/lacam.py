@@ -67,6 +67,8 @@ class LaCAM:
         self._occ_next = np.full(flat.n, -1, dtype=np.int32)
         self._cand = np.zeros((self.n_agents, 5), dtype=np.int32)
         self._goal_bytes = self.goals.tobytes()
+        self._rows = np.arange(self.n_agents, dtype=np.int32)
+        self._no_blocked = np.zeros(0, dtype=np.int32)
 
     def _node(self, config: np.ndarray, parent: _HighNode | None) -> _HighNode:
         d = self.dist[np.arange(self.n_agents), config]
@@ -86,8 +88,8 @@ class LaCAM:
             v_next[list(low.who)] = low.where
         tie = rng.random((self.n_agents, 5))
         ok = pibt_configuration(
-            node.config, v_next, node.order, self.flat.nbr, self.flat.deg, self.dist, self.goals, tie,
-            self._occ_now, self._occ_next, self._cand, self.use_swap,
+            node.config, v_next, node.order, self.flat.nbr, self.flat.deg, self.dist, self._rows, self.goals,
+            tie, self._occ_now, self._occ_next, self._cand, self.use_swap, self._no_blocked,
         )
         return v_next if ok else None
 
