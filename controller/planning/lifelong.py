@@ -102,7 +102,8 @@ class LifelongPlanner:
         seen: dict[int, int] = {}
         for i, p in enumerate(positions):
             if len(p) != (3 if self.rotations else 2):
-                raise PlanningInputError(f"agent {i}: position {p} must be {'(x, y, h)' if self.rotations else '(x, y)'}")
+                shape = "(x, y, h)" if self.rotations else "(x, y)"
+                raise PlanningInputError(f"agent {i}: position {p} must be {shape}")
             if not self.grid.is_passable((p[0], p[1])):
                 raise PlanningInputError(f"agent {i}: position {tuple(p)} is not a floor cell")
             cell = p[1] * w + p[0]
@@ -160,7 +161,8 @@ class LifelongPlanner:
                                dtype=np.int32)
         return now, goal_idx, rows, blocked_idx
 
-    def step(self, positions: Sequence[State], goals: Sequence[Cell], *, blocked: Collection[Cell] = frozenset(),
+    def step(self, positions: Sequence[State], goals: Sequence[Cell], *,
+             blocked: Collection[Cell] = frozenset(),
              should_stop: Callable[[], bool] | None = None) -> list[State]:
         """The next configuration: one move (or wait/turn) per agent, collision-free.
 

@@ -99,8 +99,7 @@ def run_lifelong(
         t0 = clock()
         should_stop = None
         if step_budget_s is not None:
-            deadline = t0 + step_budget_s
-            should_stop = lambda: clock() >= deadline  # noqa: E731
+            should_stop = _deadline(clock, t0 + step_budget_s)
         nxt = planner.step(pos, goals, should_stop=should_stop)
         plan_ms.append((clock() - t0) * 1000.0)
         if validate:
@@ -110,3 +109,8 @@ def run_lifelong(
             history[k].append(pos[k])
         done += arrive()
     return LifelongRun(done, steps, tuple(plan_ms), history, rotations)
+
+
+def _deadline(clock: Callable[[], float], deadline_s: float) -> Callable[[], bool]:
+    """A ``should_stop`` callback: True once ``clock()`` reaches ``deadline_s``."""
+    return lambda: clock() >= deadline_s

@@ -157,7 +157,9 @@ def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie,
         occ_next[u] = i
         v_next[i] = u
         if ak >= 0 and ak != i and v_next[ak] < 0:
-            if not _pibt(ak, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap):
+            if not _pibt(
+                ak, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap
+            ):
                 continue
         if k == 0 and partner >= 0 and v_next[partner] < 0 and occ_next[v] < 0:
             v_next[partner] = v  # pull the partner into our old cell
