@@ -22,8 +22,9 @@ import numpy as np
 
 from controller.planning.errors import PlanningInputError
 from controller.planning.graph import FlatGrid
+from controller.planning.guidance import lane_weights, weighted_distances, weighted_rotation_distances
 from controller.planning.pibt import pibt_configuration
-from controller.planning.rotation import rotation_distances, rotation_step
+from controller.planning.rotation import rotation_step
 from warehouse_maps.grid import Cell, Grid
 
 State = tuple[int, ...]
@@ -48,17 +49,22 @@ class LifelongPlanner:
         grid: the map.
         rotations: use the rotation model (states carry a heading 0..3).
         seed: seed of the tie-break generator (same inputs and seed, same steps).
+        lane_cost: cost of a move against a corridor's preferred direction
+            (:mod:`controller.planning.guidance`); 1 turns guidance off (plain distances).
         max_table_bytes: cap on cached distance tables (least recently used are dropped).
     """
 
     use_swap: bool = False
 
-    def __init__(self, grid: Grid, *, rotations: bool = False, seed: int = 0,
+    def __init__(self, grid: Grid, *, rotations: bool = False, seed: int = 0, lane_cost: int = 3,
                  max_table_bytes: int = 256 * 2**20) -> None:
+        if lane_cost < 1:
+            raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
         self.grid = grid
         self.flat = FlatGrid.of(grid)
         self.rotations = rotations
         self.rng = np.random.default_rng(seed)
+        self._weights = lane_weights(self.flat, lane_cost)
         width = self.flat.n * (4 if rotations else 1)
         self._cap_rows = max(64, max_table_bytes // (4 * width))
         self._table = np.zeros((0, width), dtype=np.int32)
@@ -94,9 +100,9 @@ class LifelongPlanner:
             victim = next(g for g in self._row_of if g not in keep)
             r = self._row_of.pop(victim)
         if self.rotations:
-            self._table[r] = rotation_distances(goal, self.flat.nbr, self.flat.far)
+            self._table[r] = weighted_rotation_distances(goal, self.flat.nbr, self._weights, self.flat.far)
         else:
-            self._table[r] = self.flat.dist_row(self.flat.cell(goal))
+            self._table[r] = weighted_distances(goal, self.flat.nbr, self._weights, self.flat.far)
         self._row_of[goal] = r
         return r
 
