@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletyard.errors import UsageError
-from controller.planning.lacam import solve
+from controller.planning.lacam import solve, warm_up
 from controller.planning.lifelong_run import run_lifelong
 from controller.planning.options import PlanOptions
 from controller.planning.validator import validate_paths
@@ -70,6 +70,9 @@ def _mapf(args: argparse.Namespace) -> int:
     agents = scenario[: args.agents]
     starts = [a.start for a in agents]
     goals = [a.goal for a in agents]
+    t_compile = time.perf_counter()
+    warm_up()
+    compile_s = time.perf_counter() - t_compile
     t0 = time.perf_counter()
     options = PlanOptions(should_stop=_deadline(args.time_limit), seed=args.seed,
                           improve=not args.first_solution)
@@ -87,7 +90,8 @@ def _mapf(args: argparse.Namespace) -> int:
     lower = sum(a.distance for a in agents)
     ratio = f"{result.sum_of_costs / lower:.3f}" if result.solved and lower else "-"
     print(f"solved={result.solved} agents={len(agents)} sum_of_costs={result.sum_of_costs} "
-          f"(x{ratio} of shortest paths) makespan={result.makespan} runtime_s={runtime_s:.2f}")
+          f"(x{ratio} of shortest paths) makespan={result.makespan} runtime_s={runtime_s:.2f} "
+          f"(kernel compile/load {compile_s:.2f} s, not counted)")
     return 0 if result.solved else 1
 
 

@@ -65,6 +65,8 @@ class LifelongPlanner:
         self.rotations = rotations
         self.rng = np.random.default_rng(seed)
         self._weights = lane_weights(self.flat, lane_cost)
+        self._dist_nbr = self.flat.nbr  # neighbour table the distance tables are built on
+        self._blocked_key: frozenset[int] = frozenset()
         width = self.flat.n * (4 if rotations else 1)
         self._cap_rows = max(64, max_table_bytes // (4 * width))
         self._table = np.zeros((0, width), dtype=np.int32)
@@ -100,9 +102,9 @@ class LifelongPlanner:
             victim = next(g for g in self._row_of if g not in keep)
             r = self._row_of.pop(victim)
         if self.rotations:
-            self._table[r] = weighted_rotation_distances(goal, self.flat.nbr, self._weights, self.flat.far)
+            self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
         else:
-            self._table[r] = weighted_distances(goal, self.flat.nbr, self._weights, self.flat.far)
+            self._table[r] = weighted_distances(goal, self._dist_nbr, self._weights, self.flat.far)
         self._row_of[goal] = r
         return r
 
@@ -169,11 +171,28 @@ class LifelongPlanner:
         now, goal_idx = self._encode(positions, goals)
         if len(self._priorities) != len(now):
             self._priorities = np.zeros(len(now), dtype=np.float64)
-        rows = self._rows_for(goal_idx)
         w = self.grid.width
         blocked_idx = np.array(sorted(c[1] * w + c[0] for c in blocked if self.grid.is_passable(c)),
                                dtype=np.int32)
+        self._route_around(blocked_idx)
+        rows = self._rows_for(goal_idx)
         return now, goal_idx, rows, blocked_idx
+
+    def _route_around(self, blocked_idx: np.ndarray) -> None:
+        """Rebuild distances without edges into blocked cells when the blocked set changes.
+
+        So robots drive around a broken-down robot instead of queueing behind it. Tables are
+        recomputed lazily per goal; a stable blocked set costs nothing per step.
+        """
+        key = frozenset(blocked_idx.tolist())
+        if key == self._blocked_key:
+            return
+        self._blocked_key = key
+        nbr = self.flat.nbr.copy()
+        if key:
+            nbr[np.isin(nbr, blocked_idx)] = -1
+        self._dist_nbr = nbr
+        self._row_of.clear()
 
     def step(self, positions: Sequence[State], goals: Sequence[Cell], *,
              blocked: Collection[Cell] = frozenset(),
