@@ -56,7 +56,8 @@ def test_heuristic_valid_and_bounded_by_exact(seed: int, n_agents: int) -> None:
     assert heuristic.sum_of_costs >= lower
     exact = solve_exact(grid, starts, goals, max_makespan=max(heuristic.makespan, 1),
                         options=PlanOptions(seed=0))
-    assert exact.solved and exact.optimal
+    assert exact.solved
+    assert exact.optimal
     validate_paths(grid, exact.paths, starts, goals)
     assert lower <= exact.sum_of_costs <= heuristic.sum_of_costs
 

@@ -88,7 +88,8 @@ def test_lns_never_worsens_the_first_solution() -> None:
 def test_node_limit_can_leave_it_unsolved() -> None:
     grid = Grid.from_rows(["........"])
     result = solve(grid, [(0, 0)], [(7, 0)], PlanOptions(max_nodes=2))
-    assert not result.solved and result.paths == []
+    assert not result.solved
+    assert result.paths == []
 
 
 def test_should_stop_is_polled() -> None:
@@ -99,7 +100,8 @@ def test_should_stop_is_polled() -> None:
         return True
 
     result = solve(Grid.from_rows(["...."]), [(0, 0)], [(3, 0)], PlanOptions(should_stop=stop))
-    assert calls and not result.solved
+    assert calls
+    assert not result.solved
 
 
 @pytest.mark.parametrize(

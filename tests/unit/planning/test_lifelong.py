@@ -102,7 +102,8 @@ def test_same_seed_same_run() -> None:
 
     a = run_lifelong(GRID, starts, task_for, 60, clock=lambda: 0.0, seed=5)
     b = run_lifelong(GRID, starts, task_for, 60, clock=lambda: 0.0, seed=5)
-    assert a.paths == b.paths and a.tasks_completed == b.tasks_completed > 0
+    assert a.paths == b.paths
+    assert a.tasks_completed == b.tasks_completed > 0
 
 
 @pytest.mark.shared

@@ -29,7 +29,8 @@ def test_mapf_writes_the_documented_json(shared: Path, tmp_path: Path, capsys) -
     assert code == 0
     data = json.loads(out.read_text())
     assert set(data) == {"solved", "runtime_s", "sum_of_costs", "makespan", "paths"}
-    assert data["solved"] is True and len(data["paths"]) == 20
+    assert data["solved"] is True
+    assert len(data["paths"]) == 20
     grid = load_map(map_path)
     agents = load_scenario(scen_path, grid)[:20]
     paths = [[tuple(c) for c in p] for p in data["paths"]]
@@ -51,7 +52,8 @@ def test_lifelong_writes_the_documented_json(shared: Path, tmp_path: Path, rotat
                 "rotations", "paths"):
         assert key in data
     assert data["rotations"] is rotations
-    assert len(data["paths"]) == 10 and all(len(p) == 41 for p in data["paths"])
+    assert len(data["paths"]) == 10
+    assert all(len(p) == 41 for p in data["paths"])
     assert data["throughput_per_step"] == pytest.approx(data["tasks_completed"] / 40)
     grid = load_lorr_instance(instance).grid
     paths = [[tuple(s) for s in p] for p in data["paths"]]
@@ -66,7 +68,10 @@ def test_too_many_agents_is_an_error(tmp_path: Path, capsys) -> None:
     code = main(["mapf", "--map", str(map_path), "--scen", str(scen_path), "--agents", "2",
                  "--out", str(tmp_path / "x.json")])
     err = capsys.readouterr().err
-    assert code == 2 and "--agents 2" in err and "only 1 agents" in err and "Traceback" not in err
+    assert code == 2
+    assert "--agents 2" in err
+    assert "only 1 agents" in err
+    assert "Traceback" not in err
 
 
 def test_one_agent_on_a_tiny_map(tmp_path: Path) -> None:
@@ -78,7 +83,8 @@ def test_one_agent_on_a_tiny_map(tmp_path: Path) -> None:
     assert main(["mapf", "--map", str(map_path), "--scen", str(scen_path), "--agents", "1",
                  "--time-limit", "0.2", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["paths"] == [[[0, 0], [1, 0], [2, 0]]] and data["sum_of_costs"] == 2
+    assert data["paths"] == [[[0, 0], [1, 0], [2, 0]]]
+    assert data["sum_of_costs"] == 2
 
 
 def test_bad_map_is_a_clear_error(tmp_path: Path, capsys) -> None:
@@ -86,9 +92,12 @@ def test_bad_map_is_a_clear_error(tmp_path: Path, capsys) -> None:
     bad.write_text("type octile\nheight 1\nwidth 2\nmap\n.x\n")
     scen = tmp_path / "s.scen"
     scen.write_text("version 1\n")
-    code = main(["mapf", "--map", str(bad), "--scen", str(scen), "--agents", "1", "--out", str(tmp_path / "o")])
+    out = str(tmp_path / "o")
+    code = main(["mapf", "--map", str(bad), "--scen", str(scen), "--agents", "1", "--out", out])
     err = capsys.readouterr().err
-    assert code == 2 and "bad.map:5" in err and "unknown map character" in err
+    assert code == 2
+    assert "bad.map:5" in err
+    assert "unknown map character" in err
 
 
 def test_bad_scenario_is_a_clear_error(tmp_path: Path, capsys) -> None:
@@ -96,9 +105,11 @@ def test_bad_scenario_is_a_clear_error(tmp_path: Path, capsys) -> None:
     good.write_text("type octile\nheight 1\nwidth 3\nmap\n...\n")
     scen = tmp_path / "s.scen"
     scen.write_text("version 1\n0\tm.map\t3\t1\t0\t0\t2\n")
-    code = main(["mapf", "--map", str(good), "--scen", str(scen), "--agents", "1", "--out", str(tmp_path / "o")])
+    out = str(tmp_path / "o")
+    code = main(["mapf", "--map", str(good), "--scen", str(scen), "--agents", "1", "--out", out])
     err = capsys.readouterr().err
-    assert code == 2 and "s.scen:2" in err
+    assert code == 2
+    assert "s.scen:2" in err
 
 
 def test_bad_instance_is_a_clear_error(tmp_path: Path, capsys) -> None:
@@ -106,9 +117,12 @@ def test_bad_instance_is_a_clear_error(tmp_path: Path, capsys) -> None:
     bad.write_text('{"mapFile": 3}')
     code = main(["lifelong", "--instance", str(bad), "--steps", "5", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 2 and "i.json" in err and "mapFile" in err
+    assert code == 2
+    assert "i.json" in err
+    assert "mapFile" in err
 
 
 def test_missing_instance_is_a_clear_error(tmp_path: Path, capsys) -> None:
     code = main(["lifelong", "--instance", str(tmp_path / "nope.json"), "--steps", "5", "--out", "o.json"])
-    assert code == 2 and "file not found" in capsys.readouterr().err
+    assert code == 2
+    assert "file not found" in capsys.readouterr().err
