@@ -5,6 +5,7 @@ Run from the repository root (shared data at ``../shared`` or ``$BULLETYARD_SHAR
     python bench/mapf.py                      # everything (about half an hour on 2 cores)
     python bench/mapf.py --suite oneshot --scens 1-3 --agents 100
     python bench/mapf.py --suite lifelong --no-peer
+    python bench/mapf.py --suite kernels      # numba on versus off for the hot loops
 
 One-shot: MovingAI random scenarios; for each instance our planner runs twice: first solution
 only (time to first solution, its cost ratio) and anytime with the target's time limit (final
@@ -214,6 +215,46 @@ def bench_lifelong(agent_counts: list[int], steps: int) -> None:
     print("\npymapf 0.9 has no lifelong planner; no peer column.")
 
 
+KERNEL_SNIPPET = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from controller.planning.lacam import solve, warm_up
+from controller.planning.lifelong_run import run_lifelong
+from controller.planning.options import PlanOptions
+from warehouse_maps.lorr import load_lorr_instance
+from warehouse_maps.movingai import load_map, load_scenario
+warm_up()
+grid = load_map({map!r})
+scen = load_scenario({scen!r}, grid)[:100]
+t0 = time.perf_counter()
+r = solve(grid, [a.start for a in scen], [a.goal for a in scen], PlanOptions(improve=False))
+first = time.perf_counter() - t0
+inst = load_lorr_instance({lorr!r})
+run = run_lifelong(inst.grid, inst.starts, inst.task_for, 50, clock=time.perf_counter, validate=False)
+print(first, r.nodes_expanded, run.summary()["plan_ms_mean"])
+"""
+
+
+def bench_kernels() -> None:
+    """Numba on versus off (NUMBA_DISABLE_JIT=1 runs the same kernels as plain Python)."""
+    movingai = SHARED / "benchmarks" / "movingai"
+    code = KERNEL_SNIPPET.format(repo=str(REPO), map=str(movingai / "warehouse-10-20-10-2-1.map"),
+                                 scen=str(movingai / "warehouse-10-20-10-2-1-random-1.scen"),
+                                 lorr=str(SHARED / "benchmarks" / "lorr" / "warehouse_small_200.json"))
+    print("\n## Kernels: numba versus plain Python (same code, NUMBA_DISABLE_JIT=1)\n")
+    print("| mode | LaCAM first solution, warehouse 100 agents (s) | nodes "
+          "| lifelong step, 200 agents (ms) |")
+    print("|---|---|---|---|")
+    for mode, env in (("numba", {}), ("plain Python", {"NUMBA_DISABLE_JIT": "1"})):
+        try:
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                                 env={**os.environ, **env})
+            first, nodes, step_ms = out.stdout.split()
+            print(f"| {mode} | {float(first):.3f} | {nodes} | {float(step_ms):.2f} |", flush=True)
+        except (subprocess.TimeoutExpired, ValueError):
+            print(f"| {mode} | failed or timed out | - | - |", flush=True)
+
+
 def _int_set(text: str | None) -> set[int] | None:
     if not text:
         return None
@@ -230,7 +271,7 @@ def main() -> None:
         peer_worker(alg, map_path, scen_path, int(agents), float(limit_s))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suite", choices=("oneshot", "lifelong", "all"), default="all")
+    ap.add_argument("--suite", choices=("oneshot", "lifelong", "kernels", "all"), default="all")
     ap.add_argument("--scens", help="scenario numbers, e.g. 1-3,7")
     ap.add_argument("--agents", help="agent counts to run in the one-shot suite, e.g. 100,200")
     ap.add_argument("--no-peer", action="store_true", help="skip pymapf")
@@ -245,6 +286,8 @@ def main() -> None:
         bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer)
     if args.suite in ("lifelong", "all"):
         bench_lifelong([int(a) for a in args.lifelong_agents.split(",")], args.steps)
+    if args.suite in ("kernels", "all"):
+        bench_kernels()
 
 
 if __name__ == "__main__":
