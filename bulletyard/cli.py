@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo_cmd",
     "sorter_cmd",
     "slot_cmd",
+    "mapf_cmd",
 )
 
 

@@ -27,8 +27,11 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 # (module, class) pairs of each package's user-input error; extended as packages grow.
 _OPTIONAL_ERRORS: list[tuple[str, str]] = [
-    ("sorter.errors", "SorterConfigError"), ("controller.sortation.mapping", "PlanError"),
-    ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
+    ("sorter.errors", "SorterConfigError"),
+    ("controller.sortation.mapping", "PlanError"),
+    ("bus.mqtt_url", "BusConfigError"),
+    ("bus.mqtt", "BusConnectionError"),
     ("controller.orders.files", "OrderFileError"),
     ("robots.fleet", "FleetError"),
+    ("controller.planning.errors", "PlanningInputError"),
 ]

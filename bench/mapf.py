@@ -1,0 +1,294 @@
+"""Benchmark of the path planner against the issue's targets, with pymapf's PIBT and LaCAM side by side.
+
+Run from the repository root (shared data at ``../shared`` or ``$BULLETYARD_SHARED``)::
+
+    python bench/mapf.py                      # everything (about half an hour on 2 cores)
+    python bench/mapf.py --suite oneshot --scens 1-3 --agents 100
+    python bench/mapf.py --suite lifelong --no-peer
+    python bench/mapf.py --suite kernels      # numba on versus off for the hot loops
+
+One-shot: MovingAI random scenarios; for each instance our planner runs twice: first solution
+only (time to first solution, its cost ratio) and anytime with the target's time limit (final
+ratio = sum of costs / sum of shortest paths). pymapf 0.9 (``pip install pymapf``, the ``bench``
+extra) runs PIBT and LaCAM on the same instance in a subprocess with a hard timeout so a hang
+cannot stall the bench; its plans are checked by our validator too. Lifelong: LoRR
+warehouse_small, 1,000 steps, grid and rotation models (pymapf has no lifelong planner).
+Every plan of ours is validated. Numba compile/load time is measured once and reported apart.
+Timings are wall clock on a shared machine: read medians, not single runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from controller.planning.lacam import solve, warm_up  # noqa: E402
+from controller.planning.lifelong_run import run_lifelong  # noqa: E402
+from controller.planning.options import PlanOptions  # noqa: E402
+from controller.planning.result import sum_of_costs  # noqa: E402
+from controller.planning.validator import validate_paths  # noqa: E402
+from warehouse_maps.lorr import load_lorr_instance  # noqa: E402
+from warehouse_maps.movingai import load_map, load_scenario  # noqa: E402
+
+SHARED = Path(os.environ.get("BULLETYARD_SHARED", REPO.parent / "shared"))
+
+# (map, agents, scenarios, time limit s, target ratio or None, first-solution limit s or None)
+ONESHOT = [
+    ("warehouse-10-20-10-2-1", 100, range(1, 11), 2.0, 1.10, 2.0),
+    ("warehouse-10-20-10-2-1", 200, range(1, 11), 10.0, 1.25, None),
+    ("warehouse-10-20-10-2-1", 400, range(1, 11), 30.0, None, None),
+    ("random-32-32-10", 200, range(1, 6), 5.0, None, None),
+    ("room-32-32-4", 200, range(1, 6), 5.0, None, None),
+]
+
+
+@dataclass
+class Row:
+    """One planner on one instance."""
+
+    planner: str
+    solved: bool
+    first_s: float | None
+    ratio_first: float | None
+    runtime_s: float
+    ratio: float | None
+    note: str = ""
+
+
+def _deadline(limit_s: float):
+    end = time.perf_counter() + limit_s
+    return lambda: time.perf_counter() >= end
+
+
+def run_ours(grid, starts, goals, lower: int, limit_s: float) -> Row:
+    t0 = time.perf_counter()
+    first = solve(grid, starts, goals, PlanOptions(should_stop=_deadline(limit_s), improve=False))
+    first_s = time.perf_counter() - t0
+    if not first.solved:
+        return Row("ours", False, None, None, first_s, None, "no solution in limit")
+    validate_paths(grid, first.paths, starts, goals)
+    t0 = time.perf_counter()
+    best = solve(grid, starts, goals, PlanOptions(should_stop=_deadline(limit_s)))
+    runtime = time.perf_counter() - t0
+    validate_paths(grid, best.paths, starts, goals)
+    return Row("ours", True, first_s, first.sum_of_costs / lower, runtime, best.sum_of_costs / lower,
+               f"nodes+lns={best.nodes_expanded}")
+
+
+def run_peer(alg: str, map_path: Path, scen_path: Path, agents: int, limit_s: float, grid, starts, goals,
+             lower: int) -> Row:
+    """pymapf in a subprocess with a hard timeout; its paths go through our validator."""
+    cmd = [sys.executable, __file__, "--peer-worker", alg, str(map_path), str(scen_path), str(agents),
+           str(limit_s)]
+    t0 = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=limit_s + 60)
+    except subprocess.TimeoutExpired:
+        return Row(f"pymapf-{alg}", False, None, None, time.perf_counter() - t0, None, "killed at timeout")
+    wall = time.perf_counter() - t0
+    try:
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return Row(f"pymapf-{alg}", False, None, None, wall, None, "crashed: " + out.stderr.strip()[-80:])
+    if not data["solved"]:
+        return Row(f"pymapf-{alg}", False, None, None, data["runtime_s"], None, data.get("note", "unsolved"))
+    paths = [[tuple(c) for c in p] for p in data["paths"]]
+    try:
+        validate_paths(grid, paths, starts, goals)
+        note = ""
+    except Exception as exc:  # noqa: BLE001 - report, do not crash the bench
+        note = f"INVALID: {exc}"
+    ratio = sum_of_costs(paths, goals) / lower
+    return Row(f"pymapf-{alg}", not note, data["runtime_s"], ratio, data["runtime_s"], ratio, note)
+
+
+def peer_worker(alg: str, map_path: str, scen_path: str, agents: int, limit_s: float) -> None:
+    """Child process: solve with pymapf, print one JSON line with (x, y) paths."""
+    import pymapf
+
+    grid = load_map(map_path)
+    scen = load_scenario(scen_path, grid)[:agents]
+    blocked = (~grid.passable).astype(int).tolist()
+    problem = pymapf.MAPFProblem(pymapf.GridMap(blocked), [
+        pymapf.Agent(f"a{i}", (a.start[1], a.start[0]), (a.goal[1], a.goal[0])) for i, a in enumerate(scen)
+    ])
+    solver = pymapf.PIBT(time_limit=limit_s) if alg == "pibt" else pymapf.LaCAM(time_limit=limit_s)
+    t0 = time.perf_counter()
+    try:
+        sol = solver.solve(problem)
+        note = ""
+    except Exception as exc:  # noqa: BLE001
+        sol, note = None, f"raised {type(exc).__name__}"
+    runtime = time.perf_counter() - t0
+    if sol is None:
+        print(json.dumps({"solved": False, "runtime_s": runtime, "note": note or "returned no solution"}))
+        return
+    paths = [[[c, r] for r, c in sol.paths[f"a{i}"]] for i in range(len(scen))]
+    print(json.dumps({"solved": True, "runtime_s": runtime, "paths": paths}))
+
+
+def _fmt(v: float | None, spec: str = ".3f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: bool) -> None:
+    folder = SHARED / "benchmarks" / "movingai"
+    print("\n## One-shot MAPF (ratio = sum of costs / sum of shortest paths)\n")
+    print("| map | agents | scen | planner | solved | first s | first ratio | runtime s | final ratio "
+          "| note |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for map_name, agents, scen_range, limit_s, target, first_limit in ONESHOT:
+        if agent_filter and agents not in agent_filter:
+            continue
+        map_path = folder / f"{map_name}.map"
+        grid = load_map(map_path)
+        rows: dict[str, list[Row]] = {}
+        for k in scen_range:
+            if scens and k not in scens:
+                continue
+            scen_path = folder / f"{map_name}-random-{k}.scen"
+            if not scen_path.exists():
+                print(f"| {map_name} | {agents} | {k} | - | - | - | - | - | - | scenario file absent |")
+                continue
+            scen = load_scenario(scen_path, grid)[:agents]
+            starts, goals = [a.start for a in scen], [a.goal for a in scen]
+            lower = sum(a.distance for a in scen)
+            results = [run_ours(grid, starts, goals, lower, limit_s)]
+            if peer:
+                for alg in ("pibt", "lacam"):
+                    results.append(
+                        run_peer(alg, map_path, scen_path, agents, limit_s, grid, starts, goals, lower)
+                    )
+            for r in results:
+                rows.setdefault(r.planner, []).append(r)
+                print(f"| {map_name} | {agents} | {k} | {r.planner} | {r.solved} | "
+                      f"{_fmt(r.first_s, '.2f')} | {_fmt(r.ratio_first)} | {r.runtime_s:.2f} | "
+                      f"{_fmt(r.ratio)} | {r.note} |", flush=True)
+        summary.append((map_name, agents, limit_s, target, first_limit, rows))
+    print("\n### One-shot summary (medians over scenarios)\n")
+    print("| map | agents | limit s | planner | solved | median first s | max first s | median final ratio | "
+          "max final ratio | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for map_name, agents, limit_s, target, first_limit, rows in summary:
+        for planner, rs in rows.items():
+            solved = [r for r in rs if r.solved]
+            firsts = [r.first_s for r in solved if r.first_s is not None]
+            ratios = [r.ratio for r in solved if r.ratio is not None]
+            goal = []
+            if target:
+                goal.append(f"ratio <= {target}")
+            if first_limit:
+                goal.append(f"first <= {first_limit} s")
+            goal.append(f"all solved <= {limit_s:g} s")
+            print(f"| {map_name} | {agents} | {limit_s:g} | {planner} | {len(solved)}/{len(rs)} | "
+                  f"{_fmt(statistics.median(firsts) if firsts else None, '.2f')} | "
+                  f"{_fmt(max(firsts) if firsts else None, '.2f')} | "
+                  f"{_fmt(statistics.median(ratios) if ratios else None)} | "
+                  f"{_fmt(max(ratios) if ratios else None)} | "
+                  f"{'; '.join(goal)} |")
+
+
+def bench_lifelong(agent_counts: list[int], steps: int) -> None:
+    print(f"\n## Lifelong MAPF, LoRR warehouse_small, {steps} steps\n")
+    print("| agents | rotations | tasks | tasks/step | plan ms mean | p99 | max | compile ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in agent_counts:
+        inst = load_lorr_instance(SHARED / "benchmarks" / "lorr" / f"warehouse_small_{n}.json")
+        for rotations in (False, True):
+            run = run_lifelong(inst.grid, inst.starts, inst.task_for, steps, clock=time.perf_counter,
+                               rotations=rotations, step_budget_s=1.0)
+            s = run.summary()
+            print(f"| {n} | {rotations} | {s['tasks_completed']} | {s['throughput_per_step']:.3f} | "
+                  f"{s['plan_ms_mean']:.2f} | {s['plan_ms_p99']:.2f} | {s['plan_ms_max']:.2f} | "
+                  f"{s['compile_ms']:.0f} |", flush=True)
+    print("\npymapf 0.9 has no lifelong planner; no peer column.")
+
+
+KERNEL_SNIPPET = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from controller.planning.lacam import solve, warm_up
+from controller.planning.lifelong_run import run_lifelong
+from controller.planning.options import PlanOptions
+from warehouse_maps.lorr import load_lorr_instance
+from warehouse_maps.movingai import load_map, load_scenario
+warm_up()
+grid = load_map({map!r})
+scen = load_scenario({scen!r}, grid)[:100]
+t0 = time.perf_counter()
+r = solve(grid, [a.start for a in scen], [a.goal for a in scen], PlanOptions(improve=False))
+first = time.perf_counter() - t0
+inst = load_lorr_instance({lorr!r})
+run = run_lifelong(inst.grid, inst.starts, inst.task_for, 50, clock=time.perf_counter, validate=False)
+print(first, r.nodes_expanded, run.summary()["plan_ms_mean"])
+"""
+
+
+def bench_kernels() -> None:
+    """Numba on versus off (NUMBA_DISABLE_JIT=1 runs the same kernels as plain Python)."""
+    movingai = SHARED / "benchmarks" / "movingai"
+    code = KERNEL_SNIPPET.format(repo=str(REPO), map=str(movingai / "warehouse-10-20-10-2-1.map"),
+                                 scen=str(movingai / "warehouse-10-20-10-2-1-random-1.scen"),
+                                 lorr=str(SHARED / "benchmarks" / "lorr" / "warehouse_small_200.json"))
+    print("\n## Kernels: numba versus plain Python (same code, NUMBA_DISABLE_JIT=1)\n")
+    print("| mode | LaCAM first solution, warehouse 100 agents (s) | nodes "
+          "| lifelong step, 200 agents (ms) |")
+    print("|---|---|---|---|")
+    for mode, env in (("numba", {}), ("plain Python", {"NUMBA_DISABLE_JIT": "1"})):
+        try:
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                                 env={**os.environ, **env})
+            first, nodes, step_ms = out.stdout.split()
+            print(f"| {mode} | {float(first):.3f} | {nodes} | {float(step_ms):.2f} |", flush=True)
+        except (subprocess.TimeoutExpired, ValueError):
+            print(f"| {mode} | failed or timed out | - | - |", flush=True)
+
+
+def _int_set(text: str | None) -> set[int] | None:
+    if not text:
+        return None
+    out: set[int] = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--peer-worker":
+        alg, map_path, scen_path, agents, limit_s = sys.argv[2:7]
+        peer_worker(alg, map_path, scen_path, int(agents), float(limit_s))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", choices=("oneshot", "lifelong", "kernels", "all"), default="all")
+    ap.add_argument("--scens", help="scenario numbers, e.g. 1-3,7")
+    ap.add_argument("--agents", help="agent counts to run in the one-shot suite, e.g. 100,200")
+    ap.add_argument("--no-peer", action="store_true", help="skip pymapf")
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--lifelong-agents", default="200,400")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    warm_up()
+    print(f"# bulletyard MAPF bench\n\npython {sys.version.split()[0]}, cpus {os.cpu_count()}, "
+          f"numba kernel compile/load {time.perf_counter() - t0:.2f} s (not counted below)")
+    if args.suite in ("oneshot", "all"):
+        bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer)
+    if args.suite in ("lifelong", "all"):
+        bench_lifelong([int(a) for a in args.lifelong_agents.split(",")], args.steps)
+    if args.suite in ("kernels", "all"):
+        bench_kernels()
+
+
+if __name__ == "__main__":
+    main()
