@@ -156,7 +156,7 @@ class ActionDependencyGraph:
         """Cells the robot may be on or moving to: from its reached step to its released step."""
         track = self._tracks[robot]
         out: list[Cell] = []
-        for cell in track.cells[track.reached:track.released + 1]:
+        for cell in track.cells[track.reached : track.released + 1]:
             if not out or out[-1] != cell:
                 out.append(cell)
         return out
@@ -219,8 +219,13 @@ class ActionDependencyGraph:
     def _prune(self, cell: Cell) -> None:
         """Drop visits at the front of a cell's queue whose robot has left (keeps queues short)."""
         queue = self._queues.get(cell)
-        while queue and queue[0].last_step is not None and (
-            queue[0].robot not in self._tracks or self._tracks[queue[0].robot].reached > queue[0].last_step
+        while (
+            queue
+            and queue[0].last_step is not None
+            and (
+                queue[0].robot not in self._tracks
+                or self._tracks[queue[0].robot].reached > queue[0].last_step
+            )
         ):
             queue.pop(0)
 

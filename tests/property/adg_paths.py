@@ -26,8 +26,7 @@ def random_window(
         for r in order:
             here = paths[r][-1]
             options = [
-                n for n in grid.neighbors(here)
-                if n not in taken and (n not in current or n in vacated)
+                n for n in grid.neighbors(here) if n not in taken and (n not in current or n in vacated)
             ]
             if options and rng.random() >= wait_p:
                 nxt = options[int(rng.integers(len(options)))]

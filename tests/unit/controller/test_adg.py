@@ -30,11 +30,13 @@ def test_follower_waits_until_leader_has_left() -> None:
 
 def test_late_leader_delays_follower_only() -> None:
     adg = ActionDependencyGraph({"a": (0, 0), "b": (1, 0), "c": (0, 2)})
-    adg.append_window({
-        "a": [(0, 0), (1, 0), (2, 0)],
-        "b": [(1, 0), (2, 0), (3, 0)],
-        "c": [(0, 2), (1, 2), (2, 2)],
-    })
+    adg.append_window(
+        {
+            "a": [(0, 0), (1, 0), (2, 0)],
+            "b": [(1, 0), (2, 0), (3, 0)],
+            "c": [(0, 2), (1, 2), (2, 2)],
+        }
+    )
     assert adg.release("c") == 2
     assert adg.release("a") == 0
 
@@ -75,9 +77,14 @@ def test_rotation_cycle_is_refused() -> None:
     # 2x2 square, four robots turning round it in one step
     adg = ActionDependencyGraph({"a": (0, 0), "b": (1, 0), "c": (1, 1), "d": (0, 1)})
     with pytest.raises(ScheduleConflict) as info:
-        adg.append_window({
-            "a": [(0, 0), (1, 0)], "b": [(1, 0), (1, 1)], "c": [(1, 1), (0, 1)], "d": [(0, 1), (0, 0)],
-        })
+        adg.append_window(
+            {
+                "a": [(0, 0), (1, 0)],
+                "b": [(1, 0), (1, 1)],
+                "c": [(1, 1), (0, 1)],
+                "d": [(0, 1), (0, 0)],
+            }
+        )
     assert info.value.kind == "rotation"
     assert info.value.robots == ("a", "b", "c", "d")
 
