@@ -1,0 +1,67 @@
+"""Client-side subscription table shared by both transports: filter -> (QoS, handler).
+
+A transport keeps the filters it subscribed to (to resubscribe after a reconnect) and the
+handler for each; :meth:`HandlerTable.handlers_for` finds the handlers of every filter that
+matches a topic, cached per topic because a runner sees the same few topics over and over.
+"""
+
+from __future__ import annotations
+
+from bus.topicmatch import check_topic_filter, topic_matches
+from bus.transport import Envelope, Handler
+
+
+class HandlerTable:
+    """The filters one client subscribed to, in subscription order."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, tuple[int, Handler | None]] = {}
+        self._cache: dict[str, tuple[Handler, ...]] = {}
+
+    def add(self, topic_filter: str, qos: int, handler: Handler | None) -> None:
+        """Record (or replace) a subscription."""
+        check_topic_filter(topic_filter)
+        self._subs[topic_filter] = (qos, handler)
+        self._cache.clear()
+
+    def remove(self, topic_filter: str) -> bool:
+        """Forget a subscription; False if it was not there."""
+        self._cache.clear()
+        return self._subs.pop(topic_filter, None) is not None
+
+    def filters(self) -> list[tuple[str, int]]:
+        """(filter, qos) pairs in subscription order (what to resubscribe after a reconnect)."""
+        return [(f, qos) for f, (qos, _) in self._subs.items()]
+
+    def handlers_for(self, topic: str) -> tuple[Handler, ...]:
+        """Handlers of all filters matching ``topic`` (each filter's handler once)."""
+        found = self._cache.get(topic)
+        if found is None:
+            found = tuple(h for f, (_, h) in self._subs.items() if h is not None and topic_matches(f, topic))
+            self._cache[topic] = found
+        return found
+
+    def dispatch(self, messages: list[Envelope]) -> int:
+        """Call the matching handlers for each message, in order; returns how many messages."""
+        for message in messages:
+            for handler in self.handlers_for(message.topic):
+                handler(message)
+        return len(messages)
+
+
+def check_qos(qos: int) -> int:
+    """Accept QoS 0 and 1 only (the two levels bulletyard uses), else raise ValueError."""
+    if qos not in (0, 1):
+        raise ValueError(f"qos must be 0 or 1, got {qos!r}")
+    return qos
+
+
+def as_payload(payload: bytes | bytearray | memoryview | str) -> bytes:
+    """Payload as bytes; a str is encoded as UTF-8 (convenience for tests and tools)."""
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, bytearray | memoryview):
+        return bytes(payload)
+    raise TypeError(f"payload must be bytes, got {type(payload).__name__}")
