@@ -1,5 +1,6 @@
 """Warehouse floors: the grid, named places, loaders for public benchmarks and our layouts."""
 
+from warehouse_maps.catalog import bundled_names, load_layout
 from warehouse_maps.errors import MapFormatError
 from warehouse_maps.grid import MOVES, UNREACHABLE, Cell, Grid
 from warehouse_maps.layout import Layout, Place, PlaceKind
@@ -17,6 +18,8 @@ __all__ = [
     "Place",
     "PlaceKind",
     "ScenarioAgent",
+    "bundled_names",
+    "load_layout",
     "load_lorr_instance",
     "load_lorr_map",
     "load_map",

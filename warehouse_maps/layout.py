@@ -21,7 +21,7 @@ class PlaceKind(StrEnum):
     STORAGE = "storage"  # a cell where a pod (shelf) stands when stored
     PICK_STATION = "pick_station"  # where a picker takes goods from a pod
     INDUCT = "induct"  # where parcels enter a sorter or a robot takes a parcel
-    CHUTE = "chute"  # a drop cell above a destination chute
+    CHUTE = "chute"  # the floor cell a robot stands on to drop into a chute hole (``fixture``)
     CHARGER = "charger"
     PARKING = "parking"
 
@@ -48,11 +48,21 @@ PLACE_ID_PREFIX: dict[PlaceKind, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A named cell of one kind."""
+    """A named cell of one kind.
+
+    Args:
+        id: stable name (``S1``, ``CH12``), unique in its layout.
+        kind: what the place is for.
+        cell: the floor cell a robot stands on to use the place (always passable).
+        fixture: the fixed equipment this place serves, when it has its own cell: for a chute,
+            the blocked hole cell next to ``cell`` that the robot tips its parcel into. None
+            for places that are just floor.
+    """
 
     id: str
     kind: PlaceKind
     cell: Cell
+    fixture: Cell | None = None
 
 
 @dataclass(eq=False)
@@ -84,6 +94,8 @@ class Layout:
             seen.add(place.id)
             if not self.grid.is_passable(place.cell):
                 raise ValueError(f"place {place.id} at {place.cell} is not on a passable cell")
+            if place.fixture is not None and not self.grid.in_bounds(place.fixture):
+                raise ValueError(f"place {place.id} fixture {place.fixture} lies off the grid")
         self._by_id = {p.id: p for p in self.places}
 
     def place(self, place_id: str) -> Place:

@@ -1,0 +1,392 @@
+"""Our layout YAML: a warehouse floor drawn in ASCII rows, with named places and equipment.
+
+The format is documented for users in ``docs/layouts.md``. In short::
+
+    format: bulletyard-layout/1
+    name: small-fc
+    cell_size_m: 1.0
+    rows:                 # one string per grid row, north first; x is the column
+      - "@@@@@@"
+      - "@S.PP@"
+    places:               # optional: ids or fixtures the rows cannot say
+      - {id: S1, kind: pick_station, cell: [1, 1]}
+    equipment: {}         # plain data for the modules that own it (the sorter loop, ...)
+    one_way: []           # [[x1, y1], [x2, y2]]: only this direction may be travelled
+    edge_weights: []      # {from: [x, y], to: [x, y], weight: 3}
+
+Row characters: ``.`` floor, ``@`` wall, ``O`` chute hole (blocked), and one letter per place
+kind on floor cells (``P`` storage, ``S`` pick station, ``I`` induct, ``H`` chute drop cell,
+``C`` charger, ``K`` parking). Places drawn in the rows get ids ``<prefix><n>`` numbered in
+row-major order per kind; a chute drop cell's hole is the one ``O`` next to it. Every problem
+raises :class:`MapFormatError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from warehouse_maps.errors import MapFormatError
+from warehouse_maps.grid import MOVES, Cell, Grid
+from warehouse_maps.layout import CHAR_PLACES, PLACE_CHARS, PLACE_ID_PREFIX, Layout, Place, PlaceKind
+
+FORMAT = "bulletyard-layout/1"
+FLOOR, WALL, HOLE = ".", "@", "O"
+ROW_CHARS = frozenset(FLOOR + WALL + HOLE + "".join(PLACE_CHARS.values()))
+TOP_KEYS = ("format", "name", "description", "cell_size_m", "rows", "places", "equipment", "one_way",
+            "edge_weights")
+
+
+# -- rows <-> layout -------------------------------------------------------------------------
+
+
+def layout_from_rows(
+    name: str,
+    rows: Sequence[str],
+    *,
+    source: str | Path = "<rows>",
+    row_lines: Sequence[int] | None = None,
+    places: Iterable[tuple[Place, int | None]] = (),
+    cell_size_m: float = 1.0,
+    equipment: Mapping[str, Any] | None = None,
+    one_way: Iterable[tuple[Cell, Cell]] = (),
+    edge_weights: Mapping[tuple[Cell, Cell], int] | None = None,
+) -> Layout:
+    """Build a :class:`Layout` from ASCII rows (see the module docstring for the characters).
+
+    Args:
+        name: layout name.
+        rows: grid rows, north first.
+        source: file named in errors.
+        row_lines: 1-based file line of each row, for error messages.
+        places: explicit places with the line they were given on; each replaces the place the
+            rows draw on its cell (same kind required) to give it another id or fixture.
+        cell_size_m: cell edge in metres.
+        equipment: plain-data equipment settings.
+        one_way: directed edges (the reverse move is forbidden).
+        edge_weights: integer move costs per directed edge.
+    """
+    lines = list(row_lines) if row_lines is not None else [None] * len(rows)
+    if not rows:
+        raise MapFormatError(source, "layout has no rows")
+    width = len(rows[0])
+    if width == 0:
+        raise MapFormatError(source, "first row is empty", lines[0])
+    for r, row in enumerate(rows):
+        if len(row) != width:
+            raise MapFormatError(source, f"row {r} has {len(row)} characters, the first row has {width}",
+                                 lines[r])
+        for c, ch in enumerate(row):
+            if ch not in ROW_CHARS:
+                raise MapFormatError(source, f"unknown layout character {ch!r} at column {c} of row {r}",
+                                     lines[r])
+    chars = np.array([list(row) for row in rows])
+    passable = (chars != WALL) & (chars != HOLE)
+
+    explicit: dict[Cell, tuple[Place, int | None]] = {}
+    for place, line in places:
+        x, y = place.cell
+        if not (0 <= x < width and 0 <= y < len(rows)):
+            raise MapFormatError(source, f"place {place.id} cell {place.cell} lies off the map", line)
+        drawn = str(chars[y, x])
+        if CHAR_PLACES.get(drawn) != place.kind:
+            raise MapFormatError(
+                source, f"place {place.id} is a {place.kind.value} but its cell {place.cell} is drawn "
+                f"{drawn!r}, not {PLACE_CHARS[place.kind]!r}", line)
+        if place.cell in explicit:
+            raise MapFormatError(source, f"two places given for cell {place.cell}", line)
+        explicit[place.cell] = (place, line)
+
+    result: list[Place] = []
+    numbers = dict.fromkeys(PlaceKind, 0)
+    place_line: dict[str, int | None] = {}
+    for y in range(len(rows)):
+        for x in range(width):
+            kind = CHAR_PLACES.get(str(chars[y, x]))
+            if kind is None:
+                continue
+            numbers[kind] += 1
+            if (x, y) in explicit:
+                place, line = explicit[(x, y)]
+            else:
+                fixture = _hole_next_to(chars, (x, y), source, lines[y]) if kind == PlaceKind.CHUTE else None
+                place_id = f"{PLACE_ID_PREFIX[kind]}{numbers[kind]}"
+                place, line = Place(place_id, kind, (x, y), fixture), lines[y]
+            if place.id in place_line:
+                raise MapFormatError(source, f"duplicate place id {place.id!r}", line)
+            place_line[place.id] = line
+            result.append(place)
+    try:
+        grid = Grid(passable, one_way=frozenset(one_way), edge_weights=dict(edge_weights or {}))
+        layout = Layout(name, grid, tuple(result), float(cell_size_m), dict(equipment or {}))
+    except ValueError as exc:
+        raise MapFormatError(source, str(exc)) from None
+    _check_places_connected(layout, source, place_line)
+    return layout
+
+
+def _holes_next_to(chars: np.ndarray, cell: Cell) -> list[Cell]:
+    h, w = chars.shape
+    return [
+        (cell[0] + dx, cell[1] + dy)
+        for dx, dy in MOVES
+        if 0 <= cell[0] + dx < w and 0 <= cell[1] + dy < h and chars[cell[1] + dy, cell[0] + dx] == HOLE
+    ]
+
+
+def _hole_next_to(chars: np.ndarray, cell: Cell, source: str | Path, line: int | None) -> Cell:
+    holes = _holes_next_to(chars, cell)
+    if len(holes) != 1:
+        raise MapFormatError(
+            source, f"chute drop cell {cell} must touch exactly one hole 'O' (found {len(holes)}); "
+            "name its fixture under 'places'", line)
+    return holes[0]
+
+
+def _auto_places(rows: Sequence[str]) -> dict[Cell, Place]:
+    """The place each drawn cell gets when no explicit entry names it (fixture None if unclear)."""
+    chars = np.array([list(row) for row in rows])
+    numbers = dict.fromkeys(PlaceKind, 0)
+    out: dict[Cell, Place] = {}
+    for y, row in enumerate(rows):
+        for x, ch in enumerate(row):
+            kind = CHAR_PLACES.get(ch)
+            if kind is None:
+                continue
+            numbers[kind] += 1
+            holes = _holes_next_to(chars, (x, y)) if kind == PlaceKind.CHUTE else []
+            fixture = holes[0] if len(holes) == 1 else None
+            out[(x, y)] = Place(f"{PLACE_ID_PREFIX[kind]}{numbers[kind]}", kind, (x, y), fixture)
+    return out
+
+
+def _reach(grid: Grid, start: Cell, forward: bool) -> set[Cell]:
+    """Cells reachable from ``start`` (forward) or that can reach it (backward)."""
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        cell = queue.popleft()
+        for dx, dy in MOVES:
+            nb = (cell[0] + dx, cell[1] + dy)
+            ok = grid.can_move(cell, nb) if forward else grid.can_move(nb, cell)
+            if ok and nb not in seen:
+                seen.add(nb)
+                queue.append(nb)
+    return seen
+
+
+def _check_places_connected(layout: Layout, source: str | Path, place_line: Mapping[str, int | None]) -> None:
+    """Every place must be reachable from every other one (a robot can serve them all)."""
+    if not layout.places:
+        return
+    first = layout.places[0]
+    grid = layout.grid
+    if grid.is_uniform:
+        table = grid.distance_table(first.cell)
+        lost = [p for p in layout.places if table[p.cell[1], p.cell[0]] < 0]
+    else:
+        both = _reach(grid, first.cell, True) & _reach(grid, first.cell, False)
+        lost = [p for p in layout.places if p.cell not in both]
+    if lost:
+        p = lost[0]
+        raise MapFormatError(
+            source, f"place {p.id} at {p.cell} cannot be reached from place {first.id} at {first.cell} "
+            f"(and back); {len(lost)} place(s) cut off", place_line.get(p.id))
+
+
+def layout_rows(layout: Layout) -> list[str]:
+    """The ASCII rows of a layout (inverse of :func:`layout_from_rows` for the grid and places)."""
+    grid = layout.grid
+    chars = np.where(grid.passable, FLOOR, WALL).astype("<U1")
+    for place in layout.places:
+        x, y = place.cell
+        if chars[y, x] != FLOOR:
+            raise ValueError(f"place {place.id} shares cell {place.cell} with another place")
+        chars[y, x] = PLACE_CHARS[place.kind]
+        hole = place.fixture
+        if place.kind == PlaceKind.CHUTE and hole is not None and not grid.is_passable(hole):
+            chars[hole[1], hole[0]] = HOLE
+    return ["".join(row) for row in chars]
+
+
+# -- YAML text -------------------------------------------------------------------------------
+
+
+def dump_layout_yaml(layout: Layout, description: str = "") -> str:
+    """Our YAML for ``layout``; places are listed only where the rows cannot say their id or fixture."""
+    rows = layout_rows(layout)
+    auto_by_cell = _auto_places(rows)
+    out = [f"format: {FORMAT}", f"name: {_q(layout.name)}"]
+    if description:
+        out.append(f"description: {_q(description)}")
+    out.append(f"cell_size_m: {layout.cell_size_m!r}")
+    out.append("rows:")
+    out += [f'  - "{row}"' for row in rows]
+    extra = [p for p in layout.places if auto_by_cell.get(p.cell) != p]
+    if extra:
+        out.append("places:")
+        for p in extra:
+            fixture = f", fixture: [{p.fixture[0]}, {p.fixture[1]}]" if p.fixture is not None else ""
+            cell = f"[{p.cell[0]}, {p.cell[1]}]"
+            out.append(f"  - {{id: {_q(p.id)}, kind: {p.kind.value}, cell: {cell}{fixture}}}")
+    if layout.equipment:
+        body = yaml.safe_dump({"equipment": _plain(layout.equipment)}, sort_keys=True,
+                              default_flow_style=False)
+        out += body.rstrip("\n").splitlines()
+    if layout.grid.one_way:
+        out.append("one_way:")
+        out += [f"  - [[{a[0]}, {a[1]}], [{b[0]}, {b[1]}]]" for a, b in sorted(layout.grid.one_way)]
+    if layout.grid.edge_weights:
+        out.append("edge_weights:")
+        out += [f"  - {{from: [{a[0]}, {a[1]}], to: [{b[0]}, {b[1]}], weight: {w}}}"
+                for (a, b), w in sorted(layout.grid.edge_weights.items())]
+    return "\n".join(out) + "\n"
+
+
+def save_layout_yaml(layout: Layout, path: str | Path, description: str = "") -> None:
+    """Write ``layout`` as our YAML to ``path``."""
+    Path(path).write_text(dump_layout_yaml(layout, description), encoding="utf-8")
+
+
+def _q(text: str) -> str:
+    return yaml.safe_dump(text, default_style='"', width=1 << 20).strip().removesuffix("\n...")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_layout_yaml(path: str | Path) -> Layout:
+    """Load a layout YAML file."""
+    from warehouse_maps.movingai import _read_lines
+
+    path = Path(path)
+    text = "\n".join(_read_lines(path))
+    return parse_layout_yaml(text, source=path, default_name=path.stem)
+
+
+def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: str = "layout") -> Layout:
+    """Parse layout YAML text; every error names ``source`` and a line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MapFormatError(source, f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict) or root is None:
+        raise MapFormatError(source, "a layout must be a YAML mapping with 'format' and 'rows'", 1)
+    f = _Fields(source, root)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise MapFormatError(source, f"unknown key {key!r} (known: {', '.join(TOP_KEYS)})", f.line(key))
+    if data.get("format") != FORMAT:
+        raise MapFormatError(source, f"not a bulletyard layout: expected 'format: {FORMAT}', "
+                             f"found {data.get('format')!r}", f.line("format") or 1)
+    name = f.typed(data, "name", str, default_name)
+    f.typed(data, "description", str, "")
+    cell_size_m = f.typed(data, "cell_size_m", (int, float), 1.0)
+    if isinstance(cell_size_m, bool) or cell_size_m <= 0:
+        raise MapFormatError(source, f"cell_size_m must be a positive number, found {cell_size_m!r}",
+                             f.line("cell_size_m"))
+    rows = f.typed(data, "rows", list, None)
+    if rows is None:
+        raise MapFormatError(source, "missing 'rows' (the grid drawn as strings)", 1)
+    for i, row in enumerate(rows):
+        if not isinstance(row, str):
+            raise MapFormatError(source, f"row {i} must be a string, found {type(row).__name__}",
+                                 f.line("rows", i))
+    equipment = f.typed(data, "equipment", dict, {})
+    places = [(_place(f, item, i), f.line("places", i))
+              for i, item in enumerate(f.typed(data, "places", list, []))]
+    one_way = [_edge(f, item, ("one_way", i)) for i, item in enumerate(f.typed(data, "one_way", list, []))]
+    weights: dict[tuple[Cell, Cell], int] = {}
+    for i, item in enumerate(f.typed(data, "edge_weights", list, [])):
+        where = ("edge_weights", i)
+        if not isinstance(item, dict) or set(item) != {"from", "to", "weight"}:
+            raise MapFormatError(source, "edge weight must be {from: [x, y], to: [x, y], weight: N}",
+                                 f.line(*where))
+        w = item["weight"]
+        if not isinstance(w, int) or isinstance(w, bool) or w <= 0:
+            raise MapFormatError(source, f"edge weight must be a positive whole number, found {w!r}",
+                                 f.line(*where))
+        weights[(_cell(f, item["from"], where), _cell(f, item["to"], where))] = w
+    row_lines = [f.line("rows", i) or 1 for i in range(len(rows))]
+    return layout_from_rows(name, rows, source=source, row_lines=row_lines, places=places,
+                            cell_size_m=float(cell_size_m), equipment=equipment, one_way=one_way,
+                            edge_weights=weights)
+
+
+class _Fields:
+    """Typed access to the parsed YAML with line numbers taken from the node tree."""
+
+    def __init__(self, source: str | Path, root: yaml.Node) -> None:
+        self.source = source
+        self.root = root
+
+    def line(self, *path: str | int) -> int | None:
+        node: yaml.Node | None = self.root
+        for step in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                node = next((v for k, v in node.value if getattr(k, "value", None) == step), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+                node = node.value[step]
+            else:
+                return None
+        return node.start_mark.line + 1 if node is not None else None
+
+    def typed(self, data: dict[str, Any], key: str, types: type | tuple[type, ...], default: Any) -> Any:
+        if key not in data or data[key] is None:
+            return default
+        value = data[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in _tuple(types)):
+            want = " or ".join(t.__name__ for t in _tuple(types))
+            raise MapFormatError(self.source, f"{key!r} must be a {want}, found {type(value).__name__}",
+                                 self.line(key))
+        return value
+
+
+def _tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _cell(f: _Fields, value: Any, where: tuple[str | int, ...]) -> Cell:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise MapFormatError(f.source, f"a cell must be [x, y] with whole numbers, found {value!r}",
+                             f.line(*where))
+    return (value[0], value[1])
+
+
+def _edge(f: _Fields, value: Any, where: tuple[str | int, ...]) -> tuple[Cell, Cell]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise MapFormatError(f.source, f"a one-way edge must be [[x1, y1], [x2, y2]], found {value!r}",
+                             f.line(*where))
+    return (_cell(f, value[0], where), _cell(f, value[1], where))
+
+
+def _place(f: _Fields, item: Any, i: int) -> Place:
+    where = ("places", i)
+    if not isinstance(item, dict) or not {"id", "kind", "cell"} <= set(item) or not set(item) <= {
+            "id", "kind", "cell", "fixture"}:
+        raise MapFormatError(f.source, "a place must be {id, kind, cell[, fixture]}", f.line(*where))
+    if not isinstance(item["id"], str) or not item["id"]:
+        raise MapFormatError(f.source, f"place id must be a non-empty string, found {item['id']!r}",
+                             f.line(*where))
+    try:
+        kind = PlaceKind(item["kind"])
+    except ValueError:
+        kinds = ", ".join(k.value for k in PlaceKind)
+        raise MapFormatError(f.source, f"unknown place kind {item['kind']!r} (known: {kinds})",
+                             f.line(*where)) from None
+    fixture = _cell(f, item["fixture"], where) if item.get("fixture") is not None else None
+    return Place(item["id"], kind, _cell(f, item["cell"], where), fixture)
