@@ -97,8 +97,9 @@ class LnsImprover:
         slack: extra timesteps allowed beyond the initial makespan.
     """
 
-    def __init__(self, flat: FlatGrid, goals_idx: np.ndarray, dist: np.ndarray, configs: np.ndarray,
-                 slack: int = 32) -> None:
+    def __init__(
+        self, flat: FlatGrid, goals_idx: np.ndarray, dist: np.ndarray, configs: np.ndarray, slack: int = 32
+    ) -> None:
         self.flat = flat
         self.goals = goals_idx
         self.dist = dist
@@ -175,8 +176,17 @@ class LnsImprover:
         for a in rng.permutation(group):
             self._stamp += 1
             start = int(self.paths[a, 0])
-            length = _st_astar(start, int(self.goals[a]), self.dist[a], self.flat.nbr, self.occ, self._stamp,
-                               self._seen, self._parent, self._buf)
+            length = _st_astar(
+                start,
+                int(self.goals[a]),
+                self.dist[a],
+                self.flat.nbr,
+                self.occ,
+                self._stamp,
+                self._seen,
+                self._parent,
+                self._buf,
+            )
             if length < 0:
                 ok = False
                 break
