@@ -76,13 +76,19 @@ class RobotView(Protocol):
 
 @dataclass(slots=True)
 class Seat:
-    """A participant with its transport and the topic filters it subscribes to."""
+    """A participant with its transport and the topic filters it subscribes to.
+
+    ``tick_after_handle``: also tick the participant at the instant it handled messages (for cores
+    whose ``next_wakeup`` does not yet account for work a message created; ``tick`` is idempotent).
+    """
 
     name: str
     agent: Participant
     transport: Transport
     subscriptions: Sequence[tuple[str, int]] = ()
     active: bool = True
+    tick_after_handle: bool = False
+    touched: bool = False
 
 
 class FrameObserver(Protocol):
@@ -206,6 +212,7 @@ class SimRunner:
                 if not inbound:
                     continue
                 moved = True
+                seat.touched = seat.tick_after_handle
                 handle = seat.agent.handle
                 for msg in inbound:
                     out = handle(now, msg)
@@ -223,7 +230,8 @@ class SimRunner:
             if not seat.active:
                 continue
             wake = seat.agent.next_wakeup()
-            if wake is not None and wake <= now:
+            if seat.touched or (wake is not None and wake <= now):
+                seat.touched = False
                 self._publish(seat, seat.agent.tick(now))
                 self.stats.ticks += 1
                 ticked = True
