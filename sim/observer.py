@@ -30,7 +30,9 @@ class KpiObserver:
             orders end at the sorter).
     """
 
-    def __init__(self, kpi: KpiCollector, site: str, start: Instant, complete_status: str = "complete") -> None:
+    def __init__(
+        self, kpi: KpiCollector, site: str, start: Instant, complete_status: str = "complete"
+    ) -> None:
         self.kpi = kpi
         self.site = site
         self.start = start
@@ -41,9 +43,12 @@ class KpiObserver:
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Order status and every sorter topic of the site."""
-        return [(self.status_topic, 1), (f"bulletyard/v1/{self.site}/sorter/+/divertConfirm", 0),
-                (f"bulletyard/v1/{self.site}/sorter/+/chuteState", 0),
-                (f"bulletyard/v1/{self.site}/sorter/+/inducted", 0)]
+        return [
+            (self.status_topic, 1),
+            (f"bulletyard/v1/{self.site}/sorter/+/divertConfirm", 0),
+            (f"bulletyard/v1/{self.site}/sorter/+/chuteState", 0),
+            (f"bulletyard/v1/{self.site}/sorter/+/inducted", 0),
+        ]
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """Account one message."""

@@ -98,9 +98,7 @@ def generate_orders(
         t_s += float(rng.exponential(3600.0 / rate))
         n_lines = int(rng.integers(1, max_lines + 1))
         picks = rng.choice(len(pods), size=n_lines, replace=False, p=weights)
-        lines = tuple(
-            OrderLine(pods[int(order[i])], int(rng.integers(1, 4))) for i in sorted(picks.tolist())
-        )
+        lines = tuple(OrderLine(pods[int(order[i])], int(rng.integers(1, 4))) for i in sorted(picks.tolist()))
         out.append(ScheduledOrder(round(t_s, 3), f"o-{k + 1:06d}", lines))
     return out
 
@@ -143,7 +141,9 @@ def _order_from(path: Path, where: int, raw: object) -> ScheduledOrder:
 class OrderFeeder:
     """The simulated WMS: publishes each order at its arrival time (a pure participant)."""
 
-    def __init__(self, orders: Sequence[ScheduledOrder], site: str, start: Instant, kpi: KpiCollector) -> None:
+    def __init__(
+        self, orders: Sequence[ScheduledOrder], site: str, start: Instant, kpi: KpiCollector
+    ) -> None:
         self.orders = list(orders)
         self.topic = wms_orders_topic(site)
         self.start = start

@@ -28,8 +28,17 @@ STATE_PERIOD_NS = seconds(30.0)
 class StandInVehicle:
     """One simulated vehicle; pure and clock-injected (``handle``, ``tick``, ``next_wakeup``)."""
 
-    def __init__(self, serial: str, pose: Pose, *, map_id: str, speed_mps: float = 1.0,
-                 turn_rate_rps: float = math.pi, action_s: float = 2.0, manufacturer: str = "bulletyard") -> None:
+    def __init__(
+        self,
+        serial: str,
+        pose: Pose,
+        *,
+        map_id: str,
+        speed_mps: float = 1.0,
+        turn_rate_rps: float = math.pi,
+        action_s: float = 2.0,
+        manufacturer: str = "bulletyard",
+    ) -> None:
         self.robot_id = serial
         self.serial = serial
         self.manufacturer = manufacturer
@@ -67,9 +76,14 @@ class StandInVehicle:
         return [(self.topic(VdaTopic.ORDER), 0), (self.topic(VdaTopic.INSTANT_ACTIONS), 0)]
 
     def _connection(self, now: Instant, state: str) -> Envelope:
-        body = {"headerId": self.headers.next("connection"), "timestamp": iso_timestamp(now),
-                "version": "2.1.0", "manufacturer": self.manufacturer, "serialNumber": self.serial,
-                "connectionState": state}
+        body = {
+            "headerId": self.headers.next("connection"),
+            "timestamp": iso_timestamp(now),
+            "version": "2.1.0",
+            "manufacturer": self.manufacturer,
+            "serialNumber": self.serial,
+            "connectionState": state,
+        }
         return Envelope(self.topic(VdaTopic.CONNECTION), json.dumps(body).encode(), 1, True)
 
     def will(self) -> Envelope | None:
@@ -93,14 +107,24 @@ class StandInVehicle:
             elif msg.topic.endswith("/instantActions"):
                 self._instant(data)
         except (ValueError, KeyError, TypeError, IndexError):
-            self.errors = [{"errorType": "validationError", "errorLevel": "WARNING",
-                            "errorDescription": "malformed message"}]
+            self.errors = [
+                {
+                    "errorType": "validationError",
+                    "errorLevel": "WARNING",
+                    "errorDescription": "malformed message",
+                }
+            ]
             self._dirty = True
         return self.tick(now)
 
     def _reject(self, error_type: str, order_id: str) -> None:
-        self.errors = [{"errorType": error_type, "errorLevel": "WARNING",
-                        "errorReferences": [{"referenceKey": "orderId", "referenceValue": order_id}]}]
+        self.errors = [
+            {
+                "errorType": error_type,
+                "errorLevel": "WARNING",
+                "errorReferences": [{"referenceKey": "orderId", "referenceValue": order_id}],
+            }
+        ]
         self._dirty = True
 
     def _order(self, d: dict) -> None:
@@ -131,8 +155,10 @@ class StandInVehicle:
         self.order_id, self.update_id, self.horizon = d["orderId"], d["orderUpdateId"], horizon
         for n in released:
             for a in n.get("actions", []):
-                self.action_states.setdefault(a["actionId"], {
-                    "actionId": a["actionId"], "actionType": a["actionType"], "actionStatus": "WAITING"})
+                self.action_states.setdefault(
+                    a["actionId"],
+                    {"actionId": a["actionId"], "actionType": a["actionType"], "actionStatus": "WAITING"},
+                )
 
     def _instant(self, d: dict) -> None:
         for a in d["actions"]:
@@ -141,8 +167,11 @@ class StandInVehicle:
                 self.pending_actions.clear()
                 self.running = None
                 self.horizon = 0
-            self.action_states[a["actionId"]] = {"actionId": a["actionId"], "actionType": a["actionType"],
-                                                 "actionStatus": "FINISHED"}
+            self.action_states[a["actionId"]] = {
+                "actionId": a["actionId"],
+                "actionType": a["actionType"],
+                "actionStatus": "FINISHED",
+            }
         self._dirty = True
 
     def _queue_actions(self, node: dict) -> None:
@@ -242,23 +271,42 @@ class StandInVehicle:
 
     def planned_path(self) -> list[tuple[float, float]]:
         """Released nodes still ahead, as map points (for the GUI)."""
-        return [(float(n["nodePosition"]["x"]), float(n["nodePosition"]["y"])) for n in self.nodes[self.index + 1:]]
+        return [
+            (float(n["nodePosition"]["x"]), float(n["nodePosition"]["y"]))
+            for n in self.nodes[self.index + 1 :]
+        ]
 
     def _state(self, now: Instant) -> Envelope:
         x, y, th = self.pose(now)
         body = {
-            "headerId": self.headers.next("state"), "timestamp": iso_timestamp(now), "version": "2.1.0",
-            "manufacturer": self.manufacturer, "serialNumber": self.serial,
-            "orderId": self.order_id, "orderUpdateId": self.update_id,
-            "lastNodeId": self.last_node_id, "lastNodeSequenceId": self.last_seq,
-            "nodeStates": [{"nodeId": n["nodeId"], "sequenceId": n["sequenceId"], "released": True}
-                           for n in self.nodes[self.index + 1:]],
-            "edgeStates": [], "driving": self.motion is not None,
+            "headerId": self.headers.next("state"),
+            "timestamp": iso_timestamp(now),
+            "version": "2.1.0",
+            "manufacturer": self.manufacturer,
+            "serialNumber": self.serial,
+            "orderId": self.order_id,
+            "orderUpdateId": self.update_id,
+            "lastNodeId": self.last_node_id,
+            "lastNodeSequenceId": self.last_seq,
+            "nodeStates": [
+                {"nodeId": n["nodeId"], "sequenceId": n["sequenceId"], "released": True}
+                for n in self.nodes[self.index + 1 :]
+            ],
+            "edgeStates": [],
+            "driving": self.motion is not None,
             "actionStates": list(self.action_states.values()),
             "batteryState": {"batteryCharge": 100.0, "charging": False},
-            "operatingMode": "AUTOMATIC", "errors": list(self.errors),
+            "operatingMode": "AUTOMATIC",
+            "errors": list(self.errors),
             "safetyState": {"eStop": "NONE", "fieldViolation": False},
-            "agvPosition": {"x": round(x, 4), "y": round(y, 4), "theta": round(th, 4), "mapId": self.map_id,
-                            "positionInitialized": True},
+            "agvPosition": {
+                "x": round(x, 4),
+                "y": round(y, 4),
+                "theta": round(th, 4),
+                "mapId": self.map_id,
+                "positionInitialized": True,
+            },
         }
-        return Envelope(self.topic(VdaTopic.STATE), json.dumps(body, separators=(",", ":")).encode(), 0, False)
+        return Envelope(
+            self.topic(VdaTopic.STATE), json.dumps(body, separators=(",", ":")).encode(), 0, False
+        )

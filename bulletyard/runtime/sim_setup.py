@@ -107,8 +107,11 @@ class Simulation:
         self.clock = SimClock(SIM_EPOCH)
         self.start = self.clock.now()
         self.orders = self._orders(np.random.default_rng(order_seq))
-        self.kpi = KpiCollector(bin_s=60.0, cell_size_m=self.layout.cell_size_m,
-                                grid_shape=(self.layout.grid.height, self.layout.grid.width))
+        self.kpi = KpiCollector(
+            bin_s=60.0,
+            cell_size_m=self.layout.cell_size_m,
+            grid_shape=(self.layout.grid.height, self.layout.grid.width),
+        )
         self.config = ControllerConfig()
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
@@ -116,33 +119,53 @@ class Simulation:
         for k, cell in enumerate(robot_cells(self.layout, options.robots)):
             serial = f"agv-{k + 1:04d}"
             x, y = self.layout.cell_centre_m(cell)
-            self.vehicles.append(StandInVehicle(serial, (x, y, 0.0), map_id=self.layout.name,
-                                                speed_mps=options.speed_mps))
+            self.vehicles.append(
+                StandInVehicle(serial, (x, y, 0.0), map_id=self.layout.name, speed_mps=options.speed_mps)
+            )
             self.world.add_robot(serial, x, y, 0.0)
         self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
         self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
         self.observer = KpiObserver(self.kpi, self.site, self.start)
         self.broker = None
         if options.broker_url is None:
-            self.broker = InProcBroker(np.random.default_rng(bus_seq), options.faults.bus_rules(), start=self.start)
+            self.broker = InProcBroker(
+                np.random.default_rng(bus_seq), options.faults.bus_rules(), start=self.start
+            )
             make = self.broker.client
         else:
             make = self._mqtt_factory(options.broker_url)
-        seats = [Seat("wms", self.feeder, make("wms")),
-                 Seat("controller", self.controller, make("controller"), self.controller.subscriptions(),
-                      tick_after_handle=True)]
+        seats = [
+            Seat("wms", self.feeder, make("wms")),
+            Seat(
+                "controller",
+                self.controller,
+                make("controller"),
+                self.controller.subscriptions(),
+                tick_after_handle=True,
+            ),
+        ]
         seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
         seats.append(Seat("observer", self.observer, make("observer"), self.observer.subscriptions()))
         self.trace = TraceWriter(self.run_dir / "trace.jsonl")
-        self.recorder = FrameRecorder(self.world, self.run_dir, options.record_every_s) if options.record else None
+        self.recorder = (
+            FrameRecorder(self.world, self.run_dir, options.record_every_s) if options.record else None
+        )
         self.gui = None
         if options.gui:
             from sim.gui import GuiController
+
             self.gui = GuiController(self.world, self.vehicles, self.kpi)
         pacer = Pacer(options.real_time_factor) if options.broker_url else None
-        self.runner = SimRunner(clock=self.clock, seats=seats, robots=self.vehicles, broker=self.broker,
-                                trace_dt_s=options.trace_dt_s, observers=[self.kpi],
-                                frame_hooks=[self._on_frame], pacer=pacer)
+        self.runner = SimRunner(
+            clock=self.clock,
+            seats=seats,
+            robots=self.vehicles,
+            broker=self.broker,
+            trace_dt_s=options.trace_dt_s,
+            observers=[self.kpi],
+            frame_hooks=[self._on_frame],
+            pacer=pacer,
+        )
         self._schedule_faults(np.random.default_rng(fault_seq))
         self._last_progress = (0, 0.0)
 
@@ -166,14 +189,22 @@ class Simulation:
         by_id = {v.serial: v for v in self.vehicles}
         for kill in plan.kills:
             if kill.target not in by_id:
-                raise ValueError(f"--kill-robot {kill.target}: no such robot (agv-0001..agv-{len(by_id):04d})")
-            self.runner.schedule(Instant(self.start + seconds(kill.t_s)), f"kill {kill.target}",
-                                 lambda now, rid=kill.target: self._kill(rid))
+                raise ValueError(
+                    f"--kill-robot {kill.target}: no such robot (agv-0001..agv-{len(by_id):04d})"
+                )
+            self.runner.schedule(
+                Instant(self.start + seconds(kill.t_s)),
+                f"kill {kill.target}",
+                lambda now, rid=kill.target: self._kill(rid),
+            )
         if plan.chute_closes:
-            raise ValueError("--chute-close needs a sorter in the loop, which this layout's run does not have yet")
+            raise ValueError(
+                "--chute-close needs a sorter in the loop, which this layout's run does not have yet"
+            )
         if plan.delays is not None:
-            self.delays = DelayInjector(plan.delays, sorted(by_id), rng,
-                                        lambda rid, now, span: by_id[rid].hold(now, span))
+            self.delays = DelayInjector(
+                plan.delays, sorted(by_id), rng, lambda rid, now, span: by_id[rid].hold(now, span)
+            )
             self._schedule_delay_draw(self.start)
 
     def _schedule_delay_draw(self, at: Instant) -> None:
@@ -234,19 +265,24 @@ class Simulation:
         safety = check_frames(read_trace(self.trace.path), self.world.footprint_radius_m)
         summary: dict[str, object] = {"manifest": self.manifest()}
         summary.update(self.kpi.summary(sim_time_s=stats.sim_time_s, wall_time_s=wall_s))
-        summary.update({
-            "collisions": safety.collision_count,
-            "min_robot_distance_m": safety.as_dict()["min_distance_m"],
-            "safety": safety.as_dict(),
-            "wall_time_s": round(wall_s, 3),
-            "sim_time_s": round(stats.sim_time_s, 3),
-            "real_time_factor": round(stats.sim_time_s / wall_s, 2) if wall_s > 0 else None,
-            "messages": stats.messages,
-            "trace_frames": stats.frames,
-            "controller_counters": dict(sorted(self.controller.counters.items())),
-        })
+        summary.update(
+            {
+                "collisions": safety.collision_count,
+                "min_robot_distance_m": safety.as_dict()["min_distance_m"],
+                "safety": safety.as_dict(),
+                "wall_time_s": round(wall_s, 3),
+                "sim_time_s": round(stats.sim_time_s, 3),
+                "real_time_factor": round(stats.sim_time_s / wall_s, 2) if wall_s > 0 else None,
+                "messages": stats.messages,
+                "trace_frames": stats.frames,
+                "controller_counters": dict(sorted(self.controller.counters.items())),
+            }
+        )
         if getattr(self, "delays", None) is not None:
-            summary["delays_injected"] = {"count": self.delays.delays, "robot_seconds": round(self.delays.delayed_s, 1)}
+            summary["delays_injected"] = {
+                "count": self.delays.delays,
+                "robot_seconds": round(self.delays.delayed_s, 1),
+            }
         if self.broker is not None:
             summary["bus"] = {k: getattr(self.broker.counters, k) for k in ("published", "delivered", "lost")}
         if self.recorder is not None:
@@ -261,12 +297,20 @@ class Simulation:
         """What produced this run (seed, layout hash, configuration)."""
         o = self.options
         return {
-            "seed": o.seed, "layout": self.layout.name, "layout_hash": _layout_hash(self.layout),
-            "robots": o.robots, "orders": len(self.orders), "order_file": o.order_file, "profile": o.profile,
-            "until_s": o.until_s, "trace_dt_s": o.trace_dt_s, "faults": o.faults.as_dict(),
-            "transport": "mqtt" if o.broker_url else "inproc", "real_time_factor_target": o.real_time_factor
-            if o.broker_url else None,
-            "vehicles": "sim.standin_vehicle.StandInVehicle", "controller": "controller.core.Controller",
+            "seed": o.seed,
+            "layout": self.layout.name,
+            "layout_hash": _layout_hash(self.layout),
+            "robots": o.robots,
+            "orders": len(self.orders),
+            "order_file": o.order_file,
+            "profile": o.profile,
+            "until_s": o.until_s,
+            "trace_dt_s": o.trace_dt_s,
+            "faults": o.faults.as_dict(),
+            "transport": "mqtt" if o.broker_url else "inproc",
+            "real_time_factor_target": o.real_time_factor if o.broker_url else None,
+            "vehicles": "sim.standin_vehicle.StandInVehicle",
+            "controller": "controller.core.Controller",
             "controller_config_hash": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()[:16],
             "start": "2026-11-11T00:00:00.000Z",
         }
