@@ -6,9 +6,7 @@ test in this folder runs three times. Waiting is on deadlines (``Transport.wait`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,23 +14,17 @@ from bus.inproc import InProcBroker
 from bus.mqtt import MqttTransport
 from bus.transport import Envelope
 from tests.broker import MosquittoBroker
-
-TIMEOUT_S = 10.0
+from tests.bus_waits import TIMEOUT_S
 
 
 class BusUnderTest:
     """Makes clients of one broker (in-process or Mosquitto) and closes them after the test."""
 
-    def __init__(self, kind: str, workdir: Path) -> None:
+    def __init__(self, kind: str, mosquitto: MosquittoBroker | None = None) -> None:
         self.kind = kind
         self._made: list = []
-        self.mosquitto: MosquittoBroker | None = None
-        self.inproc: InProcBroker | None = None
-        if kind == "inproc":
-            self.inproc = InProcBroker()
-        else:
-            self.mosquitto = MosquittoBroker(workdir / "broker")
-            self.mosquitto.start()
+        self.mosquitto = mosquitto
+        self.inproc: InProcBroker | None = InProcBroker() if kind == "inproc" else None
 
     def client(self, client_id: str, *, clean_session: bool = True):  # noqa: ANN201 - a Transport
         """A new, not yet connected client."""
@@ -66,43 +58,13 @@ class BusUnderTest:
                 made.close(clean=False)
             except Exception:  # noqa: BLE001 - teardown must not mask the test's own failure
                 pass
-        if self.mosquitto is not None:
-            self.mosquitto.stop()
-
-
-def receive(transport, count: int, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
-    """Up to ``count`` messages, waiting at most ``timeout_s`` in total."""
-    got: list[Envelope] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count:
-        got += transport.drain(count - len(got))
-        if len(got) >= count:
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not transport.wait(remaining):
-            got += transport.drain(count - len(got))
-            break
-    return got
-
-
-def receive_until(transport, topic: str, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
-    """Everything up to and including the first message on ``topic`` (a barrier)."""
-    got: list[Envelope] = []
-    deadline = time.monotonic() + timeout_s
-    while True:
-        for message in transport.drain():
-            got.append(message)
-            if message.topic == topic:
-                return got
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not transport.wait(remaining):
-            raise AssertionError(f"barrier {topic!r} not received; got {[m.topic for m in got]}")
 
 
 @pytest.fixture(params=["inproc", "mqtt311", "mqtt5"])
-def bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BusUnderTest]:
-    """Clients on the in-process broker, or on a fresh Mosquitto (MQTT 3.1.1 or 5)."""
-    made = BusUnderTest(request.param, tmp_path)
+def bus(request: pytest.FixtureRequest) -> Iterator[BusUnderTest]:
+    """Clients on the in-process broker, or on the ``broker`` fixture's Mosquitto (MQTT 3.1.1 or 5)."""
+    mosquitto = None if request.param == "inproc" else request.getfixturevalue("broker")
+    made = BusUnderTest(request.param, mosquitto)
     try:
         yield made
     finally:
