@@ -40,7 +40,7 @@ from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
-from controller.execution.trips import OffPlan, OrderRejected, Stop, StopDone, StopFailed, Trip
+from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
 from controller.execution.window_planner import PibtWindowPlanner, WindowPlanner
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
@@ -104,6 +104,7 @@ class Controller:
         self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
+        self._poked: dict[str, Instant] = {}
         self.journal = journal
         if journal is not None:
             self._recover()
@@ -163,22 +164,32 @@ class Controller:
         """Time-driven work: supervision, assignment, planning, release, resends."""
         out = self._supervise(now)
         if self._next_assign is None or now >= self._next_assign:
-            self._assign(now)
+            out.extend(self._assign(now))
             out.extend(self._charge(now))
             self._next_assign = now + seconds(self.config.assign_period_s)
-        if self.executor.needs_window():
-            self.executor.plan_window()
+        out.extend(self._poke_silent(now))
+        if self.executor.needs_window(now):
+            self.executor.plan_window(now)
         out.extend(self.executor.release_and_send(now))
         out.extend(self.executor.resends(now))
         return out
 
     def next_wakeup(self) -> Instant | None:
-        """The earliest instant :meth:`tick` has work: resend, supervision or assignment deadline."""
+        """The earliest instant :meth:`tick` has work: a window to plan, a resend, a stateRequest
+        to a silent vehicle, a supervision or an assignment deadline."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        busy = self.executor.busy()
         times = [
+            max(v.last_seen, self._poked.get(s, 0)) + after
+            for s in busy
+            if (v := self.registry.vehicles.get(s)) is not None and not self.supervisor.is_lost(s)
+        ]
+        times += [
             t
             for t in (
+                self.executor.next_window_time(),
                 self.executor.resend.next_deadline(),
-                self.supervisor.next_deadline(self.registry, self.executor.busy()),
+                self.supervisor.next_deadline(self.registry, busy),
                 self._next_assign,
             )
             if t is not None
@@ -290,10 +301,16 @@ class Controller:
             self._order_rejects[ev.serial_number] += 1
             log.warning("%s rejected order %s (%s)", ev.serial_number, ev.order_id, ev.error_type)
             if self._order_rejects[ev.serial_number] <= self.config.fleet.max_order_rejections:
-                return self.executor.resync(now, ev.serial_number)
+                return self.executor.begin_resync(now, ev.serial_number)
             return self._lose(now, ev.serial_number, "rejects-orders")
+        if isinstance(ev, Resynced):
+            self.counters["resynced"] += 1
+            log.info("vehicle %s resynchronised", ev.serial_number)
+            return []
         if isinstance(ev, OffPlan):
             self.counters["off_plan"] += 1
+            if ev.serial_number not in self.supervisor.lost:
+                self.supervisor.lost[ev.serial_number] = ("off-plan", now)
             log.warning("%s reports %s, off its plan", ev.serial_number, ev.cell)
             self.executor.extra_blocked.add(ev.cell)
             return self._lose(now, ev.serial_number, "off-plan")
@@ -324,13 +341,21 @@ class Controller:
             elif isinstance(ev, RobotBack):
                 log.info("vehicle %s is back", ev.serial_number)
                 self._order_rejects[ev.serial_number] = 0
-                out.extend(
-                    self.executor.mark_back(
-                        now, ev.serial_number, self.registry.vehicles[ev.serial_number].cell
-                    )
-                )
-                if self.executor.robots[ev.serial_number].lost:
-                    self.supervisor.lost[ev.serial_number] = ("off-plan", now)
+                out.extend(self.executor.mark_back(now, ev.serial_number))
+        return out
+
+    def _poke_silent(self, now: Instant) -> list[Envelope]:
+        """Ask busy vehicles that have been silent a while for their state (their last one may be lost)."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        out: list[Envelope] = []
+        for serial in sorted(self.executor.busy()):
+            v = self.registry.vehicles.get(serial)
+            if v is None or self.supervisor.is_lost(serial):
+                continue
+            last = max(v.last_seen, self._poked.get(serial, 0))
+            if now - last >= after:
+                self._poked[serial] = now
+                out.append(self._state_request(now, serial))
         return out
 
     def _state_request(self, now: Instant, serial: str) -> Envelope:
@@ -346,7 +371,7 @@ class Controller:
         return home
 
     # -- assignment -----------------------------------------------------------------------------
-    def _assign(self, now: Instant) -> None:
+    def _assign(self, now: Instant) -> list[Envelope]:
         """Greedy: each open trip in arrival order takes the nearest idle robot (by grid distance)."""
         idle = [
             s
@@ -354,11 +379,13 @@ class Controller:
             if self.executor.is_idle(s) and not self.supervisor.needs_charge(self.registry.vehicles[s])
         ]
         if not idle or not self.pool:
-            return
+            return []
+        out: list[Envelope] = []
         grid = self.layout.grid
+        blocked = self.executor.blocked_cells()
         remaining: list[Trip] = []
         for trip in self.pool:
-            if not idle:
+            if not idle or any(stop.cell in blocked for stop in trip.stops):
                 remaining.append(trip)
                 continue
             first = trip.stops[0].cell
@@ -372,8 +399,9 @@ class Controller:
             self.trip_robot[trip.trip_id] = best
             self._journal("trip", trip.trip_id, f"assigned:{best}")
             for oid in trip.order_ids:
-                self._set_status(now, oid, "allocated")
+                out.extend(self._set_status(now, oid, "allocated"))
         self.pool = remaining
+        return out
 
     def _charge(self, now: Instant) -> list[Envelope]:
         """Send idle robots with a low battery to the nearest free charger."""

@@ -18,14 +18,22 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from bus.clock import Instant, iso_timestamp
+from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
 from bus.topics import VdaTopic, vda_topic
 from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ActionDependencyGraph, ScheduleConflict
 from controller.execution.resend import ResendTracker
-from controller.execution.trips import ExecutionEvent, OffPlan, OrderRejected, StopDone, StopFailed, Trip
+from controller.execution.trips import (
+    ExecutionEvent,
+    OffPlan,
+    OrderRejected,
+    Resynced,
+    StopDone,
+    StopFailed,
+    Trip,
+)
 from controller.execution.vda_orders import NodeAction, OrderStream, instant_actions_body, with_header
 from controller.execution.window_planner import WindowPlanner
 from controller.fleet.registry import StateView
@@ -49,6 +57,7 @@ class _Robot:
     actions: dict[int, list[NodeAction]] = field(default_factory=dict)
     detour: bool = False
     lost: bool = False
+    resync_action: str | None = None  # cancelOrder in flight; no new order until it is FINISHED
     reported: set[str] = field(default_factory=set)  # actionIds already turned into events
 
 
@@ -72,6 +81,8 @@ class Executor:
         self.robots: dict[str, _Robot] = {}
         self.extra_blocked: set[Cell] = set()
         self.windows_planned = 0
+        self._cancels = 0
+        self._next_window: Instant = 0
         self.plan_calls: list[float] = []  # filled by the caller that measures time
 
     # -- robots ---------------------------------------------------------------------------------
@@ -118,40 +129,60 @@ class Executor:
 
     # -- lost and back ----------------------------------------------------------------------------
     def mark_lost(self, serial: str) -> Trip | None:
-        """Stop using a robot: replan everyone from their released ends; returns its trip."""
+        """Stop using a robot and replan everyone from their released ends.
+
+        Returns its trip for the pool if the trip had not started (no stop action finished);
+        a trip whose first action ran (the pod is on the robot) stays with the robot and resumes
+        when it is back.
+        """
         r = self.robots[serial]
         if r.lost:
             return None
         r.lost = True
-        trip, r.trip = r.trip, None
+        r.resync_action = None
+        trip = None
+        if r.trip is not None and r.exec_stop == 0:
+            trip, r.trip = r.trip, None
         self.resend.forget(serial)
         self._truncate_all()
         return trip
 
-    def mark_back(self, now: Instant, serial: str, cell: Cell | None) -> list[Envelope]:
-        """Resynchronise a returning robot standing on ``cell``: cancel its order, start a new one.
+    def mark_back(self, now: Instant, serial: str) -> list[Envelope]:
+        """A lost robot is reachable again: cancel its order; it rejoins once the cancel is done."""
+        return self.begin_resync(now, serial)
 
-        Returns the envelopes to send; if the cell is not one the plan holds for it, it stays lost
-        and the cell is blocked (position off plan).
-        """
+    def begin_resync(self, now: Instant, serial: str) -> list[Envelope]:
+        """Cancel the vehicle's order; a new order starts from where it stands once the cancel
+        shows FINISHED in its actionStates (VDA 5050 accepts a new order only then)."""
+        r = self.robots[serial]
+        self.resend.forget(serial)
+        self._cancels += 1
+        r.resync_action = f"cancel-{serial}-{self._cancels}"
+        return [self.instant_action(now, serial, NodeAction(r.resync_action, "cancelOrder", (), "NONE"))]
+
+    def _finish_resync(self, serial: str, cell: Cell | None) -> bool:
+        """Start a fresh order at the step of the plan the vehicle stands on; False if off plan."""
         r = self.robots[serial]
         cells = self.adg.cells(serial)
         lo, hi = self.adg.reached(serial), self.adg.released_prefix(serial)
         step = next((k for k in range(lo, hi + 1) if cells[k] == cell), None)
+        r.resync_action = None
         if step is None:
             log.warning(
-                "vehicle %s is back at %s, off its plan %s: kept blocked",
+                "vehicle %s stands at %s, off its plan %s: kept blocked",
                 serial,
                 cell,
                 self.adg.occupied_cells(serial),
             )
             if cell is not None:
                 self.extra_blocked.add(cell)
-            return []
+            return False
         self.adg.mark_reached(serial, step)
         r.lost = False
-        r.reported.clear()
-        r.actions = {k: v for k, v in r.actions.items() if k <= hi}
+        r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
+        r.actions = {k: v for k, v in r.actions.items() if k > step}
+        r.stop_steps = [k for k in r.stop_steps if k > step][: max(0, r.plan_stop - r.exec_stop)]
+        r.plan_stop = r.exec_stop + len(r.stop_steps)
         r.stream = OrderStream(
             serial,
             r.stream.order_number + 1,
@@ -160,26 +191,7 @@ class Executor:
             self.config.execution.horizon_nodes,
             base_step=step - 1,
         )
-        return [
-            self.instant_action(
-                now, serial, NodeAction(f"cancel-{r.stream.order_id}", "cancelOrder", (), "NONE")
-            )
-        ]
-
-    def resync(self, now: Instant, serial: str) -> list[Envelope]:
-        """Start a new order for a vehicle that rejected one (same plan, fresh orderId)."""
-        r = self.robots[serial]
-        step = self.adg.reached(serial)
-        self.resend.forget_order(serial)
-        r.stream = OrderStream(
-            serial,
-            r.stream.order_number + 1,
-            self.layout.cell_centre_m,
-            self.layout.name,
-            self.config.execution.horizon_nodes,
-            base_step=step - 1,
-        )
-        return self._send_updates(now, [serial])
+        return True
 
     def _truncate_all(self) -> None:
         self.adg.truncate_to_released()
@@ -203,6 +215,18 @@ class Executor:
         self.resend.on_state(
             serial, state.order_id, state.order_update_id, [a[0] for a in state.action_states]
         )
+        if r.resync_action is not None:
+            done = any(
+                a[0] == r.resync_action and a[2] in ("FINISHED", "FAILED") for a in state.action_states
+            )
+            if not done:
+                return [], events
+            if not self._finish_resync(serial, cell):
+                r.lost = True
+                events.append(OffPlan(serial, cell if cell is not None else (-1, -1)))
+                return [], events
+            events.append(Resynced(serial))
+            return self._send_updates(now, [serial]), events
         if r.lost:
             return [], events
         for error_type, _level, order_ref in state.errors:
@@ -248,15 +272,26 @@ class Executor:
             self.adg.mark_reached(serial, step)
 
     # -- planning and release ---------------------------------------------------------------------
-    def needs_window(self) -> bool:
-        """True when some usable robot is about to run out of plan (and nobody lags too far)."""
+    def needs_window(self, now: Instant) -> bool:
+        """True when some usable robot is about to run out of plan, nobody lags too far behind,
+        and the last window is at least ``window_interval_steps`` nominal steps old (robots that
+        only wait would otherwise consume windows as fast as the runner ticks)."""
         ex = self.config.execution
         active = [s for s, r in self.robots.items() if not r.lost]
-        if not active:
+        if not active or now < self._next_window:
             return False
         if max(self.adg.remaining(s) for s in active) >= ex.max_backlog_steps:
             return False
         return min(self.adg.remaining(s) for s in active) <= ex.replan_margin_steps
+
+    def next_window_time(self) -> Instant | None:
+        """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
+        active = [s for s, r in self.robots.items() if not r.lost]
+        if not active:
+            return None
+        if min(self.adg.remaining(s) for s in active) > self.config.execution.replan_margin_steps:
+            return None
+        return self._next_window
 
     def goal(self, serial: str) -> Cell:
         """Where planning sends the robot now."""
@@ -270,11 +305,13 @@ class Executor:
                 return n
         return target
 
-    def plan_window(self) -> bool:
+    def plan_window(self, now: Instant) -> bool:
         """Plan and append one window for every usable robot; False if the planner's window was refused."""
         active = sorted(s for s, r in self.robots.items() if not r.lost)
         if not active:
             return False
+        ex = self.config.execution
+        self._next_window = now + seconds(ex.window_interval_steps * ex.step_s)
         positions = [self.adg.last_cell(s) for s in active]
         goals = [self.goal(s) for s in active]
         paths = self.planner.plan_window(
@@ -327,7 +364,7 @@ class Executor:
         out: list[Envelope] = []
         for s in serials:
             r = self.robots[s]
-            if r.lost or self.resend.pending_order(s) is not None:
+            if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
                 continue
             body = r.stream.extend(self.adg.cells(s), self.adg.released_prefix(s), r.actions)
             if body is None:

@@ -8,7 +8,8 @@ runs before and independently of it. Both satisfy :class:`WindowPlanner`.
 
 Two execution-specific rules on top of PIBT:
 
-* blocked cells (lost robots) are modelled as agents that never move, so nobody enters them;
+* blocked cells (lost robots) are removed from the grid for that call, so distances lead
+  around them and nobody enters them;
 * rotation cycles (robots following each other round a loop in one step) are refused by the
   action dependency graph, so robots in a cycle are fixed to wait and the step is recomputed.
 """
@@ -80,6 +81,7 @@ class PibtWindowPlanner:
         self.rng = np.random.default_rng(seed)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
+        self._flats: dict[frozenset[Cell], FlatGrid] = {}
 
     def plan_window(
         self,
@@ -90,41 +92,54 @@ class PibtWindowPlanner:
         blocked: frozenset[Cell] = frozenset(),
     ) -> list[list[Cell]]:
         """See :class:`WindowPlanner`. Blocked cells holding a robot are ignored for that robot."""
-        flat = self.flat
-        walls = sorted(c for c in blocked if c not in set(positions))
-        cells = list(positions) + walls
-        targets = list(goals) + walls
-        n = len(cells)
-        n_robots = len(positions)
+        walls = frozenset(c for c in blocked if c not in set(positions))
+        flat = self._flat_without(walls)
+        cells = list(positions)
+        # a goal inside a blocked cell cannot be reached this window: wait where you are
+        targets = [p if g in walls else g for p, g in zip(positions, goals)]
+        n = n_robots = len(positions)
         config = np.array([flat.index(c) for c in cells], dtype=np.int32)
         goal_idx = np.array([flat.index(g) for g in targets], dtype=np.int32)
         dist = flat.dist_rows(targets)
         cand = np.zeros((n, 5), dtype=np.int32)
         d0 = dist[np.arange(n), config]
         prio = d0.astype(np.float64) / max(n, 1)
-        prio[n_robots:] = 1e9  # walls first: they keep their cells
         out = [[c] for c in positions]
         for _ in range(horizon):
             order = np.argsort(-prio, kind="stable").astype(np.int32)
             fixed = np.full(n, -1, dtype=np.int32)
-            fixed[n_robots:] = config[n_robots:]
-            nxt = self._step(config, fixed, order, dist, goal_idx, cand)
+            nxt = self._step(flat, config, fixed, order, dist, goal_idx, cand)
             for _attempt in range(n):
                 cycles = rotation_cycles(config, nxt)
                 if not cycles:
                     break
                 for cycle in cycles:
                     fixed[cycle] = config[cycle]
-                nxt = self._step(config, fixed, order, dist, goal_idx, cand)
+                nxt = self._step(flat, config, fixed, order, dist, goal_idx, cand)
             config = nxt
             at_goal = config == goal_idx
             prio = np.where(at_goal, prio - np.floor(prio), prio + 1.0)
-            prio[n_robots:] = 1e9
             for i in range(n_robots):
                 out[i].append(flat.cell(int(config[i])))
         return out
 
-    def _step(self, config, fixed, order, dist, goal_idx, cand) -> np.ndarray:
+    def _flat_without(self, walls: frozenset[Cell]) -> FlatGrid:
+        """The flat grid with ``walls`` impassable (cached for the last few blocked sets), so that
+        distances lead around lost robots instead of into them."""
+        if not walls:
+            return self.flat
+        flat = self._flats.get(walls)
+        if flat is None:
+            passable = self.grid.passable.copy()
+            for x, y in walls:
+                passable[y, x] = False
+            flat = FlatGrid.of(Grid(passable, self.grid.one_way, self.grid.edge_weights))
+            if len(self._flats) >= 4:
+                self._flats.pop(next(iter(self._flats)))
+            self._flats[walls] = flat
+        return flat
+
+    def _step(self, flat, config, fixed, order, dist, goal_idx, cand) -> np.ndarray:
         """One PIBT step honouring ``fixed`` (>= 0 entries); everyone waits if PIBT fails."""
         nxt = fixed.copy()
         tie = self.rng.random((len(config), 5))
@@ -132,8 +147,8 @@ class PibtWindowPlanner:
             config,
             nxt,
             order,
-            self.flat.nbr,
-            self.flat.deg,
+            flat.nbr,
+            flat.deg,
             dist,
             goal_idx,
             tie,

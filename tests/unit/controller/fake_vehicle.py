@@ -48,10 +48,31 @@ class FakeVehicle:
         self.fatal = False
         self.delay_until: Instant = 0
         self.orders_received = 0
+        self.cancel_pending: str | None = None
+        self.reject_next = False
         self._dirty = True
 
     def topic(self, kind: VdaTopic) -> str:
         return vda_topic("bulletyard", self.serial, kind)
+
+    def will(self) -> Envelope:
+        body = {
+            "headerId": 0,
+            "timestamp": iso_timestamp(0),
+            "version": "2.1.0",
+            "manufacturer": "bulletyard",
+            "serialNumber": self.serial,
+            "connectionState": "CONNECTIONBROKEN",
+        }
+        return Envelope(self.topic(VdaTopic.CONNECTION), json.dumps(body).encode(), 1, True)
+
+    def held_cells(self) -> list[tuple[int, int]]:
+        """Cells (1 m grid) the vehicle stands on, plus the one it drives into."""
+        cells = [(int(self.position_m[0] // 1), int(-self.position_m[1] // 1))]
+        if self.moving_until is not None and self.index + 1 < len(self.nodes):
+            p = self.nodes[self.index + 1]["nodePosition"]
+            cells.append((int(p["x"] // 1), int(-p["y"] // 1)))
+        return cells
 
     def on_connect(self, now: Instant) -> list[Envelope]:
         body = {
@@ -74,6 +95,9 @@ class FakeVehicle:
             self._order(data)
         elif msg.topic.endswith("/instantActions"):
             for a in data["actions"]:
+                if a["actionType"] == "stateRequest":
+                    self._dirty = True
+                    continue
                 if a["actionType"] == "cancelOrder":
                     self.nodes = self.nodes[: self.index + 1]
                     self.running = None
@@ -99,6 +123,10 @@ class FakeVehicle:
         self._dirty = True
         nodes = [n for n in d["nodes"] if n["released"]]
         if d["orderId"] == self.order_id:
+            if self.reject_next and d["orderUpdateId"] > self.update_id:
+                self.reject_next = False
+                self._reject("orderUpdateError", d["orderId"])
+                return
             if d["orderUpdateId"] == self.update_id:
                 return  # duplicate
             if d["orderUpdateId"] < self.update_id:
@@ -161,6 +189,9 @@ class FakeVehicle:
                 self.last_node_id, self.last_seq = node["nodeId"], node["sequenceId"]
                 self._start_actions(node)
                 self._dirty = True
+                if self.cancel_pending is not None:
+                    self.action_states[self.cancel_pending]["actionStatus"] = "FINISHED"
+                    self.cancel_pending = None
         return self._maybe_state(now)
 
     def next_wakeup(self) -> Instant | None:

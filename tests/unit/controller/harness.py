@@ -29,6 +29,8 @@ class LockStep:
         for topic_filter, qos in controller.subscriptions():
             self.ctl_t.subscribe(topic_filter, qos=qos)
         self.vt = {}
+        self.collisions = 0
+        self.min_separation_ok = True
         for v in vehicles:
             self.add_vehicle(v)
         self._publish(self.ctl_t, controller.on_connect(self.now))
@@ -36,7 +38,7 @@ class LockStep:
     def add_vehicle(self, v: FakeVehicle) -> None:
         self.vehicles[v.serial] = v
         t = self.broker.client(v.serial)
-        t.connect()
+        t.connect(will=v.will())
         t.subscribe(vda_topic("bulletyard", v.serial, VdaTopic.ORDER))
         t.subscribe(vda_topic("bulletyard", v.serial, VdaTopic.INSTANT_ACTIONS))
         self.vt[v.serial] = t
@@ -57,9 +59,19 @@ class LockStep:
             for msg in t.drain():
                 self._publish(t, v.handle(self.now, msg))
             self._publish(t, v.tick(self.now))
+        self._check_safety()
         for msg in self.ctl_t.drain():
             self._publish(self.ctl_t, self.controller.handle(self.now, msg))
         self._publish(self.ctl_t, self.controller.tick(self.now))
+
+    def _check_safety(self) -> None:
+        """Count moments where two vehicles hold (stand on or drive into) the same cell."""
+        held: dict = {}
+        for serial in sorted(self.vehicles):
+            for cell in self.vehicles[serial].held_cells():
+                if cell in held:
+                    self.collisions += 1
+                held[cell] = serial
 
     def run_until(self, done, max_s: float) -> bool:
         end = self.now + seconds(max_s)
