@@ -36,7 +36,7 @@ class ExecutionConfig(BaseModel):
         "allows); short releases keep replanning free and limit the cells a lost robot blocks",
     )
     window_interval_steps: float = Field(
-        2.0, gt=0, description="at most one planning window per this many steps"
+        4.0, gt=0, description="at most one planning window per this many steps"
     )
     horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")

@@ -357,7 +357,15 @@ class Executor:
 
     def release_and_send(self, now: Instant) -> list[Envelope]:
         """Release what the graph allows and send order updates to robots with nothing pending."""
-        self.adg.release_all(self.config.execution.release_ahead_steps)
+        ahead = self.config.execution.release_ahead_steps
+        for _ in range(3):
+            grown = self.adg.release_all(ahead)
+            if not grown:
+                break
+            for serial in grown:
+                # planned waits on the cell the vehicle already stands on are reached at once
+                if not self.robots[serial].lost and self.robots[serial].resync_action is None:
+                    self._advance(serial, self.adg.reached(serial))
         return self._send_updates(now, sorted(self.robots))
 
     def _send_updates(self, now: Instant, serials: list[str]) -> list[Envelope]:

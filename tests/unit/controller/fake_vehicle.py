@@ -50,6 +50,7 @@ class FakeVehicle:
         self.orders_received = 0
         self.cancel_pending: str | None = None
         self.reject_next = False
+        self._last_state: Instant = 0
         self._dirty = True
 
     def topic(self, kind: VdaTopic) -> str:
@@ -203,9 +204,10 @@ class FakeVehicle:
         return min(times) if times else None
 
     def _maybe_state(self, now: Instant) -> list[Envelope]:
-        if not self._dirty:
+        if not self._dirty and now < self._last_state + seconds(10):
             return []
         self._dirty = False
+        self._last_state = now
         return [self.state(now)]
 
     def state(self, now: Instant) -> Envelope:
