@@ -134,6 +134,28 @@ class InProcBroker:
                 released += 1
         return released
 
+    def restart(self, *, persistence: bool = False) -> None:
+        """Simulate a broker restart: every client is cut off, then reconnects and resubscribes.
+
+        Without ``persistence`` the broker forgets sessions, retained messages and messages in
+        flight, as Mosquitto with ``persistence false`` does; no will is sent (the broker, not the
+        clients, went away). Clients reconnect at once, which stands in for their back-off.
+        """
+        online = [s.transport for s in self._sessions.values() if s.transport is not None]
+        for transport in online:
+            transport._session = None
+        if persistence:
+            for session in self._sessions.values():
+                session.transport = None
+        else:
+            self._sessions.clear()
+            self._retained.clear()
+            self._delayed.clear()
+            self._last_due.clear()
+        self._routes.clear()
+        for transport in online:
+            transport.connect(transport._will)
+
     def retained(self) -> dict[str, Envelope]:
         """A copy of the retained store, topic -> message."""
         return dict(self._retained)

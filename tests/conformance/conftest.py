@@ -1,0 +1,109 @@
+"""The ``bus`` fixture: one object giving connected clients on each transport under test.
+
+Parametrized over the in-process broker and a real Mosquitto (MQTT 3.1.1 and MQTT 5), so every
+test in this folder runs three times. Waiting is on deadlines (``Transport.wait``), never sleeps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bus.inproc import InProcBroker
+from bus.mqtt import MqttTransport
+from bus.transport import Envelope
+from tests.broker import MosquittoBroker
+
+TIMEOUT_S = 10.0
+
+
+class BusUnderTest:
+    """Makes clients of one broker (in-process or Mosquitto) and closes them after the test."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self._made: list = []
+        self.mosquitto: MosquittoBroker | None = None
+        self.inproc: InProcBroker | None = None
+        if kind == "inproc":
+            self.inproc = InProcBroker()
+        else:
+            self.mosquitto = MosquittoBroker(workdir / "broker")
+            self.mosquitto.start()
+
+    def client(self, client_id: str, *, clean_session: bool = True):  # noqa: ANN201 - a Transport
+        """A new, not yet connected client."""
+        if self.inproc is not None:
+            made = self.inproc.client(client_id, clean_session=clean_session)
+        else:
+            protocol = "5" if self.kind == "mqtt5" else "3.1.1"
+            made = MqttTransport(
+                self.mosquitto.url, client_id, protocol=protocol, clean_session=clean_session,
+                reconnect_min_s=0.1, reconnect_max_s=0.5, connect_timeout_s=TIMEOUT_S,
+            )
+        self._made.append(made)
+        return made
+
+    def connected(self, client_id: str, *, will: Envelope | None = None, clean_session: bool = True):  # noqa: ANN201
+        """A client already connected (with ``will`` registered)."""
+        made = self.client(client_id, clean_session=clean_session)
+        made.connect(will)
+        return made
+
+    def restart_broker(self) -> None:
+        """Restart the broker on the same address; clients must reconnect by themselves."""
+        if self.inproc is not None:
+            self.inproc.restart()
+        else:
+            self.mosquitto.restart()
+
+    def close(self) -> None:
+        for made in self._made:
+            try:
+                made.close(clean=False)
+            except Exception:  # noqa: BLE001 - teardown must not mask the test's own failure
+                pass
+        if self.mosquitto is not None:
+            self.mosquitto.stop()
+
+
+def receive(transport, count: int, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
+    """Up to ``count`` messages, waiting at most ``timeout_s`` in total."""
+    got: list[Envelope] = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < count:
+        got += transport.drain(count - len(got))
+        if len(got) >= count:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not transport.wait(remaining):
+            got += transport.drain(count - len(got))
+            break
+    return got
+
+
+def receive_until(transport, topic: str, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
+    """Everything up to and including the first message on ``topic`` (a barrier)."""
+    got: list[Envelope] = []
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for message in transport.drain():
+            got.append(message)
+            if message.topic == topic:
+                return got
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not transport.wait(remaining):
+            raise AssertionError(f"barrier {topic!r} not received; got {[m.topic for m in got]}")
+
+
+@pytest.fixture(params=["inproc", "mqtt311", "mqtt5"])
+def bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BusUnderTest]:
+    """Clients on the in-process broker, or on a fresh Mosquitto (MQTT 3.1.1 or 5)."""
+    made = BusUnderTest(request.param, tmp_path)
+    try:
+        yield made
+    finally:
+        made.close()
