@@ -19,6 +19,7 @@ from bulletyard.errors import user_error_types
 COMMAND_MODULES: tuple[str, ...] = (
     "map_cmd",
     "demo_cmd",
+    "mapf_cmd",
 )
 
 

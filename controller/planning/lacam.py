@@ -67,6 +67,8 @@ class LaCAM:
         self._occ_next = np.full(flat.n, -1, dtype=np.int32)
         self._cand = np.zeros((self.n_agents, 5), dtype=np.int32)
         self._goal_bytes = self.goals.tobytes()
+        self._rows = np.arange(self.n_agents, dtype=np.int32)
+        self._no_blocked = np.zeros(0, dtype=np.int32)
 
     def _node(self, config: np.ndarray, parent: _HighNode | None) -> _HighNode:
         d = self.dist[np.arange(self.n_agents), config]
@@ -86,24 +88,13 @@ class LaCAM:
             v_next[list(low.who)] = low.where
         tie = rng.random((self.n_agents, 5))
         ok = pibt_configuration(
-            node.config,
-            v_next,
-            node.order,
-            self.flat.nbr,
-            self.flat.deg,
-            self.dist,
-            self.goals,
-            tie,
-            self._occ_now,
-            self._occ_next,
-            self._cand,
-            self.use_swap,
+            node.config, v_next, node.order, self.flat.nbr, self.flat.deg, self.dist, self._rows, self.goals,
+            tie, self._occ_now, self._occ_next, self._cand, self.use_swap, self._no_blocked,
         )
         return v_next if ok else None
 
-    def search(
-        self, starts_idx: np.ndarray, options: PlanOptions, rng: np.random.Generator, nodes_before: int = 0
-    ) -> tuple[np.ndarray | None, int]:
+    def search(self, starts_idx: np.ndarray, options: PlanOptions, rng: np.random.Generator,
+               nodes_before: int = 0) -> tuple[np.ndarray | None, int]:
         """Run LaCAM from ``starts_idx`` until a solution or a stop; returns (configs or None, nodes)."""
         root = self._node(starts_idx.astype(np.int32), None)
         explored: dict[bytes, _HighNode] = {root.config.tobytes(): root}
@@ -143,6 +134,15 @@ class LaCAM:
         return None, nodes
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the PIBT and LNS kernels on a tiny instance.
+
+    Callers that time planning (CLI, bench) run this first so compilation is not counted.
+    """
+    grid = Grid.from_rows(["...", ".@.", "..."])
+    solve(grid, [(0, 0), (2, 2)], [(2, 2), (0, 0)], PlanOptions(max_nodes=60))
+
+
 def _backtrack(node: _HighNode) -> np.ndarray:
     configs = []
     cur: _HighNode | None = node
@@ -152,14 +152,8 @@ def _backtrack(node: _HighNode) -> np.ndarray:
     return np.stack(configs[::-1])
 
 
-def solve(
-    grid: Grid,
-    starts: Sequence[Cell],
-    goals: Sequence[Cell],
-    options: PlanOptions | None = None,
-    *,
-    flat: FlatGrid | None = None,
-) -> MapfResult:
+def solve(grid: Grid, starts: Sequence[Cell], goals: Sequence[Cell], options: PlanOptions | None = None,
+          *, flat: FlatGrid | None = None) -> MapfResult:
     """Plan paths for all agents from ``starts`` to ``goals`` (anytime LaCAM with PIBT + swap).
 
     Returns the cheapest solution found before ``options`` says stop (``solved=False`` with
