@@ -1,0 +1,558 @@
+"""``VehicleAgent``: the vehicle side of VDA 5050 2.1, pure and clock-injected.
+
+The agent takes ``order`` and ``instantActions`` envelopes, drives its :class:`~robots.drive.Drive`
+node by node along the released base (turning in place toward each next node first, never
+entering the horizon), runs node actions, and answers with ``state`` (on every change and at
+least every ``state_interval_s``), ``visualization``, ``connection`` and ``factsheet`` envelopes.
+It never reads a clock or touches a network: a runner calls ``handle(now, msg)`` for each inbound
+message and ``tick(now)`` at ``next_wakeup()`` and publishes whatever comes back.
+
+Order handling follows spec 6.6 (figure 8): a new order is refused while the vehicle still holds
+nodes or unfinished actions (``orderUpdateError``); an update must start at the current
+decision point; an exact repeat of the current ``orderId``/``orderUpdateId`` is ignored; a lower
+``orderUpdateId`` is refused. A refused order never disturbs the current work, and its warning
+stays in ``state.errors`` until an order is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bus.clock import Instant, iso_timestamp, seconds
+from bus.header import HeaderIds
+from bus.transport import Envelope
+from bus.vda5050 import (
+    QOS,
+    RETAIN,
+    BatteryState,
+    EdgeState,
+    Error,
+    ErrorReference,
+    InstantActions,
+    Node,
+    NodeState,
+    Order,
+    SafetyState,
+    State,
+    StateNodePosition,
+    VdaDecodeError,
+    parse_instant_actions,
+    parse_order,
+    to_payload,
+    topic,
+)
+from bus.vda5050.state import Load
+from robots import messages
+from robots.actions import ActionRun
+from robots.config import VehicleConfig
+from robots.drive import Drive, Pose, wrap_angle
+from robots.order_check import Rejection, check_capability, check_structure
+
+
+class VehicleAgent:
+    """One vehicle (see the module docstring).
+
+    Args:
+        serial_number: ``agv-0001`` style id; also the topic level.
+        manufacturer: topic level and header field.
+        drive: the body.
+        map_id: the map the vehicle is on (the layout name).
+        initial_pose: where the vehicle believes it stands at start-up (it reports this pose as
+            initialised; the drive must agree).
+        config: rates, tolerances and action timing.
+    """
+
+    def __init__(self, serial_number: str, *, manufacturer: str = "bulletyard", drive: Drive, map_id: str,
+                 initial_pose: Pose, config: VehicleConfig | None = None) -> None:
+        self.serial_number = serial_number
+        self.manufacturer = manufacturer
+        self.drive = drive
+        self.map_id = map_id
+        self.initial_pose = initial_pose
+        self.config = config or VehicleConfig()
+        self._headers = HeaderIds()
+        self._topics = {k: topic(manufacturer, serial_number, k) for k in QOS}
+        # order bookkeeping
+        self.order_id = ""
+        self.order_update_id = 0
+        self.last_node_id = ""
+        self.last_node_sequence_id = 0
+        self._nodes: list[Node] = []  # not yet traversed, base then horizon
+        self._edges: list = []  # not yet traversed; _edges[0] ends at _nodes[0] once under way
+        self._positions: dict[str, tuple[float, float]] = {}
+        self._actions: dict[str, ActionRun] = {}
+        self._queue: list[str] = []  # node actions still to run at the node just reached
+        self._motion = "none"  # none | turn | move
+        self._paused = False
+        self._cancel: ActionRun | None = None
+        self._cancelled = False
+        self._order_errors: list[Error] = []
+        self._condition_errors: dict[str, Error] = {}
+        self._loads: list[Load] = []
+        self._e_stop = "NONE"
+        self._field_violation = False
+        self._dirty = True
+        self._next_state: Instant | None = None
+        self._next_vis: Instant | None = None
+
+    # --- the runner's interface --------------------------------------------------------------
+    def will(self) -> Envelope:
+        """The last will: CONNECTIONBROKEN, QoS 1, retained (its header is necessarily stale)."""
+        return self._connection(Instant(0), "CONNECTIONBROKEN")
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """After connecting: ONLINE (retained), the factsheet (retained) and a first state."""
+        out = [self._connection(now, "ONLINE"), self._factsheet(now)]
+        self._dirty = True
+        out += self.tick(now)
+        return out
+
+    def on_close(self, now: Instant) -> list[Envelope]:
+        """Before a clean disconnect: OFFLINE (retained)."""
+        return [self._connection(now, "OFFLINE")]
+
+    def subscriptions(self) -> list[str]:
+        """Topics the runner subscribes this vehicle to."""
+        return [self._topics["order"], self._topics["instantActions"]]
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """React to one inbound envelope; malformed input becomes an error in state, never a crash."""
+        out: list[Envelope] = []
+        if msg.topic == self._topics["order"]:
+            self._on_order(now, msg.payload)
+        elif msg.topic == self._topics["instantActions"]:
+            out += self._on_instant_actions(now, msg.payload)
+        return out + self.tick(now)
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Move time on to ``now``: progress, then state/visualization when due."""
+        self._step(now)
+        out: list[Envelope] = []
+        if self._dirty or self._next_state is None or now >= self._next_state:
+            out.append(self._state(now))
+        vis_due = self._next_vis is None or now >= self._next_vis
+        if self.config.visualization_interval_s is not None and vis_due:
+            out.append(self._visualization(now))
+        return out
+
+    def next_wakeup(self) -> Instant | None:
+        """The earliest instant at which :meth:`tick` has something to do."""
+        times = [t for t in (self._next_state, self._next_vis) if t is not None]
+        if self._motion != "none" or self._cancel is not None:
+            end = self.drive.motion_end()
+            if end is not None:
+                times.append(end)
+        if self._queue and not self._paused:
+            head = self._actions[self._queue[0]]
+            if head.ends_at is not None:
+                times.append(head.ends_at)
+        return min(times) if times else None
+
+    # --- extra inputs from the body -----------------------------------------------------------
+    def set_safety(self, *, e_stop: str | None = None, field_violation: bool | None = None) -> None:
+        """Report an emergency stop (``AUTOACK``/``MANUAL``/``REMOTE``/``NONE``) or a field violation."""
+        if e_stop is not None and e_stop != self._e_stop:
+            self._e_stop, self._dirty = e_stop, True
+        if field_violation is not None and field_violation != self._field_violation:
+            self._field_violation, self._dirty = field_violation, True
+
+    # --- orders -----------------------------------------------------------------------------
+    def _reject(self, rejection: Rejection) -> None:
+        self._order_errors = [Error(error_type=rejection.error_type, error_level="WARNING",
+                                    error_description=rejection.description,
+                                    error_references=rejection.refs() or None)]
+        self._dirty = True
+
+    def _busy(self) -> bool:
+        """Still executing or waiting for an update (spec figure 8, question 3)."""
+        return bool(self._nodes) or any(not r.done for r in self._actions.values()
+                                        if r.node_sequence_id is not None)
+
+    def _decision_point(self) -> tuple[str, int]:
+        """Node id and sequence id an update must start from: the last base node."""
+        base = [n for n in self._nodes if n.released]
+        if base:
+            return base[-1].node_id, base[-1].sequence_id
+        return self.last_node_id, self.last_node_sequence_id
+
+    def _on_order(self, now: Instant, payload: bytes) -> None:
+        try:
+            order = parse_order(payload)
+        except VdaDecodeError as exc:
+            self._reject(Rejection("validationError", str(exc), _order_id_of(payload)))
+            return
+        known = dict(self._positions)
+        known.update({n.node_id: (n.node_position.x, n.node_position.y)
+                      for n in order.nodes if n.node_position is not None})
+        rejection = check_structure(order, manufacturer=self.manufacturer, serial_number=self.serial_number,
+                                    known_positions=known) or check_capability(
+            order, map_id=self.map_id, node_actions=self.config.action_durations_s)
+        if rejection is not None:
+            self._reject(rejection)
+            return
+        ref = (("orderId", order.order_id), ("orderUpdateId", str(order.order_update_id)))
+        if order.order_id == self.order_id and self.order_id:
+            if order.order_update_id == self.order_update_id:
+                return  # a resend of what we hold: ignored (spec 6.6.4.3)
+            if order.order_update_id < self.order_update_id:
+                self._reject(Rejection("orderUpdateError", f"orderUpdateId {order.order_update_id} is "
+                                       f"older than the current {self.order_update_id}", ref))
+                return
+            if self._cancelled:
+                self._reject(Rejection("orderUpdateError", f"order {order.order_id} was cancelled", ref))
+                return
+            stitch = self._decision_point()
+            first = order.nodes[0]
+            if (first.node_id, first.sequence_id) != stitch:
+                self._reject(Rejection("orderUpdateError", f"update starts at {first.node_id}/"
+                                       f"{first.sequence_id}, the decision point is {stitch[0]}/{stitch[1]}",
+                                       ref + (("nodeId", first.node_id),)))
+                return
+            self._accept_update(order, known)
+            return
+        if self._busy():
+            self._reject(Rejection("orderUpdateError", f"vehicle still executes order {self.order_id}; "
+                                   "cancel it first", ref))
+            return
+        first = order.nodes[0]
+        fx, fy = known[first.node_id]
+        allowed = self.config.start_deviation_m
+        if first.node_position is not None and first.node_position.allowed_deviation_xy:
+            allowed = max(allowed, first.node_position.allowed_deviation_xy)
+        away = self.drive.pose(now).distance_to(fx, fy)
+        if away > allowed:
+            self._reject(Rejection("orderError", f"first node {first.node_id} is {away:.2f} m away "
+                                   f"(allowed {allowed:.2f} m)", ref + (("nodeId", first.node_id),)))
+            return
+        self._accept_new(now, order, known)
+
+    def _remember(self, known: dict[str, tuple[float, float]]) -> None:
+        self._positions = known
+
+    def _accept_new(self, now: Instant, order: Order, known: dict[str, tuple[float, float]]) -> None:
+        self._remember(known)
+        self._actions = {k: r for k, r in self._actions.items() if not r.done}
+        self._order_errors = []
+        self._condition_errors.pop("noOrderToCancel", None)
+        self.order_id, self.order_update_id = order.order_id, order.order_update_id
+        self._cancelled = False
+        self._nodes = list(order.nodes)
+        self._edges = list(order.edges)
+        self._add_actions(order.nodes)
+        self._traverse(now)  # the vehicle stands on the first node
+        self._dirty = True
+
+    def _accept_update(self, order: Order, known: dict[str, tuple[float, float]]) -> None:
+        self._remember(known)
+        self._order_errors = []
+        dropped = [n for n in self._nodes if not n.released]
+        for node in dropped:
+            for a in node.actions:
+                self._actions.pop(a.action_id, None)
+        self._nodes = [n for n in self._nodes if n.released] + list(order.nodes[1:])
+        self._edges = [e for e in self._edges if e.released] + list(order.edges)
+        self.order_update_id = order.order_update_id
+        self._add_actions(order.nodes[1:])
+        self._dirty = True
+
+    def _add_actions(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            for a in node.actions:
+                self._actions[a.action_id] = ActionRun(a, node_sequence_id=node.sequence_id)
+
+    def _traverse(self, now: Instant) -> None:
+        """The vehicle reached ``_nodes[0]``: record it and queue its actions."""
+        node = self._nodes.pop(0)
+        if self._edges and self._edges[0].end_node_id == node.node_id:
+            self._edges.pop(0)
+        self.last_node_id, self.last_node_sequence_id = node.node_id, node.sequence_id
+        self._queue = [a.action_id for a in node.actions if a.action_id in self._actions]
+        self._dirty = True
+
+    # --- instant actions ----------------------------------------------------------------------
+    def _on_instant_actions(self, now: Instant, payload: bytes) -> list[Envelope]:
+        try:
+            batch: InstantActions = parse_instant_actions(payload)
+        except VdaDecodeError as exc:
+            self._condition_errors["validationError"] = Error(
+                error_type="validationError", error_level="WARNING", error_description=str(exc))
+            self._dirty = True
+            return []
+        self._condition_errors.pop("validationError", None)
+        if batch.serial_number != self.serial_number:
+            return []
+        out: list[Envelope] = []
+        for action in batch.actions:
+            run = ActionRun(action)
+            self._actions[action.action_id] = run
+            kind = action.action_type
+            if kind == "startPause":
+                self._pause(now)
+                run.finish()
+            elif kind == "stopPause":
+                self._resume(now)
+                run.finish()
+            elif kind == "cancelOrder":
+                self._start_cancel(now, run)
+            elif kind == "stateRequest":
+                run.finish()
+            elif kind == "factsheetRequest":
+                run.finish()
+                out.append(self._factsheet(now))
+            else:
+                run.fail(f"instant action {kind!r} is not supported")
+                self._condition_errors["instantActionError"] = Error(
+                    error_type="instantActionError", error_level="WARNING",
+                    error_description=f"unsupported instant action {kind!r}",
+                    error_references=[ErrorReference(reference_key="actionId",
+                                                     reference_value=action.action_id)])
+            self._dirty = True
+        return out
+
+    def _pause(self, now: Instant) -> None:
+        if self._paused:
+            return
+        self._paused = True
+        if self._motion != "none":
+            self.drive.stop(now)
+            self._motion = "none"
+        for run in self._actions.values():
+            if run.pause(now) and run.action.action_type == "charge":
+                self.drive.set_charging(now, False)
+
+    def _resume(self, now: Instant) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        for run in self._actions.values():
+            if run.resume(now) and run.action.action_type == "charge" and run.status == "RUNNING":
+                self.drive.set_charging(now, True)
+                run.ends_at = self._charge_deadline(now, run)
+
+    def _start_cancel(self, now: Instant, run: ActionRun) -> None:
+        if self._cancelled or not self._busy():
+            run.fail("no order to cancel")
+            self._order_errors = [Error(error_type="noOrderToCancel", error_level="WARNING",
+                                        error_description="cancelOrder received without an order",
+                                        error_references=[ErrorReference(reference_key="actionId",
+                                                                         reference_value=run.action.action_id)])]
+            return
+        self.drive.stop(now)
+        self._motion = "none"
+        self.drive.set_charging(now, False)
+        for other in self._actions.values():
+            if other.node_sequence_id is not None:
+                other.fail("cancelled")
+        self._nodes, self._edges, self._queue = [], [], []
+        self._cancelled = True
+        run.status = "RUNNING"
+        self._cancel = run
+
+    # --- progress -----------------------------------------------------------------------------
+    def _step(self, now: Instant) -> None:
+        drive = self.drive
+        drive.advance_to(now)
+        if drive.fault() and "driveFault" not in self._condition_errors:
+            self._condition_errors["driveFault"] = Error(
+                error_type="driveFault", error_level="FATAL", error_description=drive.fault(),
+                error_references=[ErrorReference(reference_key="nodeId", reference_value=self.last_node_id)])
+            self._motion = "none"
+            for run in self._actions.values():
+                if run.status in ("INITIALIZING", "RUNNING"):
+                    run.fail("drive fault")
+            self._dirty = True
+        self._check_battery(now)
+        if self._cancel is not None and not drive.is_moving(now):
+            self._cancel.finish()
+            self._cancel = None
+            self._dirty = True
+        if drive.fault() or self._paused:
+            return
+        for _ in range(4 * len(self._nodes) + 4 * len(self._queue) + 8):
+            if not self._progress_once(now):
+                break
+
+    def _progress_once(self, now: Instant) -> bool:
+        """One step of the node/action machine; False when nothing more can happen at ``now``."""
+        if self._queue:
+            return self._run_head_action(now)
+        if self._motion != "none":
+            if self.drive.is_moving(now):
+                return False
+            finished, self._motion = self._motion, "none"
+            if finished == "move":
+                x, y = self._positions[self._nodes[0].node_id]
+                if self.drive.pose(now).distance_to(x, y) <= self.config.arrival_tolerance_m:
+                    self._traverse(now)
+            return True
+        if not self._nodes or not self._nodes[0].released:
+            return False
+        node = self._nodes[0]
+        x, y = self._positions[node.node_id]
+        pose = self.drive.pose(now)
+        if pose.distance_to(x, y) <= self.config.arrival_tolerance_m:
+            self._traverse(now)
+            return True
+        heading = pose.heading_to(x, y)
+        if abs(wrap_angle(heading - pose.theta_rad)) > self.config.heading_tolerance_rad:
+            verdict, self._motion = self.drive.start_turn(now, heading), "turn"
+        else:
+            speed = self.config.profile.speed_mps
+            if self._edges and self._edges[0].max_speed:
+                speed = min(speed, self._edges[0].max_speed)
+            verdict, self._motion = self.drive.start_move(now, x, y, speed), "move"
+        if not verdict.ok:
+            self._motion = "none"
+            self._condition_errors["driveFault"] = Error(error_type="driveFault", error_level="FATAL",
+                                                         error_description=verdict.reason)
+        self._dirty = True
+        return False
+
+    def _duration(self, run: ActionRun) -> int:
+        value = run.action.parameter("duration")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return seconds(float(value))
+        return seconds(self.config.action_durations_s.get(run.action.action_type, 0.0))
+
+    def _charge_deadline(self, now: Instant, run: ActionRun) -> Instant | None:
+        target = run.action.parameter("targetCharge", self.config.default_charge_target_percent)
+        if not isinstance(target, int | float):
+            target = self.config.default_charge_target_percent
+        return self.drive.charge_eta(now, min(100.0, float(target)))
+
+    def _at_charger(self, now: Instant) -> bool:
+        chargers = self.config.charger_positions_m
+        if chargers is None:
+            return True
+        pose = self.drive.pose(now)
+        return any(pose.distance_to(x, y) <= self.config.charger_tolerance_m for x, y in chargers)
+
+    def _run_head_action(self, now: Instant) -> bool:
+        run = self._actions[self._queue[0]]
+        if run.done:
+            self._queue.pop(0)
+            return True
+        if run.status == "WAITING":
+            run.status, run.ends_at = "INITIALIZING", Instant(now + seconds(self.config.action_init_s))
+            self._dirty = True
+            return True
+        if run.ends_at is not None and now < run.ends_at:
+            return False
+        if run.status == "INITIALIZING":
+            start = run.ends_at or now
+            run.status = "RUNNING"
+            if run.action.action_type == "charge":
+                if not self._at_charger(now):
+                    run.fail("not at a charger")
+                    self._order_errors.append(Error(error_type="notAtCharger", error_level="WARNING",
+                                                    error_description="charge action away from a charger",
+                                                    error_references=[ErrorReference(
+                                                        reference_key="actionId",
+                                                        reference_value=run.action.action_id)]))
+                else:
+                    self.drive.set_charging(now, True)
+                    run.ends_at = self._charge_deadline(now, run)
+            else:
+                run.ends_at = Instant(start + self._duration(run))
+            self._dirty = True
+            return True
+        if run.status == "RUNNING":
+            if run.action.action_type == "charge":
+                deadline = self._charge_deadline(now, run)
+                if deadline is not None and deadline > now:
+                    run.ends_at = deadline
+                    return False
+                self.drive.set_charging(now, False)
+            self._complete(run)
+            self._dirty = True
+            return True
+        return False  # PAUSED
+
+    def _complete(self, run: ActionRun) -> None:
+        kind = run.action.action_type
+        load_id = run.action.parameter("loadId")
+        if kind == "pick":
+            self._loads.append(Load(load_id=str(load_id) if load_id is not None else None))
+        elif kind == "drop" and self._loads:
+            self._loads.pop()
+        run.finish()
+
+    def _check_battery(self, now: Instant) -> None:
+        low = self.drive.battery(now).charge_percent < self.config.battery_low_percent
+        if low and "batteryLow" not in self._condition_errors:
+            self._condition_errors["batteryLow"] = Error(error_type="batteryLow", error_level="WARNING",
+                                                         error_description="battery below "
+                                                         f"{self.config.battery_low_percent:.0f} %")
+            self._dirty = True
+        elif not low and "batteryLow" in self._condition_errors:
+            del self._condition_errors["batteryLow"]
+            self._dirty = True
+
+    # --- outbound -----------------------------------------------------------------------------
+    def _envelope(self, kind: str, payload: bytes) -> Envelope:
+        return Envelope(self._topics[kind], payload, QOS[kind], RETAIN[kind])
+
+    def _connection(self, now: Instant, state: str) -> Envelope:
+        msg = messages.connection(self._headers.next("connection"), now, self.manufacturer,
+                                  self.serial_number, state)  # type: ignore[arg-type]
+        return self._envelope("connection", to_payload(msg))
+
+    def _factsheet(self, now: Instant) -> Envelope:
+        msg = messages.factsheet(self._headers.next("factsheet"), now, self.manufacturer, self.serial_number,
+                                 self.config)
+        return self._envelope("factsheet", to_payload(msg))
+
+    def _visualization(self, now: Instant) -> Envelope:
+        interval = self.config.visualization_interval_s or 1.0
+        self._next_vis = Instant(now + seconds(interval))
+        v, omega = self.drive.velocity(now)
+        msg = messages.visualization(self._headers.next("visualization"), now, self.manufacturer,
+                                     self.serial_number, self.drive.pose(now), self.map_id, v, omega)
+        return self._envelope("visualization", to_payload(msg))
+
+    def build_state(self, now: Instant, header_id: int = 0) -> State:
+        """The current ``state`` message (also used by tests to look inside)."""
+        def node_state(n: Node) -> NodeState:
+            p = n.node_position
+            pos = None if p is None else StateNodePosition(x=p.x, y=p.y, theta=p.theta, map_id=p.map_id)
+            return NodeState(node_id=n.node_id, sequence_id=n.sequence_id, released=n.released,
+                             node_position=pos)
+
+        battery = self.drive.battery(now)
+        v, omega = self.drive.velocity(now)
+        return State(
+            header_id=header_id, timestamp=iso_timestamp(now), manufacturer=self.manufacturer,
+            serial_number=self.serial_number, order_id=self.order_id, order_update_id=self.order_update_id,
+            last_node_id=self.last_node_id, last_node_sequence_id=self.last_node_sequence_id,
+            node_states=[node_state(n) for n in self._nodes],
+            edge_states=[EdgeState(edge_id=e.edge_id, sequence_id=e.sequence_id, released=e.released)
+                         for e in self._edges],
+            driving=self.drive.is_moving(now), paused=self._paused,
+            action_states=[r.wire() for r in self._actions.values()],
+            battery_state=BatteryState(battery_charge=battery.charge_percent, charging=battery.charging,
+                                       battery_voltage=battery.voltage_v),
+            operating_mode="AUTOMATIC",
+            errors=self._order_errors + list(self._condition_errors.values()),
+            safety_state=SafetyState(e_stop=self._e_stop, field_violation=self._field_violation),
+            agv_position=messages.agv_position(self.drive.pose(now), self.map_id),
+            velocity=messages.Velocity(vx=round(v, 3), vy=0.0, omega=round(omega, 3)),
+            loads=list(self._loads), new_base_request=False,
+            distance_since_last_node=None,
+        )
+
+    def _state(self, now: Instant) -> Envelope:
+        self._dirty = False
+        self._next_state = Instant(now + seconds(self.config.state_interval_s))
+        return self._envelope("state", to_payload(self.build_state(now, self._headers.next("state"))))
+
+
+def _order_id_of(payload: bytes) -> tuple[tuple[str, str], ...]:
+    """Best-effort ``orderId`` reference from a payload that failed validation."""
+    try:
+        data = json.loads(payload[:100_000])
+        if isinstance(data, dict) and isinstance(data.get("orderId"), str):
+            return (("orderId", data["orderId"]),)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return ()
+
