@@ -9,12 +9,13 @@ pick-up ends of the warehouse maps). LoRR ``S`` cells stay plain floor.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from warehouse_maps.errors import MapFormatError
 from warehouse_maps.layout import Layout, Place, PlaceKind
 from warehouse_maps.layout_yaml import load_layout_yaml
-from warehouse_maps.lorr import load_lorr_map
+from warehouse_maps.lorr import load_lorr_instance, load_lorr_map
 from warehouse_maps.movingai import _read_lines, load_map
 
 LAYOUT_DIR = Path(__file__).parent / "layouts"
@@ -39,7 +40,7 @@ def load_layout(name_or_path: str | Path) -> Layout:
             message names the file and the line).
     """
     text = str(name_or_path)
-    if isinstance(name_or_path, str) and text in bundled_names():
+    if text in bundled_names():  # a bundled name wins over a suffix-less file of the same name
         return load_layout_yaml(bundled_path(text))
     path = Path(name_or_path)
     suffix = path.suffix.lower()
@@ -80,11 +81,7 @@ def _lorr_map_layout(path: Path, lines: list[str]) -> Layout:
 
 def _load_lorr_layout(path: Path) -> Layout:
     """A LoRR instance JSON: its map becomes the layout (agents and tasks stay with the instance)."""
-    from warehouse_maps.lorr import load_lorr_instance
-
     inst = load_lorr_instance(path)  # validates the whole instance, files and cells
-    import json
-
     map_file = path.parent / json.loads("\n".join(_read_lines(path)))["mapFile"]
     layout = _lorr_map_layout(map_file, _read_lines(map_file))
     return Layout(inst.name, layout.grid, layout.places, layout.cell_size_m, layout.equipment)

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from warehouse_maps.ascii_rows import FLOOR, HOLE, WALL, layout_from_rows
 from warehouse_maps.layout import PLACE_CHARS, Layout, PlaceKind
-from warehouse_maps.layout_yaml import FLOOR, HOLE, WALL, layout_from_rows, save_layout_yaml
+from warehouse_maps.layout_yaml import save_layout_yaml
 
 LAYOUT_DIR = Path(__file__).parent / "layouts"
 

@@ -72,33 +72,40 @@ def load_lorr_map(path: str | Path) -> Grid:
 
 
 def _read_cells(path: Path, grid: Grid, what: str) -> tuple[Cell, ...]:
-    lines = [ln for ln in _read_lines(path)]
+    """Cells of an agents or tasks file, checked in bulk (LoRR task files have 500 000 lines)."""
+    lines = _read_lines(path)
     if not lines:
         raise MapFormatError(path, f"empty {what} file")
     try:
         count = int(lines[0].strip())
     except ValueError:
         raise MapFormatError(path, f"first line must be the number of {what}", 1) from None
-    cells: list[Cell] = []
+    linenos: list[int] = []
+    indices: list[int] = []
     for lineno, line in enumerate(lines[1:], start=2):
         text = line.strip()
         if not text:
             continue
         # Newer LoRR task files list several comma-separated errands; the first is the pickup.
-        first = text.split(",")[0]
+        first = text.split(",", 1)[0]
         try:
-            index = int(first)
+            indices.append(int(first))
         except ValueError:
             raise MapFormatError(path, f"expected a cell number, found {text[:30]!r}", lineno) from None
-        if not 0 <= index < grid.width * grid.height:
-            raise MapFormatError(path, f"cell {index} lies outside the map", lineno)
-        cell = grid.cell_of(index)
-        if not grid.is_passable(cell):
-            raise MapFormatError(path, f"cell {index} {cell} is blocked", lineno)
-        cells.append(cell)
-    if len(cells) < count:
-        raise MapFormatError(path, f"header promises {count} {what}, file has {len(cells)}")
-    return tuple(cells[:count])
+        linenos.append(lineno)
+    idx = np.asarray(indices, dtype=np.int64)
+    outside = np.flatnonzero((idx < 0) | (idx >= grid.width * grid.height))
+    if outside.size:
+        k = int(outside[0])
+        raise MapFormatError(path, f"cell {indices[k]} lies outside the map", linenos[k])
+    blocked = np.flatnonzero(~grid.passable.ravel()[idx]) if idx.size else idx
+    if blocked.size:
+        k = int(blocked[0])
+        raise MapFormatError(path, f"cell {indices[k]} {grid.cell_of(indices[k])} is blocked", linenos[k])
+    if len(indices) < count:
+        raise MapFormatError(path, f"header promises {count} {what}, file has {len(indices)}")
+    width = grid.width
+    return tuple((i % width, i // width) for i in indices[:count])
 
 
 def load_lorr_instance(path: str | Path) -> LorrInstance:

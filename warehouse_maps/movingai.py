@@ -106,7 +106,8 @@ def load_scenario(path: str | Path, grid: Grid) -> list[ScenarioAgent]:
     lines = _read_lines(path)
     if not lines or not lines[0].startswith("version"):
         raise MapFormatError(path, "scenario must start with a 'version' line", 1)
-    agents: list[ScenarioAgent] = []
+    pairs: list[tuple[Cell, Cell]] = []
+    linenos: list[int] = []
     for lineno, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
@@ -125,10 +126,14 @@ def load_scenario(path: str | Path, grid: Grid) -> list[ScenarioAgent]:
         for what, cell in (("start", start), ("goal", goal)):
             if not grid.is_passable(cell):
                 raise MapFormatError(path, f"{what} {cell} is a blocked or off-map cell", lineno)
-        dist = grid.distance(start, goal)
+        pairs.append((start, goal))
+        linenos.append(lineno)
+    if not pairs:
+        raise MapFormatError(path, "scenario has no agents")
+    dists = grid.pair_distances(pairs)  # batched; tables are not kept for every goal
+    agents: list[ScenarioAgent] = []
+    for (start, goal), dist, lineno in zip(pairs, dists.tolist(), linenos, strict=True):
         if dist == UNREACHABLE:
             raise MapFormatError(path, f"goal {goal} is unreachable from start {start}", lineno)
         agents.append(ScenarioAgent(start, goal, dist))
-    if not agents:
-        raise MapFormatError(path, "scenario has no agents")
     return agents

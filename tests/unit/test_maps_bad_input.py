@@ -235,3 +235,20 @@ def test_subprocess_exit_status_and_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.strip() == (f"bulletyard map: error: {path}:6: row has 3 characters, "
                                    "header says width 4")
+
+
+def test_lorr_map_ragged_row_and_wrong_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _lorr(tmp_path)
+    (tmp_path / "w.map").write_text(GOOD_MAP.replace("..@.\n..@.\n..@.", ".E@.\n..@\n....\n"))
+    assert f"{tmp_path / 'w.map'}:6: row has 3 characters, width is 4" in _show(capsys, path)
+    (tmp_path / "w.map").write_text(GOOD_MAP.replace("type octile", "octile").replace("..@.\n", ".E@.\n", 1))
+    assert f"{tmp_path / 'w.map'}:1: expected a 'type' header line" in _show(capsys, path)
+    assert f"{tmp_path / 'w.map'}:1: expected a 'type' header line" in _show(capsys, tmp_path / "w.map")
+
+
+def test_lorr_task_outside_the_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _lorr(tmp_path)
+    (tmp_path / "w.tasks").write_text("2\n4\n\n99\n")
+    assert f"{tmp_path / 'w.tasks'}:4: cell 99 lies outside the map" in _show(capsys, path)
+    (tmp_path / "w.tasks").write_text("3\n4\n5\n")
+    assert f"{tmp_path / 'w.tasks'}: header promises 3 tasks, file has 2" in _show(capsys, path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warehouse_maps.catalog import bundled_names, bundled_path, load_layout
 from warehouse_maps.generators import (
@@ -138,3 +140,43 @@ def test_generator_rejects_impossible_parameters() -> None:
         fulfilment_centre("g", FulfilmentParams(20, 12, stations=2, chargers=2, parking=500), 0)
     with pytest.raises(ValueError, match="at least"):
         sortation_centre("s", SortationParams(8, 8, inducts=2, chargers=1, parking=1), 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    w=st.integers(16, 70), h=st.integers(12, 40), stations=st.integers(1, 6), chargers=st.integers(1, 6),
+    parking=st.integers(1, 12), zone=st.integers(2, 8), block_h=st.integers(1, 7), pillars=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_fulfilment_centre_keeps_its_promises(w: int, h: int, stations: int, chargers: int, parking: int,
+                                                  zone: int, block_h: int, pillars: int, seed: int) -> None:
+    params = FulfilmentParams(w, h, stations=stations, chargers=chargers, parking=parking,
+                              station_zone_w=zone, block_h=block_h, pillars=pillars)
+    layout = fulfilment_centre("p", params, seed)  # raises if a place were cut off
+    assert _all_places_connected(layout)
+    counts = layout.counts()
+    assert counts[PlaceKind.PICK_STATION] == stations
+    assert counts[PlaceKind.CHARGER] == chargers
+    assert counts[PlaceKind.PARKING] == parking
+    assert all(c[0] == 1 for c in layout.cells_of(PlaceKind.PICK_STATION))
+    assert all(c[0] == w - 2 for c in layout.cells_of(PlaceKind.CHARGER))
+    storage = set(layout.cells_of(PlaceKind.STORAGE))
+    for cell in storage:
+        assert any(layout.grid.is_passable(nb) and nb not in storage for nb in _neighbours(cell)), cell
+
+
+@settings(max_examples=40, deadline=None)
+@given(w=st.integers(16, 70), h=st.integers(10, 40), inducts=st.integers(1, 8), chargers=st.integers(1, 6),
+       parking=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_any_sortation_centre_keeps_its_promises(w: int, h: int, inducts: int, chargers: int, parking: int,
+                                                 seed: int) -> None:
+    layout = sortation_centre("s", SortationParams(w, h, inducts=inducts, chargers=chargers, parking=parking),
+                              seed)
+    assert _all_places_connected(layout)
+    assert layout.counts()[PlaceKind.INDUCT] == inducts
+    assert all(c[0] in (1, w - 2) for c in layout.cells_of(PlaceKind.INDUCT))
+    chutes = layout.of_kind(PlaceKind.CHUTE)
+    assert chutes
+    for chute in chutes:
+        assert chute.fixture in _neighbours(chute.cell)
+        assert not layout.grid.is_passable(chute.fixture)
