@@ -21,7 +21,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo_cmd",
     "mapf_cmd",
     "sorter_cmd",
-    "serve_cmd",
 )
 
 
