@@ -41,7 +41,7 @@ from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
 from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
-from controller.execution.window_planner import PibtWindowPlanner, WindowPlanner
+from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
 from controller.intake import OrderRefused, TripBuilder, parse_order
@@ -66,7 +66,7 @@ class Controller:
         config: controller configuration.
         layout: the floor, its places (storage, stations, chargers, parking).
         rng: the controller's random stream (planner tie-breaks are seeded from it).
-        planner: window planner (default: :class:`PibtWindowPlanner` on the layout's grid).
+        planner: window planner (default: :class:`LifelongWindowPlanner` on the layout's grid).
         inventory: SKU -> storage place id (default: a SKU is its place id).
         journal: an open :class:`controller.journal.Journal`; orders and trips are recorded
             there and recovered from it on construction.
@@ -86,7 +86,7 @@ class Controller:
         self.layout = layout
         self.rng = rng
         seed = int(rng.integers(2**31)) if planner is None else 0
-        self.planner = planner or PibtWindowPlanner(layout.grid, seed=seed)
+        self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
         self.executor = Executor(layout, config, self.planner)
         self.registry = FleetRegistry(layout.cell_at_m, config.fleet.manufacturer)
         f = config.fleet

@@ -100,17 +100,28 @@ class FlowAssigner:
 
     name = "ortools-flow"
 
-    def __init__(self, places: Mapping[str, Cell], pick_stations: Sequence[str],
-                 config: FlowConfig | None = None, battery: BatteryPolicy | None = None,
-                 profile: SolverProfile | None = None) -> None:
+    def __init__(
+        self,
+        places: Mapping[str, Cell],
+        pick_stations: Sequence[str],
+        config: FlowConfig | None = None,
+        battery: BatteryPolicy | None = None,
+        profile: SolverProfile | None = None,
+    ) -> None:
         self.places = dict(places)
         self.pick_stations = tuple(pick_stations)
         self.config = config or FlowConfig()
         self.battery = battery or BatteryPolicy()
         self.profile = profile or SolverProfile()
 
-    def assign(self, now: Instant, robots: Sequence[RobotView], trips: Sequence[Trip],
-               dist: TravelTimes, stations: Sequence[StationView] | None = None) -> list[Assignment]:
+    def assign(
+        self,
+        now: Instant,
+        robots: Sequence[RobotView],
+        trips: Sequence[Trip],
+        dist: TravelTimes,
+        stations: Sequence[StationView] | None = None,
+    ) -> list[Assignment]:
         """Assignments for this cycle; see the module docstring."""
         ready, out = split_robots(robots, dist, self.battery)
         if not ready or not trips:
@@ -135,13 +146,21 @@ class FlowAssigner:
         np.maximum.at(worst_tail, opt_trip, opt_cells)
 
         # phase 3: trip value and per-robot candidate trips
-        value_s = np.array([
-            cfg.line_value_s * max(t.n_lines, 1) + cfg.priority_value_s * t.priority
-            + cfg.age_value_per_s * max(0.0, to_seconds(now - t.oldest)) for t in trips])
+        value_s = np.array(
+            [
+                cfg.line_value_s * max(t.n_lines, 1)
+                + cfg.priority_value_s * t.priority
+                + cfg.age_value_per_s * max(0.0, to_seconds(now - t.oldest))
+                for t in trips
+            ]
+        )
         battery = np.array([r.battery_pct for r in ready])[:, None]
         b = self.battery
-        feasible = (leg1 < UNREACHABLE_CELLS) & np.isfinite(best_tail)[None, :] & (
-            battery - (leg1 + worst_tail[None, :]) * b.pct_per_cell >= b.reserve_pct)
+        feasible = (
+            (leg1 < UNREACHABLE_CELLS)
+            & np.isfinite(best_tail)[None, :]
+            & (battery - (leg1 + worst_tail[None, :]) * b.pct_per_cell >= b.reserve_pct)
+        )
         score = leg1 / speed + best_tail[None, :] / speed - value_s[None, :]
         score[~feasible] = np.inf
         arc_r, arc_t = self._candidate_arcs(score, np.where(feasible, leg1, UNREACHABLE_CELLS))
@@ -163,20 +182,50 @@ class FlowAssigner:
                 slot_tail.append(s0 + s_of[sid])
                 slot_cost.append(max(0.0, base + q * cfg.station_service_s - cfg.queue_free_s))
         n_slots = len(slot_tail)
-        overflow_cost = [max(0.0, backlog.get(s, 0.0) + cfg.slots_per_station * cfg.station_service_s
-                             - cfg.queue_free_s) for s in station_ids]
-        tails = np.concatenate([
-            np.full(n_r, src), r0 + arc_r, tin0 + np.arange(n_t), tout0 + opt_trip,
-            np.array(slot_tail, dtype=np.int64), s0 + np.arange(len(station_ids))])
-        heads = np.concatenate([
-            r0 + np.arange(n_r), tin0 + arc_t, tout0 + np.arange(n_t), s0 + opt_station,
-            np.full(n_slots, sink), np.full(len(station_ids), sink)])
-        caps = np.concatenate([
-            np.ones(n_r), np.ones(arc_r.size), np.ones(n_t), np.ones(opt_trip.size),
-            np.ones(n_slots), np.full(len(station_ids), n_r)]).astype(np.int64)
-        costs_s = np.concatenate([
-            np.zeros(n_r), leg1[arc_r, arc_t] / speed, offset - value_s, opt_cells / speed,
-            np.array(slot_cost), np.array(overflow_cost)])
+        overflow_cost = [
+            max(0.0, backlog.get(s, 0.0) + cfg.slots_per_station * cfg.station_service_s - cfg.queue_free_s)
+            for s in station_ids
+        ]
+        tails = np.concatenate(
+            [
+                np.full(n_r, src),
+                r0 + arc_r,
+                tin0 + np.arange(n_t),
+                tout0 + opt_trip,
+                np.array(slot_tail, dtype=np.int64),
+                s0 + np.arange(len(station_ids)),
+            ]
+        )
+        heads = np.concatenate(
+            [
+                r0 + np.arange(n_r),
+                tin0 + arc_t,
+                tout0 + np.arange(n_t),
+                s0 + opt_station,
+                np.full(n_slots, sink),
+                np.full(len(station_ids), sink),
+            ]
+        )
+        caps = np.concatenate(
+            [
+                np.ones(n_r),
+                np.ones(arc_r.size),
+                np.ones(n_t),
+                np.ones(opt_trip.size),
+                np.ones(n_slots),
+                np.full(len(station_ids), n_r),
+            ]
+        ).astype(np.int64)
+        costs_s = np.concatenate(
+            [
+                np.zeros(n_r),
+                leg1[arc_r, arc_t] / speed,
+                offset - value_s,
+                opt_cells / speed,
+                np.array(slot_cost),
+                np.array(overflow_cost),
+            ]
+        )
         costs = np.rint(costs_s * SCALE).astype(np.int64)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
@@ -193,13 +242,13 @@ class FlowAssigner:
         chosen = np.nonzero(flows[a0 : a0 + arc_r.size])[0]
         o0 = n_r + arc_r.size + n_t
         opt_used = np.nonzero(flows[o0 : o0 + opt_trip.size])[0]
-        station_of_trip = {int(opt_trip[i]): (station_ids[int(opt_station[i])], float(opt_cells[i]))
-                           for i in opt_used}
+        station_of_trip = {
+            int(opt_trip[i]): (station_ids[int(opt_station[i])], float(opt_cells[i])) for i in opt_used
+        }
         for i in chosen:
             r, t = int(arc_r[i]), int(arc_t[i])
             sid, tail = station_of_trip[t]
-            out.append(Assignment(ready[r].id, trips[t].id, sid,
-                                  cost_s=(leg1[r, t] + tail) / speed))
+            out.append(Assignment(ready[r].id, trips[t].id, sid, cost_s=(leg1[r, t] + tail) / speed))
         return out
 
     def _candidate_arcs(self, score: np.ndarray, leg1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,8 +267,9 @@ class FlowAssigner:
         ok = np.isfinite(score[arc_r, arc_t])
         return arc_r[ok], arc_t[ok]
 
-    def _station_options(self, trips: Sequence[Trip], station_ids: Sequence[str],
-                         dist: TravelTimes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _station_options(
+        self, trips: Sequence[Trip], station_ids: Sequence[str], dist: TravelTimes
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(trip index, station index, tail cells) for each allowed trip -> station pair."""
         cfg = self.config
         s_of = {s: k for k, s in enumerate(station_ids)}
@@ -249,12 +299,12 @@ class FlowAssigner:
                     o_t.append(j)
                     o_s.append(s_of[trip.station_id])
                     o_c.append(tail)
-        return (np.array(o_t, dtype=np.int64), np.array(o_s, dtype=np.int64),
-                np.array(o_c, dtype=np.float64))
+        return (np.array(o_t, dtype=np.int64), np.array(o_s, dtype=np.int64), np.array(o_c, dtype=np.float64))
 
     @staticmethod
     def _backlog_s(now: Instant, stations: Sequence[StationView] | None) -> dict[str, float]:
         if not stations:
             return {}
-        return {s.id: max(0.0, to_seconds(s.free_at - now)) if s.free_at is not None else 0.0
-                for s in stations}
+        return {
+            s.id: max(0.0, to_seconds(s.free_at - now)) if s.free_at is not None else 0.0 for s in stations
+        }

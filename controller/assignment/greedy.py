@@ -40,8 +40,14 @@ class GreedyAssigner:
         self.places = dict(places)
         self.battery = battery or BatteryPolicy()
 
-    def assign(self, now: Instant, robots: Sequence[RobotView], trips: Sequence[Trip],
-               dist: TravelTimes, stations: Sequence[StationView] | None = None) -> list[Assignment]:
+    def assign(
+        self,
+        now: Instant,
+        robots: Sequence[RobotView],
+        trips: Sequence[Trip],
+        dist: TravelTimes,
+        stations: Sequence[StationView] | None = None,
+    ) -> list[Assignment]:
         """Assignments for this cycle; see the module docstring."""
         ready, out = split_robots(robots, dist, self.battery)
         if not ready or not trips:
@@ -60,8 +66,11 @@ class GreedyAssigner:
             d[~ok] = np.inf
             j = int(np.argmin(d))  # lowest index wins ties: robots are in id order
             free[j] = False
-            out.append(Assignment(ready[j].id, trip.id, trip.station_id,
-                                  cost_s=(d[j] + tail) / dist.speed_cells_per_s))
+            out.append(
+                Assignment(
+                    ready[j].id, trip.id, trip.station_id, cost_s=(d[j] + tail) / dist.speed_cells_per_s
+                )
+            )
             if not free.any():
                 break
         return out

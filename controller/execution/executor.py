@@ -67,7 +67,7 @@ class Executor:
     Args:
         layout: the floor and its places.
         config: controller configuration.
-        planner: plans windows (``LifelongPlanner`` or :class:`PibtWindowPlanner`).
+        planner: plans windows (``LifelongPlanner`` or :class:`LifelongWindowPlanner`).
     """
 
     def __init__(self, layout: Layout, config: ControllerConfig, planner: WindowPlanner) -> None:

@@ -47,9 +47,20 @@ class _TripRec:
     robot_id: str | None = None
 
     def snapshot(self) -> Trip:
-        return Trip(self.id, TripKind.POD, self.pod_id, self.pickup, self.station_id, tuple(self.lines),
-                    self.state, self.created, self.oldest if self.oldest is not None else self.created,
-                    self.priority, self.home, self.robot_id)
+        return Trip(
+            self.id,
+            TripKind.POD,
+            self.pod_id,
+            self.pickup,
+            self.station_id,
+            tuple(self.lines),
+            self.state,
+            self.created,
+            self.oldest if self.oldest is not None else self.created,
+            self.priority,
+            self.home,
+            self.robot_id,
+        )
 
 
 class TaskBuilder:
@@ -95,17 +106,25 @@ class TaskBuilder:
 
     def open_trips(self) -> list[Trip]:
         """Open trips whose pod is not on another trip, in id order."""
-        return [r.snapshot() for r in self._trips.values()
-                if r.state is TripState.OPEN and r.pod_id not in self._busy_pods]
+        return [
+            r.snapshot()
+            for r in self._trips.values()
+            if r.state is TripState.OPEN and r.pod_id not in self._busy_pods
+        ]
 
-    def _allocate(self, now: Instant, inventory: Inventory, order_id: str, index: int, sku: str,
-                  quantity: int) -> list[TripId]:
+    def _allocate(
+        self, now: Instant, inventory: Inventory, order_id: str, index: int, sku: str, quantity: int
+    ) -> list[TripId]:
         """Reserve ``quantity`` of ``sku`` on pods; returns the trips that serve the line's parts."""
         touched: list[TripId] = []
         candidates = sorted(
             inventory.pods_with(sku),
-            key=lambda p: (p not in self._open_by_pod, -min(inventory.free(p, sku), quantity),
-                           self._pod_station_dist(inventory, p), p),
+            key=lambda p: (
+                p not in self._open_by_pod,
+                -min(inventory.free(p, sku), quantity),
+                self._pod_station_dist(inventory, p),
+                p,
+            ),
         )
         left = quantity
         for pod_id in candidates:
@@ -130,8 +149,14 @@ class TaskBuilder:
         if trip_id is not None:
             return self._trips[trip_id]
         home = inventory.pod(pod_id).home
-        rec = _TripRec(f"T{self._next:06d}", pod_id, self._pod_cell.get(pod_id, home), home,
-                       self._station_ids[int(self._nearest_station[home[1], home[0]])], now)
+        rec = _TripRec(
+            f"T{self._next:06d}",
+            pod_id,
+            self._pod_cell.get(pod_id, home),
+            home,
+            self._station_ids[int(self._nearest_station[home[1], home[0]])],
+            now,
+        )
         self._next += 1
         self._trips[rec.id] = rec
         self._open_by_pod[pod_id] = rec.id
@@ -143,8 +168,9 @@ class TaskBuilder:
         """Snapshot of one trip."""
         return self._trips[trip_id].snapshot()
 
-    def dispatch(self, trip_id: TripId, robot_id: str, station_id: str, now: Instant,
-                 book: OrderBook) -> Trip:
+    def dispatch(
+        self, trip_id: TripId, robot_id: str, station_id: str, now: Instant, book: OrderBook
+    ) -> Trip:
         """A robot takes an open trip to ``station_id``; its allocated orders start picking."""
         rec = self._trips[trip_id]
         if rec.state is not TripState.OPEN or rec.pod_id in self._busy_pods:
