@@ -41,6 +41,7 @@ from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
 from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
+from controller.execution.vda_orders import NodeAction, parse_node_id
 from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
@@ -87,7 +88,9 @@ class Controller:
         self.rng = rng
         seed = int(rng.integers(2**31)) if planner is None else 0
         self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
-        self.executor = Executor(layout, config, self.planner)
+        self.executor = Executor(
+            layout, config, self.planner, epoch=journal.epoch if journal is not None else 0
+        )
         self.registry = FleetRegistry(layout.cell_at_m, config.fleet.manufacturer)
         f = config.fleet
         self.supervisor = Supervisor(
@@ -105,6 +108,9 @@ class Controller:
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
         self._poked: dict[str, Instant] = {}
+        self._joining: dict[str, str] = {}  # vehicle -> cancelOrder actionId sent before it joins
+        self._held: dict[str, tuple[Trip, int]] = {}  # robot -> (trip it carries a pod for, stops done)
+        self._recovered: list[tuple[str, str]] = []  # (order_id, status) to announce on connect
         self.journal = journal
         if journal is not None:
             self._recover()
@@ -127,7 +133,9 @@ class Controller:
     def on_connect(self, now: Instant) -> list[Envelope]:
         """Ask every known vehicle for its state (after a restart the registry refills from retained
         connection and factsheet messages, whose arrival also triggers a stateRequest)."""
-        return [self._state_request(now, s) for s in self.registry.serials()]
+        out = [self._status(now, oid, status, "recovered after restart") for oid, status in self._recovered]
+        self._recovered = []
+        return out + [self._state_request(now, s) for s in self.registry.serials()]
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """React to one inbound message; never raises on bad input (it is counted and logged)."""
@@ -255,18 +263,53 @@ class Controller:
         vehicle = self.registry.vehicles[serial]
         out: list[Envelope] = []
         if serial not in self.executor.robots:
-            if vehicle.cell is None or not self.layout.grid.is_passable(vehicle.cell):
-                return self._reject(f"state/{serial}", f"position {vehicle.cell} is not on the floor")
-            try:
-                self.executor.add_robot(serial, vehicle.cell, self._home_for(vehicle.cell))
-            except ScheduleConflict as err:
-                return self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
-            log.info("vehicle %s joined at %s", serial, vehicle.cell)
+            if not self._join(now, serial, state, vehicle.cell, out):
+                return out
+        held = self._held.pop(serial, None)
+        if held is not None and self.executor.is_idle(serial):
+            trip, done = held
+            self.executor.assign(serial, trip, start_stop=done)
+            self.trip_robot[trip.trip_id] = serial
+            log.info("vehicle %s resumes trip %s at stop %d", serial, trip.trip_id, done)
         env, events = self.executor.on_state(now, serial, state, vehicle.cell)
         out.extend(env)
         for ev in events:
             out.extend(self._on_event(now, ev))
         return out
+
+    def _join(self, now: Instant, serial: str, state, cell, out: list[Envelope]) -> bool:
+        """Take a vehicle under control once it stands still on a floor cell.
+
+        A vehicle still driving an order from an earlier controller run is first told to cancel
+        it; until it has stopped, the cells of its remaining nodes are kept out of planning.
+        """
+        if cell is None or not self.layout.grid.is_passable(cell):
+            self._reject(f"state/{serial}", f"position {cell} is not on the floor")
+            return False
+        pending = self._joining.get(serial)
+        still = not state.driving and (
+            not state.node_sequence_ids
+            or any(a[0] == pending and a[2] in ("FINISHED", "FAILED") for a in state.action_states)
+        )
+        if not still:
+            cells = {cell} | {c for n in state.node_ids if (c := parse_node_id(n)) is not None}
+            self.executor.joining_blocked[serial] = frozenset(cells)
+            if pending is None:
+                self.counters["join_cancels"] += 1
+                pending = self._joining[serial] = f"join-cancel-{serial}-{self.counters['join_cancels']}"
+                out.append(
+                    self.executor.instant_action(now, serial, NodeAction(pending, "cancelOrder", (), "NONE"))
+                )
+            return False
+        self._joining.pop(serial, None)
+        self.executor.joining_blocked.pop(serial, None)
+        try:
+            self.executor.add_robot(serial, cell, self._home_for(cell))
+        except ScheduleConflict as err:
+            self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
+            return False
+        log.info("vehicle %s joined at %s", serial, cell)
+        return True
 
     def _on_event(self, now: Instant, ev) -> list[Envelope]:
         if isinstance(ev, StopDone):
@@ -438,7 +481,9 @@ class Controller:
             self.journal.record(kind, key, status, **extra)
 
     def _recover(self) -> None:
-        """Rebuild the order book from the journal: finished orders stay finished, others re-queue."""
+        """Rebuild orders from the journal: finished orders stay finished; unfinished ones get their
+        trips back (done trips skipped; a trip whose pod is on a robot waits for that robot)."""
+        held = self.journal.held_trips()
         for order_id, status, payload in self.journal.orders():
             if status in ("complete", "refused", "failed"):
                 self.orders[order_id] = _OrderRecord(order_id, status, 0)
@@ -446,11 +491,20 @@ class Controller:
             order = parse_order(payload.encode())
             done_trips = self.journal.done_trips(order_id)
             trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
-            self.orders[order_id] = _OrderRecord(order_id, "received", len(trips))
-            self.pool.extend(trips)
+            self.orders[order_id] = _OrderRecord(order_id, status, len(trips))
             if not trips:
                 self.orders[order_id].status = "complete"
                 self.journal.record("order", order_id, "complete")
+                self._recovered.append((order_id, "complete"))
+                self.counters["orders_completed"] += 1
+                continue
+            for trip in trips:
+                if trip.trip_id in held:
+                    robot, done = held[trip.trip_id]
+                    self._held[robot] = (trip, done)
+                else:
+                    self.pool.append(trip)
+        self.counters["recovered_orders"] = sum(1 for r in self.orders.values() if r.status != "complete")
 
 
 def _dist(table, cell) -> int:

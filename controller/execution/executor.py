@@ -70,16 +70,20 @@ class Executor:
         planner: plans windows (``LifelongPlanner`` or :class:`LifelongWindowPlanner`).
     """
 
-    def __init__(self, layout: Layout, config: ControllerConfig, planner: WindowPlanner) -> None:
+    def __init__(
+        self, layout: Layout, config: ControllerConfig, planner: WindowPlanner, epoch: int = 0
+    ) -> None:
         self.layout = layout
         self.config = config
         self.planner = planner
         self.manufacturer = config.fleet.manufacturer
+        self.epoch = epoch
         self.adg = ActionDependencyGraph()
         self.resend = ResendTracker(config.resend.interval_s, config.resend.max_interval_s)
         self.headers = HeaderIds()
         self.robots: dict[str, _Robot] = {}
         self.extra_blocked: set[Cell] = set()
+        self.joining_blocked: dict[str, frozenset[Cell]] = {}  # vehicles not yet under control
         self.windows_planned = 0
         self._cancels = 0
         self._next_window: Instant = 0
@@ -95,6 +99,7 @@ class Executor:
             self.layout.cell_centre_m,
             self.layout.name,
             self.config.execution.horizon_nodes,
+            epoch=self.epoch,
         )
         self.robots[serial] = _Robot(serial, stream, home)
 
@@ -111,17 +116,20 @@ class Executor:
         """Robots with released steps not yet reached (they are expected to progress)."""
         return {s for s in self.robots if self.adg.released_prefix(s) > self.adg.reached(s)}
 
-    def assign(self, serial: str, trip: Trip) -> None:
-        """Give an idle robot a trip; planning aims at its first stop from the next window."""
+    def assign(self, serial: str, trip: Trip, start_stop: int = 0) -> None:
+        """Give an idle robot a trip; planning aims at stop ``start_stop`` from the next window
+        (a restarted controller resumes a trip whose first stops the robot already did)."""
         r = self.robots[serial]
         if r.trip is not None or r.lost:
             raise ValueError(f"{serial} is not idle")
-        r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, 0, 0, []
+        r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, start_stop, start_stop, []
         r.detour = False
 
     def blocked_cells(self) -> frozenset[Cell]:
         """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
         cells = set(self.extra_blocked)
+        for joining in self.joining_blocked.values():
+            cells.update(joining)
         for s, r in self.robots.items():
             if r.lost:
                 cells.update(self.adg.occupied_cells(s))
@@ -189,6 +197,7 @@ class Executor:
             self.layout.cell_centre_m,
             self.layout.name,
             self.config.execution.horizon_nodes,
+            epoch=self.epoch,
             base_step=step - 1,
         )
         return True

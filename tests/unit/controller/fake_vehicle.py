@@ -99,13 +99,18 @@ class FakeVehicle:
                 if a["actionType"] == "stateRequest":
                     self._dirty = True
                     continue
+                status = "FINISHED"
                 if a["actionType"] == "cancelOrder":
-                    self.nodes = self.nodes[: self.index + 1]
+                    moving = self.moving_until is not None
+                    self.nodes = self.nodes[: self.index + (2 if moving else 1)]
                     self.running = None
+                    if moving:  # finished once stopped on the next node
+                        status = "RUNNING"
+                        self.cancel_pending = a["actionId"]
                 self.action_states[a["actionId"]] = {
                     "actionId": a["actionId"],
                     "actionType": a["actionType"],
-                    "actionStatus": "FINISHED",
+                    "actionStatus": status,
                 }
             self._dirty = True
         return self.tick(now)
@@ -139,7 +144,7 @@ class FakeVehicle:
                 return
             self.nodes.extend(nodes[1:])
         else:
-            if self.index < len(self.nodes) - 1:
+            if self.index < len(self.nodes) - 1 or self.moving_until is not None:
                 self._reject("orderError", d["orderId"])
                 return
             self.nodes = nodes
