@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "map_cmd",
     "robots_cmd",
     "demo_cmd",
+    "mapf_cmd",
+    "sorter_cmd",
 )
 
 

@@ -27,6 +27,10 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 # (module, class) pairs of each package's user-input error; extended as packages grow.
 _OPTIONAL_ERRORS: list[tuple[str, str]] = [
-    ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
     ("robots.fleet", "FleetError"),
+    ("controller.planning.errors", "PlanningInputError"),
+    ("sorter.errors", "SorterConfigError"), ("controller.sortation.mapping", "PlanError"),
+    ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
+    ("controller.config", "ControllerConfigError"),
+    ("sim.faults", "FaultSpecError"), ("sim.scenario", "ScenarioError"), ("sim.trace", "TraceFormatError"),
 ]

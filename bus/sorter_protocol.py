@@ -21,6 +21,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from bus import topics
+
 PROTOCOL_VERSION = "1.0.0"
 TOPIC_ROOT = "bulletyard/v1"
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -136,29 +138,32 @@ MESSAGES: dict[str, type[Header]] = {
 
 QOS = {"connection": 1, "state": 0, "inducted": 1, "destinationRequest": 1, "destination": 1,
        "divertConfirm": 1, "chuteState": 1}
+"""QoS per kind. ``inducted`` is QoS 1 here (bus.topics defaults to 0): it is the controller's only
+record that an item entered the line, which item conservation on the controller side relies on."""
 RETAIN = {"connection": True}
+"""Only ``connection`` is retained: ``chuteState`` shares one topic for all chutes, so a retained
+copy would tell a late subscriber about one chute only; the sorter republishes every chute on connect."""
 
 
 def sorter_topic(site: str, sorter_id: str, kind: str) -> str:
-    """``bulletyard/v1/{site}/sorter/{sorterId}/{kind}``."""
+    """``bulletyard/v1/{site}/sorter/{sorterId}/{kind}`` (built by :mod:`bus.topics`)."""
     if kind not in MESSAGES:
         raise ValueError(f"unknown sorter message kind {kind!r}")
-    return f"{TOPIC_ROOT}/{site}/sorter/{sorter_id}/{kind}"
+    return topics.sorter_topic(site, sorter_id, kind)
 
 
-def sorter_filter(site: str, sorter_id: str = "+", kind: str = "+") -> str:
-    """A subscription filter over sorter topics (``+`` wildcards by default)."""
-    return f"{TOPIC_ROOT}/{site}/sorter/{sorter_id}/{kind}"
+def sorter_filter(site: str, sorter_id: str | None = None, kind: str | None = None) -> str:
+    """A subscription filter over sorter topics (None levels become ``+``)."""
+    return topics.sorter_filter(site, sorter_id, kind)
 
 
 def parse_sorter_topic(topic: str) -> tuple[str, str, str] | None:
     """``(site, sorterId, kind)`` of a sorter topic, or None when it is not one."""
-    parts = topic.split("/")
-    if len(parts) != 6 or "/".join(parts[:2]) != TOPIC_ROOT or parts[3] != "sorter":
+    try:
+        site, sorter_id, kind = topics.parse_sorter_topic(topic)
+    except topics.TopicFormatError:
         return None
-    if parts[5] not in MESSAGES:
-        return None
-    return parts[2], parts[4], parts[5]
+    return site, sorter_id, str(kind.value)
 
 
 def encode(message: Header) -> bytes:

@@ -30,7 +30,13 @@ class ExecutionConfig(BaseModel):
         40, ge=2, description="stop extending plans while a robot lags this many steps behind"
     )
     release_ahead_steps: int | None = Field(
-        None, ge=1, description="release at most this many steps ahead (None: all the graph allows)"
+        4,
+        ge=1,
+        description="release at most this many steps ahead of the reached step (None: all the graph "
+        "allows); short releases keep replanning free and limit the cells a lost robot blocks",
+    )
+    window_interval_steps: float = Field(
+        4.0, gt=0, description="at most one planning window per this many steps"
     )
     horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
@@ -58,6 +64,9 @@ class FleetConfig(BaseModel):
         20.0, ge=0, le=100, description="below this an idle robot goes to a charger"
     )
     charged_pct: float = Field(80.0, ge=0, le=100, description="a charging robot takes work again from here")
+    state_request_after_s: float = Field(
+        3.0, gt=0, description="ask a busy vehicle that was silent this long for its state"
+    )
     max_order_rejections: int = Field(
         3, ge=0, description="resynchronise a vehicle after a rejected order at most this often"
     )

@@ -40,8 +40,9 @@ from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
-from controller.execution.trips import OffPlan, OrderRejected, Stop, StopDone, StopFailed, Trip
-from controller.execution.window_planner import PibtWindowPlanner, WindowPlanner
+from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
+from controller.execution.vda_orders import NodeAction, parse_node_id
+from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
 from controller.intake import OrderRefused, TripBuilder, parse_order
@@ -66,7 +67,7 @@ class Controller:
         config: controller configuration.
         layout: the floor, its places (storage, stations, chargers, parking).
         rng: the controller's random stream (planner tie-breaks are seeded from it).
-        planner: window planner (default: :class:`PibtWindowPlanner` on the layout's grid).
+        planner: window planner (default: :class:`LifelongWindowPlanner` on the layout's grid).
         inventory: SKU -> storage place id (default: a SKU is its place id).
         journal: an open :class:`controller.journal.Journal`; orders and trips are recorded
             there and recovered from it on construction.
@@ -86,8 +87,10 @@ class Controller:
         self.layout = layout
         self.rng = rng
         seed = int(rng.integers(2**31)) if planner is None else 0
-        self.planner = planner or PibtWindowPlanner(layout.grid, seed=seed)
-        self.executor = Executor(layout, config, self.planner)
+        self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
+        self.executor = Executor(
+            layout, config, self.planner, epoch=journal.epoch if journal is not None else 0
+        )
         self.registry = FleetRegistry(layout.cell_at_m, config.fleet.manufacturer)
         f = config.fleet
         self.supervisor = Supervisor(
@@ -104,6 +107,10 @@ class Controller:
         self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
+        self._poked: dict[str, Instant] = {}
+        self._joining: dict[str, str] = {}  # vehicle -> cancelOrder actionId sent before it joins
+        self._held: dict[str, tuple[Trip, int]] = {}  # robot -> (trip it carries a pod for, stops done)
+        self._recovered: list[tuple[str, str]] = []  # (order_id, status) to announce on connect
         self.journal = journal
         if journal is not None:
             self._recover()
@@ -126,7 +133,9 @@ class Controller:
     def on_connect(self, now: Instant) -> list[Envelope]:
         """Ask every known vehicle for its state (after a restart the registry refills from retained
         connection and factsheet messages, whose arrival also triggers a stateRequest)."""
-        return [self._state_request(now, s) for s in self.registry.serials()]
+        out = [self._status(now, oid, status, "recovered after restart") for oid, status in self._recovered]
+        self._recovered = []
+        return out + [self._state_request(now, s) for s in self.registry.serials()]
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """React to one inbound message; never raises on bad input (it is counted and logged)."""
@@ -163,22 +172,32 @@ class Controller:
         """Time-driven work: supervision, assignment, planning, release, resends."""
         out = self._supervise(now)
         if self._next_assign is None or now >= self._next_assign:
-            self._assign(now)
+            out.extend(self._assign(now))
             out.extend(self._charge(now))
             self._next_assign = now + seconds(self.config.assign_period_s)
-        if self.executor.needs_window():
-            self.executor.plan_window()
+        out.extend(self._poke_silent(now))
+        if self.executor.needs_window(now):
+            self.executor.plan_window(now)
         out.extend(self.executor.release_and_send(now))
         out.extend(self.executor.resends(now))
         return out
 
     def next_wakeup(self) -> Instant | None:
-        """The earliest instant :meth:`tick` has work: resend, supervision or assignment deadline."""
+        """The earliest instant :meth:`tick` has work: a window to plan, a resend, a stateRequest
+        to a silent vehicle, a supervision or an assignment deadline."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        busy = self.executor.busy()
         times = [
+            max(v.last_seen, self._poked.get(s, 0)) + after
+            for s in busy
+            if (v := self.registry.vehicles.get(s)) is not None and not self.supervisor.is_lost(s)
+        ]
+        times += [
             t
             for t in (
+                self.executor.next_window_time(),
                 self.executor.resend.next_deadline(),
-                self.supervisor.next_deadline(self.registry, self.executor.busy()),
+                self.supervisor.next_deadline(self.registry, busy),
                 self._next_assign,
             )
             if t is not None
@@ -244,18 +263,53 @@ class Controller:
         vehicle = self.registry.vehicles[serial]
         out: list[Envelope] = []
         if serial not in self.executor.robots:
-            if vehicle.cell is None or not self.layout.grid.is_passable(vehicle.cell):
-                return self._reject(f"state/{serial}", f"position {vehicle.cell} is not on the floor")
-            try:
-                self.executor.add_robot(serial, vehicle.cell, self._home_for(vehicle.cell))
-            except ScheduleConflict as err:
-                return self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
-            log.info("vehicle %s joined at %s", serial, vehicle.cell)
+            if not self._join(now, serial, state, vehicle.cell, out):
+                return out
+        held = self._held.pop(serial, None)
+        if held is not None and self.executor.is_idle(serial):
+            trip, done = held
+            self.executor.assign(serial, trip, start_stop=done)
+            self.trip_robot[trip.trip_id] = serial
+            log.info("vehicle %s resumes trip %s at stop %d", serial, trip.trip_id, done)
         env, events = self.executor.on_state(now, serial, state, vehicle.cell)
         out.extend(env)
         for ev in events:
             out.extend(self._on_event(now, ev))
         return out
+
+    def _join(self, now: Instant, serial: str, state, cell, out: list[Envelope]) -> bool:
+        """Take a vehicle under control once it stands still on a floor cell.
+
+        A vehicle still driving an order from an earlier controller run is first told to cancel
+        it; until it has stopped, the cells of its remaining nodes are kept out of planning.
+        """
+        if cell is None or not self.layout.grid.is_passable(cell):
+            self._reject(f"state/{serial}", f"position {cell} is not on the floor")
+            return False
+        pending = self._joining.get(serial)
+        still = not state.driving and (
+            not state.node_sequence_ids
+            or any(a[0] == pending and a[2] in ("FINISHED", "FAILED") for a in state.action_states)
+        )
+        if not still:
+            cells = {cell} | {c for n in state.node_ids if (c := parse_node_id(n)) is not None}
+            self.executor.joining_blocked[serial] = frozenset(cells)
+            if pending is None:
+                self.counters["join_cancels"] += 1
+                pending = self._joining[serial] = f"join-cancel-{serial}-{self.counters['join_cancels']}"
+                out.append(
+                    self.executor.instant_action(now, serial, NodeAction(pending, "cancelOrder", (), "NONE"))
+                )
+            return False
+        self._joining.pop(serial, None)
+        self.executor.joining_blocked.pop(serial, None)
+        try:
+            self.executor.add_robot(serial, cell, self._home_for(cell))
+        except ScheduleConflict as err:
+            self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
+            return False
+        log.info("vehicle %s joined at %s", serial, cell)
+        return True
 
     def _on_event(self, now: Instant, ev) -> list[Envelope]:
         if isinstance(ev, StopDone):
@@ -290,10 +344,16 @@ class Controller:
             self._order_rejects[ev.serial_number] += 1
             log.warning("%s rejected order %s (%s)", ev.serial_number, ev.order_id, ev.error_type)
             if self._order_rejects[ev.serial_number] <= self.config.fleet.max_order_rejections:
-                return self.executor.resync(now, ev.serial_number)
+                return self.executor.begin_resync(now, ev.serial_number)
             return self._lose(now, ev.serial_number, "rejects-orders")
+        if isinstance(ev, Resynced):
+            self.counters["resynced"] += 1
+            log.info("vehicle %s resynchronised", ev.serial_number)
+            return []
         if isinstance(ev, OffPlan):
             self.counters["off_plan"] += 1
+            if ev.serial_number not in self.supervisor.lost:
+                self.supervisor.lost[ev.serial_number] = ("off-plan", now)
             log.warning("%s reports %s, off its plan", ev.serial_number, ev.cell)
             self.executor.extra_blocked.add(ev.cell)
             return self._lose(now, ev.serial_number, "off-plan")
@@ -324,13 +384,21 @@ class Controller:
             elif isinstance(ev, RobotBack):
                 log.info("vehicle %s is back", ev.serial_number)
                 self._order_rejects[ev.serial_number] = 0
-                out.extend(
-                    self.executor.mark_back(
-                        now, ev.serial_number, self.registry.vehicles[ev.serial_number].cell
-                    )
-                )
-                if self.executor.robots[ev.serial_number].lost:
-                    self.supervisor.lost[ev.serial_number] = ("off-plan", now)
+                out.extend(self.executor.mark_back(now, ev.serial_number))
+        return out
+
+    def _poke_silent(self, now: Instant) -> list[Envelope]:
+        """Ask busy vehicles that have been silent a while for their state (their last one may be lost)."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        out: list[Envelope] = []
+        for serial in sorted(self.executor.busy()):
+            v = self.registry.vehicles.get(serial)
+            if v is None or self.supervisor.is_lost(serial):
+                continue
+            last = max(v.last_seen, self._poked.get(serial, 0))
+            if now - last >= after:
+                self._poked[serial] = now
+                out.append(self._state_request(now, serial))
         return out
 
     def _state_request(self, now: Instant, serial: str) -> Envelope:
@@ -346,7 +414,7 @@ class Controller:
         return home
 
     # -- assignment -----------------------------------------------------------------------------
-    def _assign(self, now: Instant) -> None:
+    def _assign(self, now: Instant) -> list[Envelope]:
         """Greedy: each open trip in arrival order takes the nearest idle robot (by grid distance)."""
         idle = [
             s
@@ -354,11 +422,13 @@ class Controller:
             if self.executor.is_idle(s) and not self.supervisor.needs_charge(self.registry.vehicles[s])
         ]
         if not idle or not self.pool:
-            return
+            return []
+        out: list[Envelope] = []
         grid = self.layout.grid
+        blocked = self.executor.blocked_cells()
         remaining: list[Trip] = []
         for trip in self.pool:
-            if not idle:
+            if not idle or any(stop.cell in blocked for stop in trip.stops):
                 remaining.append(trip)
                 continue
             first = trip.stops[0].cell
@@ -372,8 +442,9 @@ class Controller:
             self.trip_robot[trip.trip_id] = best
             self._journal("trip", trip.trip_id, f"assigned:{best}")
             for oid in trip.order_ids:
-                self._set_status(now, oid, "allocated")
+                out.extend(self._set_status(now, oid, "allocated"))
         self.pool = remaining
+        return out
 
     def _charge(self, now: Instant) -> list[Envelope]:
         """Send idle robots with a low battery to the nearest free charger."""
@@ -410,7 +481,9 @@ class Controller:
             self.journal.record(kind, key, status, **extra)
 
     def _recover(self) -> None:
-        """Rebuild the order book from the journal: finished orders stay finished, others re-queue."""
+        """Rebuild orders from the journal: finished orders stay finished; unfinished ones get their
+        trips back (done trips skipped; a trip whose pod is on a robot waits for that robot)."""
+        held = self.journal.held_trips()
         for order_id, status, payload in self.journal.orders():
             if status in ("complete", "refused", "failed"):
                 self.orders[order_id] = _OrderRecord(order_id, status, 0)
@@ -418,11 +491,20 @@ class Controller:
             order = parse_order(payload.encode())
             done_trips = self.journal.done_trips(order_id)
             trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
-            self.orders[order_id] = _OrderRecord(order_id, "received", len(trips))
-            self.pool.extend(trips)
+            self.orders[order_id] = _OrderRecord(order_id, status, len(trips))
             if not trips:
                 self.orders[order_id].status = "complete"
                 self.journal.record("order", order_id, "complete")
+                self._recovered.append((order_id, "complete"))
+                self.counters["orders_completed"] += 1
+                continue
+            for trip in trips:
+                if trip.trip_id in held:
+                    robot, done = held[trip.trip_id]
+                    self._held[robot] = (trip, done)
+                else:
+                    self.pool.append(trip)
+        self.counters["recovered_orders"] = sum(1 for r in self.orders.values() if r.status != "complete")
 
 
 def _dist(table, cell) -> int:

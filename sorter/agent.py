@@ -24,7 +24,6 @@ from bus.sorter_protocol import (
     ProtocolError,
     decode,
     encode,
-    parse_sorter_topic,
     sorter_topic,
 )
 from bus.transport import Envelope
@@ -93,11 +92,7 @@ class SorterAgent:
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """Apply an inbound ``destination``; anything else is counted and ignored."""
         out = self._advance(now)
-        if msg.topic != self._destination_topic:
-            parsed = parse_sorter_topic(msg.topic)
-            if parsed is None or parsed[2] != "destination":
-                return out
-            self._bad(msg.topic, f"destination for another sorter {parsed[1]!r}")
+        if msg.topic != self._destination_topic:  # not ours (a wide subscription): ignore
             return out
         try:
             reply = decode("destination", msg.payload, msg.topic)
@@ -105,6 +100,9 @@ class SorterAgent:
             self._bad(msg.topic, str(exc))
             return out
         assert isinstance(reply, Destination)
+        if reply.sorter_id != self.sorter_id:
+            self._bad(msg.topic, f"sorterId {reply.sorter_id!r} on this sorter's topic")
+            return out
         if not self._stale.accept(msg.topic, "controller", reply.header_id):
             log.info("%s: stale or repeated headerId %d dropped", self.sorter_id, reply.header_id)
             self._count(AssignVerdict.DUPLICATE)

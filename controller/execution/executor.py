@@ -18,14 +18,22 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from bus.clock import Instant, iso_timestamp
+from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
 from bus.topics import VdaTopic, vda_topic
 from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ActionDependencyGraph, ScheduleConflict
 from controller.execution.resend import ResendTracker
-from controller.execution.trips import ExecutionEvent, OffPlan, OrderRejected, StopDone, StopFailed, Trip
+from controller.execution.trips import (
+    ExecutionEvent,
+    OffPlan,
+    OrderRejected,
+    Resynced,
+    StopDone,
+    StopFailed,
+    Trip,
+)
 from controller.execution.vda_orders import NodeAction, OrderStream, instant_actions_body, with_header
 from controller.execution.window_planner import WindowPlanner
 from controller.fleet.registry import StateView
@@ -49,6 +57,7 @@ class _Robot:
     actions: dict[int, list[NodeAction]] = field(default_factory=dict)
     detour: bool = False
     lost: bool = False
+    resync_action: str | None = None  # cancelOrder in flight; no new order until it is FINISHED
     reported: set[str] = field(default_factory=set)  # actionIds already turned into events
 
 
@@ -58,20 +67,26 @@ class Executor:
     Args:
         layout: the floor and its places.
         config: controller configuration.
-        planner: plans windows (``LifelongPlanner`` or :class:`PibtWindowPlanner`).
+        planner: plans windows (``LifelongPlanner`` or :class:`LifelongWindowPlanner`).
     """
 
-    def __init__(self, layout: Layout, config: ControllerConfig, planner: WindowPlanner) -> None:
+    def __init__(
+        self, layout: Layout, config: ControllerConfig, planner: WindowPlanner, epoch: int = 0
+    ) -> None:
         self.layout = layout
         self.config = config
         self.planner = planner
         self.manufacturer = config.fleet.manufacturer
+        self.epoch = epoch
         self.adg = ActionDependencyGraph()
         self.resend = ResendTracker(config.resend.interval_s, config.resend.max_interval_s)
         self.headers = HeaderIds()
         self.robots: dict[str, _Robot] = {}
         self.extra_blocked: set[Cell] = set()
+        self.joining_blocked: dict[str, frozenset[Cell]] = {}  # vehicles not yet under control
         self.windows_planned = 0
+        self._cancels = 0
+        self._next_window: Instant = 0
         self.plan_calls: list[float] = []  # filled by the caller that measures time
 
     # -- robots ---------------------------------------------------------------------------------
@@ -84,6 +99,7 @@ class Executor:
             self.layout.cell_centre_m,
             self.layout.name,
             self.config.execution.horizon_nodes,
+            epoch=self.epoch,
         )
         self.robots[serial] = _Robot(serial, stream, home)
 
@@ -100,17 +116,20 @@ class Executor:
         """Robots with released steps not yet reached (they are expected to progress)."""
         return {s for s in self.robots if self.adg.released_prefix(s) > self.adg.reached(s)}
 
-    def assign(self, serial: str, trip: Trip) -> None:
-        """Give an idle robot a trip; planning aims at its first stop from the next window."""
+    def assign(self, serial: str, trip: Trip, start_stop: int = 0) -> None:
+        """Give an idle robot a trip; planning aims at stop ``start_stop`` from the next window
+        (a restarted controller resumes a trip whose first stops the robot already did)."""
         r = self.robots[serial]
         if r.trip is not None or r.lost:
             raise ValueError(f"{serial} is not idle")
-        r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, 0, 0, []
+        r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, start_stop, start_stop, []
         r.detour = False
 
     def blocked_cells(self) -> frozenset[Cell]:
         """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
         cells = set(self.extra_blocked)
+        for joining in self.joining_blocked.values():
+            cells.update(joining)
         for s, r in self.robots.items():
             if r.lost:
                 cells.update(self.adg.occupied_cells(s))
@@ -118,68 +137,70 @@ class Executor:
 
     # -- lost and back ----------------------------------------------------------------------------
     def mark_lost(self, serial: str) -> Trip | None:
-        """Stop using a robot: replan everyone from their released ends; returns its trip."""
+        """Stop using a robot and replan everyone from their released ends.
+
+        Returns its trip for the pool if the trip had not started (no stop action finished);
+        a trip whose first action ran (the pod is on the robot) stays with the robot and resumes
+        when it is back.
+        """
         r = self.robots[serial]
         if r.lost:
             return None
         r.lost = True
-        trip, r.trip = r.trip, None
+        r.resync_action = None
+        trip = None
+        if r.trip is not None and r.exec_stop == 0:
+            trip, r.trip = r.trip, None
         self.resend.forget(serial)
         self._truncate_all()
         return trip
 
-    def mark_back(self, now: Instant, serial: str, cell: Cell | None) -> list[Envelope]:
-        """Resynchronise a returning robot standing on ``cell``: cancel its order, start a new one.
+    def mark_back(self, now: Instant, serial: str) -> list[Envelope]:
+        """A lost robot is reachable again: cancel its order; it rejoins once the cancel is done."""
+        return self.begin_resync(now, serial)
 
-        Returns the envelopes to send; if the cell is not one the plan holds for it, it stays lost
-        and the cell is blocked (position off plan).
-        """
+    def begin_resync(self, now: Instant, serial: str) -> list[Envelope]:
+        """Cancel the vehicle's order; a new order starts from where it stands once the cancel
+        shows FINISHED in its actionStates (VDA 5050 accepts a new order only then)."""
+        r = self.robots[serial]
+        self.resend.forget(serial)
+        self._cancels += 1
+        r.resync_action = f"cancel-{serial}-{self._cancels}"
+        return [self.instant_action(now, serial, NodeAction(r.resync_action, "cancelOrder", (), "NONE"))]
+
+    def _finish_resync(self, serial: str, cell: Cell | None) -> bool:
+        """Start a fresh order at the step of the plan the vehicle stands on; False if off plan."""
         r = self.robots[serial]
         cells = self.adg.cells(serial)
         lo, hi = self.adg.reached(serial), self.adg.released_prefix(serial)
         step = next((k for k in range(lo, hi + 1) if cells[k] == cell), None)
+        r.resync_action = None
         if step is None:
             log.warning(
-                "vehicle %s is back at %s, off its plan %s: kept blocked",
+                "vehicle %s stands at %s, off its plan %s: kept blocked",
                 serial,
                 cell,
                 self.adg.occupied_cells(serial),
             )
             if cell is not None:
                 self.extra_blocked.add(cell)
-            return []
+            return False
         self.adg.mark_reached(serial, step)
         r.lost = False
-        r.reported.clear()
-        r.actions = {k: v for k, v in r.actions.items() if k <= hi}
+        r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
+        r.actions = {k: v for k, v in r.actions.items() if k > step}
+        r.stop_steps = [k for k in r.stop_steps if k > step][: max(0, r.plan_stop - r.exec_stop)]
+        r.plan_stop = r.exec_stop + len(r.stop_steps)
         r.stream = OrderStream(
             serial,
             r.stream.order_number + 1,
             self.layout.cell_centre_m,
             self.layout.name,
             self.config.execution.horizon_nodes,
+            epoch=self.epoch,
             base_step=step - 1,
         )
-        return [
-            self.instant_action(
-                now, serial, NodeAction(f"cancel-{r.stream.order_id}", "cancelOrder", (), "NONE")
-            )
-        ]
-
-    def resync(self, now: Instant, serial: str) -> list[Envelope]:
-        """Start a new order for a vehicle that rejected one (same plan, fresh orderId)."""
-        r = self.robots[serial]
-        step = self.adg.reached(serial)
-        self.resend.forget_order(serial)
-        r.stream = OrderStream(
-            serial,
-            r.stream.order_number + 1,
-            self.layout.cell_centre_m,
-            self.layout.name,
-            self.config.execution.horizon_nodes,
-            base_step=step - 1,
-        )
-        return self._send_updates(now, [serial])
+        return True
 
     def _truncate_all(self) -> None:
         self.adg.truncate_to_released()
@@ -203,6 +224,18 @@ class Executor:
         self.resend.on_state(
             serial, state.order_id, state.order_update_id, [a[0] for a in state.action_states]
         )
+        if r.resync_action is not None:
+            done = any(
+                a[0] == r.resync_action and a[2] in ("FINISHED", "FAILED") for a in state.action_states
+            )
+            if not done:
+                return [], events
+            if not self._finish_resync(serial, cell):
+                r.lost = True
+                events.append(OffPlan(serial, cell if cell is not None else (-1, -1)))
+                return [], events
+            events.append(Resynced(serial))
+            return self._send_updates(now, [serial]), events
         if r.lost:
             return [], events
         for error_type, _level, order_ref in state.errors:
@@ -248,15 +281,26 @@ class Executor:
             self.adg.mark_reached(serial, step)
 
     # -- planning and release ---------------------------------------------------------------------
-    def needs_window(self) -> bool:
-        """True when some usable robot is about to run out of plan (and nobody lags too far)."""
+    def needs_window(self, now: Instant) -> bool:
+        """True when some usable robot is about to run out of plan, nobody lags too far behind,
+        and the last window is at least ``window_interval_steps`` nominal steps old (robots that
+        only wait would otherwise consume windows as fast as the runner ticks)."""
         ex = self.config.execution
         active = [s for s, r in self.robots.items() if not r.lost]
-        if not active:
+        if not active or now < self._next_window:
             return False
         if max(self.adg.remaining(s) for s in active) >= ex.max_backlog_steps:
             return False
         return min(self.adg.remaining(s) for s in active) <= ex.replan_margin_steps
+
+    def next_window_time(self) -> Instant | None:
+        """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
+        active = [s for s, r in self.robots.items() if not r.lost]
+        if not active:
+            return None
+        if min(self.adg.remaining(s) for s in active) > self.config.execution.replan_margin_steps:
+            return None
+        return self._next_window
 
     def goal(self, serial: str) -> Cell:
         """Where planning sends the robot now."""
@@ -270,11 +314,13 @@ class Executor:
                 return n
         return target
 
-    def plan_window(self) -> bool:
+    def plan_window(self, now: Instant) -> bool:
         """Plan and append one window for every usable robot; False if the planner's window was refused."""
         active = sorted(s for s, r in self.robots.items() if not r.lost)
         if not active:
             return False
+        ex = self.config.execution
+        self._next_window = now + seconds(ex.window_interval_steps * ex.step_s)
         positions = [self.adg.last_cell(s) for s in active]
         goals = [self.goal(s) for s in active]
         paths = self.planner.plan_window(
@@ -320,14 +366,22 @@ class Executor:
 
     def release_and_send(self, now: Instant) -> list[Envelope]:
         """Release what the graph allows and send order updates to robots with nothing pending."""
-        self.adg.release_all(self.config.execution.release_ahead_steps)
+        ahead = self.config.execution.release_ahead_steps
+        for _ in range(3):
+            grown = self.adg.release_all(ahead)
+            if not grown:
+                break
+            for serial in grown:
+                # planned waits on the cell the vehicle already stands on are reached at once
+                if not self.robots[serial].lost and self.robots[serial].resync_action is None:
+                    self._advance(serial, self.adg.reached(serial))
         return self._send_updates(now, sorted(self.robots))
 
     def _send_updates(self, now: Instant, serials: list[str]) -> list[Envelope]:
         out: list[Envelope] = []
         for s in serials:
             r = self.robots[s]
-            if r.lost or self.resend.pending_order(s) is not None:
+            if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
                 continue
             body = r.stream.extend(self.adg.cells(s), self.adg.released_prefix(s), r.actions)
             if body is None:

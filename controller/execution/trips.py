@@ -84,4 +84,11 @@ class OffPlan:
     cell: Cell
 
 
-ExecutionEvent = StopDone | StopFailed | OrderRejected | OffPlan
+@dataclass(frozen=True, slots=True)
+class Resynced:
+    """A vehicle's order was cancelled and a fresh one started where it stands."""
+
+    serial_number: str
+
+
+ExecutionEvent = StopDone | StopFailed | OrderRejected | OffPlan | Resynced

@@ -84,13 +84,17 @@ class OrderStream:
     cell_centre_m: Callable[[Cell], tuple[float, float]]
     map_id: str
     horizon_nodes: int = 3
+    epoch: int = 0
     update_id: int = -1
     base: list[_Node] = field(default_factory=list)
     base_step: int = -1
 
     @property
     def order_id(self) -> str:
-        """``{serial}-{n}``: unique per vehicle and order number."""
+        """``{serial}-{n}`` (``{serial}-e{epoch}-{n}`` with a journal epoch): never reused, even across
+        controller restarts, because a vehicle refuses a known orderId with a lower update id."""
+        if self.epoch:
+            return f"{self.serial_number}-e{self.epoch}-{self.order_number}"
         return f"{self.serial_number}-{self.order_number}"
 
     def node_at_sequence(self, sequence_id: int) -> _Node | None:

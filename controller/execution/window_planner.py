@@ -2,15 +2,11 @@
 
 Why: the controller needs, every replanning, collision-free paths of equal length from the
 configuration where the committed plan ends (see ``adg.py``). The mapf helper's
-``LifelongPlanner.plan_window`` has that signature; :class:`PibtWindowPlanner` is a small
-stand-in built on the same numba PIBT kernel (``controller/planning/pibt.py``) so the controller
-runs before and independently of it. Both satisfy :class:`WindowPlanner`.
-
-Two execution-specific rules on top of PIBT:
-
-* blocked cells (lost robots) are modelled as agents that never move, so nobody enters them;
-* rotation cycles (robots following each other round a loop in one step) are refused by the
-  action dependency graph, so robots in a cycle are fixed to wait and the step is recomputed.
+``LifelongPlanner`` (PIBT with persistent priorities, routing around blocked cells) plans one
+step at a time; :class:`LifelongWindowPlanner` stacks steps into a window and adds the one rule
+execution needs on top: rotation cycles (robots following each other round a loop in one step)
+are refused by the action dependency graph, so a step with a cycle is recomputed with the
+cycle's cells blocked for that step.
 """
 
 from __future__ import annotations
@@ -20,8 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from controller.planning.graph import FlatGrid
-from controller.planning.pibt import pibt_configuration
+from controller.planning.lifelong import LifelongPlanner
 from warehouse_maps.grid import Cell, Grid
 
 
@@ -66,20 +61,22 @@ def rotation_cycles(now: np.ndarray, nxt: np.ndarray) -> list[list[int]]:
     return cycles
 
 
-class PibtWindowPlanner:
-    """Windowed PIBT: one PIBT configuration per step, priorities rising while away from goal.
+class LifelongWindowPlanner:
+    """Windows from the mapf helper's :class:`LifelongPlanner`, one ``step`` at a time.
+
+    Each step is checked for rotation cycles; when one appears, the step is recomputed with the
+    cycle's cells blocked for that step (the robots in it wait or move elsewhere), which the
+    execution graph can then order. Priorities persist across windows (PIBT's fairness).
 
     Args:
         grid: the floor.
-        seed: seed of the tie-breaking generator (same seed, same plans).
+        seed: seed of the planner's tie-breaking (same seed, same plans).
     """
 
     def __init__(self, grid: Grid, *, seed: int = 0) -> None:
         self.grid = grid
-        self.flat = FlatGrid.of(grid)
-        self.rng = np.random.default_rng(seed)
-        self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
-        self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
+        self.lifelong = LifelongPlanner(grid, seed=seed)
+        self.cycles_broken = 0
 
     def plan_window(
         self,
@@ -89,57 +86,29 @@ class PibtWindowPlanner:
         *,
         blocked: frozenset[Cell] = frozenset(),
     ) -> list[list[Cell]]:
-        """See :class:`WindowPlanner`. Blocked cells holding a robot are ignored for that robot."""
-        flat = self.flat
-        walls = sorted(c for c in blocked if c not in set(positions))
-        cells = list(positions) + walls
-        targets = list(goals) + walls
-        n = len(cells)
-        n_robots = len(positions)
-        config = np.array([flat.index(c) for c in cells], dtype=np.int32)
-        goal_idx = np.array([flat.index(g) for g in targets], dtype=np.int32)
-        dist = flat.dist_rows(targets)
-        cand = np.zeros((n, 5), dtype=np.int32)
-        d0 = dist[np.arange(n), config]
-        prio = d0.astype(np.float64) / max(n, 1)
-        prio[n_robots:] = 1e9  # walls first: they keep their cells
-        out = [[c] for c in positions]
+        """See :class:`WindowPlanner`. Goals inside blocked cells make their robot wait."""
+        walls = frozenset(c for c in blocked if c not in set(positions))
+        targets = [p if g in walls else g for p, g in zip(positions, goals)]
+        out = [[tuple(c)] for c in positions]
+        config = [tuple(c) for c in positions]
         for _ in range(horizon):
-            order = np.argsort(-prio, kind="stable").astype(np.int32)
-            fixed = np.full(n, -1, dtype=np.int32)
-            fixed[n_robots:] = config[n_robots:]
-            nxt = self._step(config, fixed, order, dist, goal_idx, cand)
-            for _attempt in range(n):
-                cycles = rotation_cycles(config, nxt)
+            nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls)]
+            extra: set[Cell] = set()
+            for _attempt in range(len(config)):
+                cycles = rotation_cycles(_index(self.grid, config), _index(self.grid, nxt))
                 if not cycles:
                     break
+                self.cycles_broken += len(cycles)
                 for cycle in cycles:
-                    fixed[cycle] = config[cycle]
-                nxt = self._step(config, fixed, order, dist, goal_idx, cand)
+                    extra.update(config[i] for i in cycle)
+                nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls | extra)]
+            else:
+                nxt = list(config)
             config = nxt
-            at_goal = config == goal_idx
-            prio = np.where(at_goal, prio - np.floor(prio), prio + 1.0)
-            prio[n_robots:] = 1e9
-            for i in range(n_robots):
-                out[i].append(flat.cell(int(config[i])))
+            for i, c in enumerate(config):
+                out[i].append(c)
         return out
 
-    def _step(self, config, fixed, order, dist, goal_idx, cand) -> np.ndarray:
-        """One PIBT step honouring ``fixed`` (>= 0 entries); everyone waits if PIBT fails."""
-        nxt = fixed.copy()
-        tie = self.rng.random((len(config), 5))
-        ok = pibt_configuration(
-            config,
-            nxt,
-            order,
-            self.flat.nbr,
-            self.flat.deg,
-            dist,
-            goal_idx,
-            tie,
-            self._occ_now,
-            self._occ_next,
-            cand,
-            True,
-        )
-        return nxt if ok else config.copy()
+
+def _index(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
+    return np.array([c[1] * grid.width + c[0] for c in cells], dtype=np.int64)

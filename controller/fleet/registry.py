@@ -49,6 +49,7 @@ class StateView:
     action_states: tuple[tuple[str, str, str], ...]  # (actionId, actionType, actionStatus)
     errors: tuple[tuple[str, str, str], ...]  # (errorType, errorLevel, referenced orderId or "")
     node_sequence_ids: tuple[int, ...]  # nodeStates still to traverse
+    node_ids: tuple[str, ...] = ()  # their nodeIds
 
     @property
     def fatal(self) -> bool:
@@ -99,6 +100,7 @@ def decode_state(payload: bytes) -> StateView:
         ),
         errors=tuple(errors),
         node_sequence_ids=tuple(int(n["sequenceId"]) for n in d.get("nodeStates") or []),
+        node_ids=tuple(str(n["nodeId"]) for n in d.get("nodeStates") or []),
     )
 
 

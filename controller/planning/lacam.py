@@ -67,6 +67,8 @@ class LaCAM:
         self._occ_next = np.full(flat.n, -1, dtype=np.int32)
         self._cand = np.zeros((self.n_agents, 5), dtype=np.int32)
         self._goal_bytes = self.goals.tobytes()
+        self._rows = np.arange(self.n_agents, dtype=np.int32)
+        self._no_blocked = np.zeros(0, dtype=np.int32)
 
     def _node(self, config: np.ndarray, parent: _HighNode | None) -> _HighNode:
         d = self.dist[np.arange(self.n_agents), config]
@@ -92,12 +94,14 @@ class LaCAM:
             self.flat.nbr,
             self.flat.deg,
             self.dist,
+            self._rows,
             self.goals,
             tie,
             self._occ_now,
             self._occ_next,
             self._cand,
             self.use_swap,
+            self._no_blocked,
         )
         return v_next if ok else None
 
@@ -141,6 +145,15 @@ class LaCAM:
             explored[key] = child
             stack.append(child)
         return None, nodes
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the PIBT and LNS kernels on a tiny instance.
+
+    Callers that time planning (CLI, bench) run this first so compilation is not counted.
+    """
+    grid = Grid.from_rows(["...", ".@.", "..."])
+    solve(grid, [(0, 0), (2, 2)], [(2, 2), (0, 0)], PlanOptions(max_nodes=60))
 
 
 def _backtrack(node: _HighNode) -> np.ndarray:

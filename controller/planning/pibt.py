@@ -22,8 +22,11 @@ from numba import njit
 
 
 @njit(cache=True)
-def _candidates(i, v, nbr, dist, tie, cand):
-    """Fill ``cand[i]`` with v's neighbours and v itself, nearest to the goal first; return count."""
+def _candidates(i, v, nbr, dist, rows, tie, cand, occ_now):
+    """Fill ``cand[i]`` with v's neighbours and v itself, nearest to the goal first; return count.
+
+    Ties in distance go to cells nobody stands on now (fewer pushes), then to ``tie`` (in [0, 1)).
+    """
     k = 0
     for d in range(4):
         u = nbr[v, d]
@@ -34,7 +37,8 @@ def _candidates(i, v, nbr, dist, tie, cand):
     k += 1
     keys = np.empty(5, dtype=np.float64)
     for s in range(k):
-        keys[s] = dist[i, cand[i, s]] + tie[i, s]
+        c = cand[i, s]
+        keys[s] = dist[rows[i], c] + 0.49 * tie[i, s] + (0.5 if (occ_now[c] >= 0 and c != v) else 0.0)
     for s in range(1, k):  # insertion sort, at most 5 entries
         key = keys[s]
         c = cand[i, s]
@@ -69,8 +73,10 @@ def _escapes(vq, vp, nbr, deg, occ_now, goals):
 
 
 @njit(cache=True)
-def _swap_required(pusher, puller, vp, vq, nbr, deg, occ_now, goals, dist):
+def _swap_required(pusher, puller, vp, vq, nbr, deg, occ_now, goals, dist, rows):
     """Would pushing the puller back along a corridor fail to let the pusher through?"""
+    pusher = rows[pusher]
+    puller = rows[puller]
     while dist[pusher, vq] < dist[pusher, vp]:
         n, other = _escapes(vq, vp, nbr, deg, occ_now, goals)
         if n >= 2:
@@ -100,7 +106,7 @@ def _swap_possible(vp0, vq0, nbr, deg, occ_now, goals):
 
 
 @njit(cache=True)
-def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, cand):
+def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, rows, cand):
     """The agent that agent ``i`` should swap with, or -1."""
     v = v_now[i]
     c0 = cand[i, 0]
@@ -110,7 +116,7 @@ def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, cand):
     if (
         aj >= 0
         and v_next[aj] < 0
-        and _swap_required(i, aj, v, v_now[aj], nbr, deg, occ_now, goals, dist)
+        and _swap_required(i, aj, v, v_now[aj], nbr, deg, occ_now, goals, dist, rows)
         and _swap_possible(v_now[aj], v, nbr, deg, occ_now, goals)
     ):
         return aj
@@ -121,7 +127,7 @@ def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, cand):
         ak = occ_now[u]
         if ak < 0 or c0 == v_now[ak]:
             continue
-        if _swap_required(ak, i, v, c0, nbr, deg, occ_now, goals, dist) and _swap_possible(
+        if _swap_required(ak, i, v, c0, nbr, deg, occ_now, goals, dist, rows) and _swap_possible(
             c0, v, nbr, deg, occ_now, goals
         ):
             return ak
@@ -129,13 +135,13 @@ def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, cand):
 
 
 @njit(cache=True)
-def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, goals, tie, cand, use_swap):
+def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap):
     """Decide agent i's next cell, pushing lower-priority agents; False if it had to stay stuck."""
     v = v_now[i]
-    k_max = _candidates(i, v, nbr, dist, tie, cand)
+    k_max = _candidates(i, v, nbr, dist, rows, tie, cand, occ_now)
     partner = -1
     if use_swap:
-        partner = _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, cand)
+        partner = _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, rows, cand)
         if partner >= 0:
             for s in range(k_max // 2):
                 tmp = cand[i, s]
@@ -151,7 +157,9 @@ def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, goals, tie, cand,
         occ_next[u] = i
         v_next[i] = u
         if ak >= 0 and ak != i and v_next[ak] < 0:
-            if not _pibt(ak, v_now, v_next, occ_now, occ_next, nbr, deg, dist, goals, tie, cand, use_swap):
+            if not _pibt(
+                ak, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap
+            ):
                 continue
         if k == 0 and partner >= 0 and v_next[partner] < 0 and occ_next[v] < 0:
             v_next[partner] = v  # pull the partner into our old cell
@@ -163,16 +171,23 @@ def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, goals, tie, cand,
 
 
 @njit(cache=True)
-def pibt_configuration(v_now, v_next, order, nbr, deg, dist, goals, tie, occ_now, occ_next, cand, use_swap):
+def pibt_configuration(
+    v_now, v_next, order, nbr, deg, dist, rows, goals, tie, occ_now, occ_next, cand, use_swap, blocked
+):
     """Fill ``v_next`` (entries >= 0 are fixed constraints) by PIBT in ``order``; True on success.
 
-    ``occ_now`` and ``occ_next`` are scratch arrays of length cells filled with -1; they are
-    returned in that state. On failure ``v_next`` holds garbage and must be discarded.
+    Agent ``i`` reads its distances from ``dist[rows[i]]``. Cells in ``blocked`` are never
+    entered (an agent already standing on one may stay). ``occ_now`` and ``occ_next`` are
+    scratch arrays of length cells filled with -1; they are returned in that state. On failure
+    ``v_next`` holds garbage and must be discarded.
     """
     n_agents = v_now.shape[0]
     ok = True
     for i in range(n_agents):
         occ_now[v_now[i]] = i
+    for b in blocked:
+        if occ_now[b] < 0:
+            occ_next[b] = n_agents  # a wall for this step
     for i in range(n_agents):
         u = v_next[i]
         if u >= 0:
@@ -190,13 +205,17 @@ def pibt_configuration(v_now, v_next, order, nbr, deg, dist, goals, tie, occ_now
         for r in range(order.shape[0]):
             i = order[r]
             if v_next[i] < 0:
-                if not _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, goals, tie, cand, use_swap):
+                if not _pibt(
+                    i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap
+                ):
                     ok = False
                     break
     for i in range(n_agents):
         occ_now[v_now[i]] = -1
         if v_next[i] >= 0:
             occ_next[v_next[i]] = -1
+    for b in blocked:
+        occ_next[b] = -1
     # occ_next may hold entries of agents whose reservation was overwritten; clear them all.
     for i in range(n_agents):
         for d in range(4):

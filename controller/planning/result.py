@@ -27,6 +27,8 @@ class MapfResult:
         makespan: timesteps until the last agent's arrival; 0 when unsolved.
         nodes_expanded: high-level search nodes (configurations) expanded, a machine-independent
             measure of effort.
+        optimal: set by the exact solver: True when it proved its answer (the optimum, or that
+            no plan fits the makespan); None for heuristic planners.
     """
 
     paths: list[list[Cell]]
@@ -34,6 +36,7 @@ class MapfResult:
     sum_of_costs: int
     makespan: int
     nodes_expanded: int
+    optimal: bool | None = None
 
 
 def arrival_times(paths: Sequence[Sequence[Cell]], goals: Sequence[Cell]) -> list[int]:

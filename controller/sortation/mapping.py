@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -20,15 +19,13 @@ ChutePlan = dict[str, tuple[str, ...]]
 """Destination key -> the chutes serving it, in preference order."""
 
 
-@dataclass(frozen=True)
 class PlanError(ValueError):
     """A sortation plan file that cannot be used (names the file and the entry)."""
 
-    source: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        self.message = message
+        super().__init__(f"{source}: {message}")
 
 
 def balanced_plan(volume: Mapping[str, float], chute_ids: Sequence[str]) -> ChutePlan:

@@ -86,8 +86,9 @@ class SortationPlanner:
             :attr:`events` until :meth:`take_events`).
     """
 
-    def __init__(self, site: str, plan: ChutePlan, on_event: Callable[[SortationEvent], None] | None = None
-                 ) -> None:
+    def __init__(
+        self, site: str, plan: ChutePlan, on_event: Callable[[SortationEvent], None] | None = None
+    ) -> None:
         self.site = site
         self.plan: dict[str, list[str]] = {d: list(c) for d, c in sorted(plan.items())}
         self.on_event = on_event
@@ -105,7 +106,7 @@ class SortationPlanner:
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to."""
         kinds = ("destinationRequest", "divertConfirm", "chuteState")
-        return [sorter_filter(self.site, "+", k) for k in kinds]
+        return [sorter_filter(self.site, None, k) for k in kinds]
 
     def register_parcel(self, barcode: str, order_id: str | None, destination: str) -> None:
         """Tell the planner what a label means (from the order book / WMS)."""
@@ -203,8 +204,10 @@ class SortationPlanner:
         mine = self.plan.get(destination)
         if not mine or any(self.chute_state.get((sorter_id, c), "OPEN") != "CLOSED" for c in mine):
             return None
-        donors = sorted((d for d in self.plan if d != destination and len(self.plan[d]) > 1),
-                        key=lambda d: (-len(self.plan[d]), d))
+        donors = sorted(
+            (d for d in self.plan if d != destination and len(self.plan[d]) > 1),
+            key=lambda d: (-len(self.plan[d]), d),
+        )
         for donor in donors:
             for chute in self.plan[donor]:
                 if self._usable(sorter_id, chute):
@@ -248,8 +251,9 @@ class SortationPlanner:
         if msg.state == "OPEN":
             return []
         out = []
-        for item in sorted(i for i, f in self.in_flight.items()
-                           if f.sorter_id == sorter_id and f.chute_id == msg.chute_id):
+        for item in sorted(
+            i for i, f in self.in_flight.items() if f.sorter_id == sorter_id and f.chute_id == msg.chute_id
+        ):
             out += self._reassign(now, self.in_flight[item], item, msg.chute_id)
         return out
 
@@ -265,6 +269,11 @@ class SortationPlanner:
 
     def _destination(self, now: Instant, sorter_id: str, item_id: str, chute_id: str) -> Envelope:
         topic = sorter_topic(self.site, sorter_id, "destination")
-        msg = Destination(header_id=self._ids.next(topic), timestamp=iso_timestamp(now), sorter_id=sorter_id,
-                          item_id=item_id, chute_id=chute_id)
+        msg = Destination(
+            header_id=self._ids.next(topic),
+            timestamp=iso_timestamp(now),
+            sorter_id=sorter_id,
+            item_id=item_id,
+            chute_id=chute_id,
+        )
         return Envelope(topic, encode(msg), 1, False)

@@ -48,10 +48,32 @@ class FakeVehicle:
         self.fatal = False
         self.delay_until: Instant = 0
         self.orders_received = 0
+        self.cancel_pending: str | None = None
+        self.reject_next = False
+        self._last_state: Instant = 0
         self._dirty = True
 
     def topic(self, kind: VdaTopic) -> str:
         return vda_topic("bulletyard", self.serial, kind)
+
+    def will(self) -> Envelope:
+        body = {
+            "headerId": 0,
+            "timestamp": iso_timestamp(0),
+            "version": "2.1.0",
+            "manufacturer": "bulletyard",
+            "serialNumber": self.serial,
+            "connectionState": "CONNECTIONBROKEN",
+        }
+        return Envelope(self.topic(VdaTopic.CONNECTION), json.dumps(body).encode(), 1, True)
+
+    def held_cells(self) -> list[tuple[int, int]]:
+        """Cells (1 m grid) the vehicle stands on, plus the one it drives into."""
+        cells = [(int(self.position_m[0] // 1), int(-self.position_m[1] // 1))]
+        if self.moving_until is not None and self.index + 1 < len(self.nodes):
+            p = self.nodes[self.index + 1]["nodePosition"]
+            cells.append((int(p["x"] // 1), int(-p["y"] // 1)))
+        return cells
 
     def on_connect(self, now: Instant) -> list[Envelope]:
         body = {
@@ -74,13 +96,21 @@ class FakeVehicle:
             self._order(data)
         elif msg.topic.endswith("/instantActions"):
             for a in data["actions"]:
+                if a["actionType"] == "stateRequest":
+                    self._dirty = True
+                    continue
+                status = "FINISHED"
                 if a["actionType"] == "cancelOrder":
-                    self.nodes = self.nodes[: self.index + 1]
+                    moving = self.moving_until is not None
+                    self.nodes = self.nodes[: self.index + (2 if moving else 1)]
                     self.running = None
+                    if moving:  # finished once stopped on the next node
+                        status = "RUNNING"
+                        self.cancel_pending = a["actionId"]
                 self.action_states[a["actionId"]] = {
                     "actionId": a["actionId"],
                     "actionType": a["actionType"],
-                    "actionStatus": "FINISHED",
+                    "actionStatus": status,
                 }
             self._dirty = True
         return self.tick(now)
@@ -99,6 +129,10 @@ class FakeVehicle:
         self._dirty = True
         nodes = [n for n in d["nodes"] if n["released"]]
         if d["orderId"] == self.order_id:
+            if self.reject_next and d["orderUpdateId"] > self.update_id:
+                self.reject_next = False
+                self._reject("orderUpdateError", d["orderId"])
+                return
             if d["orderUpdateId"] == self.update_id:
                 return  # duplicate
             if d["orderUpdateId"] < self.update_id:
@@ -110,7 +144,7 @@ class FakeVehicle:
                 return
             self.nodes.extend(nodes[1:])
         else:
-            if self.index < len(self.nodes) - 1:
+            if self.index < len(self.nodes) - 1 or self.moving_until is not None:
                 self._reject("orderError", d["orderId"])
                 return
             self.nodes = nodes
@@ -161,6 +195,9 @@ class FakeVehicle:
                 self.last_node_id, self.last_seq = node["nodeId"], node["sequenceId"]
                 self._start_actions(node)
                 self._dirty = True
+                if self.cancel_pending is not None:
+                    self.action_states[self.cancel_pending]["actionStatus"] = "FINISHED"
+                    self.cancel_pending = None
         return self._maybe_state(now)
 
     def next_wakeup(self) -> Instant | None:
@@ -172,9 +209,10 @@ class FakeVehicle:
         return min(times) if times else None
 
     def _maybe_state(self, now: Instant) -> list[Envelope]:
-        if not self._dirty:
+        if not self._dirty and now < self._last_state + seconds(10):
             return []
         self._dirty = False
+        self._last_state = now
         return [self.state(now)]
 
     def state(self, now: Instant) -> Envelope:

@@ -2,9 +2,10 @@
 
 Layout (S storage/pod, P pick station, p parking):
 
-    S . S . S .
-    . . . . . .
-    p p p . . P
+    S . S . S . . .
+    . . . . . . . .
+    p p p C . P . .
+    . . . . . . . .
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.unit.controller.harness import LockStep
 from warehouse_maps.grid import Grid
 from warehouse_maps.layout import Layout, Place, PlaceKind
 
-ROWS = ["......", "......", "......"]
+ROWS = ["........"] * 4
 
 
 def small_layout() -> Layout:
@@ -87,3 +88,12 @@ def test_orders_complete_exactly_once() -> None:
     completes = [s["orderId"] for s in statuses if s["status"] == "complete"]
     assert sorted(completes) == ["o0", "o1", "o2", "o3"]
     assert loop.controller.order_counts() == {"complete": 4}
+
+
+def test_no_collision_in_normal_run() -> None:
+    loop, statuses = make(3)
+    for i, sku in enumerate(["S1", "S2", "S3"]):
+        submit(loop, order(f"o{i}", sku))
+    loop.run_until(lambda: loop.controller.order_counts() == {"complete": 3}, 400)
+    assert loop.controller.order_counts() == {"complete": 3}
+    assert loop.collisions == 0

@@ -1,0 +1,117 @@
+"""Traffic guidance for lifelong MAPF: soft one-way lanes that alternate from corridor to corridor.
+
+PIBT follows distance tables greedily, so in one-cell warehouse aisles opposing flows meet head
+on and the fleet jams (measured on LoRR warehouse_small: 2.7 tasks per step at 200 agents and
+fewer at 400). Giving every corridor a preferred direction, alternating between neighbouring
+corridors like one-way streets, and charging ``against_cost`` per move against it (instead of 1)
+turns most head-on meetings into queues going the same way: 5.6 tasks per step at 200 agents.
+The lanes are soft, so every route that exists still exists.
+
+Which direction a corridor gets: a *corridor row* is a row holding a floor cell with walls
+directly above and below; corridor rows alternate east/west in the order they appear, and the
+other rows alternate by parity. Columns likewise (corridor columns alternate south/north).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+from numba import njit
+
+from controller.planning.graph import FlatGrid
+
+
+def _lane_signs(passable: np.ndarray, axis: int) -> np.ndarray:
+    """+1 / -1 per row (axis=0) or column (axis=1): the preferred direction of its lane."""
+    p = passable if axis == 0 else passable.T
+    size = p.shape[0]
+    walled = np.zeros_like(p)
+    walled[1:-1] = p[1:-1] & ~p[:-2] & ~p[2:]
+    corridor = walled.any(axis=1)
+    signs = np.where(np.arange(size) % 2 == 0, 1, -1)
+    ordinal = np.cumsum(corridor) - 1
+    signs[corridor] = np.where(ordinal[corridor] % 2 == 0, 1, -1)
+    return signs
+
+
+def lane_weights(flat: FlatGrid, against_cost: int) -> np.ndarray:
+    """int32 ``(cells, 4)``: cost of each move by heading E, S, W, N (1 with the lane)."""
+    grid = flat.grid
+    weights = np.ones((flat.n, 4), dtype=np.int32)
+    if against_cost <= 1:
+        return weights
+    row_sign = _lane_signs(grid.passable, 0)  # +1: eastbound
+    col_sign = _lane_signs(grid.passable, 1)  # +1: southbound
+    ys, xs = np.divmod(np.arange(flat.n), grid.width)
+    east = row_sign[ys] > 0
+    south = col_sign[xs] > 0
+    weights[~east, 0] = against_cost
+    weights[east, 2] = against_cost
+    weights[~south, 1] = against_cost
+    weights[south, 3] = against_cost
+    return weights
+
+
+@njit(cache=True)
+def weighted_distances(goal, nbr, weights, far):
+    """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``."""
+    n = nbr.shape[0]
+    src = np.full((n, 4), -1, dtype=np.int32)
+    for v in range(n):
+        for d in range(4):
+            u = nbr[v, d]
+            if u >= 0:
+                src[u, d] = v
+    dist = np.full(n, far, dtype=np.int32)
+    dist[goal] = 0
+    heap = [(np.int64(0), np.int64(goal))]
+    while heap:
+        du, u = heapq.heappop(heap)
+        if du > dist[u]:
+            continue
+        for d in range(4):
+            v = src[u, d]
+            if v >= 0:
+                nd = du + weights[v, d]
+                if nd < dist[v]:
+                    dist[v] = nd
+                    heapq.heappush(heap, (np.int64(nd), np.int64(v)))
+    return dist
+
+
+@njit(cache=True)
+def weighted_rotation_distances(goal, nbr, weights, far):
+    """int32 ``(cells * 4,)``: cheapest actions from each (cell, heading) to ``goal``.
+
+    A turn costs 1, a forward move ``weights[cell, heading]``; any heading at the goal counts.
+    """
+    n = nbr.shape[0]
+    src = np.full((n, 4), -1, dtype=np.int32)
+    for v in range(n):
+        for h in range(4):
+            u = nbr[v, h]
+            if u >= 0:
+                src[u, h] = v
+    dist = np.full(n * 4, far, dtype=np.int32)
+    heap = [(np.int64(0), np.int64(goal * 4))]
+    for h in range(4):
+        dist[goal * 4 + h] = 0
+        heap.append((np.int64(0), np.int64(goal * 4 + h)))
+    while heap:
+        ds, s = heapq.heappop(heap)
+        if ds > dist[s]:
+            continue
+        u = s // 4
+        h = s % 4
+        v = src[u, h]
+        if v >= 0:
+            nd = ds + weights[v, h]
+            if nd < dist[v * 4 + h]:
+                dist[v * 4 + h] = nd
+                heapq.heappush(heap, (np.int64(nd), np.int64(v * 4 + h)))
+        for hh in ((h + 1) % 4, (h + 3) % 4):
+            if ds + 1 < dist[u * 4 + hh]:
+                dist[u * 4 + hh] = ds + 1
+                heapq.heappush(heap, (np.int64(ds + 1), np.int64(u * 4 + hh)))
+    return dist

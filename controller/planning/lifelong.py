@@ -1,0 +1,271 @@
+"""Lifelong MAPF: robots get a new goal when they reach one; plan one safe step (or a window) at a time.
+
+Rolling horizon: the controller asks for the next configuration (:meth:`LifelongPlanner.step`)
+or a short window of them (:meth:`LifelongPlanner.plan_window`) from the robots' current cells and
+goals, executes, and asks again with updated goals. Each step is one PIBT call, so it costs well
+under a millisecond and always returns a collision-free configuration (an agent that cannot
+move waits; worst case everyone waits), which is what keeps a lifelong system safe.
+
+Priorities rise by one every step an agent is away from its goal and drop back when it arrives
+(PIBT's rule), so every agent eventually gets its turn; ties are broken by a seeded generator.
+Two agent models: plain grid moves (with PIBT's swap step) and the League of Robot Runners
+rotation model (``rotations=True``: states ``(x, y, heading)``, see
+:mod:`controller.planning.rotation`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
+
+import numpy as np
+
+from controller.planning.errors import PlanningInputError
+from controller.planning.graph import FlatGrid
+from controller.planning.guidance import lane_weights, weighted_distances, weighted_rotation_distances
+from controller.planning.pibt import pibt_configuration
+from controller.planning.rotation import rotation_step
+from warehouse_maps.grid import Cell, Grid
+
+State = tuple[int, ...]
+"""A cell ``(x, y)`` or, in the rotation model, ``(x, y, heading)``."""
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the step kernels on a tiny grid, outside any timing."""
+    tiny = LifelongPlanner(Grid.from_rows(["...", "..."]), seed=0)
+    tiny.step([(0, 0), (2, 1)], [(2, 1), (0, 0)])
+    turn = LifelongPlanner(Grid.from_rows(["...", "..."]), rotations=True, seed=0)
+    turn.step([(0, 0, 0), (2, 1, 2)], [(2, 1), (0, 0)])
+
+
+class LifelongPlanner:
+    """Step-by-step collision-free planner for robots with changing goals.
+
+    The swap step is off by default in lifelong use: measured on LoRR warehouse_small it lowered
+    throughput (2.63 vs 2.71 tasks/step at 200 agents), as agents keep receiving new goals.
+
+    Args:
+        grid: the map.
+        rotations: use the rotation model (states carry a heading 0..3).
+        seed: seed of the tie-break generator (same inputs and seed, same steps).
+        lane_cost: cost of a move against a corridor's preferred direction
+            (:mod:`controller.planning.guidance`); 1 turns guidance off (plain distances).
+        max_table_bytes: cap on cached distance tables (least recently used are dropped).
+    """
+
+    use_swap: bool = False
+
+    def __init__(
+        self,
+        grid: Grid,
+        *,
+        rotations: bool = False,
+        seed: int = 0,
+        lane_cost: int = 3,
+        max_table_bytes: int = 256 * 2**20,
+    ) -> None:
+        if lane_cost < 1:
+            raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
+        self.grid = grid
+        self.flat = FlatGrid.of(grid)
+        self.rotations = rotations
+        self.rng = np.random.default_rng(seed)
+        self._weights = lane_weights(self.flat, lane_cost)
+        self._dist_nbr = self.flat.nbr  # neighbour table the distance tables are built on
+        self._blocked_key: frozenset[int] = frozenset()
+        width = self.flat.n * (4 if rotations else 1)
+        self._cap_rows = max(64, max_table_bytes // (4 * width))
+        self._table = np.zeros((0, width), dtype=np.int32)
+        self._row_of: OrderedDict[int, int] = OrderedDict()
+        self._priorities = np.zeros(0, dtype=np.float64)
+        self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
+        self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
+
+    # -- distance tables -------------------------------------------------------------------
+
+    def _rows_for(self, goal_idx: np.ndarray) -> np.ndarray:
+        """Row of the distance table per agent, computing missing goals (LRU cache)."""
+        needed = set(int(g) for g in goal_idx)
+        if len(needed) > self._cap_rows:
+            self._cap_rows = len(needed)
+        rows = np.empty(len(goal_idx), dtype=np.int32)
+        for k, g in enumerate(goal_idx.tolist()):
+            r = self._row_of.get(g)
+            if r is None:
+                r = self._new_row(g, needed)
+            else:
+                self._row_of.move_to_end(g)
+            rows[k] = r
+        return rows
+
+    def _new_row(self, goal: int, keep: set[int]) -> int:
+        if len(self._row_of) < self._cap_rows:
+            r = len(self._row_of)
+            if r >= self._table.shape[0]:
+                grow = max(16, self._table.shape[0])
+                self._table = np.vstack([self._table, np.zeros((grow, self._table.shape[1]), np.int32)])
+        else:
+            victim = next(g for g in self._row_of if g not in keep)
+            r = self._row_of.pop(victim)
+        if self.rotations:
+            self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
+        else:
+            self._table[r] = weighted_distances(goal, self._dist_nbr, self._weights, self.flat.far)
+        self._row_of[goal] = r
+        return r
+
+    # -- planning --------------------------------------------------------------------------
+
+    def _encode(self, positions: Sequence[State], goals: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
+        if len(positions) != len(goals):
+            raise PlanningInputError(f"{len(positions)} positions but {len(goals)} goals")
+        w = self.grid.width
+        now = np.empty(len(positions), dtype=np.int32)
+        seen: dict[int, int] = {}
+        for i, p in enumerate(positions):
+            if len(p) != (3 if self.rotations else 2):
+                shape = "(x, y, h)" if self.rotations else "(x, y)"
+                raise PlanningInputError(f"agent {i}: position {p} must be {shape}")
+            if not self.grid.is_passable((p[0], p[1])):
+                raise PlanningInputError(f"agent {i}: position {tuple(p)} is not a floor cell")
+            cell = p[1] * w + p[0]
+            if cell in seen:
+                raise PlanningInputError(f"agents {seen[cell]} and {i} both stand on {(p[0], p[1])}")
+            seen[cell] = i
+            if self.rotations:
+                if not 0 <= p[2] <= 3:
+                    raise PlanningInputError(f"agent {i}: heading {p[2]} is not 0..3")
+                now[i] = cell * 4 + p[2]
+            else:
+                now[i] = cell
+        goal_idx = np.empty(len(goals), dtype=np.int32)
+        for i, g in enumerate(goals):
+            if not self.grid.is_passable(g):
+                raise PlanningInputError(f"agent {i}: goal {g} is not a floor cell")
+            goal_idx[i] = g[1] * w + g[0]
+        return now, goal_idx
+
+    def _order(self, now: np.ndarray, rows: np.ndarray, prio: np.ndarray) -> np.ndarray:
+        d = self._table[rows, now]
+        prio[:] = np.where(d != 0, prio + 1.0, prio - np.floor(prio))
+        jitter = self.rng.random(len(now)) * 1e-3
+        return np.argsort(-(prio + jitter), kind="stable").astype(np.int32)
+
+    def _advance(
+        self, now: np.ndarray, goal_idx: np.ndarray, rows: np.ndarray, prio: np.ndarray, blocked: np.ndarray
+    ) -> np.ndarray:
+        order = self._order(now, rows, prio)
+        n_agents = len(now)
+        cand = np.zeros((n_agents, 5), dtype=np.int32)
+        if self.rotations:
+            tie = self.rng.random((n_agents, 4)) * 0.5
+            return rotation_step(
+                now,
+                order,
+                self.flat.nbr,
+                self._table,
+                rows,
+                tie,
+                self._occ_now,
+                self._occ_next,
+                cand,
+                blocked,
+            )
+        tie = self.rng.random((n_agents, 5))
+        v_next = np.full(n_agents, -1, dtype=np.int32)
+        ok = pibt_configuration(
+            now,
+            v_next,
+            order,
+            self.flat.nbr,
+            self.flat.deg,
+            self._table,
+            rows,
+            goal_idx,
+            tie,
+            self._occ_now,
+            self._occ_next,
+            cand,
+            self.use_swap,
+            blocked,
+        )
+        return v_next if ok else now.copy()  # PIBT without constraints does not fail; waiting is safe
+
+    def _decode(self, states: np.ndarray) -> list[State]:
+        w = self.grid.width
+        if self.rotations:
+            return [(int(s // 4 % w), int(s // 4 // w), int(s % 4)) for s in states]
+        return [(int(s % w), int(s // w)) for s in states]
+
+    def _prepare(
+        self, positions: Sequence[State], goals: Sequence[Cell], blocked: Collection[Cell]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        now, goal_idx = self._encode(positions, goals)
+        if len(self._priorities) != len(now):
+            self._priorities = np.zeros(len(now), dtype=np.float64)
+        w = self.grid.width
+        blocked_idx = np.array(
+            sorted(c[1] * w + c[0] for c in blocked if self.grid.is_passable(c)), dtype=np.int32
+        )
+        self._route_around(blocked_idx)
+        rows = self._rows_for(goal_idx)
+        return now, goal_idx, rows, blocked_idx
+
+    def _route_around(self, blocked_idx: np.ndarray) -> None:
+        """Rebuild distances without edges into blocked cells when the blocked set changes.
+
+        So robots drive around a broken-down robot instead of queueing behind it. Tables are
+        recomputed lazily per goal; a stable blocked set costs nothing per step.
+        """
+        key = frozenset(blocked_idx.tolist())
+        if key == self._blocked_key:
+            return
+        self._blocked_key = key
+        nbr = self.flat.nbr.copy()
+        if key:
+            nbr[np.isin(nbr, blocked_idx)] = -1
+        self._dist_nbr = nbr
+        self._row_of.clear()
+
+    def step(
+        self,
+        positions: Sequence[State],
+        goals: Sequence[Cell],
+        *,
+        blocked: Collection[Cell] = frozenset(),
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[State]:
+        """The next configuration: one move (or wait/turn) per agent, collision-free.
+
+        Agents never enter ``blocked`` cells (broken-down robots). If ``should_stop`` already
+        says stop, everybody waits (always safe). Positions are ``(x, y)`` or ``(x, y, h)``.
+        """
+        now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked)
+        if should_stop is not None and should_stop():
+            return self._decode(now)
+        nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx)
+        return self._decode(nxt)
+
+    def plan_window(
+        self,
+        positions: Sequence[State],
+        goals: Sequence[Cell],
+        horizon: int,
+        *,
+        blocked: Collection[Cell] = frozenset(),
+    ) -> list[list[State]]:
+        """Paths of ``horizon + 1`` states per agent (t = 0 is ``positions``), collision-free.
+
+        Goals are held fixed over the window (an agent that arrives waits or yields there).
+        The planner's persistent priorities are not changed by a window.
+        """
+        if horizon < 0:
+            raise PlanningInputError(f"horizon {horizon} must be >= 0")
+        now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked)
+        prio = self._priorities.copy()
+        states = [now]
+        for _ in range(horizon):
+            states.append(self._advance(states[-1], goal_idx, rows, prio, blocked_idx))
+        stacked = np.stack(states, axis=1)  # (agents, horizon+1)
+        return [self._decode(row) for row in stacked]
