@@ -270,7 +270,7 @@ class SimRunner:
         for seat in self.seats:
             if seat.active:
                 wake = seat.agent.next_wakeup()
-                if wake is not None:
+                if wake is not None and wake > now:  # a past wakeup was served at ``now``
                     candidates.append(wake)
         due = getattr(self.broker, "next_due", None)
         if due is not None:

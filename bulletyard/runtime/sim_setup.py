@@ -32,8 +32,8 @@ from sim.report import write_report
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
 from sim.scenario import OrderFeeder, ScheduledOrder, generate_orders, load_order_file
-from sim.standin_vehicle import StandInVehicle
 from sim.trace import TraceFrame, TraceWriter, read_trace
+from sim.vehicles import SimRobot
 from sim.world import World
 from warehouse_maps.catalog import load_layout
 from warehouse_maps.layout import Cell, Layout, PlaceKind
@@ -115,14 +115,12 @@ class Simulation:
         self.config = ControllerConfig()
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
-        self.vehicles: list[StandInVehicle] = []
+        self.vehicles: list[SimRobot] = []
         for k, cell in enumerate(robot_cells(self.layout, options.robots)):
-            serial = f"agv-{k + 1:04d}"
             x, y = self.layout.cell_centre_m(cell)
             self.vehicles.append(
-                StandInVehicle(serial, (x, y, 0.0), map_id=self.layout.name, speed_mps=options.speed_mps)
+                SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name)
             )
-            self.world.add_robot(serial, x, y, 0.0)
         self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
         self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
         self.observer = KpiObserver(self.kpi, self.site, self.start)
@@ -309,7 +307,7 @@ class Simulation:
             "faults": o.faults.as_dict(),
             "transport": "mqtt" if o.broker_url else "inproc",
             "real_time_factor_target": o.real_time_factor if o.broker_url else None,
-            "vehicles": "sim.standin_vehicle.StandInVehicle",
+            "vehicles": "robots.agent.VehicleAgent + sim.pybullet_drive.PyBulletDrive",
             "controller": "controller.core.Controller",
             "controller_config_hash": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()[:16],
             "start": "2026-11-11T00:00:00.000Z",
