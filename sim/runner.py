@@ -224,13 +224,17 @@ class SimRunner:
             f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
         )
 
-    def _tick_due(self, now: Instant) -> bool:
+    def _tick_due(self, now: Instant, first: bool) -> bool:
+        """Tick seats whose wakeup has come (once per instant) or that handled new messages."""
         ticked = False
         for seat in self.seats:
             if not seat.active:
                 continue
-            wake = seat.agent.next_wakeup()
-            if seat.touched or (wake is not None and wake <= now):
+            due = False
+            if first:
+                wake = seat.agent.next_wakeup()
+                due = wake is not None and wake <= now
+            if seat.touched or due:
                 seat.touched = False
                 self._publish(seat, seat.agent.tick(now))
                 self.stats.ticks += 1
@@ -242,8 +246,8 @@ class SimRunner:
         while self._events and self._events[0].at <= now:
             heapq.heappop(self._events).action(now)
         self.settle(now)
-        for _ in range(MAX_TICKS_PER_INSTANT):
-            if not self._tick_due(now):
+        for k in range(MAX_TICKS_PER_INSTANT):
+            if not self._tick_due(now, first=k == 0):
                 break
             self.settle(now)
         if now >= self._next_frame:
