@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sorter_cmd",
     "slot_cmd",
     "mapf_cmd",
+    "sim_cmd",
 )
 
 

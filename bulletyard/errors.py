@@ -34,4 +34,8 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("controller.orders.files", "OrderFileError"),
     ("robots.fleet", "FleetError"),
     ("controller.planning.errors", "PlanningInputError"),
+    ("controller.config", "ControllerConfigError"),
+    ("sim.faults", "FaultSpecError"),
+    ("sim.scenario", "ScenarioError"),
+    ("sim.trace", "TraceFormatError"),
 ]

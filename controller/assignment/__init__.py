@@ -17,6 +17,15 @@ from controller.assignment.greedy import GreedyAssigner
 from controller.assignment.travel import TravelTimes
 
 __all__ = [
-    "Assigner", "Assignment", "AssignmentKind", "BatteryPolicy", "FlowAssigner", "FlowConfig",
-    "GreedyAssigner", "RobotView", "SolverProfile", "StationView", "TravelTimes",
+    "Assigner",
+    "Assignment",
+    "AssignmentKind",
+    "BatteryPolicy",
+    "FlowAssigner",
+    "FlowConfig",
+    "GreedyAssigner",
+    "RobotView",
+    "SolverProfile",
+    "StationView",
+    "TravelTimes",
 ]

@@ -118,14 +118,21 @@ DEPLOYMENT = SolverProfile("deployment", 0, 4, None, 1.0)
 class Assigner(Protocol):
     """Decides which idle robot runs which open trip, and via which station."""
 
-    def assign(self, now: Instant, robots: Sequence[RobotView], trips: Sequence[Trip],
-               dist: TravelTimes, stations: Sequence[StationView] | None = None) -> list[Assignment]:
+    def assign(
+        self,
+        now: Instant,
+        robots: Sequence[RobotView],
+        trips: Sequence[Trip],
+        dist: TravelTimes,
+        stations: Sequence[StationView] | None = None,
+    ) -> list[Assignment]:
         """Assignments for this planning cycle (each robot and each trip at most once)."""
         ...
 
 
-def split_robots(robots: Sequence[RobotView], dist: TravelTimes,
-                 battery: BatteryPolicy) -> tuple[list[RobotView], list[Assignment]]:
+def split_robots(
+    robots: Sequence[RobotView], dist: TravelTimes, battery: BatteryPolicy
+) -> tuple[list[RobotView], list[Assignment]]:
     """Idle robots that may take trips, and charger assignments for the ones too low to work.
 
     Shared by every assigner so that charging is the same constraint for all of them.
@@ -137,8 +144,9 @@ def split_robots(robots: Sequence[RobotView], dist: TravelTimes,
             continue
         if robot.battery_pct < battery.charge_below_pct and battery.chargers:
             cid, ccell = min(battery.chargers, key=lambda c: (dist.cells(robot.cell, c[1]), c[0]))
-            charge.append(Assignment(robot.id, None, cid, AssignmentKind.CHARGE,
-                                     dist.seconds(robot.cell, ccell)))
+            charge.append(
+                Assignment(robot.id, None, cid, AssignmentKind.CHARGE, dist.seconds(robot.cell, ccell))
+            )
             continue
         ready.append(robot)
     return ready, charge

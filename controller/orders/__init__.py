@@ -14,6 +14,14 @@ from controller.orders.inventory import Inventory, Pod
 from controller.orders.model import Accepted, Order, OrderEvent, OrderLine, OrderStatus, Refused
 
 __all__ = [
-    "Accepted", "Inventory", "LifecycleError", "Order", "OrderBook", "OrderEvent", "OrderLine",
-    "OrderStatus", "Pod", "Refused",
+    "Accepted",
+    "Inventory",
+    "LifecycleError",
+    "Order",
+    "OrderBook",
+    "OrderEvent",
+    "OrderLine",
+    "OrderStatus",
+    "Pod",
+    "Refused",
 ]

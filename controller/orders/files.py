@@ -74,8 +74,9 @@ def load_orders(path: Path | str, start: Instant) -> ImportResult:
         return _from_json_array(path, text, start)
     if suffix == ".jsonl":
         return _from_json_lines(path, text, start)
-    raise OrderFileError(path, f"unknown order file type {suffix or '(none)'!r} "
-                         "(expected .csv, .json, .jsonl)")
+    raise OrderFileError(
+        path, f"unknown order file type {suffix or '(none)'!r} (expected .csv, .json, .jsonl)"
+    )
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -112,12 +113,19 @@ def _from_csv(path: Path, text: str, start: Instant) -> ImportResult:
             if order_id in result.line_of or order_id in bad_ids:
                 first = result.line_of.get(order_id, "?")
                 result.issues.append(
-                    FileIssue(str(path), lineno, f"duplicate order id {order_id!r} (first at line {first})"))
+                    FileIssue(str(path), lineno, f"duplicate order id {order_id!r} (first at line {first})")
+                )
                 current = None
                 continue
-            current = {"id": order_id, "line": lineno, "lines": [], "destination": get["destination"],
-                       "priority": get.get("priority", ""), "due_s": get.get("due_s", ""),
-                       "created_s": get.get("created_s", "")}
+            current = {
+                "id": order_id,
+                "line": lineno,
+                "lines": [],
+                "destination": get["destination"],
+                "priority": get.get("priority", ""),
+                "due_s": get.get("due_s", ""),
+                "created_s": get.get("created_s", ""),
+            }
             result.line_of[order_id] = lineno
         problem = _line_problem(get["sku"], get["quantity"])
         if problem:
@@ -151,14 +159,18 @@ def _add(result: ImportResult, path: Path, rec: dict[str, Any], start: Instant) 
             raise ValueError("destination is missing")
         priority = int(rec["priority"]) if rec.get("priority") not in ("", None) else 0
         due = Instant(start + seconds(float(rec["due_s"]))) if rec.get("due_s") not in ("", None) else None
-        created = (Instant(start + seconds(float(rec["created_s"])))
-                   if rec.get("created_s") not in ("", None) else None)
+        created = (
+            Instant(start + seconds(float(rec["created_s"])))
+            if rec.get("created_s") not in ("", None)
+            else None
+        )
     except (TypeError, ValueError) as exc:
         result.issues.append(FileIssue(str(path), line, f"order {rec['id']}: {exc}"))
         result.line_of.pop(rec["id"], None)
         return
-    result.orders.append(Order(str(rec["id"]), tuple(rec["lines"]), str(rec["destination"]),
-                               priority, due, created))
+    result.orders.append(
+        Order(str(rec["id"]), tuple(rec["lines"]), str(rec["destination"]), priority, due, created)
+    )
 
 
 # -- JSON ---------------------------------------------------------------------------------------
@@ -215,9 +227,20 @@ def _from_records(path: Path, records: list[tuple[int, Any]], start: Instant) ->
         seen[obj["id"]] = lineno
         result.line_of[obj["id"]] = lineno
         lines = [OrderLine(ln["sku"], int(ln["quantity"])) for ln in obj["lines"]]
-        _add(result, path, {"id": obj["id"], "line": lineno, "lines": lines,
-                            "destination": obj.get("destination"), "priority": obj.get("priority"),
-                            "due_s": obj.get("due_s"), "created_s": obj.get("created_s")}, start)
+        _add(
+            result,
+            path,
+            {
+                "id": obj["id"],
+                "line": lineno,
+                "lines": lines,
+                "destination": obj.get("destination"),
+                "priority": obj.get("priority"),
+                "due_s": obj.get("due_s"),
+                "created_s": obj.get("created_s"),
+            },
+            start,
+        )
     return result
 
 

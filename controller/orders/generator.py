@@ -134,9 +134,7 @@ class OrderGenerator:
             s = int(min(s, cfg.n_skus - 1))
             if s not in skus:
                 skus.append(s)
-        lines = tuple(
-            OrderLine(sku_name(s), int(rng.integers(1, cfg.max_units_per_line + 1))) for s in skus
-        )
+        lines = tuple(OrderLine(sku_name(s), int(rng.integers(1, cfg.max_units_per_line + 1))) for s in skus)
         order = Order(
             id=f"{self._prefix}{self._next_id:07d}",
             lines=lines,
@@ -147,4 +145,3 @@ class OrderGenerator:
         )
         self._next_id += 1
         return order
-

@@ -88,13 +88,26 @@ class LaCAM:
             v_next[list(low.who)] = low.where
         tie = rng.random((self.n_agents, 5))
         ok = pibt_configuration(
-            node.config, v_next, node.order, self.flat.nbr, self.flat.deg, self.dist, self._rows, self.goals,
-            tie, self._occ_now, self._occ_next, self._cand, self.use_swap, self._no_blocked,
+            node.config,
+            v_next,
+            node.order,
+            self.flat.nbr,
+            self.flat.deg,
+            self.dist,
+            self._rows,
+            self.goals,
+            tie,
+            self._occ_now,
+            self._occ_next,
+            self._cand,
+            self.use_swap,
+            self._no_blocked,
         )
         return v_next if ok else None
 
-    def search(self, starts_idx: np.ndarray, options: PlanOptions, rng: np.random.Generator,
-               nodes_before: int = 0) -> tuple[np.ndarray | None, int]:
+    def search(
+        self, starts_idx: np.ndarray, options: PlanOptions, rng: np.random.Generator, nodes_before: int = 0
+    ) -> tuple[np.ndarray | None, int]:
         """Run LaCAM from ``starts_idx`` until a solution or a stop; returns (configs or None, nodes)."""
         root = self._node(starts_idx.astype(np.int32), None)
         explored: dict[bytes, _HighNode] = {root.config.tobytes(): root}
@@ -158,8 +171,14 @@ def _backtrack(node: _HighNode) -> np.ndarray:
     return np.stack(configs[::-1])
 
 
-def solve(grid: Grid, starts: Sequence[Cell], goals: Sequence[Cell], options: PlanOptions | None = None,
-          *, flat: FlatGrid | None = None) -> MapfResult:
+def solve(
+    grid: Grid,
+    starts: Sequence[Cell],
+    goals: Sequence[Cell],
+    options: PlanOptions | None = None,
+    *,
+    flat: FlatGrid | None = None,
+) -> MapfResult:
     """Plan paths for all agents from ``starts`` to ``goals`` (anytime LaCAM with PIBT + swap).
 
     Returns the cheapest solution found before ``options`` says stop (``solved=False`` with

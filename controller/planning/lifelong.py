@@ -56,8 +56,15 @@ class LifelongPlanner:
 
     use_swap: bool = False
 
-    def __init__(self, grid: Grid, *, rotations: bool = False, seed: int = 0, lane_cost: int = 3,
-                 max_table_bytes: int = 256 * 2**20) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        *,
+        rotations: bool = False,
+        seed: int = 0,
+        lane_cost: int = 3,
+        max_table_bytes: int = 256 * 2**20,
+    ) -> None:
         if lane_cost < 1:
             raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
         self.grid = grid
@@ -145,19 +152,44 @@ class LifelongPlanner:
         jitter = self.rng.random(len(now)) * 1e-3
         return np.argsort(-(prio + jitter), kind="stable").astype(np.int32)
 
-    def _advance(self, now: np.ndarray, goal_idx: np.ndarray, rows: np.ndarray, prio: np.ndarray,
-                 blocked: np.ndarray) -> np.ndarray:
+    def _advance(
+        self, now: np.ndarray, goal_idx: np.ndarray, rows: np.ndarray, prio: np.ndarray, blocked: np.ndarray
+    ) -> np.ndarray:
         order = self._order(now, rows, prio)
         n_agents = len(now)
         cand = np.zeros((n_agents, 5), dtype=np.int32)
         if self.rotations:
             tie = self.rng.random((n_agents, 4)) * 0.5
-            return rotation_step(now, order, self.flat.nbr, self._table, rows, tie, self._occ_now,
-                                 self._occ_next, cand, blocked)
+            return rotation_step(
+                now,
+                order,
+                self.flat.nbr,
+                self._table,
+                rows,
+                tie,
+                self._occ_now,
+                self._occ_next,
+                cand,
+                blocked,
+            )
         tie = self.rng.random((n_agents, 5))
         v_next = np.full(n_agents, -1, dtype=np.int32)
-        ok = pibt_configuration(now, v_next, order, self.flat.nbr, self.flat.deg, self._table, rows, goal_idx,
-                                tie, self._occ_now, self._occ_next, cand, self.use_swap, blocked)
+        ok = pibt_configuration(
+            now,
+            v_next,
+            order,
+            self.flat.nbr,
+            self.flat.deg,
+            self._table,
+            rows,
+            goal_idx,
+            tie,
+            self._occ_now,
+            self._occ_next,
+            cand,
+            self.use_swap,
+            blocked,
+        )
         return v_next if ok else now.copy()  # PIBT without constraints does not fail; waiting is safe
 
     def _decode(self, states: np.ndarray) -> list[State]:
@@ -166,14 +198,16 @@ class LifelongPlanner:
             return [(int(s // 4 % w), int(s // 4 // w), int(s % 4)) for s in states]
         return [(int(s % w), int(s // w)) for s in states]
 
-    def _prepare(self, positions: Sequence[State], goals: Sequence[Cell],
-                 blocked: Collection[Cell]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _prepare(
+        self, positions: Sequence[State], goals: Sequence[Cell], blocked: Collection[Cell]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         now, goal_idx = self._encode(positions, goals)
         if len(self._priorities) != len(now):
             self._priorities = np.zeros(len(now), dtype=np.float64)
         w = self.grid.width
-        blocked_idx = np.array(sorted(c[1] * w + c[0] for c in blocked if self.grid.is_passable(c)),
-                               dtype=np.int32)
+        blocked_idx = np.array(
+            sorted(c[1] * w + c[0] for c in blocked if self.grid.is_passable(c)), dtype=np.int32
+        )
         self._route_around(blocked_idx)
         rows = self._rows_for(goal_idx)
         return now, goal_idx, rows, blocked_idx
@@ -194,9 +228,14 @@ class LifelongPlanner:
         self._dist_nbr = nbr
         self._row_of.clear()
 
-    def step(self, positions: Sequence[State], goals: Sequence[Cell], *,
-             blocked: Collection[Cell] = frozenset(),
-             should_stop: Callable[[], bool] | None = None) -> list[State]:
+    def step(
+        self,
+        positions: Sequence[State],
+        goals: Sequence[Cell],
+        *,
+        blocked: Collection[Cell] = frozenset(),
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[State]:
         """The next configuration: one move (or wait/turn) per agent, collision-free.
 
         Agents never enter ``blocked`` cells (broken-down robots). If ``should_stop`` already
@@ -208,8 +247,14 @@ class LifelongPlanner:
         nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx)
         return self._decode(nxt)
 
-    def plan_window(self, positions: Sequence[State], goals: Sequence[Cell], horizon: int, *,
-                    blocked: Collection[Cell] = frozenset()) -> list[list[State]]:
+    def plan_window(
+        self,
+        positions: Sequence[State],
+        goals: Sequence[Cell],
+        horizon: int,
+        *,
+        blocked: Collection[Cell] = frozenset(),
+    ) -> list[list[State]]:
         """Paths of ``horizon + 1`` states per agent (t = 0 is ``positions``), collision-free.
 
         Goals are held fixed over the window (an agent that arrives waits or yields there).

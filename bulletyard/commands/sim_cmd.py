@@ -1,0 +1,203 @@
+"""``bulletyard sim``, ``bulletyard replay`` and ``bulletyard snapshot``.
+
+``sim`` composes the controller, the vehicles and the WMS feeder on one simulated clock
+(:mod:`bulletyard.runtime.sim_setup`), shows a progress bar with ETA, writes ``summary.json``,
+``trace.jsonl`` and ``report.html`` into ``--out`` and prints a short KPI table. A run with a
+collision exits 1. ``replay`` re-shows a run from its trace (GUI or headless frames);
+``snapshot`` renders one moment of a run to a PNG with PyBullet's TinyRenderer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bulletyard.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``sim``, ``replay`` and ``snapshot``."""
+    p = sub.add_parser("sim", help="simulate a layout, a fleet and an order stream")
+    p.add_argument("--layout", default="small-fc", help="small-fc, fc, sort-center or a layout FILE")
+    p.add_argument("--robots", type=int, default=10, help="fleet size (default 10)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--orders", type=int, default=50, help="orders to generate (default 50)")
+    g.add_argument("--order-file", help="orders from a JSON / JSON Lines file instead")
+    p.add_argument("--profile", choices=("steady", "peak"), default="steady", help="arrival profile")
+    p.add_argument("--rate", type=float, default=None, help="base arrival rate in orders per hour")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--out", default="runs/latest", help="run folder (default runs/latest)")
+    p.add_argument("--until", type=float, default=None, metavar="SIM_TIME", help="stop at this many seconds")
+    p.add_argument("--gui", action="store_true", help="PyBullet window (needs a display)")
+    p.add_argument("--record", action="store_true", help="write PNG frames (and an MP4 when ffmpeg exists)")
+    p.add_argument("--broker", default=None, metavar="URL", help="run over MQTT at mqtt://host:port")
+    p.add_argument(
+        "--real-time-factor", type=float, default=1.0, help="with --broker: sim seconds per second"
+    )
+    p.add_argument("--trace-dt", type=float, default=0.25, help="seconds between trace frames")
+    p.add_argument("--delays", default=None, metavar="P,MIN_S,MAX_S", help="random robot delays (LoRR style)")
+    p.add_argument("--kill-robot", action="append", default=[], metavar="ID@T", help="drop a robot at T s")
+    p.add_argument("--drop-rate", type=float, default=None, help="QoS 0 loss on the in-process bus")
+    p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sim)
+
+    r = sub.add_parser("replay", help="replay a run from its trace")
+    r.add_argument("run_dir", help="a folder written by bulletyard sim")
+    r.add_argument("--gui", action="store_true", help="PyBullet window (needs a display)")
+    r.add_argument("--speed", type=float, default=10.0, help="sim seconds per wall second (GUI)")
+    r.add_argument("--frames", default=None, metavar="DIR", help="headless: write PNG frames here")
+    r.add_argument("--every", type=float, default=5.0, help="headless: seconds between frames")
+    r.set_defaults(func=_replay)
+
+    s = sub.add_parser("snapshot", help="render one moment of a run to a PNG")
+    s.add_argument("run_dir", help="a folder written by bulletyard sim")
+    s.add_argument("--at", type=float, default=0.0, help="simulated seconds since the start")
+    s.add_argument("--out", default="frame.png", help="PNG path (default frame.png)")
+    s.add_argument("--size", default="960x600", help="WIDTHxHEIGHT in pixels")
+    s.set_defaults(func=_snapshot)
+
+
+def options_from_args(args: argparse.Namespace):
+    """SimOptions from parsed arguments (also used by ``demo``)."""
+    from bulletyard.runtime.sim_setup import SimOptions
+    from sim.faults import fault_plan
+
+    if args.robots < 1:
+        raise UsageError("--robots must be at least 1")
+    if args.order_file is None and args.orders < 0:
+        raise UsageError("--orders must be >= 0")
+    return SimOptions(
+        layout=args.layout,
+        robots=args.robots,
+        orders=args.orders,
+        order_file=args.order_file,
+        profile=args.profile,
+        rate_per_h=args.rate,
+        seed=args.seed,
+        out=Path(args.out),
+        until_s=args.until,
+        trace_dt_s=args.trace_dt,
+        faults=fault_plan(args.delays, args.kill_robot, args.drop_rate, args.chute_close),
+        broker_url=args.broker,
+        real_time_factor=args.real_time_factor,
+        gui=args.gui,
+        record=args.record,
+    )
+
+
+def run_sim(options, quiet: bool = False) -> int:
+    """Run one simulation with a progress bar and print the KPI table; returns the exit code."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bulletyard.runtime.sim_setup import Simulation
+
+    try:
+        sim = Simulation(options)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    console = Console()
+    try:
+        if quiet:
+            result = sim.run()
+        else:
+            total = float(options.until_s) if options.until_s else float(max(1, len(sim.orders)))
+            with Progress(
+                TextColumn("[bold]sim"),
+                BarColumn(),
+                TextColumn("{task.description}"),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("", total=total)
+
+                def progress(t_s: float) -> None:
+                    done = (
+                        t_s if options.until_s else len(sim.kpi.cycle_times_s) + sum(sim.kpi.failed.values())
+                    )
+                    bar.update(
+                        task, completed=done, description=f"t={t_s:,.0f} s  open={sim.kpi.open_orders}"
+                    )
+
+                result = sim.run(on_progress=progress)
+    finally:
+        sim.close()
+    print_kpi_table(result.summary, console)
+    console.print(f"run folder: {result.run_dir} (summary.json, trace.jsonl, report.html)")
+    if result.exit_code:
+        console.print("[red]collision detected: exit status 1[/red]")
+    return result.exit_code
+
+
+def print_kpi_table(summary: dict, console) -> None:
+    """The short KPI table printed at the end of a run."""
+    from rich.table import Table
+
+    table = Table(title="bulletyard run", show_header=True)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    cycle = summary.get("order_cycle_time_s", {})
+    rows = [
+        ("orders completed / total", f"{summary['orders_completed']} / {summary['orders_total']}"),
+        ("orders failed", str(summary["orders_failed"])),
+        ("order lines per hour", str(summary["order_lines_per_hour"])),
+        ("cycle time p50 / p95 / max (s)", f"{cycle.get('p50')} / {cycle.get('p95')} / {cycle.get('max')}"),
+        ("first order completed (s)", str(summary["first_order_completed_s"])),
+        ("robot utilisation", f"{summary['robot_utilisation']:.1%}"),
+        ("travel per line (m)", str(summary["travel_per_line_m"])),
+        (
+            "collisions (trace) / contacts (PyBullet)",
+            f"{summary['collisions']} / {summary['pybullet_contacts']}",
+        ),
+        ("min robot distance (m)", str(summary["min_robot_distance_m"])),
+        ("deadlocks", str(summary["deadlocks"])),
+        ("simulated / wall time (s)", f"{summary['sim_time_s']} / {summary['wall_time_s']}"),
+        ("real-time factor", f"{summary['real_time_factor']} x"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+def _sim(args: argparse.Namespace) -> int:
+    return run_sim(options_from_args(args), quiet=args.quiet)
+
+
+def _layout_of(run_dir: Path):
+    from warehouse_maps.catalog import load_layout
+
+    summary = run_dir / "summary.json"
+    if not summary.is_file():
+        raise UsageError(f"{run_dir}: no summary.json (not a run folder written by bulletyard sim)")
+    manifest = json.loads(summary.read_text())["manifest"]
+    return load_layout(manifest["layout"])
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sim.replay import replay
+
+    run_dir = Path(args.run_dir)
+    return replay(
+        run_dir,
+        _layout_of(run_dir),
+        gui=args.gui,
+        speed=args.speed,
+        frames_dir=Path(args.frames) if args.frames else None,
+        every_s=args.every,
+    )
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from sim.replay import snapshot
+
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 960x600") from None
+    run_dir = Path(args.run_dir)
+    out = snapshot(run_dir, _layout_of(run_dir), args.at, Path(args.out), w, h)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,1 @@
+"""Composition code: runners and simulation set-up (may import every package)."""

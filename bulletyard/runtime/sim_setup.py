@@ -1,0 +1,323 @@
+"""Composition of one simulation: layout, world, bus, controller, vehicles, WMS feeder, observers.
+
+This is composition-root code (it may import every package): it picks the adapters (in-process bus
+or MQTT, stand-in vehicles), derives every random stream from the one root seed with
+``numpy.random.SeedSequence(seed).spawn``, wires the participants into a :class:`sim.runner.SimRunner`
+and, after the run, writes ``summary.json``, ``trace.jsonl`` and ``report.html`` into the run folder.
+
+Determinism: the seat order is fixed (feeder, controller, vehicles by serial, observer), the
+in-process bus delivers in order, and every stream is seeded, so one seed gives one trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
+from bus.inproc import InProcBroker
+from controller.config import ControllerConfig
+from controller.core import Controller
+from sim.faults import DelayInjector, FaultPlan
+from sim.kpi import KpiCollector
+from sim.observer import KpiObserver
+from sim.record import FrameRecorder
+from sim.report import write_report
+from sim.runner import Pacer, Seat, SimRunner
+from sim.safety import check_frames
+from sim.scenario import OrderFeeder, ScheduledOrder, generate_orders, load_order_file
+from sim.trace import TraceFrame, TraceWriter, read_trace
+from sim.vehicles import SimRobot
+from sim.world import World
+from warehouse_maps.catalog import load_layout
+from warehouse_maps.layout import Cell, Layout, PlaceKind
+
+ORDERS_PER_ROBOT_H = 12.0
+STALL_S = 1800.0
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """Everything ``bulletyard sim`` takes (see ``docs/simulation.md``)."""
+
+    layout: str = "small-fc"
+    robots: int = 10
+    orders: int = 50
+    order_file: str | None = None
+    profile: str = "steady"
+    rate_per_h: float | None = None
+    seed: int = 1
+    out: Path = Path("runs/latest")
+    until_s: float | None = None
+    max_sim_s: float = 24 * 3600.0
+    trace_dt_s: float = 0.25
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    broker_url: str | None = None
+    real_time_factor: float = 1.0
+    gui: bool = False
+    record: bool = False
+    record_every_s: float = 2.0
+    contacts: bool = True
+    speed_mps: float = 1.0
+
+
+@dataclass
+class SimResult:
+    """What a run produced."""
+
+    summary: dict[str, object]
+    run_dir: Path
+    exit_code: int
+
+
+def robot_cells(layout: Layout, count: int) -> list[Cell]:
+    """Start cells: parking first, then free floor that is no place at all (sorted, deterministic)."""
+    cells = sorted(layout.cells_of(PlaceKind.PARKING))
+    if len(cells) < count:
+        taken = {p.cell for p in layout.places} | {p.fixture for p in layout.places if p.fixture}
+        cells += [c for c in sorted(layout.grid.free_cells, key=lambda c: (c[1], c[0])) if c not in taken]
+    if len(cells) < count:
+        raise ValueError(f"layout {layout.name} has room for {len(cells)} robots, not {count}")
+    return cells[:count]
+
+
+def _layout_hash(layout: Layout) -> str:
+    h = hashlib.sha256(layout.grid.passable.tobytes())
+    for p in layout.places:
+        h.update(f"{p.id}:{p.kind}:{p.cell}".encode())
+    return h.hexdigest()[:16]
+
+
+class Simulation:
+    """One configured run; :meth:`run` executes it and writes the run folder."""
+
+    def __init__(self, options: SimOptions) -> None:
+        self.options = options
+        self.layout = load_layout(options.layout)
+        self.run_dir = Path(options.out)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        ss = np.random.SeedSequence(options.seed)
+        ctl_seq, order_seq, fault_seq, bus_seq = ss.spawn(4)
+        self.clock = SimClock(SIM_EPOCH)
+        self.start = self.clock.now()
+        self.orders = self._orders(np.random.default_rng(order_seq))
+        self.kpi = KpiCollector(
+            bin_s=60.0,
+            cell_size_m=self.layout.cell_size_m,
+            grid_shape=(self.layout.grid.height, self.layout.grid.width),
+        )
+        self.config = ControllerConfig()
+        self.site = self.config.site
+        self.world = World(self.layout, gui=options.gui)
+        self.vehicles: list[SimRobot] = []
+        for k, cell in enumerate(robot_cells(self.layout, options.robots)):
+            x, y = self.layout.cell_centre_m(cell)
+            self.vehicles.append(
+                SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name)
+            )
+        self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
+        self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
+        self.observer = KpiObserver(self.kpi, self.site, self.start)
+        self.broker = None
+        if options.broker_url is None:
+            self.broker = InProcBroker(
+                np.random.default_rng(bus_seq), options.faults.bus_rules(), start=self.start
+            )
+            make = self.broker.client
+        else:
+            make = self._mqtt_factory(options.broker_url)
+        seats = [
+            Seat("wms", self.feeder, make("wms")),
+            Seat(
+                "controller",
+                self.controller,
+                make("controller"),
+                self.controller.subscriptions(),
+                tick_after_handle=True,
+            ),
+        ]
+        seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
+        seats.append(Seat("observer", self.observer, make("observer"), self.observer.subscriptions()))
+        self.trace = TraceWriter(self.run_dir / "trace.jsonl")
+        self.recorder = (
+            FrameRecorder(self.world, self.run_dir, options.record_every_s) if options.record else None
+        )
+        self.gui = None
+        if options.gui:
+            from sim.gui import GuiController
+
+            self.gui = GuiController(self.world, self.vehicles, self.kpi)
+        pacer = Pacer(options.real_time_factor) if options.broker_url else None
+        self.runner = SimRunner(
+            clock=self.clock,
+            seats=seats,
+            robots=self.vehicles,
+            broker=self.broker,
+            trace_dt_s=options.trace_dt_s,
+            observers=[self.kpi],
+            frame_hooks=[self._on_frame],
+            pacer=pacer,
+        )
+        self._schedule_faults(np.random.default_rng(fault_seq))
+        self._last_progress = (0, 0.0)
+
+    # -- set-up helpers ---------------------------------------------------------------------------
+
+    def _orders(self, rng: np.random.Generator) -> list[ScheduledOrder]:
+        o = self.options
+        if o.order_file:
+            return load_order_file(o.order_file)
+        rate = o.rate_per_h or ORDERS_PER_ROBOT_H * max(1, o.robots)
+        return generate_orders(self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate)  # type: ignore[arg-type]
+
+    def _mqtt_factory(self, url: str) -> Callable[[str], object]:
+        from bus.mqtt import MqttTransport
+
+        tag = hashlib.sha256(f"{url}{self.options.seed}{time.time_ns()}".encode()).hexdigest()[:6]
+        return lambda name: MqttTransport(url, f"sim-{tag}-{name}")
+
+    def _schedule_faults(self, rng: np.random.Generator) -> None:
+        plan = self.options.faults
+        by_id = {v.serial: v for v in self.vehicles}
+        for kill in plan.kills:
+            if kill.target not in by_id:
+                raise ValueError(
+                    f"--kill-robot {kill.target}: no such robot (agv-0001..agv-{len(by_id):04d})"
+                )
+            self.runner.schedule(
+                Instant(self.start + seconds(kill.t_s)),
+                f"kill {kill.target}",
+                lambda now, rid=kill.target: self._kill(rid),
+            )
+        if plan.chute_closes:
+            raise ValueError(
+                "--chute-close needs a sorter in the loop, which this layout's run does not have yet"
+            )
+        if plan.delays is not None:
+            self.delays = DelayInjector(
+                plan.delays, sorted(by_id), rng, lambda rid, now, span: by_id[rid].hold(now, span)
+            )
+            self._schedule_delay_draw(self.start)
+
+    def _schedule_delay_draw(self, at: Instant) -> None:
+        def draw(now: Instant) -> None:
+            self.delays.draw(now)
+            self._schedule_delay_draw(Instant(now + seconds(1.0)))
+
+        self.runner.schedule(at, "delays", draw)
+
+    def _kill(self, robot_id: str) -> None:
+        vehicle = next(v for v in self.vehicles if v.serial == robot_id)
+        vehicle.kill()
+        if getattr(self, "delays", None) is not None:
+            self.delays.remove(robot_id)
+        self.runner.deactivate(robot_id, clean=False)
+
+    # -- per frame --------------------------------------------------------------------------------
+
+    def _on_frame(self, frame: TraceFrame) -> None:
+        self.trace.write(frame)
+        for rid, (x, y, th) in frame.robots.items():
+            self.world.set_pose(rid, x, y, th)
+        if self.options.contacts:
+            self.kpi.contacts(self.world.robot_contacts())
+        if self.options.gui or self.options.record:
+            for rid, state in frame.state.items():
+                self.world.set_state(rid, state)
+        if self.recorder is not None:
+            self.recorder.maybe_capture(frame.t_s)
+        if self.gui is not None:
+            self.gui.on_frame(frame)
+
+    def done(self) -> bool:
+        """Every order published and resolved, or nothing has progressed for too long."""
+        if not self.feeder.exhausted:
+            return False
+        if self.kpi.open_orders == 0:
+            return True
+        now_s = (self.clock.now() - self.start) / 1e9
+        resolved = len(self.kpi.cycle_times_s) + sum(self.kpi.failed.values())
+        if resolved != self._last_progress[0]:
+            self._last_progress = (resolved, now_s)
+        return now_s - self._last_progress[1] > STALL_S or now_s >= self.options.max_sim_s
+
+    # -- run --------------------------------------------------------------------------------------
+
+    def run(self, on_progress: Callable[[float], None] | None = None) -> SimResult:
+        """Run to the end and write the run folder."""
+        o = self.options
+        wall0 = time.perf_counter()
+        self.runner.connect_all()
+        until = None if o.until_s is None else Instant(self.start + seconds(o.until_s))
+        stats = self.runner.run(until=until, done=self.done, on_progress=on_progress)
+        wall_s = time.perf_counter() - wall0
+        self.trace.close()
+        for order_id in sorted(self.kpi.arrivals) if o.until_s is None else ():
+            self.kpi.order_failed(order_id, stats.sim_time_s, "not completed: the run stalled")
+        safety = check_frames(read_trace(self.trace.path), self.world.footprint_radius_m)
+        summary: dict[str, object] = {"manifest": self.manifest()}
+        summary.update(self.kpi.summary(sim_time_s=stats.sim_time_s, wall_time_s=wall_s))
+        summary.update(
+            {
+                "collisions": safety.collision_count,
+                "min_robot_distance_m": safety.as_dict()["min_distance_m"],
+                "safety": safety.as_dict(),
+                "wall_time_s": round(wall_s, 3),
+                "sim_time_s": round(stats.sim_time_s, 3),
+                "real_time_factor": round(stats.sim_time_s / wall_s, 2) if wall_s > 0 else None,
+                "messages": stats.messages,
+                "trace_frames": stats.frames,
+                "controller_counters": dict(sorted(self.controller.counters.items())),
+            }
+        )
+        if getattr(self, "delays", None) is not None:
+            summary["delays_injected"] = {
+                "count": self.delays.delays,
+                "robot_seconds": round(self.delays.delayed_s, 1),
+            }
+        if self.broker is not None:
+            summary["bus"] = {k: getattr(self.broker.counters, k) for k in ("published", "delivered", "lost")}
+        if self.recorder is not None:
+            video = self.recorder.finish()
+            summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None}
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_report(self.run_dir / "report.html", summary, self.kpi)
+        bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
+        return SimResult(summary, self.run_dir, 1 if bad else 0)
+
+    def manifest(self) -> dict[str, object]:
+        """What produced this run (seed, layout hash, configuration)."""
+        o = self.options
+        return {
+            "seed": o.seed,
+            "layout": self.layout.name,
+            "layout_hash": _layout_hash(self.layout),
+            "robots": o.robots,
+            "orders": len(self.orders),
+            "order_file": o.order_file,
+            "profile": o.profile,
+            "until_s": o.until_s,
+            "trace_dt_s": o.trace_dt_s,
+            "faults": o.faults.as_dict(),
+            "transport": "mqtt" if o.broker_url else "inproc",
+            "real_time_factor_target": o.real_time_factor if o.broker_url else None,
+            "vehicles": "robots.agent.VehicleAgent + sim.pybullet_drive.PyBulletDrive",
+            "controller": "controller.core.Controller",
+            "controller_config_hash": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()[:16],
+            "start": "2026-11-11T00:00:00.000Z",
+        }
+
+    def close(self) -> None:
+        """Release PyBullet and transports."""
+        self.trace.close()
+        self.world.close()
+        if self.options.broker_url:
+            for seat in self.runner.seats:
+                if seat.active:
+                    seat.transport.close(clean=True)

@@ -1,0 +1,110 @@
+"""Controller configuration: frozen pydantic models, loaded once by the composition root.
+
+Why: every threshold the controller acts on (planning horizon, resend interval, supervision
+limits, battery levels) is data with a unit in its name, so a deployment can tune it in
+``controller.yaml`` and a simulation records it in its manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ControllerConfigError(ValueError):
+    """A controller config file that cannot be used; the message names the file and the field."""
+
+
+class ExecutionConfig(BaseModel):
+    """Planning windows and release policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    horizon_steps: int = Field(8, ge=1, description="steps planned per window")
+    replan_margin_steps: int = Field(
+        4, ge=1, description="plan the next window when a robot has this few planned steps left"
+    )
+    max_backlog_steps: int = Field(
+        40, ge=2, description="stop extending plans while a robot lags this many steps behind"
+    )
+    release_ahead_steps: int | None = Field(
+        4,
+        ge=1,
+        description="release at most this many steps ahead of the reached step (None: all the graph "
+        "allows); short releases keep replanning free and limit the cells a lost robot blocks",
+    )
+    window_interval_steps: float = Field(
+        4.0, gt=0, description="at most one planning window per this many steps"
+    )
+    horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
+    step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
+    plan_seed: int = Field(0, description="seed of the planner's tie-breaking")
+
+
+class ResendConfig(BaseModel):
+    """Resending QoS 0 orders and instant actions until acknowledged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval_s: float = Field(1.0, gt=0, description="first resend interval")
+    max_interval_s: float = Field(8.0, gt=0, description="cap of the doubling resend interval")
+
+
+class FleetConfig(BaseModel):
+    """Supervision limits and vehicle identity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    manufacturer: str = Field("bulletyard", description="VDA 5050 manufacturer of our vehicles")
+    no_progress_timeout_s: float = Field(60.0, gt=0, description="busy without progress this long: lost")
+    state_timeout_s: float = Field(65.0, gt=0, description="no message this long: lost")
+    low_battery_pct: float = Field(
+        20.0, ge=0, le=100, description="below this an idle robot goes to a charger"
+    )
+    charged_pct: float = Field(80.0, ge=0, le=100, description="a charging robot takes work again from here")
+    state_request_after_s: float = Field(
+        3.0, gt=0, description="ask a busy vehicle that was silent this long for its state"
+    )
+    max_order_rejections: int = Field(
+        3, ge=0, description="resynchronise a vehicle after a rejected order at most this often"
+    )
+
+
+class ControllerConfig(BaseModel):
+    """Everything the :class:`controller.core.Controller` needs besides the layout and the seed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    site: str = Field("site1", description="site level of our own topics (WMS, sorter)")
+    execution: ExecutionConfig = ExecutionConfig()
+    resend: ResendConfig = ResendConfig()
+    fleet: FleetConfig = FleetConfig()
+    assign_period_s: float = Field(1.0, gt=0, description="how often idle robots are matched to open trips")
+    pick_time_s: float = Field(5.0, ge=0, description="duration hint of the pick action at a station")
+
+
+def load_config(path: str | Path | None) -> ControllerConfig:
+    """Load ``controller.yaml`` (None: defaults).
+
+    Raises:
+        ControllerConfigError: missing file, bad YAML or a bad field (names file and field).
+    """
+    if path is None:
+        return ControllerConfig()
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except OSError as err:
+        raise ControllerConfigError(f"{p}: cannot read config: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ControllerConfigError(f"{p}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ControllerConfigError(f"{p}: expected a mapping at the top level")
+    try:
+        return ControllerConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ControllerConfigError(f"{p}: {where}: {first['msg']}") from None

@@ -1,0 +1,521 @@
+"""The master control: a pure, clock-injected state machine that speaks only bus messages.
+
+Why: the same object runs in the lock-step simulator (SimClock) and on an edge box (WallClock
+over MQTT). It never reads a clock, never sleeps, never touches a socket: runners call
+
+* ``on_connect(now)`` once connected (subscriptions are listed by :meth:`Controller.subscriptions`),
+* ``handle(now, envelope)`` for every inbound message,
+* ``tick(now)`` whenever ``now >= next_wakeup()`` (or more often; it is idempotent),
+
+and publish the envelopes these return. Composition: order intake (:mod:`controller.intake`),
+matching of idle robots to trips, window planning and the action dependency graph
+(:mod:`controller.execution`), fleet registry and supervision (:mod:`controller.fleet`), and an
+optional journal (:mod:`controller.journal`) so that a restarted controller resumes every order.
+
+Constructor and methods are stable API for the simulator and the service:
+``Controller(config, layout, rng, *, planner=None, inventory=None, journal=None)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from bus.clock import Instant, iso_timestamp, seconds
+from bus.header import HeaderIds
+from bus.topics import (
+    TopicFormatError,
+    VdaTopic,
+    parse_vda_topic,
+    vda_filter,
+    wms_order_status_topic,
+    wms_orders_topic,
+)
+from bus.transport import Envelope
+from controller.config import ControllerConfig
+from controller.execution.adg import ScheduleConflict
+from controller.execution.executor import Executor
+from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
+from controller.execution.vda_orders import NodeAction, parse_node_id
+from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
+from controller.fleet.registry import FleetRegistry
+from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
+from controller.intake import OrderRefused, TripBuilder, parse_order
+from warehouse_maps.layout import Layout, PlaceKind
+
+log = logging.getLogger("bulletyard.controller")
+
+STATUS_VERSION = "1.0.0"
+
+
+@dataclass
+class _OrderRecord:
+    order_id: str
+    status: str
+    trips_open: int
+
+
+class Controller:
+    """Master control over one layout; see the module docstring.
+
+    Args:
+        config: controller configuration.
+        layout: the floor, its places (storage, stations, chargers, parking).
+        rng: the controller's random stream (planner tie-breaks are seeded from it).
+        planner: window planner (default: :class:`LifelongWindowPlanner` on the layout's grid).
+        inventory: SKU -> storage place id (default: a SKU is its place id).
+        journal: an open :class:`controller.journal.Journal`; orders and trips are recorded
+            there and recovered from it on construction.
+    """
+
+    def __init__(
+        self,
+        config: ControllerConfig,
+        layout: Layout,
+        rng: np.random.Generator,
+        *,
+        planner: WindowPlanner | None = None,
+        inventory: Mapping[str, str] | None = None,
+        journal=None,
+    ) -> None:
+        self.config = config
+        self.layout = layout
+        self.rng = rng
+        seed = int(rng.integers(2**31)) if planner is None else 0
+        self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
+        self.executor = Executor(
+            layout, config, self.planner, epoch=journal.epoch if journal is not None else 0
+        )
+        self.registry = FleetRegistry(layout.cell_at_m, config.fleet.manufacturer)
+        f = config.fleet
+        self.supervisor = Supervisor(
+            SupervisionLimits(f.no_progress_timeout_s, f.state_timeout_s, f.low_battery_pct, f.charged_pct)
+        )
+        self.trips = TripBuilder(layout, inventory)
+        self.headers = HeaderIds()
+        self.orders: dict[str, _OrderRecord] = {}
+        self.pool: list[Trip] = []  # trips waiting for a robot, in arrival order
+        self.trip_robot: dict[str, str] = {}
+        self.counters: Counter[str] = Counter()
+        self.rejections: Counter[str] = Counter()
+        self._next_assign: Instant | None = None
+        self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
+        self._homes: set = set()
+        self._order_rejects: Counter[str] = Counter()
+        self._poked: dict[str, Instant] = {}
+        self._joining: dict[str, str] = {}  # vehicle -> cancelOrder actionId sent before it joins
+        self._held: dict[str, tuple[Trip, int]] = {}  # robot -> (trip it carries a pod for, stops done)
+        self._recovered: list[tuple[str, str]] = []  # (order_id, status) to announce on connect
+        self.journal = journal
+        if journal is not None:
+            self._recover()
+
+    # -- runner protocol ------------------------------------------------------------------------
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """(topic filter, qos) pairs the runner subscribes before calling :meth:`on_connect`."""
+        m = self.config.fleet.manufacturer
+        return [
+            (vda_filter(VdaTopic.CONNECTION, m), 1),
+            (vda_filter(VdaTopic.FACTSHEET, m), 0),
+            (vda_filter(VdaTopic.STATE, m), 0),
+            (wms_orders_topic(self.config.site), 1),
+        ]
+
+    def will(self) -> Envelope | None:
+        """The controller has no last will (vehicles carry on with their released base)."""
+        return None
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """Ask every known vehicle for its state (after a restart the registry refills from retained
+        connection and factsheet messages, whose arrival also triggers a stateRequest)."""
+        out = [self._status(now, oid, status, "recovered after restart") for oid, status in self._recovered]
+        self._recovered = []
+        return out + [self._state_request(now, s) for s in self.registry.serials()]
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """React to one inbound message; never raises on bad input (it is counted and logged)."""
+        self.counters["in"] += 1
+        try:
+            if msg.topic == wms_orders_topic(self.config.site):
+                return self._on_order(now, msg.payload)
+            try:
+                manufacturer, serial, kind = parse_vda_topic(msg.topic)
+            except TopicFormatError as err:
+                return self._reject(msg.topic, f"unknown topic: {err}")
+            if manufacturer != self.config.fleet.manufacturer:
+                return self._reject(msg.topic, "foreign manufacturer")
+            if kind == VdaTopic.STATE:
+                return self._on_state(now, serial, msg.payload)
+            if kind == VdaTopic.CONNECTION:
+                if not msg.payload:
+                    return []
+                new = serial not in self.registry.vehicles
+                self.registry.on_connection(now, serial, msg.payload)
+                out = self._supervise(now)
+                if new:
+                    out.append(self._state_request(now, serial))
+                return out
+            if kind == VdaTopic.FACTSHEET:
+                if msg.payload:
+                    self.registry.on_factsheet(now, serial, msg.payload)
+                return []
+            return []
+        except (ValueError, KeyError, TypeError) as err:
+            return self._reject(msg.topic, f"{type(err).__name__}: {err}")
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Time-driven work: supervision, assignment, planning, release, resends."""
+        out = self._supervise(now)
+        if self._next_assign is None or now >= self._next_assign:
+            out.extend(self._assign(now))
+            out.extend(self._charge(now))
+            self._next_assign = now + seconds(self.config.assign_period_s)
+        out.extend(self._poke_silent(now))
+        if self.executor.needs_window(now):
+            self.executor.plan_window(now)
+        out.extend(self.executor.release_and_send(now))
+        out.extend(self.executor.resends(now))
+        return out
+
+    def next_wakeup(self) -> Instant | None:
+        """The earliest instant :meth:`tick` has work: a window to plan, a resend, a stateRequest
+        to a silent vehicle, a supervision or an assignment deadline."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        busy = self.executor.busy()
+        times = [
+            max(v.last_seen, self._poked.get(s, 0)) + after
+            for s in busy
+            if (v := self.registry.vehicles.get(s)) is not None and not self.supervisor.is_lost(s)
+        ]
+        times += [
+            t
+            for t in (
+                self.executor.next_window_time(),
+                self.executor.resend.next_deadline(),
+                self.supervisor.next_deadline(self.registry, busy),
+                self._next_assign,
+            )
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    # -- orders ---------------------------------------------------------------------------------
+    def _on_order(self, now: Instant, payload: bytes) -> list[Envelope]:
+        try:
+            order = parse_order(payload)
+        except OrderRefused as err:
+            order_id = _order_id_or_none(payload)
+            self.counters["orders_refused"] += 1
+            log.warning("order %s refused: %s", order_id, err)
+            return [self._status(now, order_id or "", "refused", str(err))]
+        if order.order_id in self.orders:
+            self.counters["orders_refused"] += 1
+            return [self._status(now, order.order_id, "refused", "duplicate: orderId already received")]
+        try:
+            self.trips.check(order)
+        except OrderRefused as err:
+            self.orders[order.order_id] = _OrderRecord(order.order_id, "refused", 0)
+            self.counters["orders_refused"] += 1
+            self._journal("order", order.order_id, "refused", reason=str(err))
+            return [self._status(now, order.order_id, "refused", str(err))]
+        trips = self.trips.trips(order)
+        self.orders[order.order_id] = _OrderRecord(order.order_id, "received", len(trips))
+        self.pool.extend(trips)
+        self.counters["orders_accepted"] += 1
+        self._journal("order", order.order_id, "received", payload=payload.decode())
+        return [self._status(now, order.order_id, "received", "")]
+
+    def _set_status(self, now: Instant, order_id: str, status: str, reason: str = "") -> list[Envelope]:
+        rec = self.orders.get(order_id)
+        if rec is None or rec.status == status or rec.status in ("complete", "failed", "refused"):
+            return []
+        rec.status = status
+        self._journal("order", order_id, status, reason=reason)
+        return [self._status(now, order_id, status, reason)]
+
+    def _status(self, now: Instant, order_id: str, status: str, reason: str) -> Envelope:
+        topic = wms_order_status_topic(self.config.site)
+        body = {
+            "headerId": self.headers.next(topic),
+            "timestamp": iso_timestamp(now),
+            "version": STATUS_VERSION,
+            "orderId": order_id,
+            "status": status,
+            "reason": reason,
+        }
+        return Envelope(topic, json.dumps(body, separators=(",", ":")).encode(), 1, False)
+
+    def order_counts(self) -> dict[str, int]:
+        """Orders by status (for metrics and reports)."""
+        return dict(sorted(Counter(r.status for r in self.orders.values()).items()))
+
+    # -- vehicles -------------------------------------------------------------------------------
+    def _on_state(self, now: Instant, serial: str, payload: bytes) -> list[Envelope]:
+        state = self.registry.on_state(now, serial, payload)
+        if state is None:
+            self.counters["state_stale"] += 1
+            return []
+        vehicle = self.registry.vehicles[serial]
+        out: list[Envelope] = []
+        if serial not in self.executor.robots:
+            if not self._join(now, serial, state, vehicle.cell, out):
+                return out
+        held = self._held.pop(serial, None)
+        if held is not None and self.executor.is_idle(serial):
+            trip, done = held
+            self.executor.assign(serial, trip, start_stop=done)
+            self.trip_robot[trip.trip_id] = serial
+            log.info("vehicle %s resumes trip %s at stop %d", serial, trip.trip_id, done)
+        env, events = self.executor.on_state(now, serial, state, vehicle.cell)
+        out.extend(env)
+        for ev in events:
+            out.extend(self._on_event(now, ev))
+        return out
+
+    def _join(self, now: Instant, serial: str, state, cell, out: list[Envelope]) -> bool:
+        """Take a vehicle under control once it stands still on a floor cell.
+
+        A vehicle still driving an order from an earlier controller run is first told to cancel
+        it; until it has stopped, the cells of its remaining nodes are kept out of planning.
+        """
+        if cell is None or not self.layout.grid.is_passable(cell):
+            self._reject(f"state/{serial}", f"position {cell} is not on the floor")
+            return False
+        pending = self._joining.get(serial)
+        still = not state.driving and (
+            not state.node_sequence_ids
+            or any(a[0] == pending and a[2] in ("FINISHED", "FAILED") for a in state.action_states)
+        )
+        if not still:
+            cells = {cell} | {c for n in state.node_ids if (c := parse_node_id(n)) is not None}
+            self.executor.joining_blocked[serial] = frozenset(cells)
+            if pending is None:
+                self.counters["join_cancels"] += 1
+                pending = self._joining[serial] = f"join-cancel-{serial}-{self.counters['join_cancels']}"
+                out.append(
+                    self.executor.instant_action(now, serial, NodeAction(pending, "cancelOrder", (), "NONE"))
+                )
+            return False
+        self._joining.pop(serial, None)
+        self.executor.joining_blocked.pop(serial, None)
+        try:
+            self.executor.add_robot(serial, cell, self._home_for(cell))
+        except ScheduleConflict as err:
+            self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
+            return False
+        log.info("vehicle %s joined at %s", serial, cell)
+        return True
+
+    def _on_event(self, now: Instant, ev) -> list[Envelope]:
+        if isinstance(ev, StopDone):
+            trip = ev.trip
+            last = ev.stop_index == len(trip.stops) - 1
+            self._journal("trip", trip.trip_id, f"stop{ev.stop_index}")
+            out: list[Envelope] = []
+            for oid in trip.order_ids:
+                if last:
+                    rec = self.orders.get(oid)
+                    if rec is not None:
+                        rec.trips_open -= 1
+                        if rec.trips_open <= 0:
+                            out.extend(self._set_status(now, oid, "complete"))
+                            self.counters["orders_completed"] += 1
+                elif ev.stop_index == 0:
+                    out.extend(self._set_status(now, oid, "picking"))
+                elif ev.stop_index == 1:
+                    out.extend(self._set_status(now, oid, "picked"))
+            if last:
+                self.trip_robot.pop(trip.trip_id, None)
+                self.trips.release_station(trip)
+                self._journal("trip", trip.trip_id, "done")
+            return out
+        if isinstance(ev, StopFailed):
+            log.warning(
+                "%s: action of stop %d of %s failed", ev.serial_number, ev.stop_index, ev.trip.trip_id
+            )
+            return self._lose(now, ev.serial_number, "action-failed")
+        if isinstance(ev, OrderRejected):
+            self.counters["vehicle_rejections"] += 1
+            self._order_rejects[ev.serial_number] += 1
+            log.warning("%s rejected order %s (%s)", ev.serial_number, ev.order_id, ev.error_type)
+            if self._order_rejects[ev.serial_number] <= self.config.fleet.max_order_rejections:
+                return self.executor.begin_resync(now, ev.serial_number)
+            return self._lose(now, ev.serial_number, "rejects-orders")
+        if isinstance(ev, Resynced):
+            self.counters["resynced"] += 1
+            log.info("vehicle %s resynchronised", ev.serial_number)
+            return []
+        if isinstance(ev, OffPlan):
+            self.counters["off_plan"] += 1
+            if ev.serial_number not in self.supervisor.lost:
+                self.supervisor.lost[ev.serial_number] = ("off-plan", now)
+            log.warning("%s reports %s, off its plan", ev.serial_number, ev.cell)
+            self.executor.extra_blocked.add(ev.cell)
+            return self._lose(now, ev.serial_number, "off-plan")
+        return []
+
+    def _lose(self, now: Instant, serial: str, reason: str) -> list[Envelope]:
+        self.supervisor.lost.setdefault(serial, (reason, now))
+        trip = self.executor.mark_lost(serial)
+        self.counters[f"lost_{reason}"] += 1
+        log.warning("vehicle %s lost (%s)", serial, reason)
+        out: list[Envelope] = []
+        if trip is not None:
+            self.trip_robot.pop(trip.trip_id, None)
+            if trip.kind == "pod":
+                self.pool.insert(0, trip)
+                self._journal("trip", trip.trip_id, "returned")
+                for oid in trip.order_ids:
+                    out.extend(self._set_status(now, oid, "received", f"robot {serial} lost; trip re-queued"))
+        return out
+
+    def _supervise(self, now: Instant) -> list[Envelope]:
+        out: list[Envelope] = []
+        for ev in self.supervisor.check(now, self.registry, self.executor.busy()):
+            if ev.serial_number not in self.executor.robots:
+                continue
+            if isinstance(ev, RobotLost):
+                out.extend(self._lose(now, ev.serial_number, ev.reason))
+            elif isinstance(ev, RobotBack):
+                log.info("vehicle %s is back", ev.serial_number)
+                self._order_rejects[ev.serial_number] = 0
+                out.extend(self.executor.mark_back(now, ev.serial_number))
+        return out
+
+    def _poke_silent(self, now: Instant) -> list[Envelope]:
+        """Ask busy vehicles that have been silent a while for their state (their last one may be lost)."""
+        after = seconds(self.config.fleet.state_request_after_s)
+        out: list[Envelope] = []
+        for serial in sorted(self.executor.busy()):
+            v = self.registry.vehicles.get(serial)
+            if v is None or self.supervisor.is_lost(serial):
+                continue
+            last = max(v.last_seen, self._poked.get(serial, 0))
+            if now - last >= after:
+                self._poked[serial] = now
+                out.append(self._state_request(now, serial))
+        return out
+
+    def _state_request(self, now: Instant, serial: str) -> Envelope:
+        self.counters["state_requests"] += 1
+        return self.executor.state_request(now, serial, f"stateRequest-{self.counters['state_requests']}")
+
+    def _home_for(self, cell) -> tuple[int, int]:
+        free = [c for c in self._parking if c not in self._homes]
+        if not free:
+            return cell
+        home = min(free, key=lambda c: (abs(c[0] - cell[0]) + abs(c[1] - cell[1]), c))
+        self._homes.add(home)
+        return home
+
+    # -- assignment -----------------------------------------------------------------------------
+    def _assign(self, now: Instant) -> list[Envelope]:
+        """Greedy: each open trip in arrival order takes the nearest idle robot (by grid distance)."""
+        idle = [
+            s
+            for s in sorted(self.executor.robots)
+            if self.executor.is_idle(s) and not self.supervisor.needs_charge(self.registry.vehicles[s])
+        ]
+        if not idle or not self.pool:
+            return []
+        out: list[Envelope] = []
+        grid = self.layout.grid
+        blocked = self.executor.blocked_cells()
+        remaining: list[Trip] = []
+        for trip in self.pool:
+            if not idle or any(stop.cell in blocked for stop in trip.stops):
+                remaining.append(trip)
+                continue
+            first = trip.stops[0].cell
+            table = grid.distance_table(first)
+            best = min(idle, key=lambda s: (_dist(table, self.executor.plan_end(s)), s))
+            if _dist(table, self.executor.plan_end(best)) >= 10**9:
+                remaining.append(trip)
+                continue
+            idle.remove(best)
+            self.executor.assign(best, trip)
+            self.trip_robot[trip.trip_id] = best
+            self._journal("trip", trip.trip_id, f"assigned:{best}")
+            for oid in trip.order_ids:
+                out.extend(self._set_status(now, oid, "allocated"))
+        self.pool = remaining
+        return out
+
+    def _charge(self, now: Instant) -> list[Envelope]:
+        """Send idle robots with a low battery to the nearest free charger."""
+        chargers = sorted(self.layout.cells_of(PlaceKind.CHARGER))
+        taken = {
+            t.stops[0].cell for s, r in self.executor.robots.items() if (t := r.trip) and t.kind == "charge"
+        }
+        for serial in sorted(self.executor.robots):
+            v = self.registry.vehicles.get(serial)
+            if v is None or not self.executor.is_idle(serial) or not self.supervisor.needs_charge(v):
+                continue
+            free = [c for c in chargers if c not in taken]
+            if not free:
+                break
+            end = self.executor.plan_end(serial)
+            cell = min(free, key=lambda c: (abs(c[0] - end[0]) + abs(c[1] - end[1]), c))
+            taken.add(cell)
+            self.counters["charge_trips"] += 1
+            n = self.counters["charge_trips"]
+            self.executor.assign(serial, Trip(f"charge-{serial}-{n}", (Stop(cell, "charge"),), kind="charge"))
+        return []
+
+    # -- bad input and journal ------------------------------------------------------------------
+    def _reject(self, where: str, reason: str) -> list[Envelope]:
+        key = f"{where.split('/')[-1]}: {reason.split(':')[0]}"
+        if self.rejections[key] == 0:
+            log.warning("rejected message on %s: %s", where, reason)
+        self.rejections[key] += 1
+        self.counters["rejected"] += 1
+        return []
+
+    def _journal(self, kind: str, key: str, status: str, **extra) -> None:
+        if self.journal is not None:
+            self.journal.record(kind, key, status, **extra)
+
+    def _recover(self) -> None:
+        """Rebuild orders from the journal: finished orders stay finished; unfinished ones get their
+        trips back (done trips skipped; a trip whose pod is on a robot waits for that robot)."""
+        held = self.journal.held_trips()
+        for order_id, status, payload in self.journal.orders():
+            if status in ("complete", "refused", "failed"):
+                self.orders[order_id] = _OrderRecord(order_id, status, 0)
+                continue
+            order = parse_order(payload.encode())
+            done_trips = self.journal.done_trips(order_id)
+            trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
+            self.orders[order_id] = _OrderRecord(order_id, status, len(trips))
+            if not trips:
+                self.orders[order_id].status = "complete"
+                self.journal.record("order", order_id, "complete")
+                self._recovered.append((order_id, "complete"))
+                self.counters["orders_completed"] += 1
+                continue
+            for trip in trips:
+                if trip.trip_id in held:
+                    robot, done = held[trip.trip_id]
+                    self._held[robot] = (trip, done)
+                else:
+                    self.pool.append(trip)
+        self.counters["recovered_orders"] = sum(1 for r in self.orders.values() if r.status != "complete")
+
+
+def _dist(table, cell) -> int:
+    d = int(table[cell[1], cell[0]])
+    return d if d >= 0 else 10**9
+
+
+def _order_id_or_none(payload: bytes) -> str | None:
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    oid = data.get("orderId") if isinstance(data, dict) else None
+    return oid if isinstance(oid, str) else None

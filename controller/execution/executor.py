@@ -1,0 +1,434 @@
+"""The executor: plans windows, keeps the action dependency graph, talks VDA 5050 to vehicles.
+
+Why one object: planning windows, the graph's releases, the per-vehicle order streams and the
+resend tracker must agree on one step numbering per robot. The controller core feeds it vehicle
+states and trips; it returns envelopes to publish and execution events (stop done or failed,
+order rejected, position off plan).
+
+Per robot it keeps: the trip and two stop counters, ``plan_stop`` (stops the *plan* has reached;
+planning aims at the next one) and ``exec_stop`` (stops whose action the *vehicle* reported
+finished). The action of a stop goes on the planned step where the robot arrives on the stop's
+cell. If that arrival node was already sent without the action, the robot first steps off the
+cell (a one-window detour) so the arrival is a fresh node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from bus.clock import Instant, iso_timestamp, seconds
+from bus.header import HeaderIds
+from bus.topics import VdaTopic, vda_topic
+from bus.transport import Envelope
+from controller.config import ControllerConfig
+from controller.execution.adg import ActionDependencyGraph, ScheduleConflict
+from controller.execution.resend import ResendTracker
+from controller.execution.trips import (
+    ExecutionEvent,
+    OffPlan,
+    OrderRejected,
+    Resynced,
+    StopDone,
+    StopFailed,
+    Trip,
+)
+from controller.execution.vda_orders import NodeAction, OrderStream, instant_actions_body, with_header
+from controller.execution.window_planner import WindowPlanner
+from controller.fleet.registry import StateView
+from warehouse_maps.grid import Cell
+from warehouse_maps.layout import Layout
+
+log = logging.getLogger("bulletyard.controller.execution")
+
+REJECTION_ERRORS = frozenset({"validationError", "orderError", "orderUpdateError", "noRouteError"})
+
+
+@dataclass(slots=True)
+class _Robot:
+    serial: str
+    stream: OrderStream
+    home: Cell
+    trip: Trip | None = None
+    plan_stop: int = 0
+    exec_stop: int = 0
+    stop_steps: list[int] = field(default_factory=list)  # planned arrival step of each reached stop
+    actions: dict[int, list[NodeAction]] = field(default_factory=dict)
+    detour: bool = False
+    lost: bool = False
+    resync_action: str | None = None  # cancelOrder in flight; no new order until it is FINISHED
+    reported: set[str] = field(default_factory=set)  # actionIds already turned into events
+
+
+class Executor:
+    """Windows, graph, orders and resends for all robots.
+
+    Args:
+        layout: the floor and its places.
+        config: controller configuration.
+        planner: plans windows (``LifelongPlanner`` or :class:`LifelongWindowPlanner`).
+    """
+
+    def __init__(
+        self, layout: Layout, config: ControllerConfig, planner: WindowPlanner, epoch: int = 0
+    ) -> None:
+        self.layout = layout
+        self.config = config
+        self.planner = planner
+        self.manufacturer = config.fleet.manufacturer
+        self.epoch = epoch
+        self.adg = ActionDependencyGraph()
+        self.resend = ResendTracker(config.resend.interval_s, config.resend.max_interval_s)
+        self.headers = HeaderIds()
+        self.robots: dict[str, _Robot] = {}
+        self.extra_blocked: set[Cell] = set()
+        self.joining_blocked: dict[str, frozenset[Cell]] = {}  # vehicles not yet under control
+        self.windows_planned = 0
+        self._cancels = 0
+        self._next_window: Instant = 0
+        self.plan_calls: list[float] = []  # filled by the caller that measures time
+
+    # -- robots ---------------------------------------------------------------------------------
+    def add_robot(self, serial: str, cell: Cell, home: Cell, order_number: int = 1) -> None:
+        """Put a vehicle standing on ``cell`` under control (raises ScheduleConflict if taken)."""
+        self.adg.add_robot(serial, cell)
+        stream = OrderStream(
+            serial,
+            order_number,
+            self.layout.cell_centre_m,
+            self.layout.name,
+            self.config.execution.horizon_nodes,
+            epoch=self.epoch,
+        )
+        self.robots[serial] = _Robot(serial, stream, home)
+
+    def is_idle(self, serial: str) -> bool:
+        """True when the robot has no trip and is usable."""
+        r = self.robots[serial]
+        return r.trip is None and not r.lost
+
+    def plan_end(self, serial: str) -> Cell:
+        """Where the robot's committed plan ends (where a new trip would start from)."""
+        return self.adg.last_cell(serial)
+
+    def busy(self) -> set[str]:
+        """Robots with released steps not yet reached (they are expected to progress)."""
+        return {s for s in self.robots if self.adg.released_prefix(s) > self.adg.reached(s)}
+
+    def assign(self, serial: str, trip: Trip, start_stop: int = 0) -> None:
+        """Give an idle robot a trip; planning aims at stop ``start_stop`` from the next window
+        (a restarted controller resumes a trip whose first stops the robot already did)."""
+        r = self.robots[serial]
+        if r.trip is not None or r.lost:
+            raise ValueError(f"{serial} is not idle")
+        r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, start_stop, start_stop, []
+        r.detour = False
+
+    def blocked_cells(self) -> frozenset[Cell]:
+        """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
+        cells = set(self.extra_blocked)
+        for joining in self.joining_blocked.values():
+            cells.update(joining)
+        for s, r in self.robots.items():
+            if r.lost:
+                cells.update(self.adg.occupied_cells(s))
+        return frozenset(cells)
+
+    # -- lost and back ----------------------------------------------------------------------------
+    def mark_lost(self, serial: str) -> Trip | None:
+        """Stop using a robot and replan everyone from their released ends.
+
+        Returns its trip for the pool if the trip had not started (no stop action finished);
+        a trip whose first action ran (the pod is on the robot) stays with the robot and resumes
+        when it is back.
+        """
+        r = self.robots[serial]
+        if r.lost:
+            return None
+        r.lost = True
+        r.resync_action = None
+        trip = None
+        if r.trip is not None and r.exec_stop == 0:
+            trip, r.trip = r.trip, None
+        self.resend.forget(serial)
+        self._truncate_all()
+        return trip
+
+    def mark_back(self, now: Instant, serial: str) -> list[Envelope]:
+        """A lost robot is reachable again: cancel its order; it rejoins once the cancel is done."""
+        return self.begin_resync(now, serial)
+
+    def begin_resync(self, now: Instant, serial: str) -> list[Envelope]:
+        """Cancel the vehicle's order; a new order starts from where it stands once the cancel
+        shows FINISHED in its actionStates (VDA 5050 accepts a new order only then)."""
+        r = self.robots[serial]
+        self.resend.forget(serial)
+        self._cancels += 1
+        r.resync_action = f"cancel-{serial}-{self._cancels}"
+        return [self.instant_action(now, serial, NodeAction(r.resync_action, "cancelOrder", (), "NONE"))]
+
+    def _finish_resync(self, serial: str, cell: Cell | None) -> bool:
+        """Start a fresh order at the step of the plan the vehicle stands on; False if off plan."""
+        r = self.robots[serial]
+        cells = self.adg.cells(serial)
+        lo, hi = self.adg.reached(serial), self.adg.released_prefix(serial)
+        step = next((k for k in range(lo, hi + 1) if cells[k] == cell), None)
+        r.resync_action = None
+        if step is None:
+            log.warning(
+                "vehicle %s stands at %s, off its plan %s: kept blocked",
+                serial,
+                cell,
+                self.adg.occupied_cells(serial),
+            )
+            if cell is not None:
+                self.extra_blocked.add(cell)
+            return False
+        self.adg.mark_reached(serial, step)
+        r.lost = False
+        r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
+        r.actions = {k: v for k, v in r.actions.items() if k > step}
+        r.stop_steps = [k for k in r.stop_steps if k > step][: max(0, r.plan_stop - r.exec_stop)]
+        r.plan_stop = r.exec_stop + len(r.stop_steps)
+        r.stream = OrderStream(
+            serial,
+            r.stream.order_number + 1,
+            self.layout.cell_centre_m,
+            self.layout.name,
+            self.config.execution.horizon_nodes,
+            epoch=self.epoch,
+            base_step=step - 1,
+        )
+        return True
+
+    def _truncate_all(self) -> None:
+        self.adg.truncate_to_released()
+        for s, r in self.robots.items():
+            released = self.adg.released_prefix(s)
+            r.actions = {k: v for k, v in r.actions.items() if k <= released}
+            kept = [k for k in r.stop_steps if k <= released]
+            r.stop_steps = kept
+            r.plan_stop = len(kept)
+            r.detour = False
+
+    # -- vehicle state --------------------------------------------------------------------------
+    def on_state(
+        self, now: Instant, serial: str, state: StateView, cell: Cell | None
+    ) -> tuple[list[Envelope], list[ExecutionEvent]]:
+        """Apply a vehicle state: acknowledgements, progress, action results, rejections."""
+        r = self.robots.get(serial)
+        if r is None:
+            return [], []
+        events: list[ExecutionEvent] = []
+        self.resend.on_state(
+            serial, state.order_id, state.order_update_id, [a[0] for a in state.action_states]
+        )
+        if r.resync_action is not None:
+            done = any(
+                a[0] == r.resync_action and a[2] in ("FINISHED", "FAILED") for a in state.action_states
+            )
+            if not done:
+                return [], events
+            if not self._finish_resync(serial, cell):
+                r.lost = True
+                events.append(OffPlan(serial, cell if cell is not None else (-1, -1)))
+                return [], events
+            events.append(Resynced(serial))
+            return self._send_updates(now, [serial]), events
+        if r.lost:
+            return [], events
+        for error_type, _level, order_ref in state.errors:
+            if (
+                error_type in REJECTION_ERRORS
+                and order_ref == r.stream.order_id
+                and order_ref not in r.reported
+            ):
+                r.reported.add(order_ref)
+                events.append(OrderRejected(serial, order_ref, error_type))
+        if state.order_id == r.stream.order_id:
+            step = r.stream.step_of_sequence(state.last_node_sequence_id)
+            if step is not None:
+                self._advance(serial, step)
+            if cell is not None and cell not in self.adg.occupied_cells(serial):
+                events.append(OffPlan(serial, cell))
+        if r.trip is not None:
+            for action_id, _type, status in state.action_states:
+                if action_id in r.reported or not action_id.startswith(r.trip.trip_id + "/"):
+                    continue
+                index = int(action_id.rsplit("/", 1)[1])
+                if status == "FINISHED":
+                    r.reported.add(action_id)
+                    r.exec_stop = max(r.exec_stop, index + 1)
+                    events.append(StopDone(serial, r.trip, index))
+                    if index == len(r.trip.stops) - 1:
+                        r.trip = None
+                        break
+                elif status == "FAILED":
+                    r.reported.add(action_id)
+                    events.append(StopFailed(serial, r.trip, index))
+        out = self.release_and_send(now)
+        return out, events
+
+    def _advance(self, serial: str, step: int) -> None:
+        """Mark the robot at ``step`` plus the waits that follow it, up to its release."""
+        cells = self.adg.cells(serial)
+        released = self.adg.released_prefix(serial)
+        step = min(step, released)
+        while step < released and cells[step + 1] == cells[step]:
+            step += 1
+        if step > self.adg.reached(serial):
+            self.adg.mark_reached(serial, step)
+
+    # -- planning and release ---------------------------------------------------------------------
+    def needs_window(self, now: Instant) -> bool:
+        """True when some usable robot is about to run out of plan, nobody lags too far behind,
+        and the last window is at least ``window_interval_steps`` nominal steps old (robots that
+        only wait would otherwise consume windows as fast as the runner ticks)."""
+        ex = self.config.execution
+        active = [s for s, r in self.robots.items() if not r.lost]
+        if not active or now < self._next_window:
+            return False
+        if max(self.adg.remaining(s) for s in active) >= ex.max_backlog_steps:
+            return False
+        return min(self.adg.remaining(s) for s in active) <= ex.replan_margin_steps
+
+    def next_window_time(self) -> Instant | None:
+        """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
+        active = [s for s, r in self.robots.items() if not r.lost]
+        if not active:
+            return None
+        if min(self.adg.remaining(s) for s in active) > self.config.execution.replan_margin_steps:
+            return None
+        return self._next_window
+
+    def goal(self, serial: str) -> Cell:
+        """Where planning sends the robot now."""
+        r = self.robots[serial]
+        end = self.adg.last_cell(serial)
+        if r.trip is None or r.plan_stop >= len(r.trip.stops):
+            return r.home if r.trip is None else end
+        target = r.trip.stops[r.plan_stop].cell
+        if r.detour:
+            for n in self.layout.grid.neighbors(target):
+                return n
+        return target
+
+    def plan_window(self, now: Instant) -> bool:
+        """Plan and append one window for every usable robot; False if the planner's window was refused."""
+        active = sorted(s for s, r in self.robots.items() if not r.lost)
+        if not active:
+            return False
+        ex = self.config.execution
+        self._next_window = now + seconds(ex.window_interval_steps * ex.step_s)
+        positions = [self.adg.last_cell(s) for s in active]
+        goals = [self.goal(s) for s in active]
+        paths = self.planner.plan_window(
+            positions, goals, self.config.execution.horizon_steps, blocked=self.blocked_cells()
+        )
+        window = dict(zip(active, paths))
+        bases = {s: self.adg.last_step(s) for s in active}
+        try:
+            self.adg.append_window(window)
+        except ScheduleConflict as err:
+            log.error("planner window refused by the execution graph: %s", err)
+            return False
+        self.windows_planned += 1
+        for s in active:
+            self._note_arrivals(s, window[s], bases[s])
+        return True
+
+    def _note_arrivals(self, serial: str, path: list[Cell], base: int) -> None:
+        """Attach the next stop's action where the plan arrives on its cell."""
+        r = self.robots[serial]
+        if r.trip is None or r.plan_stop >= len(r.trip.stops):
+            return
+        stop = r.trip.stops[r.plan_stop]
+        if r.detour:
+            if any(c != stop.cell for c in path):
+                r.detour = False
+            return
+        cells = self.adg.cells(serial)
+        for k, cell in enumerate(path):
+            if cell != stop.cell:
+                continue
+            entry = base + k
+            while entry > 0 and cells[entry - 1] == cell:
+                entry -= 1
+            if entry <= r.stream.base_step or (r.stop_steps and entry <= r.stop_steps[-1]):
+                r.detour = True  # arrival node already sent, or already used by the previous stop
+                return
+            action = NodeAction(r.trip.action_id(r.plan_stop), stop.action_type, stop.parameters)
+            r.actions.setdefault(entry, []).append(action)
+            r.stop_steps.append(entry)
+            r.plan_stop += 1
+            return
+
+    def release_and_send(self, now: Instant) -> list[Envelope]:
+        """Release what the graph allows and send order updates to robots with nothing pending."""
+        ahead = self.config.execution.release_ahead_steps
+        for _ in range(3):
+            grown = self.adg.release_all(ahead)
+            if not grown:
+                break
+            for serial in grown:
+                # planned waits on the cell the vehicle already stands on are reached at once
+                if not self.robots[serial].lost and self.robots[serial].resync_action is None:
+                    self._advance(serial, self.adg.reached(serial))
+        return self._send_updates(now, sorted(self.robots))
+
+    def _send_updates(self, now: Instant, serials: list[str]) -> list[Envelope]:
+        out: list[Envelope] = []
+        for s in serials:
+            r = self.robots[s]
+            if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
+                continue
+            body = r.stream.extend(self.adg.cells(s), self.adg.released_prefix(s), r.actions)
+            if body is None:
+                continue
+            out.append(self._order_envelope(now, s, body))
+            self.resend.sent_order(now, s, body)
+        return out
+
+    def _order_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
+        topic = vda_topic(self.manufacturer, serial, VdaTopic.ORDER)
+        msg = with_header(
+            body,
+            header_id=self.headers.next(topic),
+            timestamp=iso_timestamp(now),
+            manufacturer=self.manufacturer,
+            serial_number=serial,
+        )
+        return Envelope(topic, json.dumps(msg, separators=(",", ":")).encode(), 0, False)
+
+    def instant_action(self, now: Instant, serial: str, action: NodeAction) -> Envelope:
+        """An instantActions message with one action, tracked until it shows in actionStates."""
+        body = instant_actions_body([action])
+        self.resend.sent_instant_action(now, serial, action.action_id, body)
+        return self._instant_envelope(now, serial, body)
+
+    def state_request(self, now: Instant, serial: str, action_id: str) -> Envelope:
+        """A stateRequest instant action (not tracked: any later state answers it)."""
+        body = instant_actions_body([NodeAction(action_id, "stateRequest", (), "NONE")])
+        return self._instant_envelope(now, serial, body)
+
+    def _instant_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
+        topic = vda_topic(self.manufacturer, serial, VdaTopic.INSTANT_ACTIONS)
+        msg = with_header(
+            body,
+            header_id=self.headers.next(topic),
+            timestamp=iso_timestamp(now),
+            manufacturer=self.manufacturer,
+            serial_number=serial,
+        )
+        return Envelope(topic, json.dumps(msg, separators=(",", ":")).encode(), 0, False)
+
+    def resends(self, now: Instant) -> list[Envelope]:
+        """Messages whose acknowledgement is overdue, sent again with a fresh header."""
+        out: list[Envelope] = []
+        for p in self.resend.due(now):
+            if p.kind == "order":
+                out.append(self._order_envelope(now, p.serial_number, p.body))
+            else:
+                out.append(self._instant_envelope(now, p.serial_number, p.body))
+        return out

@@ -1,0 +1,217 @@
+"""Released path segments -> VDA 5050 2.1 orders and order updates (the controller-side mapping).
+
+Why here: this is the one module that knows both the domain (grid cells, planned steps, pick and
+drop actions) and the wire (nodes, edges, sequence ids, base and horizon), as openTCS keeps its
+VDA 5050 mapping apart from the kernel.
+
+One :class:`OrderStream` per vehicle. A vehicle gets one long-lived order (``orderId``
+``{serial}-{n}``) extended by updates: every time the action dependency graph releases more
+steps, an update with ``orderUpdateId + 1`` repeats the last base node (same ``sequenceId``) and
+carries the newly released nodes as base plus a few planned nodes as horizon. Consecutive
+planned steps on the same cell (waits) form one node. Sequence ids: nodes even (0, 2, 4, ...),
+edges odd, counted from the start of the order. Node ids are ``n{x}_{y}``; ``nodePosition`` is
+the cell centre in the metric map frame (x east, y north, metres), ``mapId`` the layout name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from warehouse_maps.grid import Cell
+
+VDA_VERSION = "2.1.0"
+ALLOWED_DEVIATION_XY_M = 0.1
+
+
+def node_id(cell: Cell) -> str:
+    """The VDA 5050 node id of a grid cell: ``n{x}_{y}``."""
+    return f"n{cell[0]}_{cell[1]}"
+
+
+def parse_node_id(text: str) -> Cell | None:
+    """The cell of a node id made by :func:`node_id`, or None for anything else."""
+    if not text.startswith("n") or "_" not in text:
+        return None
+    x, _, y = text[1:].partition("_")
+    try:
+        return int(x), int(y)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAction:
+    """An action to run on a node: VDA ``actionType`` (pick, drop, charge, ...) and parameters."""
+
+    action_id: str
+    action_type: str
+    parameters: tuple[tuple[str, str], ...] = ()
+    blocking_type: str = "HARD"
+
+    def to_wire(self) -> dict[str, Any]:
+        """The VDA 5050 ``action`` object."""
+        return {
+            "actionType": self.action_type,
+            "actionId": self.action_id,
+            "blockingType": self.blocking_type,
+            "actionParameters": [{"key": k, "value": v} for k, v in self.parameters],
+        }
+
+
+@dataclass(slots=True)
+class _Node:
+    cell: Cell
+    first_step: int
+    sequence_id: int
+
+
+@dataclass(slots=True)
+class OrderStream:
+    """The order of one vehicle: which planned steps are already on the wire as base.
+
+    Args:
+        serial_number: the vehicle's serial number (``agv-0001``).
+        order_number: counts orders of this vehicle; a resynchronised vehicle gets a new one.
+        cell_centre_m: maps a cell to (x, y) metres in the map frame (``Layout.cell_centre_m``).
+        map_id: the layout name.
+        horizon_nodes: planned but unreleased nodes sent as horizon (0 = none).
+    """
+
+    serial_number: str
+    order_number: int
+    cell_centre_m: Callable[[Cell], tuple[float, float]]
+    map_id: str
+    horizon_nodes: int = 3
+    epoch: int = 0
+    update_id: int = -1
+    base: list[_Node] = field(default_factory=list)
+    base_step: int = -1
+
+    @property
+    def order_id(self) -> str:
+        """``{serial}-{n}`` (``{serial}-e{epoch}-{n}`` with a journal epoch): never reused, even across
+        controller restarts, because a vehicle refuses a known orderId with a lower update id."""
+        if self.epoch:
+            return f"{self.serial_number}-e{self.epoch}-{self.order_number}"
+        return f"{self.serial_number}-{self.order_number}"
+
+    def node_at_sequence(self, sequence_id: int) -> _Node | None:
+        """The base node with this sequence id (as echoed in ``lastNodeSequenceId``)."""
+        index = sequence_id // 2
+        if sequence_id % 2 or not 0 <= index < len(self.base):
+            return None
+        return self.base[index]
+
+    def step_of_sequence(self, sequence_id: int) -> int | None:
+        """The first planned step of the base node with this sequence id, or None."""
+        node = self.node_at_sequence(sequence_id)
+        return None if node is None else node.first_step
+
+    def extend(
+        self,
+        cells: Sequence[Cell],
+        released_step: int,
+        actions: dict[int, list[NodeAction]],
+    ) -> dict[str, Any] | None:
+        """The next order or update body (no header) if the release grew, else None.
+
+        Args:
+            cells: the vehicle's planned cells, step 0 onwards (from the execution graph).
+            released_step: the last released step; steps up to it become base.
+            actions: actions by planned step; they go on the node covering that step.
+        """
+        if released_step <= self.base_step and self.update_id >= 0:
+            return None
+        start_index = max(len(self.base) - 1, 0)
+        step = self.base_step + 1
+        while step <= released_step:
+            cell = cells[step]
+            if not self.base or self.base[-1].cell != cell:
+                self.base.append(_Node(cell, step, 2 * len(self.base)))
+            step += 1
+        self.base_step = released_step
+        self.update_id += 1
+        base_nodes = self.base[start_index:]
+        horizon: list[_Node] = []
+        last = self.base[-1].cell
+        seq = self.base[-1].sequence_id
+        for step in range(released_step + 1, len(cells)):
+            if len(horizon) >= self.horizon_nodes:
+                break
+            if cells[step] != last:
+                seq += 2
+                horizon.append(_Node(cells[step], step, seq))
+                last = cells[step]
+        return self._body(base_nodes, horizon, actions)
+
+    def _body(
+        self, base: list[_Node], horizon: list[_Node], actions: dict[int, list[NodeAction]]
+    ) -> dict[str, Any]:
+        wire_nodes: list[dict[str, Any]] = []
+        wire_edges: list[dict[str, Any]] = []
+        nodes = [(n, True) for n in base] + [(n, False) for n in horizon]
+        for i, (node, released) in enumerate(nodes):
+            if i:
+                prev = nodes[i - 1][0]
+                wire_edges.append(
+                    {
+                        "edgeId": f"e{prev.cell[0]}_{prev.cell[1]}_{node.cell[0]}_{node.cell[1]}",
+                        "sequenceId": node.sequence_id - 1,
+                        "released": released,
+                        "startNodeId": node_id(prev.cell),
+                        "endNodeId": node_id(node.cell),
+                        "actions": [],
+                    }
+                )
+            x_m, y_m = self.cell_centre_m(node.cell)
+            node_actions = self._actions_on(node, actions) if released else []
+            wire_nodes.append(
+                {
+                    "nodeId": node_id(node.cell),
+                    "sequenceId": node.sequence_id,
+                    "released": released,
+                    "nodePosition": {
+                        "x": round(x_m, 4),
+                        "y": round(y_m, 4),
+                        "mapId": self.map_id,
+                        "allowedDeviationXY": ALLOWED_DEVIATION_XY_M,
+                    },
+                    "actions": [a.to_wire() for a in node_actions],
+                }
+            )
+        return {
+            "orderId": self.order_id,
+            "orderUpdateId": self.update_id,
+            "nodes": wire_nodes,
+            "edges": wire_edges,
+        }
+
+    @staticmethod
+    def _actions_on(node: _Node, actions: dict[int, list[NodeAction]]) -> list[NodeAction]:
+        """Actions planned at the step the vehicle arrives on the node (goals are arrival steps).
+
+        Keeping actions on arrival steps means a node carries all its actions the first time it is
+        sent as base, and the repeated first node of each update is identical to what was sent.
+        """
+        return list(actions.get(node.first_step, ()))
+
+
+def with_header(
+    body: dict[str, Any], *, header_id: int, timestamp: str, manufacturer: str, serial_number: str
+) -> dict[str, Any]:
+    """A complete VDA 5050 message: the common header fields followed by ``body``."""
+    return {
+        "headerId": header_id,
+        "timestamp": timestamp,
+        "version": VDA_VERSION,
+        "manufacturer": manufacturer,
+        "serialNumber": serial_number,
+        **body,
+    }
+
+
+def instant_actions_body(actions: Sequence[NodeAction]) -> dict[str, Any]:
+    """The body of an ``instantActions`` message."""
+    return {"actions": [a.to_wire() for a in actions]}

@@ -1,0 +1,114 @@
+"""Planning windows for execution: the port the controller plans through, and a PIBT stepper.
+
+Why: the controller needs, every replanning, collision-free paths of equal length from the
+configuration where the committed plan ends (see ``adg.py``). The mapf helper's
+``LifelongPlanner`` (PIBT with persistent priorities, routing around blocked cells) plans one
+step at a time; :class:`LifelongWindowPlanner` stacks steps into a window and adds the one rule
+execution needs on top: rotation cycles (robots following each other round a loop in one step)
+are refused by the action dependency graph, so a step with a cycle is recomputed with the
+cycle's cells blocked for that step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from controller.planning.lifelong import LifelongPlanner
+from warehouse_maps.grid import Cell, Grid
+
+
+class WindowPlanner(Protocol):
+    """Plans one window of ``horizon`` steps for every robot."""
+
+    def plan_window(
+        self,
+        positions: Sequence[Cell],
+        goals: Sequence[Cell],
+        horizon: int,
+        *,
+        blocked: frozenset[Cell] = ...,
+    ) -> list[list[Cell]]:
+        """Paths of ``horizon + 1`` cells from ``positions``, free of vertex, swap and rotation
+        conflicts, never entering ``blocked``; worst case everyone waits."""
+        ...
+
+
+def rotation_cycles(now: np.ndarray, nxt: np.ndarray) -> list[list[int]]:
+    """Groups of agents that move round a closed loop (length >= 2) from ``now`` to ``nxt``."""
+    at = {int(v): i for i, v in enumerate(now)}
+    cycles: list[list[int]] = []
+    seen: set[int] = set()
+    for start in range(len(now)):
+        if start in seen or nxt[start] == now[start]:
+            continue
+        chain = [start]
+        i = start
+        while True:
+            j = at.get(int(nxt[i]))
+            if j is None or nxt[j] == now[j] or j in seen:
+                break
+            if j == start:
+                cycles.append(chain)
+                break
+            if j in chain:
+                break
+            chain.append(j)
+            i = j
+        seen.update(chain)
+    return cycles
+
+
+class LifelongWindowPlanner:
+    """Windows from the mapf helper's :class:`LifelongPlanner`, one ``step`` at a time.
+
+    Each step is checked for rotation cycles; when one appears, the step is recomputed with the
+    cycle's cells blocked for that step (the robots in it wait or move elsewhere), which the
+    execution graph can then order. Priorities persist across windows (PIBT's fairness).
+
+    Args:
+        grid: the floor.
+        seed: seed of the planner's tie-breaking (same seed, same plans).
+    """
+
+    def __init__(self, grid: Grid, *, seed: int = 0) -> None:
+        self.grid = grid
+        self.lifelong = LifelongPlanner(grid, seed=seed)
+        self.cycles_broken = 0
+
+    def plan_window(
+        self,
+        positions: Sequence[Cell],
+        goals: Sequence[Cell],
+        horizon: int,
+        *,
+        blocked: frozenset[Cell] = frozenset(),
+    ) -> list[list[Cell]]:
+        """See :class:`WindowPlanner`. Goals inside blocked cells make their robot wait."""
+        walls = frozenset(c for c in blocked if c not in set(positions))
+        targets = [p if g in walls else g for p, g in zip(positions, goals)]
+        out = [[tuple(c)] for c in positions]
+        config = [tuple(c) for c in positions]
+        for _ in range(horizon):
+            nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls)]
+            extra: set[Cell] = set()
+            for _attempt in range(len(config)):
+                cycles = rotation_cycles(_index(self.grid, config), _index(self.grid, nxt))
+                if not cycles:
+                    break
+                self.cycles_broken += len(cycles)
+                for cycle in cycles:
+                    extra.update(config[i] for i in cycle)
+                nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls | extra)]
+            else:
+                nxt = list(config)
+            config = nxt
+            for i, c in enumerate(config):
+                out[i].append(c)
+        return out
+
+
+def _index(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
+    return np.array([c[1] * grid.width + c[0] for c in cells], dtype=np.int64)

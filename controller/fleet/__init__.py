@@ -1,0 +1,1 @@
+"""Fleet: registry built from vehicle messages, and supervision (lost, back, charging)."""

@@ -1,0 +1,205 @@
+"""KPIs of a run, collected as it goes with bounded memory, and written as ``summary.json``.
+
+The runner feeds the collector what it observes on the bus and in the world (order arrivals and
+status, robot states and poses at trace ticks, sorter counters); the collector keeps only running
+sums, time bins and one float per finished order, so a ten-hour run at 500 robots does not grow
+beyond a few megabytes. Times are seconds since the start of the run.
+
+Definitions (also in docs/simulation.md):
+- robot utilisation: share of robot-time in any state but ``idle``, ``charging`` and ``offline``;
+- travel per line: metres driven by all robots / order lines completed;
+- deadlock: a robot with work that has not moved for ``deadlock_after_s`` (one per episode);
+- order cycle time: completion minus arrival on the WMS topic.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.trace import Pose, TraceFrame
+
+IDLE_STATES = frozenset({"idle", "charging", "offline"})
+WORKING_STILL_STATES = frozenset({"waiting", "driving"})
+
+
+@dataclass(slots=True)
+class _RobotTrack:
+    last_pose: Pose | None = None
+    last_t_s: float = 0.0
+    still_since_s: float | None = None
+    in_deadlock: bool = False
+    busy_s: float = 0.0
+    seen_s: float = 0.0
+    travel_m: float = 0.0
+
+
+@dataclass(slots=True)
+class KpiCollector:
+    """Running KPIs of one simulation.
+
+    Args:
+        bin_s: width of the time bins for throughput plots.
+        cell_size_m: for the congestion heat map.
+        grid_shape: (height, width) of the layout grid.
+        deadlock_after_s: a working robot stuck this long counts as one deadlock.
+    """
+
+    bin_s: float = 60.0
+    cell_size_m: float = 1.0
+    grid_shape: tuple[int, int] = (1, 1)
+    deadlock_after_s: float = 120.0
+    arrivals: dict[str, tuple[float, int]] = field(default_factory=dict)
+    cycle_times_s: array = field(default_factory=lambda: array("d"))
+    completed_lines: int = 0
+    failed: Counter = field(default_factory=Counter)
+    first_completion_s: float | None = None
+    arrivals_per_bin: Counter = field(default_factory=Counter)
+    lines_per_bin: Counter = field(default_factory=Counter)
+    robots: dict[str, _RobotTrack] = field(default_factory=dict)
+    deadlocks: int = 0
+    congestion: np.ndarray | None = None
+    sorter: Counter = field(default_factory=Counter)
+    chute_fill: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    pybullet_contacts: int = 0
+    pybullet_contact_pairs: set = field(default_factory=set)
+    orders_total: int = 0
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def order_arrived(self, order_id: str, t_s: float, lines: int) -> None:
+        """An order entered the system (published on the WMS topic)."""
+        if order_id in self.arrivals:
+            return
+        self.orders_total += 1
+        self.arrivals[order_id] = (t_s, lines)
+        self.arrivals_per_bin[int(t_s // self.bin_s)] += lines
+
+    def order_completed(self, order_id: str, t_s: float) -> None:
+        """The controller reported the order complete (counted once)."""
+        arrival = self.arrivals.pop(order_id, None)
+        if arrival is None:
+            return
+        self.cycle_times_s.append(t_s - arrival[0])
+        self.completed_lines += arrival[1]
+        self.lines_per_bin[int(t_s // self.bin_s)] += arrival[1]
+        if self.first_completion_s is None:
+            self.first_completion_s = t_s
+
+    def order_failed(self, order_id: str, t_s: float, reason: str) -> None:
+        """The controller gave up on (or refused) the order with a reason."""
+        if self.arrivals.pop(order_id, None) is not None:
+            self.failed[reason or "unspecified"] += 1
+
+    @property
+    def open_orders(self) -> int:
+        """Orders neither complete nor failed."""
+        return len(self.arrivals)
+
+    # -- robots -----------------------------------------------------------------------------------
+
+    def observe(self, frame: TraceFrame) -> None:
+        """Account one trace frame: travel, busy time, congestion, stuck robots."""
+        if self.congestion is None:
+            self.congestion = np.zeros(self.grid_shape, dtype=np.float64)
+        for rid, pose in frame.robots.items():
+            track = self.robots.get(rid)
+            if track is None:
+                track = self.robots[rid] = _RobotTrack(last_t_s=frame.t_s)
+            state = frame.state.get(rid, "idle")
+            dt = frame.t_s - track.last_t_s
+            moved = 0.0
+            if track.last_pose is not None:
+                moved = math.hypot(pose[0] - track.last_pose[0], pose[1] - track.last_pose[1])
+                track.travel_m += moved
+            track.seen_s += dt
+            if state not in IDLE_STATES:
+                track.busy_s += dt
+            still_working = state in WORKING_STILL_STATES and moved < 1e-3
+            if still_working:
+                cx, cy = int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m)
+                if 0 <= cy < self.grid_shape[0] and 0 <= cx < self.grid_shape[1]:
+                    self.congestion[cy, cx] += dt
+                if track.still_since_s is None:
+                    track.still_since_s = frame.t_s
+                elif not track.in_deadlock and frame.t_s - track.still_since_s >= self.deadlock_after_s:
+                    track.in_deadlock = True
+                    self.deadlocks += 1
+            else:
+                track.still_since_s = None
+                track.in_deadlock = False
+            track.last_pose = pose
+            track.last_t_s = frame.t_s
+
+    def contacts(self, pairs: list[tuple[str, str]]) -> None:
+        """PyBullet contact pairs at one trace tick (new pairs count once per episode)."""
+        now = set(pairs)
+        self.pybullet_contacts += len(now - self.pybullet_contact_pairs)
+        self.pybullet_contact_pairs = now
+
+    # -- sorter -----------------------------------------------------------------------------------
+
+    def sorter_event(self, kind: str, count: int = 1) -> None:
+        """Count a sorter outcome: ``inducted``, ``sorted``, ``recirculated``, ``rejected``, ``lost``."""
+        self.sorter[kind] += count
+
+    def chute_sample(self, chute_id: str, t_s: float, fill: float) -> None:
+        """Fill level (0..1) of one chute at a time, kept for the report (one sample per bin)."""
+        samples = self.chute_fill.setdefault(chute_id, [])
+        if samples and int(samples[-1][0] // self.bin_s) == int(t_s // self.bin_s):
+            samples[-1] = (t_s, fill)
+        else:
+            samples.append((t_s, fill))
+
+    # -- summary ----------------------------------------------------------------------------------
+
+    def summary(self, *, sim_time_s: float, wall_time_s: float) -> dict[str, object]:
+        """The KPI part of ``summary.json``."""
+        cycles = np.frombuffer(self.cycle_times_s, dtype=np.float64) if len(self.cycle_times_s) else None
+        hours = sim_time_s / 3600.0 if sim_time_s > 0 else math.nan
+        seen = sum(t.seen_s for t in self.robots.values())
+        travel = sum(t.travel_m for t in self.robots.values())
+        inducted = self.sorter.get("inducted", 0)
+
+        def pct(q: float) -> float | None:
+            return None if cycles is None else round(float(np.percentile(cycles, q)), 3)
+
+        return {
+            "orders_total": self.orders_total,
+            "orders_completed": len(self.cycle_times_s),
+            "orders_failed": sum(self.failed.values()),
+            "orders_failed_by_reason": dict(sorted(self.failed.items())),
+            "orders_open": self.open_orders,
+            "order_lines_completed": self.completed_lines,
+            "order_lines_per_hour": round(self.completed_lines / hours, 2) if hours == hours else None,
+            "order_cycle_time_s": {
+                "p50": pct(50),
+                "p95": pct(95),
+                "max": None if cycles is None else round(float(cycles.max()), 3),
+            },
+            "first_order_completed_s": self.first_completion_s,
+            "robot_utilisation": round(sum(t.busy_s for t in self.robots.values()) / seen, 4)
+            if seen
+            else 0.0,
+            "travel_m": round(travel, 2),
+            "travel_per_line_m": round(travel / self.completed_lines, 3) if self.completed_lines else None,
+            "sorter_items_per_hour": round(self.sorter.get("sorted", 0) / hours, 2)
+            if hours == hours
+            else None,
+            "recirculation_rate": round(self.sorter.get("recirculated", 0) / inducted, 4)
+            if inducted
+            else None,
+            "reject_rate": round(self.sorter.get("rejected", 0) / inducted, 4) if inducted else None,
+            "sorter_counts": dict(sorted(self.sorter.items())),
+            "deadlocks": self.deadlocks,
+            "pybullet_contacts": self.pybullet_contacts,
+        }
+
+    def utilisation_by_robot(self) -> Mapping[str, float]:
+        """Share of time busy per robot (for the report)."""
+        return {rid: (t.busy_s / t.seen_s if t.seen_s else 0.0) for rid, t in sorted(self.robots.items())}

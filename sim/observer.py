@@ -1,0 +1,96 @@
+"""The KPI observer: a bus participant that listens to what the controller and the sorter publish.
+
+It learns order outcomes only from the WMS status topic (as a warehouse management system would)
+and sorter outcomes only from ``divertConfirm`` and ``chuteState``, so the summary measures what
+the system actually did on the wire, not what its internals believe.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bus.clock import Instant
+from bus.topics import wms_order_status_topic
+from bus.transport import Envelope
+from sim.kpi import KpiCollector
+
+TERMINAL_OK = frozenset({"complete", "sorted"})
+TERMINAL_FAILED = frozenset({"failed", "refused", "cancelled"})
+DIVERT_RESULTS = {"SORTED": "sorted", "RECIRCULATED": "recirculated", "REJECTED": "rejected", "LOST": "lost"}
+
+
+class KpiObserver:
+    """Feeds a :class:`KpiCollector` from bus messages (never publishes).
+
+    Args:
+        kpi: the collector.
+        site: topic level of the WMS and sorter topics.
+        start: the run's start instant (KPI times are seconds since it).
+        complete_status: the order status that counts as done (``complete``, or ``sorted`` when
+            orders end at the sorter).
+    """
+
+    def __init__(
+        self, kpi: KpiCollector, site: str, start: Instant, complete_status: str = "complete"
+    ) -> None:
+        self.kpi = kpi
+        self.site = site
+        self.start = start
+        self.complete_status = complete_status
+        self.status_topic = wms_order_status_topic(site)
+        self.statuses: dict[str, str] = {}
+        self.bad_messages = 0
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """Order status and every sorter topic of the site."""
+        return [
+            (self.status_topic, 1),
+            (f"bulletyard/v1/{self.site}/sorter/+/divertConfirm", 0),
+            (f"bulletyard/v1/{self.site}/sorter/+/chuteState", 0),
+            (f"bulletyard/v1/{self.site}/sorter/+/inducted", 0),
+        ]
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """Account one message."""
+        t_s = (now - self.start) / 1e9
+        try:
+            data = json.loads(msg.payload)
+        except (ValueError, UnicodeDecodeError):
+            self.bad_messages += 1
+            return []
+        if not isinstance(data, dict):
+            self.bad_messages += 1
+            return []
+        if msg.topic == self.status_topic:
+            order_id, status = str(data.get("orderId", "")), str(data.get("status", ""))
+            self.statuses[order_id] = status
+            if status == self.complete_status:
+                self.kpi.order_completed(order_id, t_s)
+            elif status in TERMINAL_FAILED:
+                self.kpi.order_failed(order_id, t_s, f"{status}: {data.get('reason', '')}".strip())
+        elif msg.topic.endswith("/divertConfirm"):
+            self.kpi.sorter_event(DIVERT_RESULTS.get(str(data.get("result")), "unknown"))
+        elif msg.topic.endswith("/inducted"):
+            self.kpi.sorter_event("inducted")
+        elif msg.topic.endswith("/chuteState"):
+            fill = data.get("fillItems")
+            capacity = data.get("capacityItems")
+            if isinstance(fill, int | float) and isinstance(capacity, int | float) and capacity:
+                self.kpi.chute_sample(str(data.get("chuteId")), t_s, float(fill) / float(capacity))
+        return []
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Nothing timed."""
+        return []
+
+    def next_wakeup(self) -> Instant | None:
+        """Only messages wake the observer."""
+        return None
+
+    def will(self) -> Envelope | None:
+        """No will."""
+        return None
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """Nothing to announce."""
+        return []

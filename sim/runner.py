@@ -1,0 +1,334 @@
+"""``SimRunner``: the lock-step, discrete-event loop that drives every participant of a simulation.
+
+A participant is any pure core with the project-wide shape (controller, vehicle agent, sorter
+agent, order feeder, KPI observer): ``handle(now, Envelope) -> list[Envelope]``, ``tick(now)``,
+``next_wakeup()``, ``will()``, ``on_connect(now)``. Each sits in a :class:`Seat` with its own
+transport and subscriptions. The runner owns time:
+
+1. *settle*: drain every transport in seat order and hand each message to its participant,
+   publishing what comes back, until no message is queued (the in-process bus delivers at once);
+2. *tick* every participant whose ``next_wakeup()`` has come, then settle again;
+3. write a trace frame when the trace tick is due (poses from the robot views, PyBullet contact
+   query, KPI and safety observers);
+4. jump the :class:`~bus.clock.SimClock` (and the in-process broker's clock) straight to the
+   earliest of: the participants' wakeups, the broker's next delayed delivery, the next trace
+   tick, scheduled events (faults), the end time. Nothing is stepped at a fixed rate except the
+   trace, so idle stretches cost nothing.
+
+With the in-process bus everything is single-threaded and ordered, so the same seed gives the same
+trace byte for byte. With MQTT (``pacer`` set) the same loop runs against a scaled wall clock:
+instead of jumping, it waits on the transports until the wall clock catches up with the next event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bus.clock import Instant, SimClock, seconds, to_seconds
+from bus.transport import Envelope, Transport
+from sim.trace import Pose, TraceFrame
+
+MAX_SETTLE_ROUNDS = 10_000
+MAX_TICKS_PER_INSTANT = 1_000
+
+
+class Participant(Protocol):
+    """What the runner needs from a pure core."""
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """React to one inbound message."""
+        ...
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Do what is due at ``now``."""
+        ...
+
+    def next_wakeup(self) -> Instant | None:
+        """When ``tick`` must next be called (None: only messages wake it)."""
+        ...
+
+    def will(self) -> Envelope | None:
+        """The last will registered at connect."""
+        ...
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """Messages to publish once connected (retained ONLINE connection, factsheet...)."""
+        ...
+
+
+class RobotView(Protocol):
+    """How the runner sees a robot for the trace (world truth, not what the robot reports)."""
+
+    robot_id: str
+
+    def pose(self, now: Instant) -> Pose:
+        """Map-frame pose at ``now``."""
+        ...
+
+    def state_name(self) -> str:
+        """Short state (idle, driving, waiting, busy, charging, error, offline) for colour and KPIs."""
+        ...
+
+
+@dataclass(slots=True)
+class Seat:
+    """A participant with its transport and the topic filters it subscribes to.
+
+    ``tick_after_handle``: also tick the participant at the instant it handled messages (for cores
+    whose ``next_wakeup`` does not yet account for work a message created; ``tick`` is idempotent).
+    """
+
+    name: str
+    agent: Participant
+    transport: Transport
+    subscriptions: Sequence[tuple[str, int]] = ()
+    active: bool = True
+    tick_after_handle: bool = False
+    touched: bool = False
+
+
+class FrameObserver(Protocol):
+    """Anything that wants each trace frame (trace writer, safety checker, KPIs, GUI)."""
+
+    def observe(self, frame: TraceFrame) -> None:
+        """Take one frame."""
+        ...
+
+
+@dataclass(order=True, slots=True)
+class ScheduledEvent:
+    """A callback at a simulated instant (fault injection: kill a robot, close a chute)."""
+
+    at: Instant
+    seq: int
+    label: str = field(compare=False)
+    action: Callable[[Instant], None] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacer:
+    """Real-time pacing for runs over a real broker: ``factor`` simulated seconds per wall second."""
+
+    factor: float = 1.0
+    poll_s: float = 0.002
+
+
+@dataclass(slots=True)
+class RunStats:
+    """Counters of one run."""
+
+    messages: int = 0
+    ticks: int = 0
+    frames: int = 0
+    steps: int = 0
+    wall_time_s: float = 0.0
+    sim_time_s: float = 0.0
+
+
+class SimRunner:
+    """Drives seats and robot views on one simulated clock.
+
+    Args:
+        clock: the simulated clock (also the bus clock for the in-process broker).
+        seats: participants in a fixed order (the order is part of determinism).
+        robots: views used for trace frames.
+        broker: the in-process broker (for delayed deliveries); None over MQTT.
+        trace_dt_s: simulated seconds between trace frames.
+        observers: receive every frame.
+        pacer: set for MQTT runs (scaled wall clock instead of jumping).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: SimClock,
+        seats: Sequence[Seat],
+        robots: Sequence[RobotView] = (),
+        broker: object | None = None,
+        trace_dt_s: float = 0.25,
+        observers: Sequence[FrameObserver] = (),
+        pacer: Pacer | None = None,
+        frame_hooks: Sequence[Callable[[TraceFrame], None]] = (),
+    ) -> None:
+        self.clock = clock
+        self.seats = list(seats)
+        self.robots = list(robots)
+        self.broker = broker
+        self.trace_dt = seconds(trace_dt_s)
+        self.observers = list(observers)
+        self.frame_hooks = list(frame_hooks)
+        self.pacer = pacer
+        self.start = clock.now()
+        self.stats = RunStats()
+        self._events: list[ScheduledEvent] = []
+        self._event_seq = 0
+        self._next_frame = self.start
+        self._wall0 = 0.0
+
+    # -- set-up -------------------------------------------------------------------------------------
+
+    def schedule(self, at: Instant, label: str, action: Callable[[Instant], None]) -> None:
+        """Call ``action(now)`` when the clock reaches ``at``."""
+        self._event_seq += 1
+        heapq.heappush(self._events, ScheduledEvent(Instant(int(at)), self._event_seq, label, action))
+
+    def connect_all(self) -> None:
+        """Connect each seat with its will, subscribe, publish its ``on_connect`` messages."""
+        now = self.clock.now()
+        for seat in self.seats:
+            seat.transport.connect(will=seat.agent.will())
+            for topic_filter, qos in seat.subscriptions:
+                seat.transport.subscribe(topic_filter, qos=qos)
+        for seat in self.seats:
+            self._publish(seat, seat.agent.on_connect(now))
+
+    def deactivate(self, name: str, *, clean: bool) -> None:
+        """Take a seat out of the run (a killed robot: ``clean=False`` makes the bus send its will)."""
+        for seat in self.seats:
+            if seat.name == name and seat.active:
+                seat.active = False
+                seat.transport.close(clean=clean)
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def _publish(self, seat: Seat, out: Sequence[Envelope]) -> None:
+        publish = seat.transport.publish
+        for env in out:
+            publish(env.topic, env.payload, env.qos, env.retain)
+        self.stats.messages += len(out)
+
+    def settle(self, now: Instant) -> None:
+        """Deliver queued messages until the bus is quiet at ``now``."""
+        for _ in range(MAX_SETTLE_ROUNDS):
+            moved = False
+            for seat in self.seats:
+                if not seat.active:
+                    continue
+                inbound = seat.transport.drain()
+                if not inbound:
+                    continue
+                moved = True
+                seat.touched = seat.tick_after_handle
+                handle = seat.agent.handle
+                for msg in inbound:
+                    out = handle(now, msg)
+                    if out:
+                        self._publish(seat, out)
+            if not moved:
+                return
+        raise RuntimeError(
+            f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
+        )
+
+    def _tick_due(self, now: Instant, first: bool) -> bool:
+        """Tick seats whose wakeup has come (once per instant) or that handled new messages."""
+        ticked = False
+        for seat in self.seats:
+            if not seat.active:
+                continue
+            due = False
+            if first:
+                wake = seat.agent.next_wakeup()
+                due = wake is not None and wake <= now
+            if seat.touched or due:
+                seat.touched = False
+                self._publish(seat, seat.agent.tick(now))
+                self.stats.ticks += 1
+                ticked = True
+        return ticked
+
+    def step_instant(self, now: Instant) -> None:
+        """Everything that happens at one instant: events, messages, due ticks, the trace frame."""
+        while self._events and self._events[0].at <= now:
+            heapq.heappop(self._events).action(now)
+        self.settle(now)
+        for k in range(MAX_TICKS_PER_INSTANT):
+            if not self._tick_due(now, first=k == 0):
+                break
+            self.settle(now)
+        if now >= self._next_frame:
+            self._frame(now)
+            self._next_frame = Instant(self._next_frame + self.trace_dt)
+            while self._next_frame <= now:
+                self._next_frame = Instant(self._next_frame + self.trace_dt)
+        self.stats.steps += 1
+
+    def _frame(self, now: Instant) -> None:
+        t_s = round(to_seconds(now - self.start), 6)
+        robots = {r.robot_id: r.pose(now) for r in self.robots}
+        state = {r.robot_id: r.state_name() for r in self.robots}
+        frame = TraceFrame(t_s, robots, state)
+        for observer in self.observers:
+            observer.observe(frame)
+        for hook in self.frame_hooks:
+            hook(frame)
+        self.stats.frames += 1
+
+    def next_instant(self, now: Instant, until: Instant | None) -> Instant:
+        """The earliest instant anything happens after ``now``."""
+        candidates = [self._next_frame]
+        for seat in self.seats:
+            if seat.active:
+                wake = seat.agent.next_wakeup()
+                if wake is not None and wake > now:  # a past wakeup was served at ``now``
+                    candidates.append(wake)
+        due = getattr(self.broker, "next_due", None)
+        if due is not None:
+            bus_due = due()
+            if bus_due is not None:
+                candidates.append(bus_due)
+        if self._events:
+            candidates.append(self._events[0].at)
+        if until is not None:
+            candidates.append(until)
+        nxt = min(candidates)
+        return nxt if nxt > now else Instant(now + 1)
+
+    def run(
+        self,
+        *,
+        until: Instant | None = None,
+        done: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> RunStats:
+        """Run until ``done()`` holds after an instant, or the clock reaches ``until``."""
+        self._wall0 = time.perf_counter()
+        now = self.clock.now()
+        last_report = -1.0
+        while True:
+            self.step_instant(now)
+            t_s = to_seconds(now - self.start)
+            if on_progress is not None and t_s - last_report >= 1.0:
+                on_progress(t_s)
+                last_report = t_s
+            if done() or (until is not None and now >= until):
+                break
+            nxt = self.next_instant(now, until)
+            if self.pacer is not None:
+                self._wait_until(nxt)
+            self.clock.advance_to(nxt)
+            if self.broker is not None:
+                self.broker.advance_to(nxt)  # type: ignore[attr-defined]
+            now = nxt
+        if self.stats.frames == 0:
+            self._frame(now)
+        self.stats.wall_time_s = time.perf_counter() - self._wall0
+        self.stats.sim_time_s = to_seconds(now - self.start)
+        return self.stats
+
+    def _wait_until(self, target: Instant) -> None:
+        """MQTT runs: wait (serving inbound messages) until the scaled wall clock reaches ``target``."""
+        assert self.pacer is not None
+        deadline = self._wall0 + to_seconds(target - self.start) / self.pacer.factor
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            if any(seat.active and seat.transport.wait(0.0) for seat in self.seats):
+                self.settle(self.clock.now())
+                continue
+            time.sleep(min(remaining, self.pacer.poll_s))

@@ -1,0 +1,186 @@
+"""Order streams for simulations: a seeded generator (steady or peak profile) and order files.
+
+The WMS of a simulation is the :class:`OrderFeeder` participant: at each order's arrival time it
+publishes the order on the WMS topic (``bulletyard/v1/{site}/orders``, QoS 1), exactly as a
+real WMS would, and tells the KPI collector that the order arrived.
+
+Generator: SKUs are the layout's storage places (one SKU per pod, the controller's default
+inventory) with a long-tailed popularity (Zipf, exponent 1.1, over a seeded shuffle of the pods);
+one to three lines per order; Poisson arrivals. ``steady`` keeps the base rate; ``peak`` models
+the first hour of Singles Day: ten times the base rate for the first tenth of the stream, then the
+base rate. The base rate is chosen from the fleet size (``orders_per_robot_h``) unless given.
+
+Order files: JSON (a list) or JSON Lines, each order ``{"t_s": 12.5, "orderId": "o-1", "lines":
+[{"sku": "P12", "quantity": 1}], "priority": 0}``; ``t_s`` (default 0) is the arrival time in
+seconds since the start. Errors name the file and the order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bus.clock import Instant, iso_timestamp, seconds
+from bus.header import HeaderIds
+from bus.topics import wms_orders_topic
+from bus.transport import Envelope
+from sim.kpi import KpiCollector
+from warehouse_maps.layout import Layout, PlaceKind
+
+Profile = Literal["steady", "peak"]
+PEAK_FACTOR = 10.0
+
+
+class ScenarioError(ValueError):
+    """An order file or profile that cannot be used (names the file and the order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """``quantity`` units of ``sku``."""
+
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledOrder:
+    """An order and its arrival time in seconds since the start of the run."""
+
+    t_s: float
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    priority: int = 0
+
+    def payload(self, header_id: int, now: Instant) -> bytes:
+        """The WMS order message."""
+        body = {
+            "headerId": header_id,
+            "timestamp": iso_timestamp(now),
+            "version": "1.0.0",
+            "orderId": self.order_id,
+            "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in self.lines],
+            "priority": self.priority,
+        }
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+def generate_orders(
+    layout: Layout,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    profile: Profile = "steady",
+    rate_per_h: float,
+    max_lines: int = 3,
+) -> list[ScheduledOrder]:
+    """``count`` orders with seeded SKUs, sizes and Poisson arrivals under ``profile``."""
+    if profile not in ("steady", "peak"):
+        raise ScenarioError(f"--profile {profile!r}: choose steady or peak")
+    pods = sorted(p.id for p in layout.of_kind(PlaceKind.STORAGE))
+    if not pods:
+        raise ScenarioError(f"layout {layout.name} has no storage places to order from")
+    if count < 0 or rate_per_h <= 0:
+        raise ScenarioError("order count must be >= 0 and the arrival rate positive")
+    order = rng.permutation(len(pods))
+    weights = 1.0 / np.arange(1, len(pods) + 1) ** 1.1
+    weights /= weights.sum()
+    peak_n = int(round(count * 0.1)) if profile == "peak" else 0
+    t_s = 0.0
+    out: list[ScheduledOrder] = []
+    for k in range(count):
+        rate = rate_per_h * (PEAK_FACTOR if k < peak_n else 1.0)
+        t_s += float(rng.exponential(3600.0 / rate))
+        n_lines = int(rng.integers(1, max_lines + 1))
+        picks = rng.choice(len(pods), size=n_lines, replace=False, p=weights)
+        lines = tuple(OrderLine(pods[int(order[i])], int(rng.integers(1, 4))) for i in sorted(picks.tolist()))
+        out.append(ScheduledOrder(round(t_s, 3), f"o-{k + 1:06d}", lines))
+    return out
+
+
+def load_order_file(path: Path | str) -> list[ScheduledOrder]:
+    """Orders from a JSON list or JSON Lines file, sorted by arrival (stable)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such order file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            raw = [(i + 1, r) for i, r in enumerate(json.loads(text))]
+        else:
+            raw = [(n, json.loads(ln)) for n, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+    orders = [_order_from(path, where, r) for where, r in raw]
+    ids = set()
+    for o in orders:
+        if o.order_id in ids:
+            raise ScenarioError(f"{path}: duplicate orderId {o.order_id!r}")
+        ids.add(o.order_id)
+    return sorted(orders, key=lambda o: o.t_s)
+
+
+def _order_from(path: Path, where: int, raw: object) -> ScheduledOrder:
+    try:
+        assert isinstance(raw, dict), "an order must be an object"
+        lines = tuple(OrderLine(str(ln["sku"]), int(ln["quantity"])) for ln in raw["lines"])
+        assert lines, "lines must not be empty"
+        t_s = float(raw.get("t_s", 0.0))
+        assert t_s >= 0, "t_s must be >= 0"
+        return ScheduledOrder(t_s, str(raw["orderId"]), lines, int(raw.get("priority", 0)))
+    except (AssertionError, KeyError, TypeError, ValueError) as exc:
+        raise ScenarioError(f"{path}:{where}: bad order ({exc})") from None
+
+
+class OrderFeeder:
+    """The simulated WMS: publishes each order at its arrival time (a pure participant)."""
+
+    def __init__(
+        self, orders: Sequence[ScheduledOrder], site: str, start: Instant, kpi: KpiCollector
+    ) -> None:
+        self.orders = list(orders)
+        self.topic = wms_orders_topic(site)
+        self.start = start
+        self.kpi = kpi
+        self._next = 0
+        self._headers = HeaderIds()
+
+    @property
+    def exhausted(self) -> bool:
+        """True once every order has been published."""
+        return self._next >= len(self.orders)
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """The feeder subscribes to nothing."""
+        return []
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Publish every order due by ``now``."""
+        out = []
+        while not self.exhausted and self._due(self.orders[self._next]) <= now:
+            order = self.orders[self._next]
+            self._next += 1
+            out.append(Envelope(self.topic, order.payload(self._headers.next(self.topic), now), qos=1))
+            self.kpi.order_arrived(order.order_id, (now - self.start) / 1e9, len(order.lines))
+        return out
+
+    def _due(self, order: ScheduledOrder) -> Instant:
+        return Instant(self.start + seconds(order.t_s))
+
+    def next_wakeup(self) -> Instant | None:
+        """The next arrival."""
+        return None if self.exhausted else self._due(self.orders[self._next])
+
+    def will(self) -> Envelope | None:
+        """No will."""
+        return None
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """Nothing to announce."""
+        return []

@@ -1,0 +1,99 @@
+"""Controller end to end on a small layout: orders in, pod trips driven by fake vehicles, status out.
+
+Layout (S storage/pod, P pick station, p parking):
+
+    S . S . S . . .
+    . . . . . . . .
+    p p p C . P . .
+    . . . . . . . .
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from bus.inproc import InProcBroker
+from bus.topics import wms_order_status_topic, wms_orders_topic
+from controller.config import ControllerConfig
+from controller.core import Controller
+from tests.unit.controller.fake_vehicle import FakeVehicle
+from tests.unit.controller.harness import LockStep
+from warehouse_maps.grid import Grid
+from warehouse_maps.layout import Layout, Place, PlaceKind
+
+ROWS = ["........"] * 4
+
+
+def small_layout() -> Layout:
+    places = (
+        Place("S1", PlaceKind.STORAGE, (0, 0)),
+        Place("S2", PlaceKind.STORAGE, (2, 0)),
+        Place("S3", PlaceKind.STORAGE, (4, 0)),
+        Place("P1", PlaceKind.PICK_STATION, (5, 2)),
+        Place("p1", PlaceKind.PARKING, (0, 2)),
+        Place("p2", PlaceKind.PARKING, (1, 2)),
+        Place("p3", PlaceKind.PARKING, (2, 2)),
+        Place("C1", PlaceKind.CHARGER, (3, 2)),
+    )
+    return Layout("test", Grid.from_rows(ROWS), places, 1.0, ())
+
+
+def order(order_id: str, *skus: str) -> bytes:
+    return json.dumps(
+        {
+            "headerId": 0,
+            "timestamp": "2026-11-11T00:00:00.000Z",
+            "version": "1.0.0",
+            "orderId": order_id,
+            "lines": [{"sku": s, "quantity": 1} for s in skus],
+        }
+    ).encode()
+
+
+def make(n_vehicles: int = 2, broker: InProcBroker | None = None, **cfg) -> tuple[LockStep, list[dict]]:
+    layout = small_layout()
+    ctl = Controller(ControllerConfig(**cfg), layout, np.random.default_rng(0))
+    broker = broker or InProcBroker()
+    vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(n_vehicles)]
+    loop = LockStep(broker, ctl, vehicles)
+    statuses: list[dict] = []
+    wms = broker.client("wms")
+    wms.connect()
+    wms.subscribe(wms_order_status_topic("site1"), lambda e: statuses.append(json.loads(e.payload)), qos=1)
+    loop.wms = wms
+    return loop, statuses
+
+
+def submit(loop: LockStep, payload: bytes) -> None:
+    loop.wms.publish(wms_orders_topic("site1"), payload, qos=1)
+
+
+def final_status(statuses: list[dict], order_id: str) -> str | None:
+    found = [s["status"] for s in statuses if s["orderId"] == order_id]
+    return found[-1] if found else None
+
+
+def test_orders_complete_exactly_once() -> None:
+    loop, statuses = make(2)
+    for i, sku in enumerate(["S1", "S2", "S3", "S1"]):
+        submit(loop, order(f"o{i}", sku))
+
+    def done() -> bool:
+        loop.wms.dispatch()
+        return all(final_status(statuses, f"o{i}") == "complete" for i in range(4))
+
+    assert loop.run_until(done, 400), (loop.controller.order_counts(), statuses[-5:])
+    completes = [s["orderId"] for s in statuses if s["status"] == "complete"]
+    assert sorted(completes) == ["o0", "o1", "o2", "o3"]
+    assert loop.controller.order_counts() == {"complete": 4}
+
+
+def test_no_collision_in_normal_run() -> None:
+    loop, statuses = make(3)
+    for i, sku in enumerate(["S1", "S2", "S3"]):
+        submit(loop, order(f"o{i}", sku))
+    loop.run_until(lambda: loop.controller.order_counts() == {"complete": 3}, 400)
+    assert loop.controller.order_counts() == {"complete": 3}
+    assert loop.collisions == 0
