@@ -18,6 +18,7 @@ from bulletyard.errors import user_error_types
 #: Subcommand modules under ``bulletyard.commands``, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "map_cmd",
+    "robots_cmd",
     "demo_cmd",
 )
 

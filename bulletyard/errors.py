@@ -26,4 +26,4 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 
 # (module, class) pairs of each package's user-input error; extended as packages grow.
-_OPTIONAL_ERRORS: list[tuple[str, str]] = []
+_OPTIONAL_ERRORS: list[tuple[str, str]] = [("robots.fleet", "FleetError")]

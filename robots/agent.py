@@ -1,0 +1,425 @@
+"""``VehicleAgent``: the vehicle side of VDA 5050 2.1, pure and clock-injected.
+
+The agent takes ``order`` and ``instantActions`` envelopes, drives its :class:`~robots.drive.Drive`
+node by node along the released base (turning in place toward each next node first, never
+entering the horizon), runs node actions, and answers with ``state`` (on every change and at
+least every ``state_interval_s``), ``visualization``, ``connection`` and ``factsheet`` envelopes.
+It never reads a clock or touches a network: a runner calls ``handle(now, msg)`` for each inbound
+message and ``tick(now)`` at ``next_wakeup()`` and publishes whatever comes back.
+
+Order handling follows spec 6.6 (figure 8): a new order is refused while the vehicle still holds
+nodes or unfinished actions (``orderUpdateError``); an update must start at the current
+decision point; an exact repeat of the current ``orderId``/``orderUpdateId`` is ignored; a lower
+``orderUpdateId`` is refused. A refused order never disturbs the current work, and its warning
+stays in ``state.errors`` until an order is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bus.clock import Instant, iso_timestamp, seconds
+from bus.header import HeaderIds
+from bus.transport import Envelope
+from bus.vda5050 import (
+    QOS,
+    RETAIN,
+    BatteryState,
+    Edge,
+    EdgeState,
+    Error,
+    ErrorReference,
+    Node,
+    NodeState,
+    Order,
+    SafetyState,
+    State,
+    StateNodePosition,
+    VdaDecodeError,
+    parse_order,
+    to_payload,
+    topic,
+)
+from bus.vda5050.state import Load
+from robots import messages
+from robots.actions import ActionRun
+from robots.agent_actions import ActionsMixin
+from robots.config import VehicleConfig
+from robots.drive import Drive, Pose, wrap_angle
+from robots.order_check import Rejection, check_capability, check_structure
+
+
+class VehicleAgent(ActionsMixin):
+    """One vehicle (see the module docstring).
+
+    Args:
+        serial_number: ``agv-0001`` style id; also the topic level.
+        manufacturer: topic level and header field.
+        drive: the body.
+        map_id: the map the vehicle is on (the layout name).
+        initial_pose: where the vehicle believes it stands at start-up (it reports this pose as
+            initialised; the drive must agree).
+        config: rates, tolerances and action timing.
+    """
+
+    def __init__(self, serial_number: str, *, manufacturer: str = "bulletyard", drive: Drive, map_id: str,
+                 initial_pose: Pose, config: VehicleConfig | None = None) -> None:
+        self.serial_number = serial_number
+        self.manufacturer = manufacturer
+        self.drive = drive
+        self.map_id = map_id
+        self.initial_pose = initial_pose
+        self.config = config or VehicleConfig()
+        self._headers = HeaderIds()
+        self._topics = {k: topic(manufacturer, serial_number, k) for k in QOS}
+        # order bookkeeping
+        self.order_id = ""
+        self.order_update_id = 0
+        self.last_node_id = ""
+        self.last_node_sequence_id = 0
+        self._nodes: list[Node] = []  # not yet traversed, base then horizon
+        self._edges: list = []  # not yet traversed; _edges[0] ends at _nodes[0] once under way
+        self._positions: dict[str, tuple[float, float]] = {}
+        self._actions: dict[str, ActionRun] = {}
+        self._queue: list[str] = []  # node actions still to run at the node just reached
+        self._motion = "none"  # none | turn | move
+        self._paused = False
+        self._cancel: ActionRun | None = None
+        self._cancelled = False
+        self._order_errors: list[Error] = []
+        self._condition_errors: dict[str, Error] = {}
+        self._loads: list[Load] = []
+        self._e_stop = "NONE"
+        self._field_violation = False
+        self._dirty = True
+        self._next_state: Instant | None = None
+        self._next_vis: Instant | None = None
+        self._last_now = Instant(0)
+        self._was_driving = False
+        self._wire_cache: dict[tuple[str, int, bool], NodeState | EdgeState] = {}
+
+    # --- the runner's interface --------------------------------------------------------------
+    def will(self) -> Envelope:
+        """The last will: CONNECTIONBROKEN, QoS 1, retained.
+
+        Its header is necessarily stale (spec 6.14): the timestamp is the last instant the agent
+        saw (the epoch before its first call).
+        """
+        return self._connection(self._last_now, "CONNECTIONBROKEN")
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        """After connecting: ONLINE (retained), the factsheet (retained) and a first state."""
+        self._last_now = now
+        out = [self._connection(now, "ONLINE"), self._factsheet(now)]
+        self._dirty = True
+        out += self.tick(now)
+        return out
+
+    def on_close(self, now: Instant) -> list[Envelope]:
+        """Before a clean disconnect: OFFLINE (retained)."""
+        return [self._connection(now, "OFFLINE")]
+
+    def subscriptions(self) -> list[str]:
+        """Topics the runner subscribes this vehicle to."""
+        return [self._topics["order"], self._topics["instantActions"]]
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """React to one inbound envelope; malformed input becomes an error in state, never a crash."""
+        out: list[Envelope] = []
+        if msg.topic == self._topics["order"]:
+            self._on_order(now, msg.payload)
+        elif msg.topic == self._topics["instantActions"]:
+            out += self._on_instant_actions(now, msg.payload)
+        return out + self.tick(now)
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """Move time on to ``now``: progress, then state/visualization when due."""
+        self._last_now = now
+        self._step(now)
+        out: list[Envelope] = []
+        if self._dirty or self._next_state is None or now >= self._next_state:
+            out.append(self._state(now))
+        vis_due = self._next_vis is None or now >= self._next_vis
+        if self.config.visualization_interval_s is not None and vis_due:
+            out.append(self._visualization(now))
+        return out
+
+    def next_wakeup(self) -> Instant | None:
+        """The earliest instant at which :meth:`tick` has something to do."""
+        times = [t for t in (self._next_state, self._next_vis) if t is not None]
+        end = self.drive.motion_end()  # arrivals, and the end of braking (driving turns false)
+        if end is not None:
+            times.append(end)
+        if self._queue and not self._paused:
+            head = self._actions[self._queue[0]]
+            if head.ends_at is not None:
+                times.append(head.ends_at)
+        return min(times) if times else None
+
+    # --- extra inputs from the body -----------------------------------------------------------
+    def set_safety(self, *, e_stop: str | None = None, field_violation: bool | None = None) -> None:
+        """Report an emergency stop (``AUTOACK``/``MANUAL``/``REMOTE``/``NONE``) or a field violation."""
+        if e_stop is not None and e_stop != self._e_stop:
+            self._e_stop, self._dirty = e_stop, True
+        if field_violation is not None and field_violation != self._field_violation:
+            self._field_violation, self._dirty = field_violation, True
+
+    # --- orders -----------------------------------------------------------------------------
+    def _reject(self, rejection: Rejection) -> None:
+        self._order_errors = [Error(error_type=rejection.error_type, error_level="WARNING",
+                                    error_description=rejection.description,
+                                    error_references=rejection.refs() or None)]
+        self._dirty = True
+
+    def _busy(self) -> bool:
+        """Still executing or waiting for an update (spec figure 8, question 3)."""
+        return bool(self._nodes) or any(not r.done for r in self._actions.values()
+                                        if r.node_sequence_id is not None)
+
+    def _decision_point(self) -> tuple[str, int]:
+        """Node id and sequence id an update must start from: the last base node."""
+        base = [n for n in self._nodes if n.released]
+        if base:
+            return base[-1].node_id, base[-1].sequence_id
+        return self.last_node_id, self.last_node_sequence_id
+
+    def _on_order(self, now: Instant, payload: bytes) -> None:
+        try:
+            order = parse_order(payload)
+        except VdaDecodeError as exc:
+            self._reject(Rejection("validationError", str(exc), _order_id_of(payload)))
+            return
+        known = dict(self._positions)
+        known.update({n.node_id: (n.node_position.x, n.node_position.y)
+                      for n in order.nodes if n.node_position is not None})
+        rejection = check_structure(order, manufacturer=self.manufacturer, serial_number=self.serial_number,
+                                    known_positions=known) or check_capability(
+            order, map_id=self.map_id, node_actions=self.config.action_durations_s)
+        if rejection is not None:
+            self._reject(rejection)
+            return
+        ref = (("orderId", order.order_id), ("orderUpdateId", str(order.order_update_id)))
+        if order.order_id == self.order_id and self.order_id:
+            if order.order_update_id == self.order_update_id:
+                return  # a resend of what we hold: ignored (spec 6.6.4.3)
+            if order.order_update_id < self.order_update_id:
+                self._reject(Rejection("orderUpdateError", f"orderUpdateId {order.order_update_id} is "
+                                       f"older than the current {self.order_update_id}", ref))
+                return
+            if self._cancelled:
+                self._reject(Rejection("orderUpdateError", f"order {order.order_id} was cancelled", ref))
+                return
+            stitch = self._decision_point()
+            first = order.nodes[0]
+            if (first.node_id, first.sequence_id) != stitch:
+                self._reject(Rejection("orderUpdateError", f"update starts at {first.node_id}/"
+                                       f"{first.sequence_id}, the decision point is {stitch[0]}/{stitch[1]}",
+                                       ref + (("nodeId", first.node_id),)))
+                return
+            self._accept_update(order, known)
+            return
+        if self._busy():
+            self._reject(Rejection("orderUpdateError", f"vehicle still executes order {self.order_id}; "
+                                   "cancel it first", ref))
+            return
+        first = order.nodes[0]
+        fx, fy = known[first.node_id]
+        allowed = self.config.start_deviation_m
+        if first.node_position is not None and first.node_position.allowed_deviation_xy:
+            allowed = max(allowed, first.node_position.allowed_deviation_xy)
+        away = self.drive.pose(now).distance_to(fx, fy)
+        if away > allowed:
+            self._reject(Rejection("orderError", f"first node {first.node_id} is {away:.2f} m away "
+                                   f"(allowed {allowed:.2f} m)", ref + (("nodeId", first.node_id),)))
+            return
+        self._accept_new(now, order, known)
+
+    def _remember(self, known: dict[str, tuple[float, float]]) -> None:
+        self._positions = known
+
+    def _accept_new(self, now: Instant, order: Order, known: dict[str, tuple[float, float]]) -> None:
+        self._remember(known)
+        self._actions = {k: r for k, r in self._actions.items() if not r.done}
+        self._order_errors = []
+        self._condition_errors.pop("noOrderToCancel", None)
+        self.order_id, self.order_update_id = order.order_id, order.order_update_id
+        self._wire_cache = {}
+        self._cancelled = False
+        self._nodes = list(order.nodes)
+        self._edges = list(order.edges)
+        self._add_actions(order.nodes)
+        self._traverse(now)  # the vehicle stands on the first node
+        self._dirty = True
+
+    def _accept_update(self, order: Order, known: dict[str, tuple[float, float]]) -> None:
+        self._remember(known)
+        self._order_errors = []
+        dropped = [n for n in self._nodes if not n.released]
+        for node in dropped:
+            for a in node.actions:
+                self._actions.pop(a.action_id, None)
+        self._nodes = [n for n in self._nodes if n.released] + list(order.nodes[1:])
+        self._edges = [e for e in self._edges if e.released] + list(order.edges)
+        self.order_update_id = order.order_update_id
+        self._add_actions(order.nodes[1:])
+        self._dirty = True
+
+    def _add_actions(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            for a in node.actions:
+                self._actions[a.action_id] = ActionRun(a, node_sequence_id=node.sequence_id)
+
+    def _traverse(self, now: Instant) -> None:
+        """The vehicle reached ``_nodes[0]``: record it and queue its actions."""
+        node = self._nodes.pop(0)
+        if self._edges and self._edges[0].end_node_id == node.node_id:
+            self._edges.pop(0)
+        self.last_node_id, self.last_node_sequence_id = node.node_id, node.sequence_id
+        self._queue = [a.action_id for a in node.actions if a.action_id in self._actions]
+        self._dirty = True
+
+    # --- progress -----------------------------------------------------------------------------
+    def _step(self, now: Instant) -> None:
+        drive = self.drive
+        drive.advance_to(now)
+        if drive.fault() and "driveFault" not in self._condition_errors:
+            self._condition_errors["driveFault"] = Error(
+                error_type="driveFault", error_level="FATAL", error_description=drive.fault(),
+                error_references=[ErrorReference(reference_key="nodeId", reference_value=self.last_node_id)])
+            self._motion = "none"
+            for run in self._actions.values():
+                if run.status in ("INITIALIZING", "RUNNING"):
+                    run.fail("drive fault")
+            self._dirty = True
+        self._check_battery(now)
+        if drive.is_moving(now) != self._was_driving:
+            self._dirty = True  # driving changed since the last state (e.g. braking ended)
+        if self._cancel is not None and not drive.is_moving(now):
+            self._cancel.finish()
+            self._cancel = None
+            self._dirty = True
+        if drive.fault() or self._paused:
+            return
+        for _ in range(4 * len(self._nodes) + 4 * len(self._queue) + 8):
+            if not self._progress_once(now):
+                break
+
+    def _progress_once(self, now: Instant) -> bool:
+        """One step of the node/action machine; False when nothing more can happen at ``now``."""
+        if self._queue:
+            return self._run_head_action(now)
+        if self._motion != "none":
+            if self.drive.is_moving(now):
+                return False
+            finished, self._motion = self._motion, "none"
+            if finished == "move":
+                x, y = self._positions[self._nodes[0].node_id]
+                if self.drive.pose(now).distance_to(x, y) <= self.config.arrival_tolerance_m:
+                    self._traverse(now)
+            return True
+        if not self._nodes or not self._nodes[0].released:
+            return False
+        node = self._nodes[0]
+        x, y = self._positions[node.node_id]
+        pose = self.drive.pose(now)
+        if pose.distance_to(x, y) <= self.config.arrival_tolerance_m:
+            self._traverse(now)
+            return True
+        heading = pose.heading_to(x, y)
+        if abs(wrap_angle(heading - pose.theta_rad)) > self.config.heading_tolerance_rad:
+            verdict, self._motion = self.drive.start_turn(now, heading), "turn"
+        else:
+            speed = self.config.profile.speed_mps
+            if self._edges and self._edges[0].max_speed:
+                speed = min(speed, self._edges[0].max_speed)
+            verdict, self._motion = self.drive.start_move(now, x, y, speed), "move"
+        if not verdict.ok:
+            self._motion = "none"
+            self._condition_errors["driveFault"] = Error(error_type="driveFault", error_level="FATAL",
+                                                         error_description=verdict.reason)
+        self._dirty = True
+        return False
+
+    # --- outbound -----------------------------------------------------------------------------
+    def _envelope(self, kind: str, payload: bytes) -> Envelope:
+        return Envelope(self._topics[kind], payload, QOS[kind], RETAIN[kind])
+
+    def _connection(self, now: Instant, state: str) -> Envelope:
+        msg = messages.connection(self._headers.next("connection"), now, self.manufacturer,
+                                  self.serial_number, state)  # type: ignore[arg-type]
+        return self._envelope("connection", to_payload(msg))
+
+    def _factsheet(self, now: Instant) -> Envelope:
+        msg = messages.factsheet(self._headers.next("factsheet"), now, self.manufacturer, self.serial_number,
+                                 self.config)
+        return self._envelope("factsheet", to_payload(msg))
+
+    def _visualization(self, now: Instant) -> Envelope:
+        interval = self.config.visualization_interval_s or 1.0
+        self._next_vis = Instant(now + seconds(interval))
+        v, omega = self.drive.velocity(now)
+        msg = messages.visualization(self._headers.next("visualization"), now, self.manufacturer,
+                                     self.serial_number, self.drive.pose(now), self.map_id, v, omega)
+        return self._envelope("visualization", to_payload(msg))
+
+    def _node_state(self, n: Node) -> NodeState:
+        """The ``nodeStates`` entry of a node, built once per node (nodes never change)."""
+        key = (n.node_id, n.sequence_id, n.released)
+        wire = self._wire_cache.get(key)
+        if wire is None:
+            p = n.node_position
+            pos = None if p is None else StateNodePosition(x=p.x, y=p.y, theta=p.theta, map_id=p.map_id)
+            wire = NodeState(node_id=n.node_id, sequence_id=n.sequence_id, released=n.released,
+                             node_position=pos)
+            self._wire_cache[key] = wire
+        return wire
+
+    def _edge_state(self, e: Edge) -> EdgeState:
+        """The ``edgeStates`` entry of an edge, built once per edge."""
+        key = (e.edge_id, e.sequence_id, e.released)
+        wire = self._wire_cache.get(key)
+        if wire is None:
+            wire = EdgeState(edge_id=e.edge_id, sequence_id=e.sequence_id, released=e.released)
+            self._wire_cache[key] = wire
+        return wire
+
+    def build_state(self, now: Instant, header_id: int = 0) -> State:
+        """The current ``state`` message (also used by tests to look inside)."""
+        battery = self.drive.battery(now)
+        v, omega = self.drive.velocity(now)
+        return State(
+            header_id=header_id, timestamp=iso_timestamp(now), manufacturer=self.manufacturer,
+            serial_number=self.serial_number, order_id=self.order_id, order_update_id=self.order_update_id,
+            last_node_id=self.last_node_id, last_node_sequence_id=self.last_node_sequence_id,
+            node_states=[self._node_state(n) for n in self._nodes],
+            edge_states=[self._edge_state(e) for e in self._edges],
+            driving=self.drive.is_moving(now), paused=self._paused,
+            action_states=[r.wire() for r in self._actions.values()],
+            battery_state=BatteryState(battery_charge=battery.charge_percent, charging=battery.charging,
+                                       battery_voltage=battery.voltage_v),
+            operating_mode="AUTOMATIC",
+            errors=self._order_errors + list(self._condition_errors.values()),
+            safety_state=SafetyState(e_stop=self._e_stop, field_violation=self._field_violation),
+            agv_position=messages.agv_position(self.drive.pose(now), self.map_id),
+            velocity=messages.Velocity(vx=round(v, 3), vy=0.0, omega=round(omega, 3)),
+            loads=list(self._loads), new_base_request=False,
+            distance_since_last_node=None,
+        )
+
+    def _state(self, now: Instant) -> Envelope:
+        self._dirty = False
+        self._was_driving = self.drive.is_moving(now)
+        self._next_state = Instant(now + seconds(self.config.state_interval_s))
+        return self._envelope("state", to_payload(self.build_state(now, self._headers.next("state"))))
+
+
+def _order_id_of(payload: bytes) -> tuple[tuple[str, str], ...]:
+    """Best-effort ``orderId`` reference from a payload that failed validation."""
+    try:
+        data = json.loads(payload[:100_000])
+        if isinstance(data, dict) and isinstance(data.get("orderId"), str):
+            return (("orderId", data["orderId"]),)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return ()
+

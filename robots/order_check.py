@@ -1,0 +1,96 @@
+"""Checks on an incoming order before a vehicle takes it (spec 6.6.4), as pure functions.
+
+Each check returns a :class:`Rejection` naming the VDA 5050 error type the vehicle reports:
+``validationError`` for a malformed or self-inconsistent order, ``orderError`` for an order the
+vehicle cannot carry out (unknown action, unusable field, wrong map, too far from the start),
+``orderUpdateError`` for an update that does not fit the current order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bus.vda5050 import ErrorReference, Order
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why an order was not taken."""
+
+    error_type: str
+    description: str
+    references: tuple[tuple[str, str], ...] = ()
+
+    def refs(self) -> list[ErrorReference]:
+        """The references as wire models."""
+        return [ErrorReference(reference_key=k, reference_value=v) for k, v in self.references]
+
+
+def check_structure(order: Order, *, manufacturer: str, serial_number: str,
+                    known_positions: Mapping[str, tuple[float, float]]) -> Rejection | None:
+    """Address, sequence ids, edge endpoints, base before horizon, and node positions."""
+    ref = (("orderId", order.order_id),)
+
+    def bad(text: str, *more: tuple[str, str]) -> Rejection:
+        return Rejection("validationError", text, ref + more)
+
+    if order.serial_number != serial_number or order.manufacturer != manufacturer:
+        return bad(f"order addressed to {order.manufacturer}/{order.serial_number}, "
+                   f"this vehicle is {manufacturer}/{serial_number}", ("serialNumber", order.serial_number))
+    nodes, edges = order.nodes, order.edges
+    if not nodes:
+        return bad("order has no nodes")
+    if len(edges) != len(nodes) - 1:
+        return bad(f"order has {len(nodes)} nodes but {len(edges)} edges (expected {len(nodes) - 1})")
+    first_seq = nodes[0].sequence_id
+    for i, node in enumerate(nodes):
+        if node.sequence_id != first_seq + 2 * i:
+            return bad(f"node {node.node_id} has sequenceId {node.sequence_id}, expected {first_seq + 2 * i}",
+                       ("nodeId", node.node_id))
+    for i, edge in enumerate(edges):
+        if edge.sequence_id != first_seq + 2 * i + 1:
+            expected = first_seq + 2 * i + 1
+            return bad(f"edge {edge.edge_id} has sequenceId {edge.sequence_id}, expected {expected}",
+                       ("edgeId", edge.edge_id))
+        if edge.start_node_id != nodes[i].node_id or edge.end_node_id != nodes[i + 1].node_id:
+            return bad(f"edge {edge.edge_id} joins {edge.start_node_id}->{edge.end_node_id}, "
+                       f"not {nodes[i].node_id}->{nodes[i + 1].node_id}", ("edgeId", edge.edge_id))
+        if edge.released != nodes[i + 1].released:
+            return bad(f"edge {edge.edge_id} released={edge.released} but its end node "
+                       f"released={nodes[i + 1].released}", ("edgeId", edge.edge_id))
+    if not nodes[0].released:
+        return bad(f"first node {nodes[0].node_id} is not released", ("nodeId", nodes[0].node_id))
+    in_horizon = False
+    for node in nodes:
+        if not node.released:
+            in_horizon = True
+        elif in_horizon:
+            return bad(f"released node {node.node_id} follows a horizon node", ("nodeId", node.node_id))
+    for node in nodes:
+        if node.released and node.node_position is None and node.node_id not in known_positions:
+            return bad(f"unknown node {node.node_id}: no nodePosition and not known from earlier orders",
+                       ("nodeId", node.node_id))
+    return None
+
+
+def check_capability(order: Order, *, map_id: str, node_actions: Mapping[str, float]) -> Rejection | None:
+    """Actions this vehicle can run, fields it can use, and the map it is on."""
+    ref = (("orderId", order.order_id),)
+    for node in order.nodes:
+        if node.node_position is not None and node.node_position.map_id != map_id:
+            return Rejection("orderError", f"node {node.node_id} is on map {node.node_position.map_id!r}, "
+                             f"the vehicle is on {map_id!r}", ref + (("nodeId", node.node_id),))
+        for action in node.actions:
+            if action.action_type not in node_actions:
+                return Rejection("orderError", f"action type {action.action_type!r} is not supported",
+                                 ref + (("actionId", action.action_id), ("actionType", action.action_type)))
+    for edge in order.edges:
+        if edge.actions:
+            a = edge.actions[0]
+            return Rejection("orderError", "edge actions are not supported",
+                             ref + (("edgeId", edge.edge_id), ("actionId", a.action_id)))
+        if edge.trajectory is not None:
+            return Rejection("orderError", f"edge {edge.edge_id}: trajectories are not supported",
+                             ref + (("edgeId", edge.edge_id),))
+    return None

@@ -1,0 +1,105 @@
+"""20 vehicle agents over a real Mosquitto, driven by a plain script with hand-written orders.
+
+No controller: the script publishes one order per vehicle (its parking cell and two cells on),
+watches ``state`` until every vehicle reports its last node with nothing left to drive, and
+checks every message the vehicles published on the way against the official schemas. Then one
+vehicle drops off uncleanly (its CONNECTIONBROKEN will must appear) and the rest close cleanly
+(OFFLINE, retained).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from bus.clock import WallClock
+from bus.mqtt import MqttTransport
+from bus.vda5050 import to_payload
+from bus.vda5050.shared_loop import SharedNetworkLoop
+from robots.fleet import FleetRunner, build_agents
+from robots.kinematic import KinematicDrive
+from robots.script_orders import line_order
+from tests.unit.robots.vda_schemas import assert_valid, kind_of
+from warehouse_maps import load_layout
+
+pytestmark = pytest.mark.broker
+
+COUNT = 20
+
+
+def walk(layout, cell, steps=2):
+    """``steps`` cells on from ``cell`` without turning back (hand-written, no planner)."""
+    path = [cell]
+    while len(path) <= steps:
+        options = [n for n in layout.grid.neighbors(path[-1]) if n not in path]
+        if not options:
+            break
+        path.append(options[0])
+    return path
+
+
+def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
+    layout = load_layout("small-fc")
+    clock = WallClock()
+    agents = build_agents(layout, COUNT, start=clock.now(),
+                          drive_factory=lambda i, serial, pose, t0: KinematicDrive(pose, start=t0))
+    inbound = threading.Event()
+    net = SharedNetworkLoop(activity=inbound)  # one network thread for all 20, as `bulletyard robots` runs
+    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(broker.url, cid)), clock,
+                        inbound=inbound)
+    script = MqttTransport(broker.url, "script")
+    script.connect()
+    script.subscribe("uagv/v2/bulletyard/#", qos=1)
+    fleet.start()
+    loop = threading.Thread(target=fleet.run, daemon=True)
+    loop.start()
+    goals: dict[str, str] = {}
+    try:
+        for agent in agents:
+            cell = layout.cell_at_m(agent.initial_pose.x_m, agent.initial_pose.y_m)
+            cells = walk(layout, cell)
+            waypoints = [(f"n{x}_{y}", *layout.cell_centre_m((x, y))) for x, y in cells]
+            goals[agent.serial_number] = waypoints[-1][0]
+            order = line_order(serial_number=agent.serial_number, order_id=f"o-{agent.serial_number}",
+                               waypoints=waypoints, map_id=layout.name, now=clock.now())
+            script.publish(f"uagv/v2/bulletyard/{agent.serial_number}/order", to_payload(order))
+        arrived: set[str] = set()
+        seen: list = []
+        deadline = time.monotonic() + 30
+        while len(arrived) < COUNT and time.monotonic() < deadline:
+            script.wait(0.5)
+            for env in script.drain():
+                seen.append(env)
+                if kind_of(env.topic) == "state":
+                    state = json.loads(env.payload)
+                    if (state["lastNodeId"] == goals[state["serialNumber"]] and not state["nodeStates"]
+                            and not state["driving"]):
+                        arrived.add(state["serialNumber"])
+        assert arrived == set(goals), f"not arrived: {sorted(set(goals) - arrived)}"
+    finally:
+        fleet.stop()
+        loop.join(10)
+    # one vehicle vanishes (no DISCONNECT): the broker publishes its will
+    fleet.transports[0].close(clean=False)
+    fleet.agents, fleet.transports = fleet.agents[1:], fleet.transports[1:]
+    fleet.close(clean=True)
+    deadline = time.monotonic() + 10
+    final: dict[str, str] = {}
+    while len(final) < COUNT and time.monotonic() < deadline:
+        script.wait(0.5)
+        for env in script.drain():
+            seen.append(env)
+            if kind_of(env.topic) == "connection":
+                final[env.topic.split("/")[3]] = json.loads(env.payload)["connectionState"]
+    script.close()
+    net.close()
+    assert final.get("agv-0001") == "CONNECTIONBROKEN"
+    assert {s for s, v in final.items() if v == "OFFLINE"} == set(goals) - {"agv-0001"}
+    kinds = {kind_of(e.topic) for e in seen}
+    assert {"state", "connection", "factsheet", "visualization"} <= kinds
+    for env in seen:
+        if kind_of(env.topic) != "order":
+            assert_valid(kind_of(env.topic), env.payload)
