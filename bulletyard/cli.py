@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "map_cmd",
     "robots_cmd",
     "demo_cmd",
+    "sorter_cmd",
 )
 
 

@@ -26,4 +26,9 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 
 # (module, class) pairs of each package's user-input error; extended as packages grow.
-_OPTIONAL_ERRORS: list[tuple[str, str]] = [("robots.fleet", "FleetError")]
+_OPTIONAL_ERRORS: list[tuple[str, str]] = [
+    ("robots.fleet", "FleetError"),
+    ("sorter.errors", "SorterConfigError"), ("controller.sortation.mapping", "PlanError"),
+    ("bus.mqtt_url", "BusConfigError"), ("bus.mqtt", "BusConnectionError"),
+    ("bulletyard.secure_broker", "SecureBrokerError"), ("bulletyard.supervisor", "SupervisorError"),
+]

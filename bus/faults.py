@@ -13,8 +13,9 @@ Semantics (chosen so that faults look like what a real network and broker can do
 - ``reorder_p``: the copy is held back and delivered right after the next message for the same
   subscriber (or at the broker's next :meth:`~bus.inproc.InProcBroker.advance_to` if none comes).
 - ``latency_s``: ``(min_s, max_s)``; the copy waits in the broker for a uniform draw in that range
-  of simulated time. Latency alone never reorders: a copy is never due before an earlier copy from
-  the same publisher to the same subscriber (MQTT keeps per-publisher order).
+  of simulated time. Latency alone never reorders one topic: a copy is never due before an earlier
+  copy from the same publisher to the same subscriber on the same topic (MQTT's ordered topics);
+  copies on different topics may overtake each other, which is what per-topic latency means.
 """
 
 from __future__ import annotations

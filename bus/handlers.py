@@ -7,8 +7,12 @@ matches a topic, cached per topic because a runner sees the same few topics over
 
 from __future__ import annotations
 
+import logging
+
 from bus.topicmatch import check_topic_filter, topic_matches
 from bus.transport import Envelope, Handler
+
+log = logging.getLogger(__name__)
 
 
 class HandlerTable:
@@ -17,6 +21,9 @@ class HandlerTable:
     def __init__(self) -> None:
         self._subs: dict[str, tuple[int, Handler | None]] = {}
         self._cache: dict[str, tuple[Handler, ...]] = {}
+        self._logged: set[tuple[str, str]] = set()
+        self.handler_errors = 0
+        """How many handler calls raised (see :meth:`dispatch`)."""
 
     def add(self, topic_filter: str, qos: int, handler: Handler | None) -> None:
         """Record (or replace) a subscription."""
@@ -38,14 +45,28 @@ class HandlerTable:
         found = self._cache.get(topic)
         if found is None:
             found = tuple(h for f, (_, h) in self._subs.items() if h is not None and topic_matches(f, topic))
+            if len(self._cache) >= 10_000:  # random topics must not grow memory without bound
+                self._cache.clear()
             self._cache[topic] = found
         return found
 
     def dispatch(self, messages: list[Envelope]) -> int:
-        """Call the matching handlers for each message, in order; returns how many messages."""
+        """Call the matching handlers for each message, in order; returns how many messages.
+
+        A handler that raises does not cost the other handlers or the rest of the batch their
+        messages: the error is counted in :attr:`handler_errors` and logged with its traceback
+        the first time per (topic, exception type), then only counted.
+        """
         for message in messages:
             for handler in self.handlers_for(message.topic):
-                handler(message)
+                try:
+                    handler(message)
+                except Exception as err:  # noqa: BLE001 - one bad message must not stop the runner
+                    self.handler_errors += 1
+                    key = (message.topic, type(err).__name__)
+                    if key not in self._logged:
+                        self._logged.add(key)
+                        log.exception("handler %r failed on %s", handler, message.topic)
         return len(messages)
 
 

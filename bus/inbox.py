@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 """1 MiB: far above any VDA 5050 order or state we produce, far below what would hurt."""
 
+MAX_LOGGED_KEYS = 1000
+"""Distinct (topic, reason) pairs logged before the inbox goes quiet: a sender spraying random
+topics cannot flood the log or grow memory without bound."""
+
+MAX_ROUTE_CACHE = 10_000
+"""Topics whose model lookup is remembered; the cache is emptied when it grows past this."""
+
 
 class RejectReason(StrEnum):
     """Why an inbound message was not accepted (the key rejections are counted under)."""
@@ -193,6 +200,8 @@ class Inbox:
             decoder = self._route_cache[topic]
         else:
             decoder = next((d for f, d in self._decoders if topic_matches(f, topic)), None)
+            if len(self._route_cache) >= MAX_ROUTE_CACHE:
+                self._route_cache.clear()
             self._route_cache[topic] = decoder
         if decoder is None:
             return self._reject(Rejected(topic, RejectReason.UNKNOWN_TOPIC, "no model for this topic"))
@@ -210,9 +219,11 @@ class Inbox:
     def _reject(self, rejected: Rejected) -> Rejected:
         self.rejections[rejected.reason] += 1
         key = (rejected.topic, rejected.reason)
-        if key not in self._logged:
+        if key not in self._logged and len(self._logged) < MAX_LOGGED_KEYS:
             self._logged.add(key)
             log.warning(
                 "rejected message on %s: %s: %s", rejected.topic, rejected.reason.value, rejected.detail
             )
+            if len(self._logged) == MAX_LOGGED_KEYS:
+                log.warning("%d distinct rejections logged: further ones are only counted", MAX_LOGGED_KEYS)
         return rejected

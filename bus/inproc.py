@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,15 +27,13 @@ import numpy as np
 
 from bus.clock import SIM_EPOCH, Instant, seconds
 from bus.faults import NO_FAULT, FaultDecision, FaultRule, decide
-from bus.handlers import HandlerTable, as_payload, check_qos
-from bus.topicmatch import check_topic_filter, check_topic_name, topic_matches
-from bus.transport import Envelope, Handler
+from bus.inproc_client import InProcTransport
+from bus.topicmatch import check_topic_name, topic_matches
+from bus.transport import Envelope, NotConnectedError
 
 log = logging.getLogger(__name__)
 
-
-class NotConnectedError(RuntimeError):
-    """Publishing or subscribing on a transport that is not connected."""
+__all__ = ["BrokerCounters", "InProcBroker", "InProcTransport", "NotConnectedError"]
 
 
 @dataclass(slots=True)
@@ -91,9 +88,10 @@ class InProcBroker:
         self._retained: dict[str, Envelope] = {}
         self._routes: dict[str, tuple[tuple[_Session, int], ...]] = {}
         self._rule_cache: dict[str, FaultRule | None] = {}
-        self._delayed: list[tuple[int, int, str, Envelope, bool]] = []
+        self._delayed: list[tuple[int, int, str, Envelope, bool, tuple[str, str, str]]] = []
         self._seq = 0
-        self._last_due: dict[tuple[str, str], int] = {}
+        self._last_due: dict[tuple[str, str, str], int] = {}
+        self._waiting: dict[tuple[str, str, str], int] = {}
         self.counters = BrokerCounters()
 
     # -- clients and time -------------------------------------------------------------------
@@ -118,11 +116,19 @@ class InProcBroker:
     def advance_to(self, instant: Instant) -> int:
         """Move the simulated clock to ``instant``; deliver what is due. Returns copies released."""
         if instant < self._now:
-            raise ValueError(f"the bus clock never goes backwards ({instant} < {self._now})")
+            raise ValueError(
+                f"the bus clock never goes backwards ({instant} < {self._now}); "
+                "start the broker at the simulation's start: InProcBroker(start=...)"
+            )
         self._now = Instant(int(instant))
         released = 0
         while self._delayed and self._delayed[0][0] <= self._now:
-            _, _, client_id, message, reorder = heapq.heappop(self._delayed)
+            _, _, client_id, message, reorder, key = heapq.heappop(self._delayed)
+            left = self._waiting[key] - 1
+            if left:
+                self._waiting[key] = left
+            else:
+                del self._waiting[key]
             session = self._sessions.get(client_id)
             if session is not None:
                 self._deliver_now(session, message, reorder)
@@ -152,6 +158,7 @@ class InProcBroker:
             self._retained.clear()
             self._delayed.clear()
             self._last_due.clear()
+            self._waiting.clear()
         self._routes.clear()
         for transport in online:
             transport.connect(transport._will)
@@ -229,14 +236,25 @@ class InProcBroker:
                 self._retained.pop(topic, None)
         if not routes:
             return
-        at_qos = (Envelope(topic, payload, 0, False), Envelope(topic, payload, qos, False))
-        if not self._faults:
-            for session, sub_qos in routes:
-                self._deliver(session, at_qos[1 if sub_qos >= qos else 0])
-            return
+        # Copies are immutable, so subscribers share one Envelope per delivered QoS level.
+        message = Envelope(topic, payload, qos, False)
+        downgraded: Envelope | None = None
+        faults = bool(self._faults)
         for session, sub_qos in routes:
-            message = at_qos[1 if sub_qos >= qos else 0]
-            self._deliver_faulty(sender, session, message, self._decide(message))
+            copy = message
+            if sub_qos < qos:
+                if downgraded is None:
+                    downgraded = Envelope(topic, payload, sub_qos, False)
+                copy = downgraded
+            if faults:
+                self._deliver_faulty(sender, session, copy, self._decide(copy))
+                continue
+            transport = session.transport
+            if transport is not None and session.held is None:  # the hot path: straight into the queue
+                transport._inbox.append(copy)
+                self.counters.delivered += 1
+            else:
+                self._deliver(session, copy)
 
     def _decide(self, message: Envelope) -> FaultDecision:
         topic = message.topic
@@ -255,14 +273,16 @@ class InProcBroker:
             return
         if fate.copies > 1:
             self.counters.duplicated += fate.copies - 1
-        if fate.delay_s > 0:
-            key = (sender, session.client_id)
+        key = (sender, session.client_id, message.topic)
+        if fate.delay_s > 0 or key in self._waiting:
+            # Never overtake an earlier, still delayed message of this publisher on this topic.
             due = max(int(self._now) + seconds(fate.delay_s), self._last_due.get(key, 0))
             self._last_due[key] = due
             for _ in range(fate.copies):
                 self._seq += 1
                 self.counters.delayed += 1
-                heapq.heappush(self._delayed, (due, self._seq, session.client_id, message, fate.reorder))
+                self._waiting[key] = self._waiting.get(key, 0) + 1
+                heapq.heappush(self._delayed, (due, self._seq, session.client_id, message, fate.reorder, key))
             return
         for _ in range(fate.copies):
             self._deliver_now(session, message, fate.reorder)
@@ -287,105 +307,3 @@ class InProcBroker:
             session.pending.append(message)
         else:
             self.counters.dropped_offline += 1
-
-
-class InProcTransport:
-    """One client of an :class:`InProcBroker`; implements :class:`bus.transport.Transport`.
-
-    Args:
-        broker: the broker it talks to.
-        client_id: unique per participant; reusing one takes the session over.
-        clean_session: False keeps subscriptions and QoS 1 messages across a disconnect.
-    """
-
-    def __init__(self, broker: InProcBroker, client_id: str, *, clean_session: bool = True) -> None:
-        if not client_id:
-            raise ValueError("client_id must not be empty")
-        self.client_id = client_id
-        self.clean_session = clean_session
-        self._broker = broker
-        self._inbox: deque[Envelope] = deque()
-        self._table = HandlerTable()
-        self._session: _Session | None = None
-        self._will: Envelope | None = None
-
-    @property
-    def connected(self) -> bool:
-        """True between :meth:`connect` and :meth:`close`."""
-        return self._session is not None
-
-    def connect(self, will: Envelope | None = None) -> None:
-        """Connect, registering ``will``; resubscribes the filters this object already holds."""
-        if self._session is not None:
-            raise RuntimeError(f"{self.client_id} is already connected")
-        if will is not None:
-            check_topic_name(will.topic)
-            check_qos(will.qos)
-        self._will = will
-        self._session = self._broker._attach(self, self.clean_session)
-        for topic_filter, qos in self._table.filters():
-            self._broker._subscribe(self._session, topic_filter, qos)
-
-    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
-        """Publish; delivery into subscribers' queues happens before this returns (faults aside)."""
-        if self._session is None:
-            raise NotConnectedError(f"{self.client_id}: publish to {topic!r} while not connected")
-        if qos != 0 and qos != 1:
-            check_qos(qos)
-        if type(payload) is not bytes:
-            payload = as_payload(payload)
-        self._broker._publish(self.client_id, topic, payload, qos, retain)
-
-    def subscribe(self, topic_filter: str, handler: Handler | None = None, qos: int = 0) -> None:
-        """Subscribe; matching retained messages are queued at once."""
-        check_qos(qos)
-        check_topic_filter(topic_filter)
-        self._table.add(topic_filter, qos, handler)
-        if self._session is not None:
-            self._broker._subscribe(self._session, topic_filter, qos)
-
-    def unsubscribe(self, topic_filter: str) -> None:
-        """Stop receiving ``topic_filter`` (already queued messages stay queued)."""
-        self._table.remove(topic_filter)
-        if self._session is not None:
-            self._broker._unsubscribe(self._session, topic_filter)
-
-    def drain(self, max_messages: int | None = None) -> list[Envelope]:
-        """Take queued inbound messages, oldest first."""
-        inbox = self._inbox
-        if max_messages is None or max_messages >= len(inbox):
-            taken = list(inbox)
-            inbox.clear()
-            return taken
-        return [inbox.popleft() for _ in range(max_messages)]
-
-    def dispatch(self, max_messages: int | None = None) -> int:
-        """Drain and call the handlers of the matching filters on this thread."""
-        return self._table.dispatch(self.drain(max_messages))
-
-    def wait(self, timeout_s: float) -> bool:
-        """True if a message is queued. Never blocks: only this thread could deliver one."""
-        return bool(self._inbox)
-
-    def pending(self) -> int:
-        """How many inbound messages are queued."""
-        return len(self._inbox)
-
-    def flush(self, timeout_s: float = 0.0) -> bool:
-        """Every publish is already handed to the broker: always True (API parity with MQTT)."""
-        return True
-
-    def wait_ready(self, timeout_s: float = 0.0) -> bool:
-        """True when connected with all subscriptions in place (immediate in-process)."""
-        return self.connected
-
-    def close(self, clean: bool = True) -> None:
-        """Disconnect; ``clean=False`` is a dropped connection: the broker publishes the will."""
-        session, self._session = self._session, None
-        if session is None:
-            return
-        self._broker._detach(session, None if clean else self._will)
-
-    def _drop_by_broker(self) -> None:
-        """The broker ended this connection (client id takeover): like an unclean drop."""
-        self.close(clean=False)

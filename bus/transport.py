@@ -31,6 +31,13 @@ class Envelope:
     retain: bool = False
 
 
+class NotConnectedError(RuntimeError):
+    """Publishing on a transport before :meth:`Transport.connect` or after :meth:`Transport.close`.
+
+    (A connected ``MqttTransport`` that is only waiting to reconnect keeps QoS 1 messages instead.)
+    """
+
+
 Handler = Callable[[Envelope], None]
 """Called on the runner's thread (from :meth:`Transport.dispatch`) with a matching message."""
 

@@ -6,7 +6,6 @@ test in this folder runs three times. Waiting is on deadlines (``Transport.wait`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,7 @@ from bus.inproc import InProcBroker
 from bus.mqtt import MqttTransport
 from bus.transport import Envelope
 from tests.broker import MosquittoBroker
-
-TIMEOUT_S = 10.0
+from tests.bus_waits import TIMEOUT_S
 
 
 class BusUnderTest:
@@ -68,35 +66,6 @@ class BusUnderTest:
                 pass
         if self.mosquitto is not None:
             self.mosquitto.stop()
-
-
-def receive(transport, count: int, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
-    """Up to ``count`` messages, waiting at most ``timeout_s`` in total."""
-    got: list[Envelope] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count:
-        got += transport.drain(count - len(got))
-        if len(got) >= count:
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not transport.wait(remaining):
-            got += transport.drain(count - len(got))
-            break
-    return got
-
-
-def receive_until(transport, topic: str, timeout_s: float = TIMEOUT_S) -> list[Envelope]:  # noqa: ANN001
-    """Everything up to and including the first message on ``topic`` (a barrier)."""
-    got: list[Envelope] = []
-    deadline = time.monotonic() + timeout_s
-    while True:
-        for message in transport.drain():
-            got.append(message)
-            if message.topic == topic:
-                return got
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not transport.wait(remaining):
-            raise AssertionError(f"barrier {topic!r} not received; got {[m.topic for m in got]}")
 
 
 @pytest.fixture(params=["inproc", "mqtt311", "mqtt5"])

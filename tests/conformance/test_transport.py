@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bus.topicmatch import topic_matches
-from bus.transport import Envelope
-from tests.conformance.conftest import BusUnderTest, receive, receive_until
+from bus.transport import Envelope, NotConnectedError
+from tests.bus_waits import receive, receive_until
+from tests.conformance.conftest import BusUnderTest
 
 TOPICS = [
     "sport", "sport/tennis", "sport/tennis/player1", "sport/tennis/player1/ranking",
@@ -191,9 +194,27 @@ def test_dispatch_calls_handlers_on_the_callers_thread(bus: BusUnderTest) -> Non
     assert seen == [("a", "h/a/1", me), ("b", "h/b", me)]
 
 
-def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
-    import pytest
+def test_a_raising_handler_does_not_stop_the_batch(bus: BusUnderTest) -> None:
+    sub = bus.connected("sub")
+    seen: list[bytes] = []
 
+    def fragile(message: Envelope) -> None:
+        if message.payload == b"boom":
+            raise ValueError("bad message")
+        seen.append(message.payload)
+
+    sub.subscribe("f/#", fragile, qos=1)
+    pub = bus.connected("pub")
+    for payload in (b"1", b"boom", b"2", b"boom", b"3"):
+        pub.publish("f/x", payload, qos=1)
+    handled = 0
+    while (handled := handled + sub.dispatch()) < 5:
+        assert sub.wait(10)
+    assert seen == [b"1", b"2", b"3"]
+    assert sub.handler_errors == 2
+
+
+def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
     client = bus.connected("c")
     with pytest.raises(ValueError, match="wildcard"):
         client.publish("a/+/b", b"")
@@ -201,3 +222,14 @@ def test_bad_topics_and_qos_are_refused(bus: BusUnderTest) -> None:
         client.subscribe("a/#/b")
     with pytest.raises(ValueError, match="qos"):
         client.publish("a", b"", qos=3)
+
+
+def test_publish_before_connect_or_after_close_is_an_error(bus: BusUnderTest) -> None:
+    client = bus.client("c")
+    with pytest.raises(NotConnectedError, match="not connected"):
+        client.publish("a", b"")
+    client.connect()
+    client.publish("a", b"")
+    client.close()
+    with pytest.raises(NotConnectedError):
+        client.publish("a", b"")

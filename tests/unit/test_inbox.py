@@ -9,7 +9,7 @@ from enum import StrEnum
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from bus.inbox import Decoder, Inbox, Rejected, RejectReason, known_vda_vehicles
+from bus.inbox import MAX_LOGGED_KEYS, Decoder, Inbox, Rejected, RejectReason, known_vda_vehicles
 from bus.transport import Envelope
 
 
@@ -118,3 +118,13 @@ def test_single_model_inbox_and_strictness() -> None:
     assert lax.decode(Envelope("any/topic", loose)).headerId == 7
     strict = Inbox(StateMsg)
     assert isinstance(strict.decode(Envelope("any/topic", loose)), Rejected)
+
+
+def test_random_topics_cannot_flood_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    inbox = Inbox({"#": StateMsg})
+    with caplog.at_level(logging.WARNING, logger="bus.inbox"):
+        for i in range(MAX_LOGGED_KEYS + 500):
+            inbox.decode(Envelope(f"spray/{i}", b"garbage"))
+    assert len(caplog.records) == MAX_LOGGED_KEYS + 1  # plus the "only counted from now on" line
+    assert "only counted" in caplog.records[-1].getMessage()
+    assert inbox.rejections == {RejectReason.NOT_JSON: MAX_LOGGED_KEYS + 500}

@@ -1,0 +1,1 @@
+"""Sortation decisions: destination -> chute plans, reassignment, and replies to the sorter."""

@@ -1,0 +1,35 @@
+"""What sortation tells the rest of the controller (the order book subscribes to these).
+
+Plain frozen dataclasses, so the order book (another module's) depends on nothing here but data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bus.clock import Instant
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSorted:
+    """An item reached a destination chute: its order's status moves to *sorted*."""
+
+    at: Instant
+    sorter_id: str
+    item_id: str
+    order_id: str | None
+    chute_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRejected:
+    """An item ended in the reject chute (needs manual handling)."""
+
+    at: Instant
+    sorter_id: str
+    item_id: str
+    order_id: str | None
+    reason: str
+
+
+SortationEvent = ItemSorted | ItemRejected

@@ -1,0 +1,1 @@
+"""Unit tests for the sorter model, agent, protocol and controller sortation."""
