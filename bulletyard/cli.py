@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "robots_cmd",
     "demo_cmd",
     "sorter_cmd",
+    "feed_cmd",
+    "up_cmd",
 )
 
 

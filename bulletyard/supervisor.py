@@ -62,10 +62,21 @@ class ManagedProcess:
         log_path: file the child's output is appended to.
         env: extra environment variables.
         cwd: working directory (default: the caller's).
+        stop_signal_name: what :meth:`stop` sends first: ``SIGTERM`` (default) or ``SIGINT`` for
+            Python commands that say goodbye on Ctrl-C (KeyboardInterrupt).
     """
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, *,
-                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        stop_signal_name: str = "SIGTERM",
+    ) -> None:
+        self.stop_signal = signal.Signals[stop_signal_name]
         self.name = name
         self.argv = list(argv)
         self.log_path = Path(log_path)
@@ -96,8 +107,14 @@ class ManagedProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log_path, "ab") as log:
             try:
-                self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                             cwd=self.cwd, start_new_session=True)
+                self.proc = subprocess.Popen(
+                    self.argv,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=self.cwd,
+                    start_new_session=True,
+                )
             except OSError as err:
                 raise SupervisorError(f"cannot start {self.name} ({self.argv[0]}): {err}") from err
         self.starts += 1
@@ -105,8 +122,10 @@ class ManagedProcess:
     def check_running(self) -> None:
         """Raise :class:`SupervisorError` with the end of the log if the child has exited."""
         if self.proc is not None and self.proc.poll() is not None:
-            raise SupervisorError(f"{self.name} exited with status {self.proc.returncode}; "
-                                  f"last lines of {self.log_path}:\n{self.log_tail()}")
+            raise SupervisorError(
+                f"{self.name} exited with status {self.proc.returncode}; "
+                f"last lines of {self.log_path}:\n{self.log_tail()}"
+            )
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the child's log."""
@@ -117,13 +136,13 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 10.0) -> int | None:
-        """SIGTERM, wait up to ``timeout_s``, then SIGKILL. Returns the exit status."""
+        """The stop signal, wait up to ``timeout_s``, then SIGKILL. Returns the exit status."""
         proc = self.proc
         if proc is None:
             return None
         if proc.poll() is None:
             try:
-                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(self.stop_signal)
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 proc.kill()
@@ -161,8 +180,10 @@ class MosquittoProcess(ManagedProcess):
                 except subprocess.TimeoutExpired:
                     pass
         self.stop()
-        raise SupervisorError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s; "
-                              f"log {self.log_path}:\n{self.log_tail()}")
+        raise SupervisorError(
+            f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s; "
+            f"log {self.log_path}:\n{self.log_tail()}"
+        )
 
 
 class Supervisor:
