@@ -5,12 +5,17 @@ over TLS with the site's CA, as real vehicles would. ``bulletyard robots`` takes
 for the whole fleet, so this wrapper runs it with a transport class that fills in each client's
 own credentials and the CA from a setup written by :mod:`bulletyard.secure_broker`.
 
+Fault injection for the end-to-end tests: ``BULLETYARD_FLEET_ROUTE="agv-0002=127.0.0.1:PORT"``
+connects that vehicle through another address (a proxy that can cut it off) and
+``BULLETYARD_FLEET_KEEPALIVE_S`` sets every vehicle's MQTT keepalive.
+
 Stopgap (TODO(e2e)): once ``bulletyard robots`` accepts ``--ca-file`` and a credentials file,
 ``bulletyard up`` should call it directly and this module can go.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,15 +26,22 @@ from bulletyard.secure_broker import SecureBrokerSetup
 def secure_transport_class(setup: SecureBrokerSetup) -> type[bus.mqtt.MqttTransport]:
     """An ``MqttTransport`` whose client id picks the login: TLS URL, CA, that account's password."""
     base = bus.mqtt.MqttTransport
+    routes = dict(
+        item.split("=", 1) for item in os.environ.get("BULLETYARD_FLEET_ROUTE", "").split(",") if item
+    )
+    keepalive_s = os.environ.get("BULLETYARD_FLEET_KEEPALIVE_S")
 
     class SecureMqttTransport(base):  # type: ignore[misc, valid-type]
         def __init__(self, url: str, client_id: str, **kwargs: object) -> None:
             prefix = f"{setup.manufacturer}-"  # the fleet names clients manufacturer-serial
-            name = client_id[len(prefix):] if client_id.startswith(prefix) else client_id
+            name = client_id[len(prefix) :] if client_id.startswith(prefix) else client_id
             account = setup.account(name)
             kwargs.setdefault("ca_file", str(setup.ca_file))
+            if keepalive_s:
+                kwargs.setdefault("keepalive_s", int(keepalive_s))
+            url = f"mqtts://{routes[name]}" if name in routes else setup.tls_url
             super().__init__(
-                setup.tls_url, client_id, username=account.username, password=account.password, **kwargs
+                url, client_id, username=account.username, password=account.password, **kwargs
             )  # type: ignore[arg-type]
 
     return SecureMqttTransport

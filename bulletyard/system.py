@@ -98,6 +98,7 @@ class System:
         parts: Sequence[str] = ("broker", "controller", "fleet", "sorter", "feeder"),
         fleet_args: Sequence[str] = (),
         controller_args: Sequence[str] = (),
+        env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.setup = setup
         self.folder = Path(folder)
@@ -112,6 +113,7 @@ class System:
         self.parts = list(parts)
         self.fleet_args = list(fleet_args)
         self.controller_args = list(controller_args)
+        self.env = dict(env or {})
         self.children: dict[str, ManagedProcess] = {}
         self.readiness: Readiness | None = None
         self._monitor: MqttTransport | None = None
@@ -193,7 +195,11 @@ class System:
                 )
             else:
                 self.children[name] = ManagedProcess(
-                    name, self.commands()[name], self.logs / f"{name}.log", stop_signal_name="SIGINT"
+                    name,
+                    self.commands()[name],
+                    self.logs / f"{name}.log",
+                    env=self.env.get(name),
+                    stop_signal_name="SIGINT",
                 )
         return self.children[name]
 
