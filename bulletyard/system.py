@@ -205,30 +205,41 @@ class System:
 
     # -- start ---------------------------------------------------------------------------------
 
-    def start(self, supervisor: Supervisor, log: Callable[[str], None] = lambda line: None) -> None:
-        """Start every part in order, each only once the one before is ready on the bus."""
+    def start(
+        self,
+        supervisor: Supervisor,
+        log: Callable[[str], None] = lambda line: None,
+        only: Sequence[str] | None = None,
+    ) -> None:
+        """Start every part in order, each only once the one before is ready on the bus.
+
+        ``only`` starts a subset of :attr:`parts` (call again for the rest, in order), e.g. to
+        connect a client of your own between the broker and the others.
+        """
+        parts = [p for p in self.parts if only is None or p in only]
         started = time.monotonic()
         self.logs.mkdir(parents=True, exist_ok=True)
         self.logs.chmod(0o700)  # command lines and logs may show the local passwords
-        if "broker" in self.parts:
+        if "broker" in parts:
             broker = supervisor.add(self.child("broker"))
             broker.start_and_wait()  # type: ignore[attr-defined]
             log(f"broker ready on {self.setup.tls_url} ({time.monotonic() - started:.1f} s)")
-        monitor = MqttTransport(
-            self.setup.tls_url,
-            "monitor-up",
-            username="monitor",
-            password=self.setup.account("monitor").password,
-            ca_file=str(self.setup.ca_file),
-        )
-        monitor.connect()
-        self._monitor = monitor
-        self.readiness = Readiness(monitor, self.setup.site)
-        self.readiness.subscribe()
-        if "controller" in self.parts:
+        if self._monitor is None and [p for p in parts if p != "broker"]:
+            monitor = MqttTransport(
+                self.setup.tls_url,
+                "monitor-up",
+                username="monitor",
+                password=self.setup.account("monitor").password,
+                ca_file=str(self.setup.ca_file),
+            )
+            monitor.connect()
+            self._monitor = monitor
+            self.readiness = Readiness(monitor, self.setup.site)
+            self.readiness.subscribe()
+        if "controller" in parts:
             supervisor.add(self.child("controller")).start()
             log("controller started")
-        if "fleet" in self.parts:
+        if "fleet" in parts:
             supervisor.add(self.child("fleet")).start()
             topics = [
                 f"uagv/v2/{self.setup.manufacturer}/{serial}/connection" for serial in self.setup.robots()
@@ -239,12 +250,12 @@ class System:
                 lambda r: f"{r.online(topics)}/{len(topics)} vehicles ONLINE",
             )
             log(f"fleet ready: {len(topics)} vehicles ONLINE ({time.monotonic() - started:.1f} s)")
-            if "controller" in self.parts:
+            if "controller" in parts:
                 self._wait(
                     supervisor, lambda r: r.controller_seen, lambda r: "no command from the controller yet"
                 )
                 log(f"controller ready: it talks to the vehicles ({time.monotonic() - started:.1f} s)")
-        if "sorter" in self.parts:
+        if "sorter" in parts:
             (self.folder / "sorter.yaml").write_text(
                 "# defaults: see docs/sorter.yaml\nsorter_id: sorter-1\n"
             )
@@ -252,7 +263,7 @@ class System:
             topic = f"bulletyard/v1/{self.setup.site}/sorter/sorter-1/connection"
             self._wait(supervisor, lambda r: r.online([topic]) == 1, lambda r: "sorter not ONLINE")
             log(f"sorter ready ({time.monotonic() - started:.1f} s)")
-        if "feeder" in self.parts:
+        if "feeder" in parts:
             supervisor.add(self.child("feeder")).start()
             log(f"feeder started: {self.orders} orders at {self.rate_per_s}/s")
 

@@ -83,6 +83,43 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="grace before SIGKILL when stopping (default 10)",
     )
     p.set_defaults(func=_run)
+    register_setup(sub)
+
+
+def register_setup(sub: argparse._SubParsersAction) -> None:
+    """Add ``broker-setup``: the secure Mosquitto files alone, for a real edge box."""
+    p = sub.add_parser(
+        "broker-setup", help="write a secure Mosquitto setup (CA, certificate, passwords, ACLs)"
+    )
+    p.add_argument("--dir", type=Path, required=True, help="folder to write (e.g. /etc/bulletyard/broker)")
+    p.add_argument("--robots", type=int, required=True, help="vehicle accounts agv-0001 ... agv-NNNN")
+    p.add_argument("--port", type=int, default=8883, help="TLS port (default 8883)")
+    p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--hostname", action="append", default=[], help="extra certificate name (repeatable)")
+    p.add_argument("--sorter", action="append", default=None, help="sorter id (repeatable; default sorter-1)")
+    p.add_argument("--site", default="site1", help="site level of the bulletyard topics (default site1)")
+    p.set_defaults(func=_run_setup)
+
+
+def _run_setup(args: argparse.Namespace) -> int:
+    from bulletyard.secure_broker import generate_secure_broker
+
+    if args.robots < 0:
+        raise UsageError("--robots must be >= 0")
+    setup = generate_secure_broker(
+        args.dir,
+        robots=args.robots,
+        tls_port=args.port,
+        host=args.bind,
+        hostnames=args.hostname,
+        sorters=args.sorter or ["sorter-1"],
+        site=args.site,
+        persistence=True,
+    )
+    print(f"wrote {setup.config_file}, {setup.ca_file}, {setup.password_file}, {setup.acl_file}")
+    print(f"passwords (give each device only its own): {setup.credentials_file}")
+    print(f"start: mosquitto -c {setup.config_file}")
+    return 0
 
 
 def serve_available() -> bool:
