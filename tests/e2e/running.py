@@ -44,6 +44,8 @@ def running_system(
         ready_timeout_s=60,
         fleet_args=["--visualization-interval", "0", "--state-interval", "5"],
         env=env,
+        orders=6,
+        rate_per_s=1.0,
     )
     supervisor = Supervisor()
     try:
