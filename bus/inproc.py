@@ -92,6 +92,7 @@ class InProcBroker:
         self._seq = 0
         self._last_due: dict[tuple[str, str, str], int] = {}
         self._waiting: dict[tuple[str, str, str], int] = {}
+        self._holding: dict[str, _Session] = {}  # sessions with a held-back (reordered) copy
         self.counters = BrokerCounters()
 
     # -- clients and time -------------------------------------------------------------------
@@ -107,7 +108,7 @@ class InProcBroker:
 
     def next_due(self) -> Instant | None:
         """When the next delayed or held-back message is due, or None when nothing waits."""
-        if any(s.held is not None for s in self._sessions.values()):
+        if self._holding:
             return self._now
         if self._delayed:
             return Instant(self._delayed[0][0])
@@ -133,7 +134,8 @@ class InProcBroker:
             if session is not None:
                 self._deliver_now(session, message, reorder)
                 released += 1
-        for session in self._sessions.values():
+        holding, self._holding = self._holding, {}
+        for session in holding.values():
             if session.held is not None:
                 held, session.held = session.held, None
                 self._deliver(session, held)
@@ -155,6 +157,7 @@ class InProcBroker:
                 session.transport = None
         else:
             self._sessions.clear()
+            self._holding.clear()
             self._retained.clear()
             self._delayed.clear()
             self._last_due.clear()
@@ -189,6 +192,7 @@ class InProcBroker:
         session.transport = None
         if session.held is not None:
             held, session.held = session.held, None
+            self._holding.pop(session.client_id, None)
             self._deliver(session, held)
         if not session.persistent:
             if self._sessions.get(session.client_id) is session:
@@ -290,6 +294,7 @@ class InProcBroker:
     def _deliver_now(self, session: _Session, message: Envelope, reorder: bool) -> None:
         if reorder and session.held is None and session.transport is not None:
             session.held = message
+            self._holding[session.client_id] = session
             self.counters.reordered += 1
             return
         self._deliver(session, message)
@@ -301,6 +306,7 @@ class InProcBroker:
             self.counters.delivered += 1
             if session.held is not None:
                 held, session.held = session.held, None
+                self._holding.pop(session.client_id, None)
                 transport._inbox.append(held)
                 self.counters.delivered += 1
         elif session.persistent and message.qos >= 1:

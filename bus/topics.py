@@ -128,7 +128,7 @@ def parse_vda_topic(topic: str) -> VdaTopicParts:
         check_serial(serial)
     except TopicFormatError as err:
         raise TopicFormatError(f"topic {topic!r}: {err}") from None
-    return VdaTopicParts(manufacturer, serial, _vda_kind(kind, topic))
+    return VdaTopicParts(manufacturer, serial, _vda_kind(kind, f"topic {topic!r}"))
 
 
 def _vda_kind(kind: VdaTopic | str, where: str) -> VdaTopic:
@@ -207,7 +207,7 @@ def parse_sorter_topic(topic: str) -> SorterTopicParts:
     site, sorter_id, kind = levels[2], levels[4], levels[5]
     check_level(site, f"topic {topic!r}: site")
     check_level(sorter_id, f"topic {topic!r}: sorterId")
-    return SorterTopicParts(site, sorter_id, _sorter_kind(kind, topic))
+    return SorterTopicParts(site, sorter_id, _sorter_kind(kind, f"topic {topic!r}"))
 
 
 def _sorter_kind(kind: SorterTopic | str, where: str) -> SorterTopic:

@@ -120,6 +120,7 @@ class FleetRunner:
         self._heap: list[tuple[int, int]] = []
         self._wake: list[int | None] = [None] * len(self.agents)
         self.stop_event = threading.Event()
+        self._connections: list[int] = [0] * len(self.agents)
         self.inbound = inbound
         self.idle_s = idle_s
 
@@ -143,12 +144,18 @@ class FleetRunner:
             for topic in agent.subscriptions():
                 transport.subscribe(topic, qos=0)
             self._publish(transport, agent.on_connect(now))
+            self._connections[i] = getattr(transport, "connections", 0)
             self._schedule(i)
 
     def step(self) -> Instant:
         """One pass: inbound messages, due ticks, publishes; returns the instant used."""
         now = self.clock.now()
         for i, (agent, transport) in enumerate(zip(self.agents, self.transports)):
+            connections = getattr(transport, "connections", 0)
+            if connections != self._connections[i]:  # reconnected: announce again (ONLINE, factsheet)
+                self._connections[i] = connections
+                self._publish(transport, agent.on_connect(now))
+                self._schedule(i)
             inbound = transport.drain()
             if inbound:
                 self.stats.received += len(inbound)

@@ -88,7 +88,13 @@ def _run(args: argparse.Namespace) -> int:
     net = SharedNetworkLoop(activity=inbound)
     fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(args.broker, cid)), clock,
                         on_step=on_step, inbound=inbound, idle_s=1 / 30 if args.gui else 1.0)
-    fleet.start()
+    try:
+        fleet.start()
+    except Exception:
+        net.close()
+        if world is not None:
+            world.close()
+        raise
     print(f"{args.count} vehicles on {layout.name} connected to {args.broker} "
           f"(agv-0001 .. {agents[-1].serial_number}); Ctrl-C stops", flush=True)
     try:

@@ -85,8 +85,7 @@ class SharedNetworkLoop:
 
     def _remove(self, client: Any) -> None:
         with self._lock:
-            self._to_remove.append(client)
-            self._want_write.discard(client)
+            self._to_remove.append(client)  # pending writes (DISCONNECT) still go out first
             self._wake()
 
     def _request_write(self, client: Any) -> None:
@@ -123,6 +122,7 @@ class SharedNetworkLoop:
             self._sel.register(sock, selectors.EVENT_READ, client)
 
     def _unregister(self, client: Any) -> None:
+        """The transport closed: forget the client and close its socket (paho would on its next read)."""
         sock = self._clients.pop(client, None)
         self._retry.pop(client, None)
         if sock is not None:
@@ -130,6 +130,7 @@ class SharedNetworkLoop:
                 self._sel.unregister(sock)
             except (KeyError, ValueError):
                 pass
+            sock.close()  # DISCONNECT (if any) was written earlier in this pass
 
     def _lost(self, client: Any, now: float) -> None:
         """A connection dropped while attached: unregister it and schedule a reconnect."""

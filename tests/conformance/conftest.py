@@ -7,7 +7,6 @@ test in this folder runs three times. Waiting is on deadlines (``Transport.wait`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,16 +20,11 @@ from tests.bus_waits import TIMEOUT_S
 class BusUnderTest:
     """Makes clients of one broker (in-process or Mosquitto) and closes them after the test."""
 
-    def __init__(self, kind: str, workdir: Path) -> None:
+    def __init__(self, kind: str, mosquitto: MosquittoBroker | None = None) -> None:
         self.kind = kind
         self._made: list = []
-        self.mosquitto: MosquittoBroker | None = None
-        self.inproc: InProcBroker | None = None
-        if kind == "inproc":
-            self.inproc = InProcBroker()
-        else:
-            self.mosquitto = MosquittoBroker(workdir / "broker")
-            self.mosquitto.start()
+        self.mosquitto = mosquitto
+        self.inproc: InProcBroker | None = InProcBroker() if kind == "inproc" else None
 
     def client(self, client_id: str, *, clean_session: bool = True):  # noqa: ANN201 - a Transport
         """A new, not yet connected client."""
@@ -64,14 +58,13 @@ class BusUnderTest:
                 made.close(clean=False)
             except Exception:  # noqa: BLE001 - teardown must not mask the test's own failure
                 pass
-        if self.mosquitto is not None:
-            self.mosquitto.stop()
 
 
 @pytest.fixture(params=["inproc", "mqtt311", "mqtt5"])
-def bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BusUnderTest]:
-    """Clients on the in-process broker, or on a fresh Mosquitto (MQTT 3.1.1 or 5)."""
-    made = BusUnderTest(request.param, tmp_path)
+def bus(request: pytest.FixtureRequest) -> Iterator[BusUnderTest]:
+    """Clients on the in-process broker, or on the ``broker`` fixture's Mosquitto (MQTT 3.1.1 or 5)."""
+    mosquitto = None if request.param == "inproc" else request.getfixturevalue("broker")
+    made = BusUnderTest(request.param, mosquitto)
     try:
         yield made
     finally:

@@ -103,3 +103,67 @@ def test_twenty_vehicles_reach_their_last_nodes_over_mosquitto(broker) -> None:
     for env in seen:
         if kind_of(env.topic) != "order":
             assert_valid(kind_of(env.topic), env.payload)
+
+
+def test_shared_loop_closes_cleanly_without_leaking_sockets(broker) -> None:
+    """Clean closes send DISCONNECT (retained OFFLINE stays, no will) and give every socket back."""
+    import os
+
+    from bus.transport import Envelope
+
+    fds_before = len(os.listdir("/proc/self/fd"))
+    net = SharedNetworkLoop()
+    clients = []
+    for i in range(30):
+        t = net.attach(MqttTransport(broker.url, f"leak-{i}"))
+        t.connect(will=Envelope(f"leak/{i}", b"BROKEN", 1, True))
+        clients.append(t)
+    for i, t in enumerate(clients):
+        t.publish(f"leak/{i}", b"OFFLINE", 1, True)
+        t.close(clean=True)
+    probe = MqttTransport(broker.url, "leak-probe")
+    probe.connect()
+    probe.subscribe("leak/#", qos=1)
+    got: dict[str, bytes] = {}
+    deadline = time.monotonic() + 10
+    while len(got) < 30 and time.monotonic() < deadline:
+        probe.wait(0.5)
+        got.update({e.topic: e.payload for e in probe.drain()})
+    probe.close()
+    net.close()
+    assert set(got.values()) == {b"OFFLINE"}
+    assert len(got) == 30
+    assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
+
+
+def test_vehicles_announce_online_again_after_a_broker_restart(broker) -> None:
+    """The broker restarts (retained messages gone); each vehicle reconnects and says ONLINE again."""
+    layout = load_layout("small-fc")
+    clock = WallClock()
+    agents = build_agents(layout, 3, start=clock.now(),
+                          drive_factory=lambda i, serial, pose, t0: KinematicDrive(pose, start=t0))
+    inbound = threading.Event()
+    net = SharedNetworkLoop(activity=inbound)
+    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(broker.url, cid)), clock,
+                        inbound=inbound, idle_s=0.1)
+    fleet.start()
+    loop = threading.Thread(target=fleet.run, daemon=True)
+    loop.start()
+    try:
+        broker.restart()
+        deadline = time.monotonic() + 15
+        online: set[str] = set()
+        while len(online) < 3 and time.monotonic() < deadline:
+            probe = MqttTransport(broker.url, "restart-probe")
+            probe.connect()
+            probe.subscribe("uagv/v2/bulletyard/+/connection", qos=1)
+            probe.wait(1.0)
+            online = {json.loads(e.payload)["serialNumber"] for e in probe.drain()
+                      if json.loads(e.payload)["connectionState"] == "ONLINE"}
+            probe.close()
+        assert online == {"agv-0001", "agv-0002", "agv-0003"}
+    finally:
+        fleet.stop()
+        loop.join(10)
+        fleet.close(clean=True)
+        net.close()

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -218,3 +219,39 @@ def test_silent_server_times_out_with_a_clear_error() -> None:
         with pytest.raises(BusConnectionError, match=r"no CONNACK within 0.5 s"):
             client.connect()
         assert not client.connected
+
+
+CRASHING_VEHICLE = """
+import sys
+from bus.mqtt import MqttTransport
+from bus.transport import Envelope
+t = MqttTransport(sys.argv[1], "agv-crash")
+t.connect(Envelope("uagv/v2/bulletyard/agv-crash/connection", b"CONNECTIONBROKEN", 1, True))
+print("connected", flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def test_will_when_the_vehicle_process_is_killed(broker: MosquittoBroker, tmp_path: Path) -> None:
+    """SIGKILL: no DISCONNECT, the kernel closes the socket, the broker publishes the will."""
+    watcher = MqttTransport(broker.url, "watcher")
+    watcher.connect()
+    watcher.subscribe("uagv/v2/+/+/connection", qos=1)
+    script = tmp_path / "vehicle.py"
+    script.write_text(CRASHING_VEHICLE)
+    repo = Path(__file__).resolve().parents[2]
+    vehicle = subprocess.Popen([sys.executable, str(script), broker.url], cwd=repo, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        assert vehicle.stdout is not None
+        assert vehicle.stdout.readline().strip() == b"connected"
+        vehicle.kill()
+        vehicle.wait(timeout=10)
+        got = receive(watcher, 1)
+        assert [(m.topic, m.payload) for m in got] == [
+            ("uagv/v2/bulletyard/agv-crash/connection", b"CONNECTIONBROKEN")
+        ]
+    finally:
+        if vehicle.poll() is None:
+            vehicle.kill()
+        watcher.close()

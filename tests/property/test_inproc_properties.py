@@ -87,3 +87,30 @@ def test_latency_and_duplicates_keep_publisher_order_and_replay(
     for topic in ("t/0", "t/1", "t/2"):  # MQTT orders each topic of one publisher
         on_topic = [v for t, v in first if t == topic]
         assert on_topic == sorted(on_topic)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 60), reorder_p=st.floats(0, 1),
+       high_s=st.floats(0, 0.3), subscribers=st.integers(1, 3))
+def test_reorder_and_latency_lose_nothing_and_next_due_drains(
+    seed: int, count: int, reorder_p: float, high_s: float, subscribers: int
+) -> None:
+    rules = [FaultRule("#", reorder_p=reorder_p, latency_s=(0, high_s))]
+    broker = InProcBroker(np.random.default_rng(seed), rules)
+    subs = []
+    for k in range(subscribers):
+        sub = broker.client(f"sub{k}")
+        sub.connect()
+        sub.subscribe("t/#", qos=1)
+        subs.append(sub)
+    pub = broker.client("pub")
+    pub.connect()
+    for i in range(count):
+        pub.publish(f"t/{i % 2}", str(i).encode())
+    steps = 0
+    while (due := broker.next_due()) is not None:
+        broker.advance_to(due)
+        steps += 1
+        assert steps <= 2 * count * subscribers + 2, "next_due never settles"
+    for sub in subs:
+        assert sorted(int(m.payload) for m in sub.drain()) == list(range(count))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus.topics import (
     Delivery,
@@ -102,3 +104,29 @@ def test_wms_topics() -> None:
         parse_wms_topic("bulletyard/v1/fc1/order")
     with pytest.raises(TopicFormatError, match="site"):
         wms_orders_topic("fc/1")
+
+
+SERIAL_CHARS = "ABCXYZabcxyz0189_.:-"
+
+
+@settings(max_examples=200, deadline=None)
+@given(serial=st.text(alphabet=SERIAL_CHARS, min_size=1, max_size=20),
+       manufacturer=st.text(alphabet=st.characters(blacklist_characters="/+#$\x00"), min_size=1, max_size=12),
+       kind=st.sampled_from(list(VdaTopic)))
+def test_vda_round_trip_property(serial: str, manufacturer: str, kind: VdaTopic) -> None:
+    assert parse_vda_topic(vda_topic(manufacturer, serial, kind)) == (manufacturer, serial, kind)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=60))
+def test_vda_parse_never_fails_other_than_clearly(text: str) -> None:
+    """Any string either parses (and rebuilds to itself) or fails with an error naming it."""
+    parts, message = None, ""
+    try:
+        parts = parse_vda_topic(text)
+    except TopicFormatError as err:
+        message = str(err)
+    if parts is None:
+        assert repr(text) in message
+    else:
+        assert vda_topic(*parts) == text

@@ -23,6 +23,16 @@ def test_bad_arguments_exit_2_with_one_line(args, text, capsys) -> None:
     assert len(err.strip().splitlines()) == 1
 
 
+def test_unreachable_broker_exits_2(capsys) -> None:
+    from tests.broker import free_port
+
+    code = main(["robots", "--broker", f"mqtt://127.0.0.1:{free_port()}", "--layout", "small-fc",
+                 "--count", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot reach MQTT broker" in err or "refused" in err
+
+
 def test_unknown_layout_exits_2(capsys) -> None:
     code = main(["robots", "--broker", "mqtt://127.0.0.1:1", "--layout", "nowhere", "--count", "1"])
     assert code == 2
