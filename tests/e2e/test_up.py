@@ -121,11 +121,6 @@ def test_up_starts_everything_feeds_orders_and_stops_cleanly(tmp_path: Path) -> 
     finally:
         broker.stop()
     assert states.pop("bulletyard/v1/site1/sorter/sorter-1/connection") == "OFFLINE"
-    if set(states.values()) == {"CONNECTIONBROKEN"}:
-        # Known bug on branch robots: with the shared network loop, MqttTransport.close() removes
-        # the client from the loop before its DISCONNECT is written, so the broker fires the will
-        # right after the vehicle's OFFLINE. Visible here as xfail until that is fixed.
-        pytest.xfail("fleet stops without MQTT DISCONNECT: the wills overwrite OFFLINE (robots shared loop)")
     assert set(states.values()) == {"OFFLINE"}, states
 
 
