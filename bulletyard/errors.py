@@ -38,4 +38,6 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("sim.faults", "FaultSpecError"),
     ("sim.scenario", "ScenarioError"),
     ("sim.trace", "TraceFormatError"),
+    ("bulletyard.secure_broker", "SecureBrokerError"),
+    ("bulletyard.supervisor", "SupervisorError"),
 ]

@@ -1,0 +1,84 @@
+"""``bulletyard feed``: a stand-in WMS that sends seeded orders at a rate and counts statuses back.
+
+It publishes ``--orders`` orders on ``bulletyard/v1/{site}/orders`` (QoS 1), ``--rate`` per second,
+subscribes to ``orderStatus`` and ends when every order has a terminal status (exit 0), after
+``--timeout`` seconds (exit 1), or on Ctrl-C/SIGTERM (exit 1 unless everything was done). Its last
+line on stdout is the summary as one JSON object, which ``bulletyard up`` and the tests read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+
+from bulletyard.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``feed``."""
+    p = sub.add_parser("feed", help="send seeded WMS orders to the controller and count their statuses")
+    p.add_argument("--broker", required=True, help="mqtt[s]://[user:password@]host:port")
+    p.add_argument("--layout", required=True, help="layout the orders pick from (bundled name or file)")
+    p.add_argument("--orders", type=int, default=20, help="how many orders (default 20)")
+    p.add_argument("--rate", type=float, default=1.0, help="orders per second (default 1)")
+    p.add_argument("--site", default="site1", help="site level of the WMS topics (default site1)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the order stream (default 1)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds")
+    p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
+    p.add_argument("--client-id", default="wms", help="MQTT client id (default wms)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from bulletyard.feeder import OrderFeeder, make_orders
+    from bus.clock import WallClock, to_seconds
+    from bus.mqtt import MqttTransport
+    from warehouse_maps import load_layout
+
+    if args.orders < 0 or args.rate <= 0:
+        raise UsageError("--orders must be >= 0 and --rate > 0")
+    layout = load_layout(args.layout)
+    clock = WallClock()
+    try:
+        orders = make_orders(layout, args.orders, np.random.default_rng(args.seed), rate_per_s=args.rate)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    feeder = OrderFeeder(args.site, orders, clock.now())
+    transport = MqttTransport(args.broker, args.client_id, ca_file=args.ca_file)
+    stop = {"now": False}
+
+    def on_signal(signum, frame):  # noqa: ANN001, ANN202, ARG001
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    transport.connect()
+    for topic_filter, qos in feeder.subscriptions():
+        transport.subscribe(topic_filter, qos=qos)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    last_report = time.monotonic()
+    print(f"feeding {len(orders)} orders at {args.rate}/s to {feeder.orders_topic}", flush=True)
+    try:
+        while not stop["now"] and not feeder.done():
+            now = clock.now()
+            for msg in transport.drain():
+                feeder.handle(now, msg)
+            for out in feeder.tick(now):
+                transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if time.monotonic() - last_report > 10:
+                last_report = time.monotonic()
+                print(f"sent {feeder.sent}/{len(orders)}, terminal {len(feeder.terminal)}", flush=True)
+            wake = feeder.next_wakeup()
+            wait_s = 0.5 if wake is None else max(0.0, min(0.5, to_seconds(wake - clock.now())))
+            transport.wait(wait_s)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        transport.close()
+    print(json.dumps(feeder.summary()), flush=True)
+    return 0 if feeder.done() else 1
