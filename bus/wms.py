@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bus.topics import wms_order_status_topic, wms_orders_topic
+
 WMS_PROTOCOL_VERSION = "1.0.0"
 WMS_QOS = 1
 WMS_RETAIN = False
@@ -30,20 +32,10 @@ OrderStatusName = Literal[
 ]
 
 
-def _level(value: str, what: str) -> str:
-    if not value or any(c in value for c in "/+#$"):
-        raise ValueError(f"{what} {value!r} is not a valid topic level (empty, or has / + # $)")
-    return value
-
-
-def orders_topic(site: str) -> str:
-    """``bulletyard/v1/{site}/orders``: where the WMS publishes new orders."""
-    return f"bulletyard/v1/{_level(site, 'site')}/orders"
-
-
-def order_status_topic(site: str) -> str:
-    """``bulletyard/v1/{site}/orderStatus``: where the controller reports each order's status."""
-    return f"bulletyard/v1/{_level(site, 'site')}/orderStatus"
+# One source for topic names: the builders live in bus.topics (they raise a ValueError subclass
+# naming the bad level).
+orders_topic = wms_orders_topic
+order_status_topic = wms_order_status_topic
 
 
 class _Wire(BaseModel):
