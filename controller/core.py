@@ -108,6 +108,7 @@ class Controller:
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
         self._poked: dict[str, Instant] = {}
+        self._busy_seen: set[str] = set()  # robots busy at the last supervision (progress clocks)
         self._joining: dict[str, str] = {}  # vehicle -> cancelOrder actionId sent before it joins
         self._held: dict[str, tuple[Trip, int]] = {}  # robot -> (trip it carries a pod for, stops done)
         self._recovered: list[tuple[str, str]] = []  # (order_id, status) to announce on connect
@@ -376,7 +377,15 @@ class Controller:
 
     def _supervise(self, now: Instant) -> list[Envelope]:
         out: list[Envelope] = []
-        for ev in self.supervisor.check(now, self.registry, self.executor.busy()):
+        busy = self.executor.busy()
+        # A robot that just got work released starts its no-progress clock now: it may have stood
+        # still (parked, waiting on the graph) far longer than the timeout before the release.
+        for serial in sorted(busy - self._busy_seen):
+            v = self.registry.vehicles.get(serial)
+            if v is not None and v.last_progress < now:
+                v.last_progress = now
+        self._busy_seen = busy
+        for ev in self.supervisor.check(now, self.registry, busy):
             if ev.serial_number not in self.executor.robots:
                 continue
             if isinstance(ev, RobotLost):

@@ -167,3 +167,15 @@ def test_garbage_vehicle_messages_never_crash() -> None:
     ]:
         assert ctl.handle(loop.now, env(topic, payload)) == []
     assert ctl.counters["rejected"] == 6
+
+
+def test_regress_idle_robot_is_not_lost_when_work_is_released_after_a_long_wait() -> None:
+    """A robot parked longer than the no-progress timeout used to be declared lost the moment
+    work was released to it (its progress clock dated from its last move)."""
+    loop, statuses = make(2)
+    ctl = loop.controller
+    idle_s = ctl.config.fleet.no_progress_timeout_s * 2
+    assert not loop.run_until(lambda: False, idle_s)  # nothing to do for twice the timeout
+    submit(loop, order("o1", "S3"))
+    assert loop.run_until(lambda: complete(loop, statuses, ["o1"]), 600)
+    assert not any(k.startswith("lost_") for k in ctl.counters), dict(ctl.counters)
