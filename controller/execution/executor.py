@@ -391,7 +391,11 @@ class Executor:
         return out
 
     def _order_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
-        topic = vda_topic(self.manufacturer, serial, VdaTopic.ORDER)
+        return self._vda_envelope(now, serial, VdaTopic.ORDER, body)
+
+    def _vda_envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict) -> Envelope:
+        """A VDA 5050 message to one vehicle at QoS 0, with a fresh header for its topic."""
+        topic = vda_topic(self.manufacturer, serial, kind)
         msg = with_header(
             body,
             header_id=self.headers.next(topic),
@@ -413,15 +417,7 @@ class Executor:
         return self._instant_envelope(now, serial, body)
 
     def _instant_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
-        topic = vda_topic(self.manufacturer, serial, VdaTopic.INSTANT_ACTIONS)
-        msg = with_header(
-            body,
-            header_id=self.headers.next(topic),
-            timestamp=iso_timestamp(now),
-            manufacturer=self.manufacturer,
-            serial_number=serial,
-        )
-        return Envelope(topic, json.dumps(msg, separators=(",", ":")).encode(), 0, False)
+        return self._vda_envelope(now, serial, VdaTopic.INSTANT_ACTIONS, body)
 
     def resends(self, now: Instant) -> list[Envelope]:
         """Messages whose acknowledgement is overdue, sent again with a fresh header."""
