@@ -8,6 +8,7 @@ matches a topic, cached per topic because a runner sees the same few topics over
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from bus.topicmatch import check_topic_filter, topic_matches
 from bus.transport import Envelope, Handler
@@ -86,3 +87,15 @@ def as_payload(payload: bytes | bytearray | memoryview | str) -> bytes:
     if isinstance(payload, bytearray | memoryview):
         return bytes(payload)
     raise TypeError(f"payload must be bytes, got {type(payload).__name__}")
+
+
+def take(inbox: deque[Envelope], max_messages: int | None) -> list[Envelope]:
+    """Remove and return up to ``max_messages`` (all when None) from the front of ``inbox``.
+
+    Both transports drain their inbound queue this way; the MQTT one holds its lock around it.
+    """
+    if max_messages is None or max_messages >= len(inbox):
+        taken = list(inbox)
+        inbox.clear()
+        return taken
+    return [inbox.popleft() for _ in range(max_messages)]

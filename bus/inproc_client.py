@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from bus.handlers import HandlerTable, as_payload, check_qos
+from bus.handlers import HandlerTable, as_payload, check_qos, take
 from bus.topicmatch import check_topic_filter, check_topic_name
 from bus.transport import Envelope, Handler, NotConnectedError
 
@@ -80,12 +80,7 @@ class InProcTransport:
 
     def drain(self, max_messages: int | None = None) -> list[Envelope]:
         """Take queued inbound messages, oldest first."""
-        inbox = self._inbox
-        if max_messages is None or max_messages >= len(inbox):
-            taken = list(inbox)
-            inbox.clear()
-            return taken
-        return [inbox.popleft() for _ in range(max_messages)]
+        return take(self._inbox, max_messages)
 
     @property
     def handler_errors(self) -> int:

@@ -25,7 +25,7 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from bus.handlers import HandlerTable, as_payload, check_qos
+from bus.handlers import HandlerTable, as_payload, check_qos, take
 from bus.mqtt_client import PROTOCOLS, ClientSettings, make_paho_client
 from bus.mqtt_url import BusConfigError, check_tls, parse_broker_url
 from bus.topicmatch import check_topic_filter, check_topic_name
@@ -309,12 +309,7 @@ class MqttTransport:
     def drain(self, max_messages: int | None = None) -> list[Envelope]:
         """Take queued inbound messages, oldest first (thread-safe)."""
         with self._cond:
-            inbox = self._inbox
-            if max_messages is None or max_messages >= len(inbox):
-                taken = list(inbox)
-                inbox.clear()
-                return taken
-            return [inbox.popleft() for _ in range(max_messages)]
+            return take(self._inbox, max_messages)
 
     @property
     def handler_errors(self) -> int:
