@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mapf_cmd",
     "sim_cmd",
     "feed_cmd",
+    "serve_cmd",
     "up_cmd",
 )
 

@@ -27,7 +27,7 @@ from paho.mqtt.properties import Properties
 
 from bus.handlers import HandlerTable, as_payload, check_qos, take
 from bus.mqtt_client import PROTOCOLS, ClientSettings, make_paho_client
-from bus.mqtt_url import BusConfigError, check_tls, parse_broker_url
+from bus.mqtt_url import BusConfigError, check_tls, parse_broker_url, redact_url
 from bus.topicmatch import check_topic_filter, check_topic_name
 from bus.transport import Envelope, Handler, NotConnectedError
 
@@ -175,7 +175,8 @@ class MqttTransport:
         except ssl.SSLError as err:
             raise BusConnectionError(f"TLS handshake with MQTT broker {where} failed: {err}") from err
         except OSError as err:
-            raise BusConnectionError(f"cannot reach MQTT broker at {where} ({self.url}): {err}") from err
+            url = redact_url(self.url)
+            raise BusConnectionError(f"cannot reach MQTT broker at {where} ({url}): {err}") from err
         self._started = True
         client.loop_start()
         deadline = time.monotonic() + self.connect_timeout_s

@@ -9,6 +9,7 @@ given with a plaintext URL are an error too, because they show the operator mean
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -38,6 +39,18 @@ class BrokerAddress:
     password: str | None = None
 
 
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@/]*@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``: safe for logs and error messages.
+
+    >>> redact_url("mqtts://controller:s3cret@edge.local:8883")
+    'mqtts://controller:***@edge.local:8883'
+    """
+    return _PASSWORD_IN_URL.sub(r"\1***@", url) if isinstance(url, str) else url
+
+
 def parse_broker_url(url: str) -> BrokerAddress:
     """Parse ``mqtt://host[:port]`` or ``mqtts://host[:port]`` (optionally ``user:pass@``).
 
@@ -45,23 +58,23 @@ def parse_broker_url(url: str) -> BrokerAddress:
     BrokerAddress(host='edge.local', port=8883, tls=True, username=None, password=None)
     """
     if not isinstance(url, str) or "://" not in url:
-        raise BusConfigError(f"broker URL {url!r} must look like mqtt://host:port or mqtts://host:port")
+        raise BusConfigError(f"broker URL {redact_url(url)!r} must look like mqtt://host:port or mqtts://host:port")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise BusConfigError(
-            f"broker URL {url!r}: unsupported scheme {parts.scheme!r} (use mqtt:// or mqtts://; "
+            f"broker URL {redact_url(url)!r}: unsupported scheme {parts.scheme!r} (use mqtt:// or mqtts://; "
             "websockets are not supported)"
         )
     tls, default_port = SCHEMES[scheme]
     if not parts.hostname:
-        raise BusConfigError(f"broker URL {url!r} has no host")
+        raise BusConfigError(f"broker URL {redact_url(url)!r} has no host")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise BusConfigError(f"broker URL {url!r}: a path, query or fragment is not allowed")
+        raise BusConfigError(f"broker URL {redact_url(url)!r}: a path, query or fragment is not allowed")
     try:
         port = parts.port or default_port
     except ValueError as err:
-        raise BusConfigError(f"broker URL {url!r}: bad port ({err})") from None
+        raise BusConfigError(f"broker URL {redact_url(url)!r}: bad port ({err})") from None
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     return BrokerAddress(parts.hostname, port, tls, username, password)

@@ -62,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from bus.mqtt import MqttTransport
+    from bus.mqtt_url import redact_url
     from sorter.agent import SorterAgent
     from sorter.config import LoopConfig, load_config
     from sorter.inline import InlineSorter
@@ -93,7 +94,8 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     end_wall = time.monotonic() + args.duration if args.duration is not None else None
-    log.info("sorter %s on %s (site %s), %s", config.sorter_id, args.broker, args.site, config.kind)
+    where = redact_url(args.broker)
+    log.info("sorter %s on %s (site %s), %s", config.sorter_id, where, args.site, config.kind)
 
     def publish(envelopes: list) -> None:
         for env in envelopes:

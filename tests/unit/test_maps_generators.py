@@ -170,8 +170,13 @@ def test_any_fulfilment_centre_keeps_its_promises(w: int, h: int, stations: int,
        parking=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
 def test_any_sortation_centre_keeps_its_promises(w: int, h: int, inducts: int, chargers: int, parking: int,
                                                  seed: int) -> None:
-    layout = sortation_centre("s", SortationParams(w, h, inducts=inducts, chargers=chargers, parking=parking),
-                              seed)
+    params = SortationParams(w, h, inducts=inducts, chargers=chargers, parking=parking)
+    room = 2 * (w - 8) - chargers  # parking rows 1 and h-2 between x=4 and x=w-5, less the chargers
+    if parking > room:
+        with pytest.raises(ValueError, match=f"room for {room} parking cells, {parking} asked"):
+            sortation_centre("s", params, seed)
+        return
+    layout = sortation_centre("s", params, seed)
     assert _all_places_connected(layout)
     assert layout.counts()[PlaceKind.INDUCT] == inducts
     assert all(c[0] in (1, w - 2) for c in layout.cells_of(PlaceKind.INDUCT))
