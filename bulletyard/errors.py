@@ -40,4 +40,5 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("sim.trace", "TraceFormatError"),
     ("bulletyard.secure_broker", "SecureBrokerError"),
     ("bulletyard.supervisor", "SupervisorError"),
+    ("bulletyard.metrics", "MetricsPortError"),
 ]

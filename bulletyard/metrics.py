@@ -26,21 +26,6 @@ def _quantiles(samples) -> tuple[float, float, float, int]:
     return float(np.quantile(data, 0.5)), float(np.quantile(data, 0.99)), float(data.sum()), int(data.size)
 
 
-def robot_states(controller) -> dict[str, int]:
-    """Robots by state: lost, joining, idle, busy (on a trip), charging."""
-    counts = {"idle": 0, "busy": 0, "charging": 0, "lost": 0, "joining": len(controller._joining)}
-    for serial, r in controller.executor.robots.items():
-        if r.lost or controller.supervisor.is_lost(serial):
-            counts["lost"] += 1
-        elif r.trip is None:
-            counts["idle"] += 1
-        elif r.trip.kind == "charge":
-            counts["charging"] += 1
-        else:
-            counts["busy"] += 1
-    return counts
-
-
 def render(controller, stats) -> str:
     """The metrics text for one scrape."""
     lines: list[str] = []
@@ -53,7 +38,7 @@ def render(controller, stats) -> str:
     for state, n in sorted(controller.order_counts().items()):
         lines.append(f'bulletyard_orders{{state="{state}"}} {n}')
     family("bulletyard_robots", "gauge", "Robots by state.")
-    for state, n in sorted(robot_states(controller).items()):
+    for state, n in sorted(controller.robot_counts().items()):
         lines.append(f'bulletyard_robots{{state="{state}"}} {n}')
     family("bulletyard_messages_total", "counter", "Bus messages handled (in) and published (out).")
     lines.append(f'bulletyard_messages_total{{direction="in"}} {stats.messages_in}')
@@ -88,6 +73,10 @@ def render(controller, stats) -> str:
     return "\n".join(lines) + "\n"
 
 
+class MetricsPortError(OSError):
+    """The metrics address cannot be bound (port taken, address not local): a user setting."""
+
+
 class MetricsServer:
     """``GET /metrics`` on ``host:port`` (port 0 picks a free one; see :attr:`port`)."""
 
@@ -109,7 +98,10 @@ class MetricsServer:
             def log_message(self, format: str, *args) -> None:  # noqa: A002
                 return
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), Handler)
+        except OSError as err:
+            raise MetricsPortError(f"metrics: cannot listen on {host}:{port}: {err.strerror}") from None
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)

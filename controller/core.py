@@ -255,6 +255,18 @@ class Controller:
         """Orders by status (for metrics and reports)."""
         return dict(sorted(Counter(r.status for r in self.orders.values()).items()))
 
+    def robot_counts(self) -> dict[str, int]:
+        """Robots by state (for metrics): joining, idle, busy (on a trip), charging, lost."""
+        counts = {"idle": 0, "busy": 0, "charging": 0, "lost": 0, "joining": len(self._joining)}
+        for serial, r in self.executor.robots.items():
+            if r.lost or self.supervisor.is_lost(serial):
+                counts["lost"] += 1
+            elif r.trip is None:
+                counts["idle"] += 1
+            else:
+                counts["charging" if r.trip.kind == "charge" else "busy"] += 1
+        return counts
+
     # -- vehicles -------------------------------------------------------------------------------
     def _on_state(self, now: Instant, serial: str, payload: bytes) -> list[Envelope]:
         state = self.registry.on_state(now, serial, payload)

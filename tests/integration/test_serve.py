@@ -109,6 +109,7 @@ CLOSED = ["--broker", "mqtt://127.0.0.1:1", "--layout", "small-fc"]
         ([*CLOSED, "--password-file", "nope"], "nope"),
         (["--broker", "mqtt://u:pw123@127.0.0.1:1", "--layout", "small-fc", "--metrics-port", "-1"],
          "cannot reach"),
+        ([*CLOSED, "--metrics-host", "192.0.2.1", "--metrics-port", "0"], "metrics: cannot listen"),
     ],
 )
 def test_serve_bad_command_line_is_one_line_and_exit_2(argv: list[str], needle: str, tmp_path: Path) -> None:
