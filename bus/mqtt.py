@@ -368,7 +368,8 @@ class MqttTransport:
             log.warning("%s: connection lost (%s); reconnecting", self.client_id, reason_code)
 
     def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
-        envelope = Envelope(message.topic, message.payload, message.qos, bool(message.retain))
+        received_s = time.monotonic()
+        envelope = Envelope(message.topic, message.payload, message.qos, bool(message.retain), received_s)
         with self._cond:
             inbox = self._inbox
             inbox.append(envelope)

@@ -10,7 +10,7 @@ no core object is ever called from a network thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -23,12 +23,15 @@ class Envelope:
         payload: raw bytes (JSON for every protocol we speak).
         qos: 0 or 1.
         retain: True when published retained, or delivered from the broker's retained store.
+        received_s: ``time.monotonic()`` seconds when a network adapter received it (0.0 when made
+            locally or by the in-process bus). Only for latency metrics; not part of equality.
     """
 
     topic: str
     payload: bytes
     qos: int = 0
     retain: bool = False
+    received_s: float = field(default=0.0, compare=False, repr=False)
 
 
 class NotConnectedError(RuntimeError):

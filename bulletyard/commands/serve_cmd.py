@@ -85,7 +85,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics-host", default="127.0.0.1", help="metrics listen address (default 127.0.0.1)")
     p.add_argument("--metrics-port", type=int, default=9108, help="metrics port, 0 picks one, -1 disables")
     p.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON")
-    p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="logging level (default INFO)",
+    )
     p.add_argument("--seed", type=int, default=0, help="root seed of the controller's random stream")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds (tests)")
     p.set_defaults(func=run)
