@@ -22,9 +22,16 @@ counted from the ``orderStatus`` topic.
     python bench/controller.py reaction --robots 50 --duration 30
     python bench/controller.py kills                     # 10 kills, small-fc, 8 robots, 30 orders
 
-The delay-injection hour (zero collisions and deadlocks at 100 robots with League of Robot Runners
-style delays) runs in the lock-step simulator, where collisions are checked from the trace:
-``python bench/sim.py delays`` (see ``docs/benchmarks.md``).
+``delays``: the delay-injection hour of the 2026 League of Robot Runners style (each robot, each
+simulated second, is delayed with probability P for a uniform 1 to 200 s) at 100 robots on ``fc``,
+in the lock-step simulator where collisions are checked independently from the trace and by
+PyBullet contacts. One run without delays is the peer; throughput lost is the difference in order
+lines per hour. A deadlock shows as work that never finishes: the run reports robots with work that
+stood still longer than 120 s (``stuck``; behind a robot delayed for up to 200 s this is expected)
+and the order lines completed in the last 10 simulated minutes (zero would mean the fleet locked up).
+
+    python bench/controller.py delays                    # P = 0.0005 and 0.02, one simulated hour each
+    python bench/controller.py delays --sim-s 600 --p 0.02
 """
 
 from __future__ import annotations
@@ -211,6 +218,43 @@ def kills(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def delays(args: argparse.Namespace) -> None:
+    """One simulated run per delay probability (and one without) at ``--robots`` robots."""
+    from bulletyard.runtime.sim_setup import SimOptions, Simulation
+    from sim.faults import fault_plan
+
+    rows = []
+    for p in [0.0, *args.p]:
+        with tempfile.TemporaryDirectory(prefix="by-bench-delay-") as tmp:
+            plan = fault_plan(delays=f"{p},1,200") if p > 0 else fault_plan()
+            opts = SimOptions(layout=args.layout, robots=args.robots, orders=args.robots * 40,
+                              rate_per_h=args.robots * 12.0, seed=args.seed, out=Path(tmp),
+                              until_s=args.sim_s, trace_dt_s=0.5, faults=plan)
+            sim = Simulation(opts)
+            done_at: list[tuple[float, int]] = []
+            kpi = sim.kpi
+
+            def progress(t_s: float, kpi=kpi, done_at=done_at) -> None:
+                done_at.append((t_s, kpi.completed_lines))
+
+            result = sim.run(on_progress=progress)
+            sim.close()
+            s = result.summary
+            tail = [n for t, n in done_at if t >= args.sim_s - 600]
+            rows.append((p, s, (tail[-1] - tail[0]) if tail else 0))
+            print(f"P={p}: {s['orders_completed']} orders, {s['order_lines_per_hour']} lines/h", flush=True)
+    base = rows[0][1]["order_lines_per_hour"] or 0.0
+    print(f"\n## delay injection, {args.robots} robots on {args.layout}, {args.sim_s:.0f} simulated s\n")
+    print("| P (per robot per s) | orders done | lines/h | throughput lost | collisions (trace/contacts) "
+          "| min distance (m) | stuck > 120 s | lines in last 10 min | real-time factor |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for p, s, tail in rows:
+        lost = 1 - (s["order_lines_per_hour"] or 0.0) / base if base else float("nan")
+        print(f"| {p} | {s['orders_completed']} | {s['order_lines_per_hour']} | {lost:.1%} | "
+              f"{s['collisions']}/{s.get('pybullet_contacts', '-')} | {s.get('min_robot_distance_m', '-')} | "
+              f"{s['deadlocks']} | {tail} | {s['real_time_factor']} |")
+
+
 def main() -> None:
     """Parse the command line and run one benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -233,6 +277,13 @@ def main() -> None:
     k.add_argument("--seed", type=int, default=1)
     k.add_argument("--timeout", type=float, default=1800.0)
     k.set_defaults(func=kills)
+    d = sub.add_parser("delays", help="LoRR-style delay injection in the simulator")
+    d.add_argument("--layout", default="fc")
+    d.add_argument("--robots", type=int, default=100)
+    d.add_argument("--sim-s", type=float, default=3600.0, help="simulated seconds per run")
+    d.add_argument("--p", type=float, nargs="+", default=[0.0005, 0.02], help="delay probabilities")
+    d.add_argument("--seed", type=int, default=1)
+    d.set_defaults(func=delays)
     args = parser.parse_args()
     args.func(args)
 
