@@ -142,6 +142,8 @@ class System:
                 self.layout,
                 "--db",
                 str(self.folder / "controller.sqlite"),
+                "--metrics-port",
+                "0",  # any free port: several systems may share a machine (controller_args may override)
                 *self.controller_args,
             ),
             "fleet": [
