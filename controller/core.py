@@ -212,7 +212,7 @@ class Controller:
         except OrderRefused as err:
             order_id = _order_id_or_none(payload)
             self.counters["orders_refused"] += 1
-            log.warning("order %s refused: %s", order_id, err)
+            log.warning("order %s refused: %s", order_id or "(without orderId)", err)
             return [self._status(now, order_id or "", "refused", str(err))]
         if order.order_id in self.orders:
             self.counters["orders_refused"] += 1
