@@ -1,7 +1,7 @@
 """Load run: N simulated robots and the sorter at full induct rate over loopback Mosquitto with TLS.
 
 Everything is as ``bulletyard up`` runs it: a generated secure broker (TLS, passwords, ACLs), the
-fleet as one process with one TLS login per vehicle (``bulletyard.secure_fleet``), the sorter as
+fleet as one process with one TLS login per vehicle (``bulletyard robots --credentials``), the sorter as
 its own process. This script plays the controller's bus role with the ``controller`` login:
 
 * it answers every ``destinationRequest`` (QoS 1) with a ``destination`` (QoS 1, chutes round robin);

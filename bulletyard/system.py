@@ -146,13 +146,17 @@ class System:
                 "0",  # any free port: several systems may share a machine (controller_args may override)
                 *self.controller_args,
             ),
-            "fleet": [
-                *bulletyard_argv()[:2],
-                "bulletyard.secure_fleet",
-                str(s.folder),
+            "fleet": bulletyard_argv(
+                "robots",
+                "--broker",
+                s.tls_url,
+                "--ca-file",
+                ca,
+                "--credentials",
+                str(s.credentials_file),
                 *fleet,
                 *self.fleet_args,
-            ],
+            ),
             "sorter": bulletyard_argv(
                 "sorter",
                 "--broker",

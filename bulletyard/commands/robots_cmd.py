@@ -2,14 +2,20 @@
 
 Starts N vehicle agents placed on the layout's parking cells, each on its own MQTT connection
 with its own last will (as real robots would be), all served by one fleet thread and one shared
-network thread. ``--drive pybullet`` moves bodies in a PyBullet world (``--gui`` shows it);
-the default ``kinematic`` drive needs no PyBullet at all. Runs until Ctrl-C (then every vehicle
-says OFFLINE and disconnects cleanly) or for ``--duration`` seconds.
+network thread. On a secured broker each vehicle logs in as itself, as real vehicles do:
+``--ca-file`` for TLS (``mqtts://``) and ``--credentials FILE``, a JSON object mapping each serial
+number (the MQTT user name) to its password, as ``bulletyard broker-setup`` writes it; passwords
+never appear on the command line or in the output. ``--drive pybullet`` moves bodies in a
+PyBullet world (``--gui`` shows it); the default ``kinematic`` drive needs no PyBullet at all.
+Runs until Ctrl-C (then every vehicle says OFFLINE and disconnects cleanly) or for ``--duration``
+seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from bulletyard.errors import UsageError
 
@@ -31,7 +37,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--breakdown-probability", type=float, default=0.0, metavar="P",
                    help="chance that any one move breaks down (default 0)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
+    p.add_argument("--credentials", type=Path, default=None, metavar="FILE",
+                   help="JSON object serial -> password; each vehicle logs in as its serial number")
+    p.add_argument("--keepalive", type=int, default=30, metavar="S",
+                   help="MQTT keepalive, seconds (default 30)")
+    p.add_argument("--route", action="append", default=[], metavar="SERIAL=HOST:PORT",
+                   help="connect this vehicle through another address, e.g. a proxy (repeatable)")
     p.set_defaults(func=_run)
+
+
+def load_credentials(path: Path, serials: list[str]) -> dict[str, str]:
+    """Passwords by serial from ``path``; every vehicle to start must have one.
+
+    Raises:
+        UsageError: unreadable file, not a JSON object of strings, or a serial without a password.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"--credentials {path}: {err.strerror}") from None
+    except ValueError as err:
+        raise UsageError(f"--credentials {path}: not JSON ({err})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise UsageError(f"--credentials {path}: expected a JSON object of serial -> password strings")
+    missing = [s for s in serials if s not in data]
+    if missing:
+        raise UsageError(f"--credentials {path}: no password for {missing[0]}"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    return {s: data[s] for s in serials}
+
+
+def parse_routes(items: list[str]) -> dict[str, str]:
+    """``SERIAL=HOST:PORT`` pairs from ``--route``."""
+    routes: dict[str, str] = {}
+    for item in items:
+        serial, sep, where = item.partition("=")
+        if not sep or not serial or ":" not in where:
+            raise UsageError(f"--route {item!r}: expected SERIAL=HOST:PORT")
+        routes[serial] = where
+    return routes
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -53,6 +98,12 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--gui needs --drive pybullet")
     if not 0.0 <= args.breakdown_probability <= 1.0:
         raise UsageError("--breakdown-probability must be within [0, 1]")
+    if args.keepalive < 1:
+        raise UsageError(f"--keepalive must be at least 1 s (got {args.keepalive})")
+    from bus.mqtt_url import parse_broker_url, redact_url
+
+    address = parse_broker_url(args.broker)
+    routes = parse_routes(args.route)
     layout = load_layout(args.layout)
     clock = WallClock()
     faults = FaultConfig(breakdown_probability=args.breakdown_probability)
@@ -75,6 +126,19 @@ def _run(args: argparse.Namespace) -> int:
             return KinematicDrive(pose, start=start, faults=faults, rng=streams[i])
 
     agents = build_agents(layout, args.count, start=clock.now(), drive_factory=make_drive, config=config)
+    serial_of = {f"{a.manufacturer}-{a.serial_number}": a.serial_number for a in agents}
+    passwords = (load_credentials(args.credentials, list(serial_of.values()))
+                 if args.credentials is not None else {})
+    scheme = "mqtts" if address.tls else "mqtt"
+
+    def connect(client_id: str) -> MqttTransport:
+        """One vehicle's connection: its own login when credentials are given, its route if any."""
+        serial = serial_of[client_id]
+        url = f"{scheme}://{routes[serial]}" if serial in routes else args.broker
+        login = {"username": serial, "password": passwords[serial]} if passwords else {}
+        return net.attach(MqttTransport(url, client_id, ca_file=args.ca_file, keepalive_s=args.keepalive,
+                                        **login))
+
     if world is not None:
         def on_step(now):  # noqa: ANN001, ANN202
             if args.gui:  # move every body to its current pose, not only at the agents' wakeups
@@ -86,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
 
     inbound = threading.Event()
     net = SharedNetworkLoop(activity=inbound)
-    fleet = FleetRunner(agents, lambda cid: net.attach(MqttTransport(args.broker, cid)), clock,
+    fleet = FleetRunner(agents, connect, clock,
                         on_step=on_step, inbound=inbound, idle_s=1 / 30 if args.gui else 1.0)
     try:
         fleet.start()
@@ -95,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         if world is not None:
             world.close()
         raise
-    print(f"{args.count} vehicles on {layout.name} connected to {args.broker} "
+    print(f"{args.count} vehicles on {layout.name} connected to {redact_url(args.broker)} "
           f"(agv-0001 .. {agents[-1].serial_number}); Ctrl-C stops", flush=True)
     try:
         fleet.run(duration_s=args.duration)

@@ -27,6 +27,7 @@ def running_system(
     parts: Sequence[str] = ("broker", "fleet", "sorter"),
     env: dict[str, dict[str, str]] | None = None,
     tls_port: int | None = None,
+    fleet_args: Sequence[str] = (),
 ) -> Iterator[System]:
     """Start the parts (each ready on the bus) and stop them all afterwards, whatever happens."""
     require_mosquitto()
@@ -42,7 +43,7 @@ def running_system(
         robots=len(SERIALS),
         parts=parts,
         ready_timeout_s=60,
-        fleet_args=["--visualization-interval", "0", "--state-interval", "5"],
+        fleet_args=["--visualization-interval", "0", "--state-interval", "5", *fleet_args],
         env=env,
         orders=6,
         rate_per_s=1.0,

@@ -57,11 +57,10 @@ class CutRobot:
 def test_partitioned_robot_keeps_its_cells_blocked_while_others_drive(tmp_path: Path) -> None:
     broker_port = free_port()
     proxy = PartitionProxy(("127.0.0.1", broker_port))
-    env = {"fleet": {"BULLETYARD_FLEET_ROUTE": f"{CUT}={proxy.url_host_port}",
-                     "BULLETYARD_FLEET_KEEPALIVE_S": str(KEEPALIVE_S)}}
+    fleet_args = ["--route", f"{CUT}={proxy.url_host_port}", "--keepalive", str(KEEPALIVE_S)]
     try:
-        with running_system(tmp_path, parts=("broker", "controller", "fleet", "feeder"), env=env,
-                            tls_port=broker_port) as system:
+        parts = ("broker", "controller", "fleet", "feeder")
+        with running_system(tmp_path, parts=parts, fleet_args=fleet_args, tls_port=broker_port) as system:
             mon = login(system.setup, "monitor", client_id="partition-watch")
             mon.connect()
             for kind in ("order", "state", "connection"):

@@ -81,14 +81,11 @@ def test_broker_restart_fleet_and_sorter_reconnect_resubscribe_and_serve(tmp_pat
 def test_one_vehicle_partitioned_is_declared_broken_and_the_others_keep_serving(tmp_path: Path) -> None:
     broker_port = free_port()
     proxy = PartitionProxy(("127.0.0.1", broker_port))  # connects upstream only when a client comes
-    env = {
-        "fleet": {
-            "BULLETYARD_FLEET_ROUTE": f"agv-0002={proxy.url_host_port}",
-            "BULLETYARD_FLEET_KEEPALIVE_S": str(KEEPALIVE_S),
-        }
-    }
+    fleet_args = ["--route", f"agv-0002={proxy.url_host_port}", "--keepalive", str(KEEPALIVE_S)]
     try:
-        with running_system(tmp_path, parts=("broker", "fleet"), env=env, tls_port=broker_port) as system:
+        with running_system(
+            tmp_path, parts=("broker", "fleet"), fleet_args=fleet_args, tls_port=broker_port
+        ) as system:
             c = controller_login(system)
             assert answering(c, SERIALS, "before") == set(SERIALS)
             proxy.partition()
