@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from pathlib import Path
 
 from bulletyard.errors import UsageError
@@ -161,6 +162,11 @@ def _run(args: argparse.Namespace) -> int:
         raise
     print(f"{args.count} vehicles on {layout.name} connected to {redact_url(args.broker)} "
           f"(agv-0001 .. {agents[-1].serial_number}); Ctrl-C stops", flush=True)
+
+    def stop_on_sigterm(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager's stop: the same clean OFFLINE as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         fleet.run(duration_s=args.duration)
     except KeyboardInterrupt:
