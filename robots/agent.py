@@ -430,8 +430,10 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
                 hi = mid
             else:
                 lo = mid
-        self._pass_cache = (key, Instant(hi))
-        return Instant(hi)
+        q = round(self.config.pass_check_interval_s * 1e9)
+        due = Instant(min(int(end), -(-hi // q) * q))  # late by < q: reports never early
+        self._pass_cache = (key, due)
+        return due
 
 def _order_id_of(payload: bytes) -> tuple[tuple[str, str], ...]:
     """Best-effort ``orderId`` reference from a payload that failed validation."""
