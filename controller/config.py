@@ -27,7 +27,11 @@ class ExecutionConfig(BaseModel):
         4, ge=1, description="plan the next window when a robot has this few planned steps left"
     )
     max_backlog_steps: int = Field(
-        40, ge=2, description="stop extending plans while a robot lags this many steps behind"
+        16,
+        ge=2,
+        description="a robot with this many planned steps not yet reached sits planning windows out "
+        "until it catches up (the others keep planning); small keeps the visit order of cells close to "
+        "what really happens",
     )
     release_ahead_steps: int | None = Field(
         4,
@@ -36,7 +40,7 @@ class ExecutionConfig(BaseModel):
         "allows); short releases keep replanning free and limit the cells a lost robot blocks",
     )
     window_interval_steps: float = Field(
-        4.0, gt=0, description="at most one planning window per this many steps"
+        2.0, gt=0, description="at most one planning window per this many steps"
     )
     horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")

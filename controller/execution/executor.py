@@ -272,30 +272,40 @@ class Executor:
 
     def _advance(self, serial: str, step: int) -> None:
         """Mark the robot at ``step`` plus the waits that follow it, up to its release."""
-        cells = self.adg.cells(serial)
+        cell_at = self.adg.cell_at  # not adg.cells(): that copies the robot's whole plan
         released = self.adg.released_prefix(serial)
         step = min(step, released)
-        while step < released and cells[step + 1] == cells[step]:
+        while step < released and cell_at(serial, step + 1) == cell_at(serial, step):
             step += 1
         if step > self.adg.reached(serial):
             self.adg.mark_reached(serial, step)
 
     # -- planning and release ---------------------------------------------------------------------
+    def window_robots(self) -> list[str]:
+        """Robots the next window plans for: usable ones less than ``max_backlog_steps`` behind.
+
+        Why: a robot that lags (a long action, a slow turn, a held vehicle) used to stop planning
+        for the whole fleet until it caught up, so every other robot ran out of plan and stood.
+        Now it sits the window out: its plan ends where it ends, that cell is a wall for the
+        window, and the others keep getting plan. Deadlock freedom is unchanged: every
+        dependency still points to an equal or earlier (window, step), since a robot's steps
+        are appended in window order and nobody enters the cell of a robot that sits out.
+        """
+        cap = self.config.execution.max_backlog_steps
+        return sorted(s for s, r in self.robots.items() if not r.lost and self.adg.remaining(s) < cap)
+
     def needs_window(self, now: Instant) -> bool:
-        """True when some usable robot is about to run out of plan, nobody lags too far behind,
-        and the last window is at least ``window_interval_steps`` nominal steps old (robots that
-        only wait would otherwise consume windows as fast as the runner ticks)."""
-        ex = self.config.execution
-        active = [s for s, r in self.robots.items() if not r.lost]
+        """True when some robot of the next window is about to run out of plan and the last
+        window is at least ``window_interval_steps`` nominal steps old (robots that only wait
+        would otherwise consume windows as fast as the runner ticks)."""
+        active = self.window_robots()
         if not active or now < self._next_window:
             return False
-        if max(self.adg.remaining(s) for s in active) >= ex.max_backlog_steps:
-            return False
-        return min(self.adg.remaining(s) for s in active) <= ex.replan_margin_steps
+        return min(self.adg.remaining(s) for s in active) <= self.config.execution.replan_margin_steps
 
     def next_window_time(self) -> Instant | None:
         """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
-        active = [s for s, r in self.robots.items() if not r.lost]
+        active = self.window_robots()
         if not active:
             return None
         if min(self.adg.remaining(s) for s in active) > self.config.execution.replan_margin_steps:
@@ -316,15 +326,16 @@ class Executor:
 
     def plan_window(self, now: Instant) -> bool:
         """Plan and append one window for every usable robot; False if the planner's window was refused."""
-        active = sorted(s for s, r in self.robots.items() if not r.lost)
+        active = self.window_robots()
         if not active:
             return False
         ex = self.config.execution
         self._next_window = now + seconds(ex.window_interval_steps * ex.step_s)
         positions = [self.adg.last_cell(s) for s in active]
         goals = [self.goal(s) for s in active]
+        sitting_out = {self.adg.last_cell(s) for s, r in self.robots.items() if not (r.lost or s in active)}
         paths = self.planner.plan_window(
-            positions, goals, self.config.execution.horizon_steps, blocked=self.blocked_cells()
+            positions, goals, self.config.execution.horizon_steps, blocked=self.blocked_cells() | sitting_out
         )
         window = dict(zip(active, paths))
         bases = {s: self.adg.last_step(s) for s in active}
@@ -383,7 +394,10 @@ class Executor:
             r = self.robots[s]
             if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
                 continue
-            body = r.stream.extend(self.adg.cells(s), self.adg.released_prefix(s), r.actions)
+            released = self.adg.released_prefix(s)
+            if not r.stream.grows(released):
+                continue  # the common case; skips copying the robot's whole plan
+            body = r.stream.extend(self.adg.cells(s), released, r.actions)
             if body is None:
                 continue
             out.append(self._order_envelope(now, s, body))

@@ -109,6 +109,10 @@ class OrderStream:
         node = self.node_at_sequence(sequence_id)
         return None if node is None else node.first_step
 
+    def grows(self, released_step: int) -> bool:
+        """True when :meth:`extend` would return a body (cheap: no copy of the plan needed)."""
+        return released_step > self.base_step or self.update_id < 0
+
     def extend(
         self,
         cells: Sequence[Cell],
@@ -122,7 +126,7 @@ class OrderStream:
             released_step: the last released step; steps up to it become base.
             actions: actions by planned step; they go on the node covering that step.
         """
-        if released_step <= self.base_step and self.update_id >= 0:
+        if not self.grows(released_step):
             return None
         start_index = max(len(self.base) - 1, 0)
         step = self.base_step + 1

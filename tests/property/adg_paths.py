@@ -13,9 +13,15 @@ from warehouse_maps.grid import Cell, Grid
 
 
 def random_window(
-    grid: Grid, starts: dict[str, Cell], length: int, rng: np.random.Generator, wait_p: float = 0.2
+    grid: Grid,
+    starts: dict[str, Cell],
+    length: int,
+    rng: np.random.Generator,
+    wait_p: float = 0.2,
+    walls: frozenset[Cell] = frozenset(),
 ) -> dict[str, list[Cell]]:
-    """Paths of ``length`` configurations from ``starts`` (robot -> cell), one move or wait per step."""
+    """Paths of ``length`` configurations from ``starts`` (robot -> cell), one move or wait per step,
+    never entering ``walls`` (where robots that sit the window out stand)."""
     paths = {r: [c] for r, c in sorted(starts.items())}
     for _ in range(length - 1):
         current = {paths[r][-1]: r for r in paths}
@@ -26,7 +32,9 @@ def random_window(
         for r in order:
             here = paths[r][-1]
             options = [
-                n for n in grid.neighbors(here) if n not in taken and (n not in current or n in vacated)
+                n
+                for n in grid.neighbors(here)
+                if n not in taken and n not in walls and (n not in current or n in vacated)
             ]
             if options and rng.random() >= wait_p:
                 nxt = options[int(rng.integers(len(options)))]

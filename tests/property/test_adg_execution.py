@@ -4,7 +4,9 @@ never puts two robots in one cell, never swaps two robots and always finishes (n
 Robots move one at a time in a random order each tick; a delayed robot skips its turn. A robot
 moves only to a step the graph has released. Plans come in several windows appended while the
 robots are executing (replanning), and sometimes the unreleased rest is dropped and replanned
-from the released ends (what the controller does when a robot fails).
+from the released ends (what the controller does when a robot fails). Sometimes robots sit a
+window out (the controller does this for a robot that lags): the window plans only the others, and
+the cells where the sitting-out robots' plans end are walls.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ def scenarios(draw):
     length = draw(st.integers(2, 8))
     max_ahead = draw(st.sampled_from([None, 1, 3]))
     truncate_p = draw(st.sampled_from([0.0, 0.3]))
-    return grid, starts, delay_p, windows, length, max_ahead, truncate_p, seed
+    sit_out_p = draw(st.sampled_from([0.0, 0.4]))
+    return grid, starts, delay_p, windows, length, max_ahead, truncate_p, sit_out_p, seed
 
 
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_adg_execution_is_safe_and_live(scenario) -> None:
-    grid, starts, delay_p, windows, length, max_ahead, truncate_p, seed = scenario
+    grid, starts, delay_p, windows, length, max_ahead, truncate_p, sit_out_p, seed = scenario
     rng = np.random.default_rng(seed + 1)
     adg = ActionDependencyGraph(starts)
     position = dict(starts)
@@ -61,7 +64,9 @@ def test_adg_execution_is_safe_and_live(scenario) -> None:
                 adg.truncate_to_released()
             ends = {r: adg.last_cell(r) for r in adg.robots}
             assert len(set(ends.values())) == len(ends), "released ends collide"
-            adg.append_window(random_window(grid, ends, length, rng))
+            planned = {r: c for r, c in ends.items() if rng.random() >= sit_out_p}
+            walls = frozenset(c for r, c in ends.items() if r not in planned)
+            adg.append_window(random_window(grid, planned, length, rng, walls=walls))
             windows_left -= 1
         order = adg.robots
         rng.shuffle(order)

@@ -1,0 +1,65 @@
+"""Planning windows: a robot that lags sits windows out instead of stopping planning for everyone."""
+
+from __future__ import annotations
+
+from controller.config import ControllerConfig, ExecutionConfig
+from controller.execution.executor import Executor
+from controller.execution.trips import Stop, Trip
+from controller.execution.window_planner import LifelongWindowPlanner
+from warehouse_maps.grid import Grid
+from warehouse_maps.layout import Layout
+
+ROWS = ["." * 12] * 5
+
+
+def _executor(cap: int) -> Executor:
+    grid = Grid.from_rows(ROWS)
+    layout = Layout("strip", grid, (), 1.0, {})
+    config = ControllerConfig(
+        execution=ExecutionConfig(horizon_steps=4, max_backlog_steps=cap, window_interval_steps=1.0)
+    )
+    ex = Executor(layout, config, LifelongWindowPlanner(grid, seed=0))
+    ex.add_robot("a", (0, 0), (0, 0))
+    ex.add_robot("b", (0, 4), (0, 4))
+    ex.assign("a", Trip("ta", (Stop((11, 0), "drop"),)))
+    ex.assign("b", Trip("tb", (Stop((11, 4), "drop"),)))
+    return ex
+
+
+def _drive(ex: Executor, serial: str) -> None:
+    """The vehicle reaches everything the graph lets it reach."""
+    while True:
+        ex.adg.release_all()
+        step = ex.adg.released_prefix(serial)
+        if step == ex.adg.reached(serial):
+            return
+        ex.adg.mark_reached(serial, step)
+
+
+def test_a_lagging_robot_sits_out_and_the_others_keep_getting_plan() -> None:
+    ex = _executor(cap=6)
+    now = 0
+    for _ in range(2):
+        assert ex.needs_window(now)
+        assert ex.plan_window(now)
+        now += 10**9
+    _drive(ex, "b")  # b keeps up, a does not move at all (a long action, a held vehicle)
+    assert ex.adg.remaining("a") >= 6 > ex.adg.remaining("b")
+    assert ex.window_robots() == ["b"]
+    a_end, a_last = ex.adg.last_cell("a"), ex.adg.last_step("a")
+    b_last = ex.adg.last_step("b")
+    assert ex.needs_window(now)
+    assert ex.plan_window(now)
+    assert ex.adg.last_step("a") == a_last  # a's plan is not extended
+    assert ex.adg.last_step("b") == b_last + 4
+    assert a_end not in ex.adg.cells("b")[b_last:]  # nobody plans through where a's plan ends
+    # once a catches up it is planned again
+    _drive(ex, "a")
+    assert ex.window_robots() == ["a", "b"]
+
+
+def test_everyone_in_the_window_when_nobody_lags() -> None:
+    ex = _executor(cap=40)
+    assert ex.window_robots() == ["a", "b"]
+    assert ex.plan_window(0)
+    assert ex.adg.last_step("a") == ex.adg.last_step("b") == 4
