@@ -81,6 +81,7 @@ class System:
         layout: layout name or file for controller, fleet and feeder.
         robots: fleet size.
         parts: which of broker, controller, fleet, sorter, feeder to start, in that order.
+        fleet_args, controller_args, feeder_args: extra options appended to that child's command.
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class System:
         parts: Sequence[str] = ("broker", "controller", "fleet", "sorter", "feeder"),
         fleet_args: Sequence[str] = (),
         controller_args: Sequence[str] = (),
+        feeder_args: Sequence[str] = (),
         env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.setup = setup
@@ -113,6 +115,7 @@ class System:
         self.parts = list(parts)
         self.fleet_args = list(fleet_args)
         self.controller_args = list(controller_args)
+        self.feeder_args = list(feeder_args)
         self.env = dict(env or {})
         self.children: dict[str, ManagedProcess] = {}
         self.readiness: Readiness | None = None
@@ -186,6 +189,7 @@ class System:
                 s.site,
                 "--seed",
                 str(self.seed),
+                *self.feeder_args,
             ),
         }
 

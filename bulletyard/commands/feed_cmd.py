@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", required=True, help="layout the orders pick from (bundled name or file)")
     p.add_argument("--orders", type=int, default=20, help="how many orders (default 20)")
     p.add_argument("--rate", type=float, default=1.0, help="orders per second (default 1)")
+    p.add_argument("--max-lines", type=int, default=2, help="lines per order, 1 to this, seeded (default 2)")
     p.add_argument("--site", default="site1", help="site level of the WMS topics (default site1)")
     p.add_argument("--seed", type=int, default=1, help="seed of the order stream (default 1)")
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds")
@@ -39,12 +40,13 @@ def _run(args: argparse.Namespace) -> int:
     from bus.mqtt import MqttTransport
     from warehouse_maps import load_layout
 
-    if args.orders < 0 or args.rate <= 0:
-        raise UsageError("--orders must be >= 0 and --rate > 0")
+    if args.orders < 0 or args.rate <= 0 or args.max_lines < 1:
+        raise UsageError("--orders must be >= 0, --rate > 0 and --max-lines >= 1")
     layout = load_layout(args.layout)
     clock = WallClock()
     try:
-        orders = make_orders(layout, args.orders, np.random.default_rng(args.seed), rate_per_s=args.rate)
+        orders = make_orders(layout, args.orders, np.random.default_rng(args.seed), rate_per_s=args.rate,
+                             max_lines=args.max_lines)
     except ValueError as err:
         raise UsageError(str(err)) from None
     feeder = OrderFeeder(args.site, orders, clock.now())

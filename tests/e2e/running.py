@@ -28,6 +28,8 @@ def running_system(
     env: dict[str, dict[str, str]] | None = None,
     tls_port: int | None = None,
     fleet_args: Sequence[str] = (),
+    feeder_args: Sequence[str] = (),
+    orders: int = 6,
 ) -> Iterator[System]:
     """Start the parts (each ready on the bus) and stop them all afterwards, whatever happens."""
     require_mosquitto()
@@ -45,7 +47,8 @@ def running_system(
         ready_timeout_s=60,
         fleet_args=["--visualization-interval", "0", "--state-interval", "5", *fleet_args],
         env=env,
-        orders=6,
+        orders=orders,
+        feeder_args=feeder_args,
         rate_per_s=1.0,
     )
     supervisor = Supervisor()

@@ -1,12 +1,8 @@
 """Crashes with the real controller service: kill -9 the controller or the fleet mid-run.
 
-These need ``bulletyard serve`` (branch ``controller``); until it is merged they are skipped with
-that reason. Each run is small (small-fc, three vehicles, six orders) and bounded by deadlines.
+Each run is small (small-fc, three vehicles, four one-line orders) and bounded by deadlines.
 Orders are counted from the WMS ``orderStatus`` topic by a ``monitor`` login: every order must
 end ``complete`` exactly once.
-
-NOTE(e2e): written before ``serve`` existed; its command line is built in
-``bulletyard.system.System.commands`` (``--broker --ca-file --layout --db``).
 """
 
 from __future__ import annotations
@@ -18,19 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bulletyard.commands.up_cmd import serve_available
 from bulletyard.system import System
 from tests.e2e.clients import login
 from tests.e2e.running import SERIALS, running_system
 
-pytestmark = [
-    pytest.mark.timeout(300),
-    pytest.mark.skipif(
-        not serve_available(), reason="bulletyard serve (branch controller) is not merged yet"
-    ),
-]
-ORDERS = 6
-RUN_DEADLINE_S = 180.0
+pytestmark = pytest.mark.timeout(300)
+ORDERS = 4
+RUN_DEADLINE_S = 240.0
+SMALL_ORDERS = ["--max-lines", "1"]
 PARTS = ("broker", "controller", "fleet", "sorter", "feeder")
 
 
@@ -72,7 +63,7 @@ def _run_until_done(counter: StatusCounter, system: System, actions: dict[float,
 def test_controller_killed_twice_completes_every_order_exactly_once(tmp_path: Path) -> None:
     rng = np.random.default_rng(10)
     t1, t2 = sorted(rng.uniform(3, 20, size=2))
-    with running_system(tmp_path, parts=PARTS) as system:
+    with running_system(tmp_path, parts=PARTS, orders=ORDERS, feeder_args=SMALL_ORDERS) as system:
         counter = StatusCounter(system)
         _run_until_done(
             counter,
@@ -89,7 +80,7 @@ def test_controller_killed_twice_completes_every_order_exactly_once(tmp_path: Pa
 
 
 def test_fleet_killed_vehicles_marked_broken_trips_reassigned_orders_complete(tmp_path: Path) -> None:
-    with running_system(tmp_path, parts=PARTS) as system:
+    with running_system(tmp_path, parts=PARTS, orders=ORDERS, feeder_args=SMALL_ORDERS) as system:
         counter = StatusCounter(system)
         watcher = login(system.setup, "monitor", client_id="will-watcher")
         watcher.connect()
