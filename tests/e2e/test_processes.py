@@ -1,8 +1,9 @@
 """Faults with real processes on the secure broker: fleet crash, broker restart, partition, bad input.
 
-The controller service (``bulletyard serve``) is not on this branch yet, so the test plays the
-controller's part on the bus (stateRequest instant actions, reading state and connection); what
-is asserted is what the fleet, the sorter and the broker must do whoever the controller is.
+These play the controller's part on the bus (stateRequest instant actions, reading state and
+connection): what is asserted is what the fleet, the sorter and the broker must do whoever the
+controller is. The same faults with the controller service running are in
+``test_controller_faults``, ``test_controller_partition`` and ``test_controller_bad_input``.
 """
 
 from __future__ import annotations

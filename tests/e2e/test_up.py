@@ -1,8 +1,9 @@
 """``bulletyard up`` as a user runs it: real processes on the secure broker, ready, fed, stopped.
 
-The test plays the controller (``--without controller``: the controller service lands on another
-branch): it answers every WMS order with ``received`` then ``complete`` through the broker, so the
-feeder finishes and ``--exit-when-done`` ends the run. After ``up`` has stopped everything, the
+The test plays the controller (``--without controller``, so orders end in seconds; the real
+service under ``up``'s process set is exercised by ``test_controller_faults``): it answers every
+WMS order with ``received`` then ``complete`` through the broker, so the feeder finishes and
+``--exit-when-done`` ends the run. After ``up`` has stopped everything, the
 broker is started again on the same persistent folder: every vehicle's and the sorter's retained
 connection must say OFFLINE, which shows they were stopped cleanly, before the broker.
 """
