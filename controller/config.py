@@ -22,12 +22,12 @@ class ExecutionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    horizon_steps: int = Field(8, ge=1, description="steps planned per window")
+    horizon_steps: int = Field(4, ge=1, description="steps planned per window")
     replan_margin_steps: int = Field(
-        4, ge=1, description="plan the next window when a robot has this few planned steps left"
+        2, ge=1, description="plan the next window when a robot has this few planned steps left"
     )
     max_backlog_steps: int = Field(
-        16,
+        8,
         ge=2,
         description="a robot with this many planned steps not yet reached sits planning windows out "
         "until it catches up (the others keep planning); small keeps the visit order of cells close to "

@@ -144,7 +144,8 @@ class FakeVehicle:
                 return
             self.nodes.extend(nodes[1:])
         else:
-            if self.index < len(self.nodes) - 1 or self.moving_until is not None:
+            busy = self.index < len(self.nodes) - 1 or self.moving_until is not None
+            if busy or self.running is not None:  # like robots.VehicleAgent: no new order mid-action
                 self._reject("orderError", d["orderId"])
                 return
             self.nodes = nodes

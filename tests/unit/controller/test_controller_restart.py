@@ -39,8 +39,10 @@ def test_restart_from_journal_completes_each_order_once(tmp_path) -> None:
         wms.dispatch()
         return sum(1 for s in statuses if s["status"] == "complete")
 
-    assert loop.run_until(lambda: n_complete() >= 2, 300)
-    assert any(ctl.executor.robots[s].exec_stop > 0 for s in ctl.executor.robots)  # a pod is on a robot
+    def pod_on_a_robot() -> bool:
+        return any(ctl.executor.robots[s].exec_stop > 0 for s in ctl.executor.robots)
+
+    assert loop.run_until(lambda: n_complete() >= 2 and pod_on_a_robot(), 300)  # kill with a pod on a robot
     # kill: the old controller vanishes without any clean-up (its transport drops, journal not closed)
     loop.ctl_t.close(clean=False)
     journal2 = Journal(db)

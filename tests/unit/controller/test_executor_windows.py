@@ -16,7 +16,9 @@ def _executor(cap: int) -> Executor:
     grid = Grid.from_rows(ROWS)
     layout = Layout("strip", grid, (), 1.0, {})
     config = ControllerConfig(
-        execution=ExecutionConfig(horizon_steps=4, max_backlog_steps=cap, window_interval_steps=1.0)
+        execution=ExecutionConfig(
+            horizon_steps=4, replan_margin_steps=4, max_backlog_steps=cap, window_interval_steps=1.0
+        )
     )
     ex = Executor(layout, config, LifelongWindowPlanner(grid, seed=0))
     ex.add_robot("a", (0, 0), (0, 0))
