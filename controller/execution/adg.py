@@ -31,7 +31,7 @@ raises :class:`ScheduleConflict` naming the robots and the window step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from warehouse_maps.grid import Cell
@@ -194,6 +194,29 @@ class ActionDependencyGraph:
             step += 1
         track.released = step
         return step
+
+    def waiting_on(self, robot: RobotId) -> list[RobotId]:
+        """Robots whose next unreleased step waits for ``robot`` to leave a cell (sorted).
+
+        Why: when ``robot`` reports progress only these (and ``robot`` itself) can be released
+        further, so a vehicle state need not re-check the whole fleet.
+        """
+        out = []
+        for other, track in self._tracks.items():
+            dep = track.deps.get(track.released + 1)
+            if dep is not None and dep.robot == robot and other != robot:
+                out.append(other)
+        return sorted(out)
+
+    def release_some(self, robots: Iterable[RobotId], max_ahead: int | None = None) -> dict[RobotId, int]:
+        """:meth:`release` for ``robots`` only; the ones whose released step grew, with the new step."""
+        grown: dict[RobotId, int] = {}
+        for robot in sorted(robots):
+            before = self._tracks[robot].released
+            after = self.release(robot, max_ahead)
+            if after != before:
+                grown[robot] = after
+        return grown
 
     def release_all(self, max_ahead: int | None = None) -> dict[RobotId, int]:
         """Release every robot; returns the robots whose released step grew, with the new step."""

@@ -267,7 +267,7 @@ class Executor:
                 elif status == "FAILED":
                     r.reported.add(action_id)
                     events.append(StopFailed(serial, r.trip, index))
-        out = self.release_and_send(now)
+        out = self.release_and_send(now, focus=serial)
         return out, events
 
     def _advance(self, serial: str, step: int) -> None:
@@ -375,18 +375,40 @@ class Executor:
             r.plan_stop += 1
             return
 
-    def release_and_send(self, now: Instant) -> list[Envelope]:
-        """Release what the graph allows and send order updates to robots with nothing pending."""
+    def release_and_send(self, now: Instant, focus: str | None = None) -> list[Envelope]:
+        """Release what the graph allows and send order updates to robots with nothing pending.
+
+        Args:
+            focus: the robot whose state just arrived. Only its own release and the releases of
+                robots waiting for it can grow, so only those are checked (and, transitively,
+                robots waiting for a robot that reached a planned wait at once); ``None`` checks
+                every robot, as the periodic tick does. Why: a state from one of 200 robots used
+                to re-check and re-send for all 200, which made reaction time grow with the fleet.
+        """
         ahead = self.config.execution.release_ahead_steps
+        touched: set[str] = set(self.robots) if focus is None else {focus}
+        candidates: set[str] | None = None if focus is None else {focus, *self.adg.waiting_on(focus)}
         for _ in range(3):
-            grown = self.adg.release_all(ahead)
+            if candidates is None:
+                grown = self.adg.release_all(ahead)
+            else:
+                grown = self.adg.release_some(candidates, ahead)
             if not grown:
                 break
+            touched.update(grown)
+            moved: set[str] = set()
             for serial in grown:
                 # planned waits on the cell the vehicle already stands on are reached at once
                 if not self.robots[serial].lost and self.robots[serial].resync_action is None:
-                    self._advance(serial, self.adg.reached(serial))
-        return self._send_updates(now, sorted(self.robots))
+                    before = self.adg.reached(serial)
+                    self._advance(serial, before)
+                    if self.adg.reached(serial) != before:
+                        moved.add(serial)
+            if candidates is not None:
+                candidates = {w for m in moved for w in self.adg.waiting_on(m)} | moved
+                if not candidates:
+                    break
+        return self._send_updates(now, sorted(touched))
 
     def _send_updates(self, now: Instant, serials: list[str]) -> list[Envelope]:
         out: list[Envelope] = []
