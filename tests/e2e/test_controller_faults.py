@@ -60,33 +60,34 @@ def _run_until_done(counter: StatusCounter, system: System, actions: dict[float,
         counter.pump(0.2)
 
 
-def test_controller_killed_twice_completes_every_order_exactly_once(tmp_path: Path) -> None:
+def test_controller_killed_twice_and_fleet_once_every_order_completes_exactly_once(tmp_path: Path) -> None:
+    """kill -9 the controller twice and the fleet process once, at seeded random moments, in one run.
+
+    The controller restarts on its journal; the fleet's vehicles go CONNECTIONBROKEN by their wills,
+    their trips go back to the pool, and they rejoin when the fleet process is started again.
+    """
     rng = np.random.default_rng(10)
-    t1, t2 = sorted(rng.uniform(3, 20, size=2))
+    t1, t2, t3 = sorted(rng.uniform(3, 25, size=3))
     with running_system(tmp_path, parts=PARTS, orders=ORDERS, feeder_args=SMALL_ORDERS) as system:
         counter = StatusCounter(system)
+        watcher = login(system.setup, "monitor", client_id="will-watcher")
+        watcher.connect()
+        watcher.subscribe("uagv/v2/bulletyard/+/connection", qos=1)
         _run_until_done(
             counter,
             system,
             {
                 t1: "controller:kill",
                 t1 + 1: "controller:start",
-                t2 + 2: "controller:kill",
-                t2 + 3: "controller:start",
+                t2 + 2: "fleet:kill",
+                t2 + 5: "fleet:start",
+                t3 + 6: "controller:kill",
+                t3 + 7: "controller:start",
             },
         )
-        assert system.child("controller").starts == 3
-        assert counter.terminal == {f"W{i:05d}": ["complete"] for i in range(1, ORDERS + 1)}
-
-
-def test_fleet_killed_vehicles_marked_broken_trips_reassigned_orders_complete(tmp_path: Path) -> None:
-    with running_system(tmp_path, parts=PARTS, orders=ORDERS, feeder_args=SMALL_ORDERS) as system:
-        counter = StatusCounter(system)
-        watcher = login(system.setup, "monitor", client_id="will-watcher")
-        watcher.connect()
-        watcher.subscribe("uagv/v2/bulletyard/+/connection", qos=1)
-        _run_until_done(counter, system, {5: "fleet:kill", 8: "fleet:start"})
         states = [json.loads(m.payload)["connectionState"] for m in watcher.drain()]
         watcher.close()
-        assert states.count("CONNECTIONBROKEN") >= len(SERIALS)
-        assert counter.terminal == {f"W{i:05d}": ["complete"] for i in range(1, ORDERS + 1)}
+        assert system.child("controller").starts == 3
+        assert system.child("fleet").starts == 2
+    assert states.count("CONNECTIONBROKEN") >= len(SERIALS)
+    assert counter.terminal == {f"W{i:05d}": ["complete"] for i in range(1, ORDERS + 1)}
