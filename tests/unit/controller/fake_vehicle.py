@@ -144,8 +144,8 @@ class FakeVehicle:
                 return
             self.nodes.extend(nodes[1:])
         else:
-            if self.index < len(self.nodes) - 1 or self.moving_until is not None:
-                self._reject("orderError", d["orderId"])
+            if self.index < len(self.nodes) - 1 or self.moving_until is not None or self.running is not None:
+                self._reject("orderError", d["orderId"])  # VDA: busy with the last order's actions
                 return
             self.nodes = nodes
             self.index = 0
