@@ -89,7 +89,9 @@ class AssignmentConfig(BaseModel):
     )
     line_value_s: float = Field(30.0, ge=0, description="flow: worth of one order line in robot seconds")
     age_value_per_s: float = Field(0.02, ge=0, description="flow: credit per second a trip has waited")
-    station_candidates: int = Field(3, ge=1, description="flow: pick stations considered per pod trip")
+    station_candidates: int = Field(
+        1, ge=1, description="flow: pick stations considered per pod trip (1: the trip's nearest)"
+    )
     reserve_pct: float = Field(
         10.0, ge=0, le=100, description="battery a robot must still have when a trip ends"
     )

@@ -10,7 +10,9 @@ This module translates between the two, and nothing else: the matching itself is
   station, and the trip is then re-targeted there), its last stop (when there are more than two)
   is the return cell, and the ``lines`` parameter of the station stop counts its order lines.
 * A trip's age is measured from the first cycle it was offered (the core has no order times),
-  so first come first served means the same as in the core's pool order.
+  so first come first served means the same as in the core's pool order; a trip that comes back
+  to the pool after its robot was lost keeps its age (it is remembered while in flight), so it
+  goes first again, as it did in the core's own pool.
 * Station backlogs come from trips in flight: each trip whose robot has not yet finished the
   station stop counts ``station_service_s`` of work ahead at its station.
 
@@ -106,7 +108,7 @@ class CoreAssignment:
         self.pick_stations = tuple(p.id for p in stations)
         self.assigner = make_assigner(config, self.places, self.pick_stations)
         self.travel = _CoreTravel(layout.grid, config.speed_cells_per_s)
-        self._offered: dict[str, Instant] = {}  # trip id -> first cycle it was offered
+        self._offered: dict[str, Instant] = {}  # trip id -> first cycle offered (pool or in flight)
 
     @property
     def grid(self) -> Grid:
@@ -153,6 +155,9 @@ class CoreAssignment:
     ) -> list[tuple[str, ExecTrip]]:
         """(robot id, trip to run) pairs for this cycle; a trip may come back re-targeted to the
         station the assigner chose. Robots must be idle and allowed to work; trips must be open."""
+        in_flight = list(in_flight)
+        live = {t.trip_id for t in pool} | {t.trip_id for t, _ in in_flight}
+        self._offered = {k: v for k, v in self._offered.items() if k in live}
         if not robots or not pool:
             return []
         views = [self.task_view(t, now) for t in pool]
@@ -166,6 +171,5 @@ class CoreAssignment:
             trip = by_id[a.trip_id]
             if a.station_id in self.pick_stations:
                 trip = restation(trip, a.station_id, self.places[a.station_id])
-            self._offered.pop(a.trip_id, None)
             out.append((a.robot_id, trip))
         return out

@@ -69,7 +69,7 @@ def test_flow_beats_greedy_on_the_travel_it_minimises() -> None:
     assert travel(core_f, robots, flow) == 8 < travel(core_g, robots, greedy) == 10
 
 
-def test_same_inputs_same_plan_and_matched_trips_are_forgotten() -> None:
+def test_same_inputs_same_plan_and_trip_ages() -> None:
     robots = [RobotView(f"r{i}", (i, 1)) for i in range(4)]
     trips = [pod_trip("A", (5, 0)), pod_trip("B", (3, 0))]
     _, one = plan("flow", robots, trips)
@@ -77,8 +77,12 @@ def test_same_inputs_same_plan_and_matched_trips_are_forgotten() -> None:
     assert one == two
     assert set(one) == {"A", "B"}
     core = CoreAssignment(corridor(), AssignmentConfig())
-    core.match(SIM_EPOCH, robots, trips)
-    assert core._offered == {}
+    matched = core.match(SIM_EPOCH, robots, trips)
+    # in flight, a trip keeps its age (a lost robot's trip goes back to the pool as the oldest)
+    core.match(SIM_EPOCH + seconds(5), robots, [], [(t, 0) for _, t in matched])
+    assert core.task_view(trips[0], SIM_EPOCH + seconds(9)).oldest == SIM_EPOCH
+    core.match(SIM_EPOCH + seconds(10), robots, [], [])  # done: forgotten
+    assert core.task_view(trips[0], SIM_EPOCH + seconds(11)).oldest == SIM_EPOCH + seconds(11)
 
 
 def test_flow_may_move_a_trip_to_a_less_loaded_station() -> None:
