@@ -8,6 +8,7 @@ limits, battery levels) is data with a unit in its name, so a deployment can tun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -76,6 +77,32 @@ class FleetConfig(BaseModel):
     )
 
 
+class AssignmentConfig(BaseModel):
+    """Which assigner matches idle robots to open trips (``controller.assignment``), and its weights.
+
+    ``flow`` is the OR-Tools min-cost flow (joint robot, trip and station choice; exact, no seed
+    and no time limit, so the same inputs give the same plan); ``greedy`` is the baseline (oldest
+    trip first, nearest idle robot, the trip's own station).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    solver: Literal["flow", "greedy"] = Field("flow", description="flow (OR-Tools) or greedy")
+    station_service_s: float = Field(
+        20.0, gt=0, description="expected station time per pod visit, for station backlogs"
+    )
+    line_value_s: float = Field(30.0, ge=0, description="flow: worth of one order line in robot seconds")
+    age_value_per_s: float = Field(0.02, ge=0, description="flow: credit per second a trip has waited")
+    station_candidates: int = Field(
+        1, ge=1, description="flow: pick stations considered per pod trip (1: the trip's nearest)"
+    )
+    reserve_pct: float = Field(
+        10.0, ge=0, le=100, description="battery a robot must still have when a trip ends"
+    )
+    pct_per_cell: float = Field(0.01, ge=0, description="battery used per cell travelled, percent")
+    speed_cells_per_s: float = Field(1.0, gt=0, description="cruise speed for travel-time estimates")
+
+
 class ControllerConfig(BaseModel):
     """Everything the :class:`controller.core.Controller` needs besides the layout and the seed."""
 
@@ -85,6 +112,7 @@ class ControllerConfig(BaseModel):
     execution: ExecutionConfig = ExecutionConfig()
     resend: ResendConfig = ResendConfig()
     fleet: FleetConfig = FleetConfig()
+    assignment: AssignmentConfig = AssignmentConfig()
     assign_period_s: float = Field(1.0, gt=0, description="how often idle robots are matched to open trips")
     pick_time_s: float = Field(5.0, ge=0, description="duration hint of the pick action at a station")
 

@@ -8,7 +8,8 @@ over MQTT). It never reads a clock, never sleeps, never touches a socket: runner
 * ``tick(now)`` whenever ``now >= next_wakeup()`` (or more often; it is idempotent),
 
 and publish the envelopes these return. Composition: order intake (:mod:`controller.intake`),
-matching of idle robots to trips, window planning and the action dependency graph
+matching of idle robots to trips (:mod:`controller.assignment`, OR-Tools flow or greedy), window
+planning and the action dependency graph
 (:mod:`controller.execution`), fleet registry and supervision (:mod:`controller.fleet`), and an
 optional journal (:mod:`controller.journal`) so that a restarted controller resumes every order.
 
@@ -37,6 +38,8 @@ from bus.topics import (
     wms_orders_topic,
 )
 from bus.transport import Envelope
+from controller.assignment.api import RobotView
+from controller.assignment.core_adapter import CoreAssignment
 from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
@@ -97,6 +100,7 @@ class Controller:
             SupervisionLimits(f.no_progress_timeout_s, f.state_timeout_s, f.low_battery_pct, f.charged_pct)
         )
         self.trips = TripBuilder(layout, inventory)
+        self.assignment = CoreAssignment(layout, config.assignment)
         self.headers = HeaderIds()
         self.orders: dict[str, _OrderRecord] = {}
         self.pool: list[Trip] = []  # trips waiting for a robot, in arrival order
@@ -436,7 +440,9 @@ class Controller:
 
     # -- assignment -----------------------------------------------------------------------------
     def _assign(self, now: Instant) -> list[Envelope]:
-        """Greedy: each open trip in arrival order takes the nearest idle robot (by grid distance)."""
+        """Match idle robots to open trips through the assignment port (``config.assignment.solver``:
+        OR-Tools flow or greedy). Robots that need a charge are not offered; trips with a stop on a
+        cell a lost robot blocks wait in the pool."""
         idle = [
             s
             for s in sorted(self.executor.robots)
@@ -444,27 +450,29 @@ class Controller:
         ]
         if not idle or not self.pool:
             return []
-        out: list[Envelope] = []
-        grid = self.layout.grid
         blocked = self.executor.blocked_cells()
-        remaining: list[Trip] = []
-        for trip in self.pool:
-            if not idle or any(stop.cell in blocked for stop in trip.stops):
-                remaining.append(trip)
-                continue
-            first = trip.stops[0].cell
-            table = grid.distance_table(first)
-            best = min(idle, key=lambda s: (_dist(table, self.executor.plan_end(s)), s))
-            if _dist(table, self.executor.plan_end(best)) >= 10**9:
-                remaining.append(trip)
-                continue
-            idle.remove(best)
-            self.executor.assign(best, trip)
-            self.trip_robot[trip.trip_id] = best
-            self._journal("trip", trip.trip_id, f"assigned:{best}")
+        open_trips = [t for t in self.pool if not any(stop.cell in blocked for stop in t.stops)]
+        robots = [
+            RobotView(s, self.executor.plan_end(s), battery_pct=_battery(self.registry.vehicles[s]))
+            for s in idle
+        ]
+        in_flight = [
+            (r.trip, r.exec_stop) for _, r in sorted(self.executor.robots.items()) if r.trip is not None
+        ]
+        out: list[Envelope] = []
+        taken: set[str] = set()
+        for robot, trip in self.assignment.match(now, robots, open_trips, in_flight):
+            old = next(t for t in self.pool if t.trip_id == trip.trip_id)
+            if trip is not old:
+                self.trips.release_station(old)
+                self.trips.hold_station(trip)
+            taken.add(trip.trip_id)
+            self.executor.assign(robot, trip)
+            self.trip_robot[trip.trip_id] = robot
+            self._journal("trip", trip.trip_id, f"assigned:{robot}")
             for oid in trip.order_ids:
                 out.extend(self._set_status(now, oid, "allocated"))
-        self.pool = remaining
+        self.pool = [t for t in self.pool if t.trip_id not in taken]
         return out
 
     def _charge(self, now: Instant) -> list[Envelope]:
@@ -528,9 +536,9 @@ class Controller:
         self.counters["recovered_orders"] = sum(1 for r in self.orders.values() if r.status != "complete")
 
 
-def _dist(table, cell) -> int:
-    d = int(table[cell[1], cell[0]])
-    return d if d >= 0 else 10**9
+def _battery(vehicle) -> float:
+    """Last reported charge in percent (100 until the vehicle reports a state)."""
+    return vehicle.state.battery_pct if vehicle is not None and vehicle.state is not None else 100.0
 
 
 def _order_id_or_none(payload: bytes) -> str | None:

@@ -153,6 +153,13 @@ class TripBuilder:
             )
         return trips
 
+    def hold_station(self, trip: Trip) -> None:
+        """Count a trip's station load (after the assigner moved it to another station)."""
+        for stop in trip.stops:
+            for key, value in stop.parameters:
+                if key == "stationId" and value in self._station_load:
+                    self._station_load[value] += 1
+
     def release_station(self, trip: Trip) -> None:
         """Forget a finished or returned trip's station load."""
         for stop in trip.stops:

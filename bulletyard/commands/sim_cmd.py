@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drop-rate", type=float, default=None, help="QoS 0 loss on the in-process bus")
     p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--assigner", choices=("flow", "greedy"), default="flow", help="assignment solver")
     p.set_defaults(func=_sim)
 
     r = sub.add_parser("replay", help="replay a run from its trace")
@@ -84,6 +85,7 @@ def options_from_args(args: argparse.Namespace):
         real_time_factor=args.real_time_factor,
         gui=args.gui,
         record=args.record,
+        assigner=getattr(args, "assigner", "flow"),
     )
 
 

@@ -65,6 +65,7 @@ class SimOptions:
     record_every_s: float = 2.0
     contacts: bool = True
     speed_mps: float = 1.0
+    assigner: str = "flow"  # controller assignment solver: flow (OR-Tools) or greedy
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Simulation:
             cell_size_m=self.layout.cell_size_m,
             grid_shape=(self.layout.grid.height, self.layout.grid.width),
         )
-        self.config = ControllerConfig()
+        self.config = ControllerConfig(assignment={"solver": options.assigner})
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
         self.vehicles: list[SimRobot] = []
