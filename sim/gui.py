@@ -99,6 +99,20 @@ class GuiController:
         self.drawer = _Drawer(world)
         self._wall = time.perf_counter()
         self._last_t = 0.0
+        self.overview()
+
+    def overview(self) -> None:
+        """Point the camera at the whole scene from above at a slant, side panels hidden.
+
+        Why: PyBullet's default camera looks at the origin from a few metres away, which on a
+        layout shows one corner wall and nothing of the robots.
+        """
+        x0, y0, x1, y1 = self.world.extent_m()
+        span_m = max(x1 - x0, y1 - y0)
+        client = self.world.client
+        p.configureDebugVisualizer(p.COV_ENABLE_GUI, 0, physicsClientId=client)
+        p.resetDebugVisualizerCamera(0.85 * span_m, 0.0, -65.0, [(x0 + x1) / 2, (y0 + y1) / 2, 0.0],
+                                     physicsClientId=client)
 
     def _paths(self) -> dict[str, list[tuple[float, float]]]:
         out = {}
@@ -126,8 +140,8 @@ class GuiController:
         follow = ids[self.keys.follow] if self.keys.follow is not None else None
         self.drawer.draw(frame, self._paths(), overlay, follow)
         due = self._wall + (frame.t_s - self._last_t) / self.keys.speed
-        while time.perf_counter() < due:
-            time.sleep(min(0.01, due - time.perf_counter()))
+        while (left_s := due - time.perf_counter()) > 0:  # pace to speed x real time
+            time.sleep(min(0.01, left_s))
         self._wall, self._last_t = time.perf_counter(), frame.t_s
 
 
