@@ -68,6 +68,7 @@ class RealtimeRunner:
         self.on_cycle = on_cycle
         self.stats = RunnerStats()
         self._stop = threading.Event()
+        self._wake: Instant | None = None
         self.lock = threading.Lock()  # held while the agent runs: metrics read under it
 
     def stop(self) -> None:
@@ -112,12 +113,15 @@ class RealtimeRunner:
                 self._publish(self.agent.tick(now))
                 self.stats.tick_s.append(time.perf_counter() - t0)
                 self.stats.ticks += 1
+                wake = self.agent.next_wakeup()
+            self._wake = wake  # next_wakeup scans the fleet: ask once per iteration, not twice
         if self.on_cycle is not None:
             self.on_cycle()
 
     def wait_time_s(self) -> float:
-        """How long the loop may block before the agent needs a tick (bounded by ``max_wait_s``)."""
-        wake = self.agent.next_wakeup()
+        """How long the loop may block before the agent needs a tick (bounded by ``max_wait_s``);
+        uses the wakeup :meth:`run_once` last read."""
+        wake = self._wake
         if wake is None:
             return self.max_wait_s
         return max(0.0, min(self.max_wait_s, (wake - self.clock.now()) / NS_PER_S))
