@@ -89,6 +89,20 @@ class Seat:
     active: bool = True
     tick_after_handle: bool = False
     touched: bool = False
+    wake: Instant | None = None
+    stale: bool = True
+
+    def wakeup(self) -> Instant | None:
+        """The participant's ``next_wakeup()``, asked again only after it handled, ticked or was poked.
+
+        A participant's wakeup depends only on its own state, which changes only through the runner's
+        calls (and scheduled events, after which every seat is marked stale), so the cached value is the
+        answer ``next_wakeup()`` would give. At 100 robots this saves asking each robot twice per instant.
+        """
+        if self.stale:
+            self.wake = self.agent.next_wakeup()
+            self.stale = False
+        return self.wake
 
 
 class FrameObserver(Protocol):
@@ -213,6 +227,7 @@ class SimRunner:
                     continue
                 moved = True
                 seat.touched = seat.tick_after_handle
+                seat.stale = True
                 handle = seat.agent.handle
                 for msg in inbound:
                     out = handle(now, msg)
@@ -232,10 +247,11 @@ class SimRunner:
                 continue
             due = False
             if first:
-                wake = seat.agent.next_wakeup()
+                wake = seat.wakeup()
                 due = wake is not None and wake <= now
             if seat.touched or due:
                 seat.touched = False
+                seat.stale = True
                 self._publish(seat, seat.agent.tick(now))
                 self.stats.ticks += 1
                 ticked = True
@@ -243,8 +259,11 @@ class SimRunner:
 
     def step_instant(self, now: Instant) -> None:
         """Everything that happens at one instant: events, messages, due ticks, the trace frame."""
-        while self._events and self._events[0].at <= now:
-            heapq.heappop(self._events).action(now)
+        if self._events and self._events[0].at <= now:
+            while self._events and self._events[0].at <= now:
+                heapq.heappop(self._events).action(now)
+            for seat in self.seats:  # an event may change any participant (a delay, a kill)
+                seat.stale = True
         self.settle(now)
         for k in range(MAX_TICKS_PER_INSTANT):
             if not self._tick_due(now, first=k == 0):
@@ -273,7 +292,7 @@ class SimRunner:
         candidates = [self._next_frame]
         for seat in self.seats:
             if seat.active:
-                wake = seat.agent.next_wakeup()
+                wake = seat.wakeup()
                 if wake is not None and wake > now:  # a past wakeup was served at ``now``
                     candidates.append(wake)
         due = getattr(self.broker, "next_due", None)

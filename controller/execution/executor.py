@@ -335,7 +335,11 @@ class Executor:
         goals = [self.goal(s) for s in active]
         sitting_out = {self.adg.last_cell(s) for s, r in self.robots.items() if not (r.lost or s in active)}
         paths = self.planner.plan_window(
-            positions, goals, self.config.execution.horizon_steps, blocked=self.blocked_cells() | sitting_out
+            positions,
+            goals,
+            self.config.execution.horizon_steps,
+            blocked=self.blocked_cells(),
+            avoid=frozenset(sitting_out),
         )
         window = dict(zip(active, paths))
         bases = {s: self.adg.last_step(s) for s in active}

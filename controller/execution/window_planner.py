@@ -6,7 +6,7 @@ configuration where the committed plan ends (see ``adg.py``). The mapf helper's
 step at a time; :class:`LifelongWindowPlanner` stacks steps into a window and adds the one rule
 execution needs on top: rotation cycles (robots following each other round a loop in one step)
 are refused by the action dependency graph, so a step with a cycle is recomputed with the
-cycle's cells blocked for that step.
+cycle's cells avoided for that step.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ class WindowPlanner(Protocol):
         horizon: int,
         *,
         blocked: frozenset[Cell] = ...,
+        avoid: frozenset[Cell] = ...,
     ) -> list[list[Cell]]:
         """Paths of ``horizon + 1`` cells from ``positions``, free of vertex, swap and rotation
-        conflicts, never entering ``blocked``; worst case everyone waits."""
+        conflicts, never entering ``blocked`` (long-lived: routes go around) or ``avoid`` (for
+        this window only: routes are not recomputed); worst case everyone waits."""
         ...
 
 
@@ -65,7 +67,7 @@ class LifelongWindowPlanner:
     """Windows from the mapf helper's :class:`LifelongPlanner`, one ``step`` at a time.
 
     Each step is checked for rotation cycles; when one appears, the step is recomputed with the
-    cycle's cells blocked for that step (the robots in it wait or move elsewhere), which the
+    cycle's cells avoided for that step (the robots in it wait or move elsewhere), which the
     execution graph can then order. Priorities persist across windows (PIBT's fairness).
 
     Args:
@@ -85,14 +87,17 @@ class LifelongWindowPlanner:
         horizon: int,
         *,
         blocked: frozenset[Cell] = frozenset(),
+        avoid: frozenset[Cell] = frozenset(),
     ) -> list[list[Cell]]:
-        """See :class:`WindowPlanner`. Goals inside blocked cells make their robot wait."""
-        walls = frozenset(c for c in blocked if c not in set(positions))
-        targets = [p if g in walls else g for p, g in zip(positions, goals)]
+        """See :class:`WindowPlanner`. Goals inside blocked or avoided cells make their robot wait."""
+        here = set(positions)
+        walls = frozenset(c for c in blocked if c not in here)
+        avoid = frozenset(c for c in avoid if c not in here and c not in walls)
+        targets = [p if g in walls or g in avoid else g for p, g in zip(positions, goals)]
         out = [[tuple(c)] for c in positions]
         config = [tuple(c) for c in positions]
         for _ in range(horizon):
-            nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls)]
+            nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
             extra: set[Cell] = set()
             for _attempt in range(len(config)):
                 cycles = rotation_cycles(_index(self.grid, config), _index(self.grid, nxt))
@@ -101,7 +106,8 @@ class LifelongWindowPlanner:
                 self.cycles_broken += len(cycles)
                 for cycle in cycles:
                     extra.update(config[i] for i in cycle)
-                nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls | extra)]
+                step = self.lifelong.step(config, targets, blocked=walls, avoid=avoid | extra)
+                nxt = [tuple(c) for c in step]
             else:
                 nxt = list(config)
             config = nxt

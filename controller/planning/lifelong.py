@@ -199,18 +199,26 @@ class LifelongPlanner:
         return [(int(s % w), int(s // w)) for s in states]
 
     def _prepare(
-        self, positions: Sequence[State], goals: Sequence[Cell], blocked: Collection[Cell]
+        self,
+        positions: Sequence[State],
+        goals: Sequence[Cell],
+        blocked: Collection[Cell],
+        avoid: Collection[Cell] = (),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         now, goal_idx = self._encode(positions, goals)
         if len(self._priorities) != len(now):
             self._priorities = np.zeros(len(now), dtype=np.float64)
-        w = self.grid.width
-        blocked_idx = np.array(
-            sorted(c[1] * w + c[0] for c in blocked if self.grid.is_passable(c)), dtype=np.int32
-        )
+        blocked_idx = self._cell_indices(blocked)
         self._route_around(blocked_idx)
         rows = self._rows_for(goal_idx)
+        if avoid:
+            blocked_idx = np.union1d(blocked_idx, self._cell_indices(avoid)).astype(np.int32)
         return now, goal_idx, rows, blocked_idx
+
+    def _cell_indices(self, cells: Collection[Cell]) -> np.ndarray:
+        """Sorted flat indices of the passable ``cells`` (int32)."""
+        w = self.grid.width
+        return np.array(sorted(c[1] * w + c[0] for c in cells if self.grid.is_passable(c)), dtype=np.int32)
 
     def _route_around(self, blocked_idx: np.ndarray) -> None:
         """Rebuild distances without edges into blocked cells when the blocked set changes.
@@ -234,14 +242,20 @@ class LifelongPlanner:
         goals: Sequence[Cell],
         *,
         blocked: Collection[Cell] = frozenset(),
+        avoid: Collection[Cell] = frozenset(),
         should_stop: Callable[[], bool] | None = None,
     ) -> list[State]:
         """The next configuration: one move (or wait/turn) per agent, collision-free.
 
-        Agents never enter ``blocked`` cells (broken-down robots). If ``should_stop`` already
-        says stop, everybody waits (always safe). Positions are ``(x, y)`` or ``(x, y, h)``.
+        Agents never enter ``blocked`` cells (broken-down robots) and distances route around
+        them; a change of ``blocked`` recomputes every distance table, so it is meant for
+        long-lived obstacles. Agents do not enter ``avoid`` cells either, but distances ignore
+        them: for obstacles of one step or a few (a robot sitting a window out, a rotation cycle
+        being broken), which would otherwise cost a table rebuild each time they change.
+        If ``should_stop`` already says stop, everybody waits (always safe). Positions are
+        ``(x, y)`` or ``(x, y, h)``.
         """
-        now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked)
+        now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked, avoid)
         if should_stop is not None and should_stop():
             return self._decode(now)
         nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx)
