@@ -78,8 +78,10 @@ class RobotView(Protocol):
 class Seat:
     """A participant with its transport and the topic filters it subscribes to.
 
-    ``tick_after_handle``: also tick the participant at the instant it handled messages (for cores
-    whose ``next_wakeup`` does not yet account for work a message created; ``tick`` is idempotent).
+    ``tick_after_handle``: also tick the participant after every batch of messages it handled, even
+    when its ``next_wakeup`` is not due (for cores whose ``next_wakeup`` does not account for work a
+    message created; ``tick`` is idempotent). Other seats tick after messages only when their
+    wakeup, asked again, has come.
     """
 
     name: str
@@ -226,7 +228,7 @@ class SimRunner:
                 if not inbound:
                     continue
                 moved = True
-                seat.touched = seat.tick_after_handle
+                seat.touched = True
                 seat.stale = True
                 handle = seat.agent.handle
                 for msg in inbound:
@@ -240,21 +242,21 @@ class SimRunner:
         )
 
     def _tick_due(self, now: Instant, first: bool) -> bool:
-        """Tick seats whose wakeup has come (once per instant) or that handled new messages."""
+        """Tick seats whose wakeup has come: every seat on the first pass of an instant, then only
+        seats that handled messages since (their wakeup may now be due at this very instant);
+        ``tick_after_handle`` seats tick after every batch of messages whatever their wakeup."""
         ticked = False
         for seat in self.seats:
-            if not seat.active:
+            if not seat.active or not (first or seat.touched):
                 continue
-            due = False
-            if first:
-                wake = seat.wakeup()
-                due = wake is not None and wake <= now
-            if seat.touched or due:
-                seat.touched = False
+            wake = seat.wakeup()
+            due = wake is not None and wake <= now
+            if due or (seat.touched and seat.tick_after_handle):
                 seat.stale = True
                 self._publish(seat, seat.agent.tick(now))
                 self.stats.ticks += 1
                 ticked = True
+            seat.touched = False
         return ticked
 
     def step_instant(self, now: Instant) -> None:

@@ -140,7 +140,6 @@ class Simulation:
                 self.controller,
                 make("controller"),
                 self.controller.subscriptions(),
-                tick_after_handle=True,
             ),
         ]
         seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
