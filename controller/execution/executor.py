@@ -423,6 +423,8 @@ class Executor:
             released = self.adg.released_prefix(s)
             if not r.stream.grows(released):
                 continue  # the common case; skips copying the robot's whole plan
+            if not r.stream.adds_node(lambda step, s=s: self.adg.cell_at(s, step), released):
+                continue  # only waits released on the last node sent: nothing to tell the vehicle
             body = r.stream.extend(self.adg.cells(s), released, r.actions)
             if body is None:
                 continue

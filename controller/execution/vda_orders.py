@@ -113,6 +113,17 @@ class OrderStream:
         """True when :meth:`extend` would return a body (cheap: no copy of the plan needed)."""
         return released_step > self.base_step or self.update_id < 0
 
+    def adds_node(self, cell_at: Callable[[int], Cell], released_step: int) -> bool:
+        """True when the release up to ``released_step`` reaches a new base node (or nothing was
+        sent yet). A release of planned waits on the last base node tells the vehicle nothing: it
+        neither drives further nor gets an action (actions sit on a node's first step), so no
+        update is needed for it; the next release that reaches a new node carries it along.
+        Why: at 100 robots about a third of all order updates were such waits."""
+        if self.update_id < 0 or not self.base:
+            return True
+        last = self.base[-1].cell
+        return any(cell_at(step) != last for step in range(self.base_step + 1, released_step + 1))
+
     def extend(
         self,
         cells: Sequence[Cell],
