@@ -190,13 +190,14 @@ class Controller:
     def next_wakeup(self) -> Instant | None:
         """The earliest instant :meth:`tick` has work: a window to plan, a resend, a stateRequest
         to a silent vehicle, a supervision or an assignment deadline."""
-        after = seconds(self.config.fleet.state_request_after_s)
         busy = self.executor.busy()
-        times = [
-            max(v.last_seen, self._poked.get(s, 0)) + after
+        vehicles, poked, lost = self.registry.vehicles, self._poked, self.supervisor.lost
+        last_heard = [
+            max(v.last_seen, poked.get(s, 0))
             for s in busy
-            if (v := self.registry.vehicles.get(s)) is not None and not self.supervisor.is_lost(s)
+            if (v := vehicles.get(s)) is not None and s not in lost
         ]
+        times = [min(last_heard) + seconds(self.config.fleet.state_request_after_s)] if last_heard else []
         times += [
             t
             for t in (

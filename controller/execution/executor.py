@@ -305,10 +305,11 @@ class Executor:
 
     def next_window_time(self) -> Instant | None:
         """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
-        active = self.window_robots()
-        if not active:
-            return None
-        if min(self.adg.remaining(s) for s in active) > self.config.execution.replan_margin_steps:
+        cap = self.config.execution.max_backlog_steps
+        remaining = self.adg.remaining
+        usable = (n for s, r in self.robots.items() if not r.lost and (n := remaining(s)) < cap)
+        fewest = min(usable, default=None)
+        if fewest is None or fewest > self.config.execution.replan_margin_steps:
             return None
         return self._next_window
 

@@ -109,14 +109,15 @@ class Supervisor:
 
     def next_deadline(self, registry: FleetRegistry, busy: Set[str]) -> Instant | None:
         """The earliest time a silent or stuck vehicle would be declared lost."""
-        deadlines: list[Instant] = []
-        for serial, v in registry.vehicles.items():
-            if serial in self.lost or v.state is None:
-                continue
-            deadlines.append(v.last_seen + seconds(self.limits.state_timeout_s) + 1)
-            if serial in busy:
-                deadlines.append(v.last_progress + seconds(self.limits.no_progress_timeout_s) + 1)
-        return min(deadlines) if deadlines else None
+        lost = self.lost
+        watched = [v for s, v in registry.vehicles.items() if s not in lost and v.state is not None]
+        if not watched:
+            return None
+        deadline = min(v.last_seen for v in watched) + seconds(self.limits.state_timeout_s) + 1
+        progress = [v.last_progress for v in watched if v.serial_number in busy]
+        if progress:
+            deadline = min(deadline, min(progress) + seconds(self.limits.no_progress_timeout_s) + 1)
+        return Instant(deadline)
 
     def needs_charge(self, v: Vehicle) -> bool:
         """True when a vehicle's battery is below the low limit and it is not charging."""
