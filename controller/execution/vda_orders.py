@@ -88,6 +88,7 @@ class OrderStream:
     update_id: int = -1
     base: list[_Node] = field(default_factory=list)
     base_step: int = -1
+    waits_checked_step: int = -1  # released steps up to here are known waits on the last base node
 
     @property
     def order_id(self) -> str:
@@ -122,7 +123,11 @@ class OrderStream:
         if self.update_id < 0 or not self.base:
             return True
         last = self.base[-1].cell
-        return any(cell_at(step) != last for step in range(self.base_step + 1, released_step + 1))
+        first = max(self.base_step, self.waits_checked_step) + 1
+        if any(cell_at(step) != last for step in range(first, released_step + 1)):
+            return True
+        self.waits_checked_step = released_step  # the next call starts after what was checked
+        return False
 
     def extend(
         self,

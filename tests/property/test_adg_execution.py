@@ -46,6 +46,21 @@ def scenarios(draw):
     return grid, starts, delay_p, windows, length, max_ahead, truncate_p, sit_out_p, seed
 
 
+def _check_waiting_on(adg: ActionDependencyGraph) -> None:
+    """``waiting_on`` (an index kept up to date) equals its definition, computed by brute force:
+    the robots whose next unreleased step waits for a visit of the robot."""
+    tracks = adg._tracks  # the definition needs the raw dependencies
+    for robot in adg.robots:
+        expected = sorted(
+            other
+            for other, track in tracks.items()
+            if other != robot
+            and (dep := track.deps.get(track.released + 1)) is not None
+            and dep.robot == robot
+        )
+        assert adg.waiting_on(robot) == expected, robot
+
+
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_adg_execution_is_safe_and_live(scenario) -> None:
@@ -82,5 +97,6 @@ def test_adg_execution_is_safe_and_live(scenario) -> None:
                 position[r] = target
                 adg.mark_reached(r, step + 1)
         assert len(set(position.values())) == len(position)
+        _check_waiting_on(adg)
     for r in adg.robots:
         assert position[r] == adg.last_cell(r)
