@@ -108,6 +108,7 @@ class Controller:
         self.counters: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
         self._next_assign: Instant | None = None
+        self._next_supervision: Instant | None = None
         self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
@@ -175,12 +176,15 @@ class Controller:
 
     def tick(self, now: Instant) -> list[Envelope]:
         """Time-driven work: supervision, assignment, planning, release, resends."""
-        out = self._supervise(now)
+        out: list[Envelope] = []
+        if self._next_supervision is None or now >= self._next_supervision:
+            out.extend(self._supervise(now))
+            out.extend(self._poke_silent(now))
+            self._next_supervision = now + seconds(self.config.fleet.supervision_period_s)
         if self._next_assign is None or now >= self._next_assign:
             out.extend(self._assign(now))
             out.extend(self._charge(now))
             self._next_assign = now + seconds(self.config.assign_period_s)
-        out.extend(self._poke_silent(now))
         if self.executor.needs_window(now):
             self.executor.plan_window(now)
         out.extend(self.executor.release_and_send(now))
@@ -188,22 +192,15 @@ class Controller:
         return out
 
     def next_wakeup(self) -> Instant | None:
-        """The earliest instant :meth:`tick` has work: a window to plan, a resend, a stateRequest
-        to a silent vehicle, a supervision or an assignment deadline."""
-        busy = self.executor.busy()
-        vehicles, poked, lost = self.registry.vehicles, self._poked, self.supervisor.lost
-        last_heard = [
-            max(v.last_seen, poked.get(s, 0))
-            for s in busy
-            if (v := vehicles.get(s)) is not None and s not in lost
-        ]
-        times = [min(last_heard) + seconds(self.config.fleet.state_request_after_s)] if last_heard else []
-        times += [
+        """The earliest instant :meth:`tick` has work: a window to plan, a resend, the next
+        supervision (timeouts, silent vehicles; every ``fleet.supervision_period_s``) or an
+        assignment deadline."""
+        times = [
             t
             for t in (
                 self.executor.next_window_time(),
                 self.executor.resend.next_deadline(),
-                self.supervisor.next_deadline(self.registry, busy),
+                self._next_supervision,
                 self._next_assign,
             )
             if t is not None
