@@ -88,11 +88,15 @@ class Executor:
         self._cancels = 0
         self._next_window: Instant = 0
         self.plan_calls: list[float] = []  # filled by the caller that measures time
+        # fewest planned steps left among the robots the next window plans for (None: unknown);
+        # progress only lowers it, anything else (windows, losses, resyncs) makes it unknown
+        self._fewest_remaining: int | None = None
 
     # -- robots ---------------------------------------------------------------------------------
     def add_robot(self, serial: str, cell: Cell, home: Cell, order_number: int = 1) -> None:
         """Put a vehicle standing on ``cell`` under control (raises ScheduleConflict if taken)."""
         self.adg.add_robot(serial, cell)
+        self._fewest_remaining = None
         stream = OrderStream(
             serial,
             order_number,
@@ -147,6 +151,7 @@ class Executor:
         if r.lost:
             return None
         r.lost = True
+        self._fewest_remaining = None
         r.resync_action = None
         trip = None
         if r.trip is not None and r.exec_stop == 0:
@@ -187,6 +192,7 @@ class Executor:
             return False
         self.adg.mark_reached(serial, step)
         r.lost = False
+        self._fewest_remaining = None
         r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
         r.actions = {k: v for k, v in r.actions.items() if k > step}
         r.stop_steps = [k for k in r.stop_steps if k > step][: max(0, r.plan_stop - r.exec_stop)]
@@ -204,6 +210,7 @@ class Executor:
 
     def _truncate_all(self) -> None:
         self.adg.truncate_to_released()
+        self._fewest_remaining = None
         for s, r in self.robots.items():
             released = self.adg.released_prefix(s)
             r.actions = {k: v for k, v in r.actions.items() if k <= released}
@@ -232,6 +239,7 @@ class Executor:
                 return [], events
             if not self._finish_resync(serial, cell):
                 r.lost = True
+                self._fewest_remaining = None
                 events.append(OffPlan(serial, cell if cell is not None else (-1, -1)))
                 return [], events
             events.append(Resynced(serial))
@@ -279,6 +287,10 @@ class Executor:
             step += 1
         if step > self.adg.reached(serial):
             self.adg.mark_reached(serial, step)
+            left = self.adg.remaining(serial)
+            fewest = self._fewest_remaining
+            if fewest is not None and left < fewest and not self.robots[serial].lost:
+                self._fewest_remaining = left  # below the backlog cap, so the robot is in the window
 
     # -- planning and release ---------------------------------------------------------------------
     def window_robots(self) -> list[str]:
@@ -305,10 +317,12 @@ class Executor:
 
     def next_window_time(self) -> Instant | None:
         """When :meth:`needs_window` may next become true because of pacing (None: not pacing)."""
-        cap = self.config.execution.max_backlog_steps
-        remaining = self.adg.remaining
-        usable = (n for s, r in self.robots.items() if not r.lost and (n := remaining(s)) < cap)
-        fewest = min(usable, default=None)
+        fewest = self._fewest_remaining
+        if fewest is None:
+            cap = self.config.execution.max_backlog_steps
+            remaining = self.adg.remaining
+            usable = (n for s, r in self.robots.items() if not r.lost and (n := remaining(s)) < cap)
+            fewest = self._fewest_remaining = min(usable, default=None)
         if fewest is None or fewest > self.config.execution.replan_margin_steps:
             return None
         return self._next_window
@@ -344,6 +358,7 @@ class Executor:
         )
         window = dict(zip(active, paths))
         bases = {s: self.adg.last_step(s) for s in active}
+        self._fewest_remaining = None
         try:
             self.adg.append_window(window)
         except ScheduleConflict as err:

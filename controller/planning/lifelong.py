@@ -118,10 +118,38 @@ class LifelongPlanner:
     # -- planning --------------------------------------------------------------------------
 
     def _encode(self, positions: Sequence[State], goals: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat state and goal indices, checked (vectorised: a window at 500 robots encodes
+        hundreds of times; the per-agent loop runs only to name the first bad agent)."""
         if len(positions) != len(goals):
             raise PlanningInputError(f"{len(positions)} positions but {len(goals)} goals")
+        width = 3 if self.rotations else 2
+        try:
+            pos = np.asarray(positions, dtype=np.int64).reshape(len(positions), width)
+            goal = np.asarray(goals, dtype=np.int64).reshape(len(goals), 2)
+        except (ValueError, TypeError):
+            self._explain_bad(positions, goals)
+            raise  # _explain_bad raises; this is for type checkers
+        cells = self._flat_cells(pos[:, :2])
+        goal_idx = self._flat_cells(goal)
+        heading_ok = (pos[:, 2] >= 0) & (pos[:, 2] <= 3) if self.rotations else True
+        if (cells < 0).any() or (goal_idx < 0).any() or not np.all(heading_ok) or (
+            len(np.unique(cells)) != len(cells)
+        ):
+            self._explain_bad(positions, goals)
+        now = (cells * 4 + pos[:, 2] if self.rotations else cells).astype(np.int32)
+        return now, goal_idx.astype(np.int32)
+
+    def _flat_cells(self, xy: np.ndarray) -> np.ndarray:
+        """``y * width + x`` per row of ``xy``; -1 where the cell is off the grid or a wall."""
+        x, y = xy[:, 0], xy[:, 1]
+        inside = (x >= 0) & (x < self.grid.width) & (y >= 0) & (y < self.grid.height)
+        flat = np.where(inside, y * self.grid.width + x, 0)
+        ok = inside & self.grid.passable.ravel()[flat]
+        return np.where(ok, flat, -1)
+
+    def _explain_bad(self, positions: Sequence[State], goals: Sequence[Cell]) -> None:
+        """Raise :class:`PlanningInputError` naming the first bad agent."""
         w = self.grid.width
-        now = np.empty(len(positions), dtype=np.int32)
         seen: dict[int, int] = {}
         for i, p in enumerate(positions):
             if len(p) != (3 if self.rotations else 2):
@@ -133,18 +161,12 @@ class LifelongPlanner:
             if cell in seen:
                 raise PlanningInputError(f"agents {seen[cell]} and {i} both stand on {(p[0], p[1])}")
             seen[cell] = i
-            if self.rotations:
-                if not 0 <= p[2] <= 3:
-                    raise PlanningInputError(f"agent {i}: heading {p[2]} is not 0..3")
-                now[i] = cell * 4 + p[2]
-            else:
-                now[i] = cell
-        goal_idx = np.empty(len(goals), dtype=np.int32)
+            if self.rotations and not 0 <= p[2] <= 3:
+                raise PlanningInputError(f"agent {i}: heading {p[2]} is not 0..3")
         for i, g in enumerate(goals):
-            if not self.grid.is_passable(g):
+            if len(g) != 2 or not self.grid.is_passable(g):
                 raise PlanningInputError(f"agent {i}: goal {g} is not a floor cell")
-            goal_idx[i] = g[1] * w + g[0]
-        return now, goal_idx
+        raise PlanningInputError("bad positions or goals")
 
     def _order(self, now: np.ndarray, rows: np.ndarray, prio: np.ndarray) -> np.ndarray:
         d = self._table[rows, now]
