@@ -22,7 +22,12 @@ import numpy as np
 
 from controller.planning.errors import PlanningInputError
 from controller.planning.graph import FlatGrid
-from controller.planning.guidance import lane_weights, weighted_distances, weighted_rotation_distances
+from controller.planning.guidance import (
+    bucket_distances,
+    lane_weights,
+    reverse_neighbours,
+    weighted_rotation_distances,
+)
 from controller.planning.pibt import pibt_configuration
 from controller.planning.rotation import rotation_step
 from warehouse_maps.grid import Cell, Grid
@@ -73,6 +78,8 @@ class LifelongPlanner:
         self.rng = np.random.default_rng(seed)
         self._weights = lane_weights(self.flat, lane_cost)
         self._dist_nbr = self.flat.nbr  # neighbour table the distance tables are built on
+        self._dist_src = reverse_neighbours(self._dist_nbr)
+        self._max_weight = int(self._weights.max()) if self._weights.size else 1
         self._blocked_key: frozenset[int] = frozenset()
         width = self.flat.n * (4 if rotations else 1)
         self._cap_rows = max(64, max_table_bytes // (4 * width))
@@ -111,7 +118,9 @@ class LifelongPlanner:
         if self.rotations:
             self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
         else:
-            self._table[r] = weighted_distances(goal, self._dist_nbr, self._weights, self.flat.far)
+            self._table[r] = bucket_distances(
+                goal, self._dist_src, self._weights, self.flat.far, self._max_weight
+            )
         self._row_of[goal] = r
         return r
 
@@ -256,6 +265,7 @@ class LifelongPlanner:
         if key:
             nbr[np.isin(nbr, blocked_idx)] = -1
         self._dist_nbr = nbr
+        self._dist_src = reverse_neighbours(nbr)
         self._row_of.clear()
 
     def step(

@@ -1,0 +1,59 @@
+"""Guidance distances: the bucket (Dial) tables equal the heap (Dijkstra) tables, lanes and
+blocked cells included, and both equal plain BFS when every move costs 1."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from controller.planning.graph import FlatGrid
+from controller.planning.guidance import (
+    bucket_distances,
+    lane_weights,
+    reverse_neighbours,
+    weighted_distances,
+)
+from warehouse_maps.grid import Grid
+
+
+@st.composite
+def grids(draw):
+    width = draw(st.integers(2, 12))
+    height = draw(st.integers(2, 10))
+    cells = draw(st.lists(st.booleans(), min_size=width * height, max_size=width * height))
+    rows = ["".join("." if cells[y * width + x] else "@" for x in range(width)) for y in range(height)]
+    if "." not in "".join(rows):
+        rows[0] = "." + rows[0][1:]
+    return Grid.from_rows(rows)
+
+
+@settings(max_examples=80, deadline=None)
+@given(grids(), st.integers(1, 5), st.integers(0, 2**31 - 1))
+def test_bucket_tables_equal_heap_tables(grid, against_cost, seed) -> None:
+    flat = FlatGrid.of(grid)
+    weights = lane_weights(flat, against_cost)
+    rng = np.random.default_rng(seed)
+    nbr = flat.nbr.copy()
+    free = np.flatnonzero(grid.passable.ravel())
+    blocked = rng.choice(free, size=min(2, len(free) - 1), replace=False) if len(free) > 1 else []
+    nbr[np.isin(nbr, blocked)] = -1  # as the planner routes around blocked cells
+    src = reverse_neighbours(nbr)
+    for goal in free:
+        heap = weighted_distances(int(goal), nbr, weights, flat.far)
+        bucket = bucket_distances(int(goal), src, weights, flat.far, int(weights.max()))
+        assert np.array_equal(heap, bucket), f"goal {int(goal)}"
+
+
+def test_unit_costs_give_bfs_distances() -> None:
+    grid = Grid.from_rows(["....@", ".@@.@", "....."])
+    flat = FlatGrid.of(grid)
+    weights = lane_weights(flat, 1)
+    table = bucket_distances(0, reverse_neighbours(flat.nbr), weights, flat.far, 1)
+    bfs = grid.distance_table((0, 0))
+    for y in range(grid.height):
+        for x in range(grid.width):
+            if grid.is_passable((x, y)):
+                assert table[y * grid.width + x] == bfs[y, x]
+            else:
+                assert table[y * grid.width + x] == flat.far
