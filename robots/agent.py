@@ -262,6 +262,11 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._edges = [e for e in self._edges if e.released] + list(order.edges)
         self.order_update_id = order.order_update_id
         self._add_actions(order.nodes[1:])
+        current = {(n.node_id, n.sequence_id, n.released) for n in self._nodes}
+        current |= {(e.edge_id, e.sequence_id, e.released) for e in self._edges}
+        # wire entries of nodes and edges already passed go: an order that is only ever updated
+        # (the controller's way) would otherwise keep every node it ever drove over
+        self._wire_cache = {k: v for k, v in self._wire_cache.items() if k in current}
         self._dirty = True
 
     def _add_actions(self, nodes: list[Node]) -> None:
