@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NewType, Protocol
 
 Instant = NewType("Instant", int)
@@ -33,11 +34,16 @@ def to_seconds(value_ns: int) -> float:
     return value_ns / NS_PER_S
 
 
+@lru_cache(maxsize=256)
+def _second_stamp(whole_s: int) -> str:
+    """``2026-11-11T00:00:00`` for a whole Unix second (cached: every message of a second shares it)."""
+    return datetime.fromtimestamp(whole_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def iso_timestamp(instant: Instant) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``, as VDA 5050 asks: ``2026-11-11T00:00:00.000Z``."""
     whole_s, rem_ns = divmod(int(instant), NS_PER_S)
-    stamp = datetime.fromtimestamp(whole_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{rem_ns // 1_000_000:03d}Z"
+    return f"{_second_stamp(whole_s)}.{rem_ns // 1_000_000:03d}Z"
 
 
 def parse_timestamp(text: str) -> Instant:

@@ -122,6 +122,14 @@ class ControllerConfig(BaseModel):
     fleet: FleetConfig = FleetConfig()
     assignment: AssignmentConfig = AssignmentConfig()
     assign_period_s: float = Field(1.0, gt=0, description="how often idle robots are matched to open trips")
+    blocked_trip_timeout_s: float = Field(
+        900.0,
+        gt=0,
+        description=(
+            "an open trip that waits this long for a cell a lost robot blocks (its pod, its station) "
+            "fails its orders with a reason instead of waiting forever"
+        ),
+    )
     pick_time_s: float = Field(5.0, ge=0, description="duration hint of the pick action at a station")
 
 

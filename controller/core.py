@@ -109,6 +109,7 @@ class Controller:
         self.rejections: Counter[str] = Counter()
         self._next_assign: Instant | None = None
         self._next_supervision: Instant | None = None
+        self._blocked_since: dict[str, Instant] = {}  # open trip id -> when it first waited on a blocked cell
         self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
@@ -182,6 +183,7 @@ class Controller:
             out.extend(self._poke_silent(now))
             self._next_supervision = now + seconds(self.config.fleet.supervision_period_s)
         if self._next_assign is None or now >= self._next_assign:
+            out.extend(self._fail_stranded(now))
             out.extend(self._assign(now))
             out.extend(self._charge(now))
             self._next_assign = now + seconds(self.config.assign_period_s)
@@ -446,10 +448,15 @@ class Controller:
             for s in sorted(self.executor.robots)
             if self.executor.is_idle(s) and not self.supervisor.needs_charge(self.registry.vehicles[s])
         ]
-        if not idle or not self.pool:
+        if not self.pool:
             return []
         blocked = self.executor.blocked_cells()
-        open_trips = [t for t in self.pool if not any(stop.cell in blocked for stop in t.stops)]
+        waiting = [t for t in self.pool if any(stop.cell in blocked for stop in t.stops)]
+        out: list[Envelope] = self._fail_blocked(now, waiting, blocked) if waiting else []
+        if not idle:
+            return out
+        waiting_ids = {t.trip_id for t in waiting}
+        open_trips = [t for t in self.pool if t.trip_id not in waiting_ids]
         robots = [
             RobotView(s, self.executor.plan_end(s), battery_pct=_battery(self.registry.vehicles[s]))
             for s in idle
@@ -457,7 +464,6 @@ class Controller:
         in_flight = [
             (r.trip, r.exec_stop) for _, r in sorted(self.executor.robots.items()) if r.trip is not None
         ]
-        out: list[Envelope] = []
         taken: set[str] = set()
         for robot, trip in self.assignment.match(now, robots, open_trips, in_flight):
             old = next(t for t in self.pool if t.trip_id == trip.trip_id)
@@ -471,6 +477,59 @@ class Controller:
             for oid in trip.order_ids:
                 out.extend(self._set_status(now, oid, "allocated"))
         self.pool = [t for t in self.pool if t.trip_id not in taken]
+        return out
+
+    def _fail_blocked(self, now: Instant, waiting: list[Trip], blocked: frozenset) -> list[Envelope]:
+        """Fail the orders of trips that waited ``blocked_trip_timeout_s`` for a cell a lost robot
+        blocks. Why: a robot that died on a pod's cell (or a station's) never frees it, and the
+        order must end with a reason, not wait forever."""
+        ids = {t.trip_id for t in waiting}
+        if len(self._blocked_since) > len(ids):
+            self._blocked_since = {k: v for k, v in self._blocked_since.items() if k in ids}
+        limit_s = self.config.blocked_trip_timeout_s
+        out: list[Envelope] = []
+        for trip in waiting:
+            since = self._blocked_since.setdefault(trip.trip_id, now)
+            if now - since < seconds(limit_s):
+                continue
+            cell = next(stop.cell for stop in trip.stops if stop.cell in blocked)
+            lost = [s for s, r in sorted(self.executor.robots.items()) if r.lost]
+            occupied = self.executor.adg.occupied_cells
+            blocker = next((s for s in lost if cell in occupied(s)), "an off-plan report")
+            why = f"trip {trip.trip_id} waited {limit_s:.0f} s for cell {cell}, which {blocker} blocks"
+            out.extend(self._fail_orders(now, trip.order_ids, why))
+        return out
+
+    def _fail_stranded(self, now: Instant) -> list[Envelope]:
+        """Fail the orders of a trip whose robot was lost ``blocked_trip_timeout_s`` ago while it
+        carried the trip's pod. The trip stays with the robot: if it ever comes back it still
+        brings the pod home; the orders end now, with a reason, instead of waiting for it."""
+        limit_s = self.config.blocked_trip_timeout_s
+        out: list[Envelope] = []
+        for serial, (reason, since) in sorted(self.supervisor.lost.items()):
+            r = self.executor.robots.get(serial)
+            if r is None or r.trip is None or now - since < seconds(limit_s):
+                continue
+            why = f"robot {serial} lost ({reason}) for {limit_s:.0f} s with the pod of trip {r.trip.trip_id}"
+            out.extend(self._fail_orders(now, r.trip.order_ids, why))
+        return out
+
+    def _fail_orders(self, now: Instant, order_ids, reason: str) -> list[Envelope]:
+        """``failed`` with ``reason`` for each order not yet final; their open trips leave the pool."""
+        final = ("complete", "failed", "refused")
+        records = [self.orders.get(oid) for oid in order_ids]
+        failed = {rec.order_id for rec in records if rec is not None and rec.status not in final}
+        out: list[Envelope] = []
+        for oid in sorted(failed):
+            log.warning("order %s failed: %s", oid, reason)
+            self.counters["orders_failed"] += 1
+            out.extend(self._set_status(now, oid, "failed", reason))
+        if failed:
+            for trip in [t for t in self.pool if failed.intersection(t.order_ids)]:
+                self.trips.release_station(trip)
+                self._blocked_since.pop(trip.trip_id, None)
+                self._journal("trip", trip.trip_id, "dropped")
+            self.pool = [t for t in self.pool if not failed.intersection(t.order_ids)]
         return out
 
     def _charge(self, now: Instant) -> list[Envelope]:
