@@ -75,6 +75,40 @@ class _Track:
     deps: dict[int, Visit] = field(default_factory=dict)  # entry step -> visit that must be left
     reached: int = 0
     released: int = 0
+    offset: int = 0  # the step of cells[0] and visits[0]: steps before it were forgotten
+
+    @property
+    def last(self) -> int:
+        """The last planned step."""
+        return self.offset + len(self.cells) - 1
+
+
+class PlannedCells(Sequence[Cell]):
+    """A robot's planned cells indexed by step (read-only, no copy); steps the graph has
+    forgotten (see :meth:`ActionDependencyGraph.forget_before`) raise IndexError."""
+
+    __slots__ = ("_cells", "_offset")
+
+    def __init__(self, cells: list[Cell], offset: int) -> None:
+        self._cells = cells
+        self._offset = offset
+
+    def __len__(self) -> int:
+        return self._offset + len(self._cells)
+
+    @property
+    def first(self) -> int:
+        """The first step still known."""
+        return self._offset
+
+    def __getitem__(self, step):  # type: ignore[override]
+        if isinstance(step, slice):
+            return [self[k] for k in range(*step.indices(len(self)))]
+        if step < 0:
+            step += len(self)
+        if step < self._offset:
+            raise IndexError(f"step {step} was forgotten (kept from {self._offset})")
+        return self._cells[step - self._offset]
 
 
 class ActionDependencyGraph:
@@ -130,17 +164,19 @@ class ActionDependencyGraph:
         return robot in self._tracks
 
     # -- queries ------------------------------------------------------------------------------
-    def cells(self, robot: RobotId) -> list[Cell]:
-        """The robot's planned cells, step 0 onwards (a copy)."""
-        return list(self._tracks[robot].cells)
+    def cells(self, robot: RobotId) -> PlannedCells:
+        """The robot's planned cells indexed by step (a view; forgotten steps raise IndexError)."""
+        track = self._tracks[robot]
+        return PlannedCells(track.cells, track.offset)
 
     def cell_at(self, robot: RobotId, step: int) -> Cell:
         """The cell planned for ``robot`` at ``step``."""
-        return self._tracks[robot].cells[step]
+        track = self._tracks[robot]
+        return track.cells[step - track.offset]
 
     def last_step(self, robot: RobotId) -> int:
         """Index of the robot's last planned step."""
-        return len(self._tracks[robot].cells) - 1
+        return self._tracks[robot].last
 
     def last_cell(self, robot: RobotId) -> Cell:
         """The cell the robot's plan ends on (where the next window must start)."""
@@ -157,20 +193,20 @@ class ActionDependencyGraph:
     def remaining(self, robot: RobotId) -> int:
         """Planned steps not yet reached."""
         track = self._tracks[robot]
-        return len(track.cells) - 1 - track.reached
+        return track.last - track.reached
 
     def occupied_cells(self, robot: RobotId) -> list[Cell]:
         """Cells the robot may be on or moving to: from its reached step to its released step."""
         track = self._tracks[robot]
         out: list[Cell] = []
-        for cell in track.cells[track.reached : track.released + 1]:
+        for cell in track.cells[track.reached - track.offset : track.released + 1 - track.offset]:
             if not out or out[-1] != cell:
                 out.append(cell)
         return out
 
     def is_done(self) -> bool:
         """True when every robot has reached its last planned step."""
-        return all(t.reached == len(t.cells) - 1 for t in self._tracks.values())
+        return all(t.reached == t.last for t in self._tracks.values())
 
     # -- progress -----------------------------------------------------------------------------
     def _may_enter(self, track: _Track, step: int) -> bool:
@@ -193,7 +229,7 @@ class ActionDependencyGraph:
             The new released step (never smaller than before: a release is a promise).
         """
         track = self._tracks[robot]
-        limit = len(track.cells) - 1
+        limit = track.last
         if max_ahead is not None:
             limit = min(limit, track.reached + max_ahead)
         step = track.released
@@ -253,11 +289,31 @@ class ActionDependencyGraph:
         track = self._tracks[robot]
         if step > track.released:
             raise ValueError(f"{robot} reported step {step} beyond its released step {track.released}")
+        visits, offset = track.visits, track.offset
         for s in range(track.reached + 1, step + 1):
-            if track.visits[s] is not track.visits[s - 1]:
+            if visits[s - offset] is not visits[s - 1 - offset]:
                 track.reached = s
-                self._prune(track.visits[s - 1].cell)
+                self._prune(visits[s - 1 - offset].cell)
         track.reached = max(track.reached, step)
+
+    def forget_before(self, robot: RobotId, step: int, min_batch: int = 256) -> None:
+        """Drop the robot's planned steps before ``step`` (never beyond its reached step).
+
+        Why: a robot's track grew by a cell and a visit per planned step for as long as the
+        controller ran (about 0.5 MB per robot per hour). Steps before the reached one are never
+        read by the graph; the caller keeps what it still reads (the order stream's last sent
+        step). Amortised: the lists are cut only once ``min_batch`` steps have piled up.
+        """
+        track = self._tracks[robot]
+        step = min(step, track.reached)
+        if step - track.offset < min_batch:
+            return
+        cut = step - track.offset
+        del track.cells[:cut]
+        del track.visits[:cut]
+        track.offset = step
+        for k in [k for k in track.deps if k < step]:
+            del track.deps[k]
 
     def _prune(self, cell: Cell) -> None:
         """Drop visits at the front of a cell's queue whose robot has left (keeps queues short)."""
@@ -282,11 +338,11 @@ class ActionDependencyGraph:
         for robot in sorted(robots if robots is not None else self._tracks):
             track = self._tracks[robot]
             keep = track.released + 1
-            for visit in set(track.visits[keep:]):
+            for visit in set(track.visits[keep - track.offset :]):
                 if visit.first_step >= keep:
                     self._queues[visit.cell].remove(visit)
-            del track.cells[keep:]
-            del track.visits[keep:]
+            del track.cells[keep - track.offset :]
+            del track.visits[keep - track.offset :]
             track.visits[-1].last_step = None
             for step in [s for s in track.deps if s >= keep]:
                 self._forget_dependent(track.deps.pop(step).robot, robot, step)
@@ -305,7 +361,7 @@ class ActionDependencyGraph:
             return
         length = len(next(iter(paths.values())))
         order = sorted(paths)
-        base = {r: len(self._tracks[r].cells) - 1 for r in order}
+        base = {r: self._tracks[r].last for r in order}
         for t in range(1, length):
             movers = [r for r in order if paths[r][t] != paths[r][t - 1]]
             # leaves first, so that a robot following another sees the closed visit

@@ -287,6 +287,9 @@ class Executor:
             step += 1
         if step > self.adg.reached(serial):
             self.adg.mark_reached(serial, step)
+            stream = self.robots[serial].stream
+            self.adg.forget_before(serial, min(step, stream.base_step))  # what the stream reads stays
+            stream.forget_before(step)
             left = self.adg.remaining(serial)
             fewest = self._fewest_remaining
             if fewest is not None and left < fewest and not self.robots[serial].lost:
@@ -384,7 +387,7 @@ class Executor:
             if cell != stop.cell:
                 continue
             entry = base + k
-            while entry > 0 and cells[entry - 1] == cell:
+            while entry > cells.first and cells[entry - 1] == cell:
                 entry -= 1
             if entry <= r.stream.base_step or (r.stop_steps and entry <= r.stop_steps[-1]):
                 r.detour = True  # arrival node already sent, or already used by the previous stop

@@ -89,6 +89,7 @@ class OrderStream:
     base: list[_Node] = field(default_factory=list)
     base_step: int = -1
     waits_checked_step: int = -1  # released steps up to here are known waits on the last base node
+    dropped_nodes: int = 0  # base nodes forgotten from the front (sequence ids keep counting)
 
     @property
     def order_id(self) -> str:
@@ -100,7 +101,7 @@ class OrderStream:
 
     def node_at_sequence(self, sequence_id: int) -> _Node | None:
         """The base node with this sequence id (as echoed in ``lastNodeSequenceId``)."""
-        index = sequence_id // 2
+        index = sequence_id // 2 - self.dropped_nodes
         if sequence_id % 2 or not 0 <= index < len(self.base):
             return None
         return self.base[index]
@@ -113,6 +114,21 @@ class OrderStream:
     def grows(self, released_step: int) -> bool:
         """True when :meth:`extend` would return a body (cheap: no copy of the plan needed)."""
         return released_step > self.base_step or self.update_id < 0
+
+    def forget_before(self, step: int) -> None:
+        """Forget base nodes the vehicle left before ``step`` (amortised: once 256 piled up).
+
+        Why: the controller only ever updates a vehicle's order, so ``base`` grew by a node per
+        cell driven for as long as it ran. A state naming a forgotten node is then treated like
+        any unknown sequence id (no progress from it); the node the vehicle stands on is kept.
+        """
+        if len(self.base) < 288:
+            return
+        keep = next((i for i in range(len(self.base) - 1, -1, -1) if self.base[i].first_step <= step), 0)
+        keep = max(0, keep - 32)  # a few behind, for states that arrive late
+        if keep >= 256:
+            del self.base[:keep]
+            self.dropped_nodes += keep
 
     def adds_node(self, cell_at: Callable[[int], Cell], released_step: int) -> bool:
         """True when the release up to ``released_step`` reaches a new base node (or nothing was
@@ -149,7 +165,7 @@ class OrderStream:
         while step <= released_step:
             cell = cells[step]
             if not self.base or self.base[-1].cell != cell:
-                self.base.append(_Node(cell, step, 2 * len(self.base)))
+                self.base.append(_Node(cell, step, 2 * (self.dropped_nodes + len(self.base))))
             step += 1
         self.base_step = released_step
         self.update_id += 1

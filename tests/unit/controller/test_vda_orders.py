@@ -84,3 +84,22 @@ def test_node_ids_round_trip() -> None:
     assert parse_node_id(node_id((12, 7))) == (12, 7)
     assert parse_node_id("station-1") is None
     assert parse_node_id("nx_1") is None
+
+
+def test_forgotten_nodes_keep_sequence_ids_counting() -> None:
+    """A stream that is only ever updated forgets nodes far behind the vehicle, and the sequence
+    ids of new nodes and the lookup of recent ones are unchanged by it."""
+    cells = [(k % 7, k // 7) for k in range(700)]  # a new node every step
+    s, kept = stream(), stream()
+    for released in range(0, 700, 5):
+        a = s.extend(cells, released, {})
+        b = kept.extend(cells, released, {})
+        assert a == b  # forgetting never changes what goes on the wire
+        s.forget_before(max(0, released - 10))
+    assert len(s.base) < 300 < len(kept.base)
+    assert s.dropped_nodes > 0
+    last = kept.base[-1]
+    assert s.node_at_sequence(last.sequence_id) == last
+    assert s.step_of_sequence(last.sequence_id) == last.first_step
+    assert s.node_at_sequence(0) is None  # forgotten: treated like an unknown sequence id
+    assert kept.node_at_sequence(0) is not None
