@@ -44,6 +44,16 @@ class ExecutionConfig(BaseModel):
         2.0, gt=0, description="at most one planning window per this many steps"
     )
     horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
+    order_rollover_actions: int = Field(
+        40,
+        ge=1,
+        description=(
+            "once a vehicle's order carried this many actions, the next time the vehicle stands idle "
+            "it gets a new order (cancel, then a fresh orderId): VDA 5050 vehicles keep every action "
+            "state of an order until a new order comes, so an order that is only ever updated makes "
+            "each state message longer for good (and vehicles may cap actionStates)"
+        ),
+    )
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
     plan_seed: int = Field(0, description="seed of the planner's tie-breaking")
 

@@ -88,6 +88,7 @@ class Executor:
         self._cancels = 0
         self._next_window: Instant = 0
         self.plan_calls: list[float] = []  # filled by the caller that measures time
+        self.rollovers = 0  # fresh orders given to idle vehicles (order_rollover_actions)
         # fewest planned steps left among the robots the next window plans for (None: unknown);
         # progress only lowers it, anything else (windows, losses, resyncs) makes it unknown
         self._fewest_remaining: int | None = None
@@ -270,13 +271,40 @@ class Executor:
                     r.exec_stop = max(r.exec_stop, index + 1)
                     events.append(StopDone(serial, r.trip, index))
                     if index == len(r.trip.stops) - 1:
+                        done = r.trip.trip_id + "/"  # its actions are never looked at again
+                        r.reported = {a for a in r.reported if not a.startswith(done)}
                         r.trip = None
                         break
                 elif status == "FAILED":
                     r.reported.add(action_id)
                     events.append(StopFailed(serial, r.trip, index))
+        if self._rollover_due(serial, state):
+            self.rollovers += 1
+            if state.node_sequence_ids:  # horizon nodes still on the vehicle: cancel them first
+                return self.begin_resync(now, serial), events
+            if self._finish_resync(serial, cell):  # order finished: a fresh one is accepted as is
+                return self._send_updates(now, [serial]), events
+            r.lost = True
+            self._fewest_remaining = None
+            events.append(OffPlan(serial, cell if cell is not None else (-1, -1)))
+            return [], events
         out = self.release_and_send(now, focus=serial)
         return out, events
+
+    def _rollover_due(self, serial: str, state: StateView) -> bool:
+        """True when the vehicle's order carried ``order_rollover_actions`` actions and the vehicle
+        now stands still with nothing released ahead and no action running (a cancel would stop
+        it): the moment to give it a fresh order. A trip in progress carries over, as after any
+        resynchronisation (its later stops are planned again into the new order)."""
+        r = self.robots[serial]
+        return (
+            r.stream.actions_planned >= self.config.execution.order_rollover_actions
+            and r.resync_action is None
+            and not r.lost
+            and not state.driving
+            and self.adg.reached(serial) == self.adg.released_prefix(serial)
+            and all(status in ("FINISHED", "FAILED") for _, _, status in state.action_states)
+        )
 
     def _advance(self, serial: str, step: int) -> None:
         """Mark the robot at ``step`` plus the waits that follow it, up to its release."""
@@ -393,6 +421,7 @@ class Executor:
                 r.detour = True  # arrival node already sent, or already used by the previous stop
                 return
             action = NodeAction(r.trip.action_id(r.plan_stop), stop.action_type, stop.parameters)
+            r.stream.actions_planned += 1
             r.actions.setdefault(entry, []).append(action)
             r.stop_steps.append(entry)
             r.plan_stop += 1

@@ -90,6 +90,7 @@ class OrderStream:
     base_step: int = -1
     waits_checked_step: int = -1  # released steps up to here are known waits on the last base node
     dropped_nodes: int = 0  # base nodes forgotten from the front (sequence ids keep counting)
+    actions_planned: int = 0  # node actions put into this order so far (see order_rollover_actions)
 
     @property
     def order_id(self) -> str:
