@@ -195,6 +195,18 @@ class Grid:
             return UNREACHABLE
         return int(self.distance_table(goal)[start[1], start[0]])
 
+    def fresh_distance_table(self, goal: Cell) -> np.ndarray:
+        """:meth:`distance_table` computed now and not cached here (for callers that keep their
+        own bounded cache, so the grid's cache does not grow with every goal a long run visits)."""
+        cached = self._tables.get(goal)
+        if cached is not None:
+            return cached
+        if not self.is_passable(goal):
+            raise ValueError(f"goal {goal} is not a passable cell")
+        table = self._search([self.index(goal)])[0].reshape(self.passable.shape)
+        table.setflags(write=False)
+        return table
+
     def forget_tables(self) -> None:
         """Drop cached distance tables (memory: 4 bytes per cell per cached goal)."""
         self._tables.clear()
