@@ -121,6 +121,25 @@ class AssignmentConfig(BaseModel):
     speed_cells_per_s: float = Field(1.0, gt=0, description="cruise speed for travel-time estimates")
 
 
+class SortationConfig(BaseModel):
+    """The conveyor sorter behind the pick stations (``controller.sortation``).
+
+    When enabled (and the layout's ``equipment.sorter`` names its chutes), the controller answers
+    the sorter's destination requests, every order needs a ``destination``, and an order is
+    ``complete`` only once every picked unit has been sorted into a chute of that destination.
+    Destinations are ``D001``... (``destinations`` of them, default half the chutes), each
+    served by the chutes a volume-balanced plan gives it (``controller.sortation.mapping``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(False, description="answer the sorter and sort orders before completing them")
+    destinations: int | None = Field(None, ge=1, description="destinations D001...; None: chutes // 2")
+    strategy: Literal["fill_first", "round_robin"] = Field(
+        "fill_first", description="which open chute of a destination takes the next item"
+    )
+
+
 class ControllerConfig(BaseModel):
     """Everything the :class:`controller.core.Controller` needs besides the layout and the seed."""
 
@@ -131,6 +150,7 @@ class ControllerConfig(BaseModel):
     resend: ResendConfig = ResendConfig()
     fleet: FleetConfig = FleetConfig()
     assignment: AssignmentConfig = AssignmentConfig()
+    sortation: SortationConfig = SortationConfig()
     assign_period_s: float = Field(1.0, gt=0, description="how often idle robots are matched to open trips")
     blocked_trip_timeout_s: float = Field(
         900.0,

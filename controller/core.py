@@ -49,6 +49,7 @@ from controller.execution.window_planner import LifelongWindowPlanner, WindowPla
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
 from controller.intake import OrderRefused, TripBuilder, parse_order
+from controller.sortation.link import SortationLink
 from warehouse_maps.layout import Layout, PlaceKind
 
 log = logging.getLogger("bulletyard.controller")
@@ -61,6 +62,7 @@ class _OrderRecord:
     order_id: str
     status: str
     trips_open: int
+    trips_unpicked: int = 0  # trips whose station stop is still ahead ("picked" when none is)
 
 
 class Controller:
@@ -101,6 +103,10 @@ class Controller:
         )
         self.trips = TripBuilder(layout, inventory)
         self.assignment = CoreAssignment(layout, config.assignment)
+        sorter = (layout.equipment or {}).get("sorter") if config.sortation.enabled else None
+        if config.sortation.enabled and not sorter:
+            raise ValueError(f"sortation is enabled but layout {layout.name} has no equipment.sorter")
+        self.sortation = SortationLink(config.site, sorter, config.sortation) if sorter else None
         self.headers = HeaderIds()
         self.orders: dict[str, _OrderRecord] = {}
         self.pool: list[Trip] = []  # trips waiting for a robot, in arrival order
@@ -131,7 +137,7 @@ class Controller:
             (vda_filter(VdaTopic.FACTSHEET, m), 0),
             (vda_filter(VdaTopic.STATE, m), 0),
             (wms_orders_topic(self.config.site), 1),
-        ]
+        ] + (self.sortation.subscriptions() if self.sortation is not None else [])
 
     def will(self) -> Envelope | None:
         """The controller has no last will (vehicles carry on with their released base)."""
@@ -150,6 +156,8 @@ class Controller:
         try:
             if msg.topic == wms_orders_topic(self.config.site):
                 return self._on_order(now, msg.payload)
+            if self.sortation is not None and self.sortation.owns(msg.topic):
+                return self._on_sorter(now, msg)
             try:
                 manufacturer, serial, kind = parse_vda_topic(msg.topic)
             except TopicFormatError as err:
@@ -223,17 +231,45 @@ class Controller:
             return [self._status(now, order.order_id, "refused", "duplicate: orderId already received")]
         try:
             self.trips.check(order)
+            if self.sortation is not None:
+                self.sortation.check(order)
         except OrderRefused as err:
             self.orders[order.order_id] = _OrderRecord(order.order_id, "refused", 0)
             self.counters["orders_refused"] += 1
             self._journal("order", order.order_id, "refused", reason=str(err))
             return [self._status(now, order.order_id, "refused", str(err))]
         trips = self.trips.trips(order)
-        self.orders[order.order_id] = _OrderRecord(order.order_id, "received", len(trips))
+        self.orders[order.order_id] = _OrderRecord(order.order_id, "received", len(trips), len(trips))
+        if self.sortation is not None:
+            self.sortation.register(order)
         self.pool.extend(trips)
         self.counters["orders_accepted"] += 1
         self._journal("order", order.order_id, "received", payload=payload.decode())
         return [self._status(now, order.order_id, "received", "")]
+
+    def _complete_if_done(self, now: Instant, order_id: str) -> list[Envelope]:
+        """``complete`` once every trip of the order is done and, at a sorting site, every unit
+        is sorted (whichever comes last)."""
+        rec = self.orders.get(order_id)
+        if rec is None or rec.trips_open > 0 or rec.status in ("complete", "failed", "refused"):
+            return []
+        if self.sortation is not None and not self.sortation.all_sorted(order_id):
+            return []
+        if self.sortation is not None:
+            self.sortation.forget(order_id)
+        self.counters["orders_completed"] += 1
+        return self._set_status(now, order_id, "complete")
+
+    def _on_sorter(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        """A sorter message: the planner answers; orders whose last unit was sorted move on."""
+        assert self.sortation is not None
+        out, units_sorted, done = self.sortation.handle(now, msg)
+        for order_id, label in units_sorted:
+            self._journal("unit", label, "sorted", order_id=order_id)
+        for order_id in done:
+            out.extend(self._set_status(now, order_id, "sorted"))
+            out.extend(self._complete_if_done(now, order_id))
+        return out
 
     def _set_status(self, now: Instant, order_id: str, status: str, reason: str = "") -> list[Envelope]:
         rec = self.orders.get(order_id)
@@ -335,17 +371,17 @@ class Controller:
             self._journal("trip", trip.trip_id, f"stop{ev.stop_index}")
             out: list[Envelope] = []
             for oid in trip.order_ids:
+                rec = self.orders.get(oid)
                 if last:
-                    rec = self.orders.get(oid)
                     if rec is not None:
                         rec.trips_open -= 1
-                        if rec.trips_open <= 0:
-                            out.extend(self._set_status(now, oid, "complete"))
-                            self.counters["orders_completed"] += 1
+                        out.extend(self._complete_if_done(now, oid))
                 elif ev.stop_index == 0:
                     out.extend(self._set_status(now, oid, "picking"))
-                elif ev.stop_index == 1:
-                    out.extend(self._set_status(now, oid, "picked"))
+                elif ev.stop_index == 1 and rec is not None:
+                    rec.trips_unpicked -= 1
+                    if rec.trips_unpicked <= 0:  # every line of the order is picked
+                        out.extend(self._set_status(now, oid, "picked"))
             if last:
                 self.trip_robot.pop(trip.trip_id, None)
                 self.trips.release_station(trip)
@@ -577,8 +613,10 @@ class Controller:
             order = parse_order(payload.encode())
             done_trips = self.journal.done_trips(order_id)
             trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
-            self.orders[order_id] = _OrderRecord(order_id, status, len(trips))
-            if not trips:
+            self.orders[order_id] = _OrderRecord(order_id, status, len(trips), len(trips))
+            if self.sortation is not None and order.destination is not None:
+                self.sortation.register(order, self.journal.sorted_units(order_id))
+            if not trips and (self.sortation is None or self.sortation.all_sorted(order_id)):
                 self.orders[order_id].status = "complete"
                 self.journal.record("order", order_id, "complete")
                 self._recovered.append((order_id, "complete"))

@@ -46,6 +46,7 @@ class WmsOrder:
     order_id: str
     lines: tuple[OrderLine, ...]
     priority: int = 0
+    destination: str | None = None  # chute or dock group the order is sorted to (sortation sites)
 
 
 def parse_order(payload: bytes) -> WmsOrder:
@@ -81,7 +82,11 @@ def parse_order(payload: bytes) -> WmsOrder:
     priority = data.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise OrderRefused("malformed: priority must be an integer")
-    return WmsOrder(order_id, tuple(out), priority)
+    destination = data.get("destination")
+    bad_destination = not isinstance(destination, str) or not destination or len(destination) > 64
+    if destination is not None and bad_destination:
+        raise OrderRefused("malformed: destination must be a non-empty string of at most 64 characters")
+    return WmsOrder(order_id, tuple(out), priority, destination)
 
 
 @dataclass

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS trips (
     trip_id TEXT PRIMARY KEY, order_id TEXT, status TEXT NOT NULL, robot TEXT,
     stops_done INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS units (label TEXT PRIMARY KEY, order_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, key TEXT, status TEXT);
 """
 
@@ -60,6 +61,7 @@ class Journal:
 
         ``kind`` ``order``: status of an order (``payload`` on first acceptance, ``reason``).
         ``kind`` ``trip``: ``assigned:<robot>``, ``stop<k>`` (stop k finished), ``done``, ``returned``.
+        ``kind`` ``unit``: a unit label (``order/line/unit``) sorted into a chute (``order_id`` given).
         """
         db = self._db
         db.execute("BEGIN")
@@ -71,6 +73,10 @@ class Journal:
                     "ON CONFLICT(order_id) DO UPDATE SET status = excluded.status, "
                     "reason = excluded.reason, payload = COALESCE(excluded.payload, orders.payload)",
                     (key, status, extra.get("payload"), extra.get("reason", ""), self._seq),
+                )
+            elif kind == "unit":
+                db.execute(
+                    "INSERT OR IGNORE INTO units (label, order_id) VALUES (?, ?)", (key, extra["order_id"])
                 )
             elif kind == "trip":
                 order_id = key.split("#", 1)[0]
@@ -107,6 +113,11 @@ class Journal:
             "SELECT order_id, status, COALESCE(payload, '') FROM orders ORDER BY seq, order_id"
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def sorted_units(self, order_id: str) -> set[str]:
+        """Labels of ``order_id``'s units already sorted into a chute."""
+        rows = self._db.execute("SELECT label FROM units WHERE order_id = ?", (order_id,))
+        return {r[0] for r in rows}
 
     def done_trips(self, order_id: str) -> set[str]:
         """Trip ids of ``order_id`` that are done."""

@@ -39,6 +39,7 @@ class KpiObserver:
         self.complete_status = complete_status
         self.status_topic = wms_order_status_topic(site)
         self.statuses: dict[str, str] = {}
+        self.history: dict[str, list[str]] | None = None  # set to {} to keep every status per order
         self.bad_messages = 0
 
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -64,6 +65,8 @@ class KpiObserver:
         if msg.topic == self.status_topic:
             order_id, status = str(data.get("orderId", "")), str(data.get("status", ""))
             self.statuses[order_id] = status
+            if self.history is not None:
+                self.history.setdefault(order_id, []).append(status)
             if status == self.complete_status:
                 self.kpi.order_completed(order_id, t_s)
             elif status in TERMINAL_FAILED:

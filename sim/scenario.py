@@ -56,6 +56,7 @@ class ScheduledOrder:
     order_id: str
     lines: tuple[OrderLine, ...]
     priority: int = 0
+    destination: str | None = None  # where it is sorted to (sites with a sorter)
 
     def payload(self, header_id: int, now: Instant) -> bytes:
         """The WMS order message."""
@@ -67,6 +68,8 @@ class ScheduledOrder:
             "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in self.lines],
             "priority": self.priority,
         }
+        if self.destination is not None:
+            body["destination"] = self.destination
         return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -133,7 +136,9 @@ def _order_from(path: Path, where: int, raw: object) -> ScheduledOrder:
         assert lines, "lines must not be empty"
         t_s = float(raw.get("t_s", 0.0))
         assert t_s >= 0, "t_s must be >= 0"
-        return ScheduledOrder(t_s, str(raw["orderId"]), lines, int(raw.get("priority", 0)))
+        destination = raw.get("destination")
+        assert destination is None or isinstance(destination, str), "destination must be a string"
+        return ScheduledOrder(t_s, str(raw["orderId"]), lines, int(raw.get("priority", 0)), destination)
     except (AssertionError, KeyError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{path}:{where}: bad order ({exc})") from None
 

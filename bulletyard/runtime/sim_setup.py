@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from sim.report import write_report
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
 from sim.scenario import OrderFeeder, ScheduledOrder, generate_orders, load_order_file
+from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
 from sim.world import World
@@ -66,6 +67,7 @@ class SimOptions:
     contacts: bool = True
     speed_mps: float = 1.0
     assigner: str = "flow"  # controller assignment solver: flow (OR-Tools) or greedy
+    sorter: bool = True  # run the layout's conveyor sorter when it has one (equipment.sorter)
 
 
 @dataclass
@@ -88,6 +90,16 @@ def robot_cells(layout: Layout, count: int) -> list[Cell]:
     return cells[:count]
 
 
+def _with_destinations(orders: list[ScheduledOrder], destinations: list[str]) -> list[ScheduledOrder]:
+    """Orders without a destination get one in turn (``D001``, ``D002``...; deterministic)."""
+    out = []
+    for k, order in enumerate(orders):
+        if order.destination is None:
+            order = replace(order, destination=destinations[k % len(destinations)])
+        out.append(order)
+    return out
+
+
 def _layout_hash(layout: Layout) -> str:
     h = hashlib.sha256(layout.grid.passable.tobytes())
     for p in layout.places:
@@ -104,7 +116,7 @@ class Simulation:
         self.run_dir = Path(options.out)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ss = np.random.SeedSequence(options.seed)
-        ctl_seq, order_seq, fault_seq, bus_seq = ss.spawn(4)
+        ctl_seq, order_seq, fault_seq, bus_seq, sorter_seq = ss.spawn(5)
         self.clock = SimClock(SIM_EPOCH)
         self.start = self.clock.now()
         self.orders = self._orders(np.random.default_rng(order_seq))
@@ -113,7 +125,10 @@ class Simulation:
             cell_size_m=self.layout.cell_size_m,
             grid_shape=(self.layout.grid.height, self.layout.grid.width),
         )
-        self.config = ControllerConfig(assignment={"solver": options.assigner})
+        sorter_equipment = (self.layout.equipment or {}).get("sorter") if options.sorter else None
+        self.config = ControllerConfig(
+            assignment={"solver": options.assigner}, sortation={"enabled": bool(sorter_equipment)}
+        )
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
         self.vehicles: list[SimRobot] = []
@@ -123,6 +138,12 @@ class Simulation:
                 SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name)
             )
         self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
+        self.sorting: SortingLine | None = None
+        if sorter_equipment:
+            self.orders = _with_destinations(self.orders, sorted(self.controller.sortation.plan))
+            self.sorting = SortingLine(
+                self.config.site, sorter_equipment, np.random.default_rng(sorter_seq), self.start
+            )
         self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
         self.observer = KpiObserver(self.kpi, self.site, self.start)
         self.broker = None
@@ -143,6 +164,8 @@ class Simulation:
             ),
         ]
         seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
+        if self.sorting is not None:
+            seats.append(Seat("sorter", self.sorting, make("sorter"), self.sorting.subscriptions()))
         seats.append(Seat("observer", self.observer, make("observer"), self.observer.subscriptions()))
         self.trace = TraceWriter(self.run_dir / "trace.jsonl")
         self.recorder = (
@@ -195,9 +218,17 @@ class Simulation:
                 f"kill {kill.target}",
                 lambda now, rid=kill.target: self._kill(rid),
             )
-        if plan.chute_closes:
-            raise ValueError(
-                "--chute-close needs a sorter in the loop, which this layout's run does not have yet"
+        if plan.chute_closes and self.sorting is None:
+            raise ValueError(f"--chute-close: layout {self.layout.name} has no sorter (equipment.sorter)")
+        for close in plan.chute_closes:
+            assert self.sorting is not None
+            if close.target not in self.sorting.agent.model.chutes:
+                count = self.sorting.config.chutes.count
+                raise ValueError(f"--chute-close {close.target}: no such chute (c001..c{count:03d})")
+            self.runner.schedule(
+                Instant(self.start + seconds(close.t_s)),
+                f"close {close.target}",
+                lambda now, cid=close.target, line=self.sorting: line.close_chute(now, cid),
             )
         if plan.delays is not None:
             self.delays = DelayInjector(
@@ -281,6 +312,16 @@ class Simulation:
                 "count": self.delays.delays,
                 "robot_seconds": round(self.delays.delayed_s, 1),
             }
+        if self.sorting is not None:
+            model = self.sorting.agent.model
+            model.check_conservation()
+            summary["sorter"] = {
+                "counters": self.sorting.agent.counters().model_dump(by_alias=True),
+                "conveyor": dict(self.sorting.counts),
+                "planner": {
+                    k: v for k, v in asdict(self.controller.sortation.planner.counts).items() if k != "extra"
+                },
+            }
         if self.broker is not None:
             summary["bus"] = {k: getattr(self.broker.counters, k) for k in ("published", "delivered", "lost")}
         if self.recorder is not None:
@@ -308,6 +349,7 @@ class Simulation:
             "transport": "mqtt" if o.broker_url else "inproc",
             "real_time_factor_target": o.real_time_factor if o.broker_url else None,
             "vehicles": "robots.agent.VehicleAgent + sim.pybullet_drive.PyBulletDrive",
+            "sorter": "sorter.agent.SorterAgent + sorter.loop.LoopSorter" if self.sorting else None,
             "controller": "controller.core.Controller",
             "controller_config_hash": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()[:16],
             "start": "2026-11-11T00:00:00.000Z",

@@ -19,6 +19,7 @@ class ItemSorted:
     item_id: str
     order_id: str | None
     chute_id: str
+    barcode: str | None = None  # the unit's label, when the item was asked about
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ class _InFlight:
     destination: str
     chute_id: str
     order_id: str | None
+    barcode: str = ""
 
 
 @dataclass(slots=True)
@@ -210,7 +211,9 @@ class SortationPlanner:
             if parcel.destination not in self.plan:
                 self.counts.unknown_destinations += 1
             chute = self.plan.get(parcel.destination, [REJECT])[0]
-        self.in_flight[req.item_id] = _InFlight(sorter_id, parcel.destination, chute, parcel.order_id)
+        self.in_flight[req.item_id] = _InFlight(
+            sorter_id, parcel.destination, chute, parcel.order_id, req.barcode
+        )
         self.counts.answered += 1
         return [self._destination(now, sorter_id, req.item_id, chute)]
 
@@ -250,7 +253,8 @@ class SortationPlanner:
         event: SortationEvent
         if msg.result == "SORTED":
             self.counts.sorted += 1
-            event = ItemSorted(at, sorter_id, item, order_id, msg.chute_id)
+            label = flight.barcode if flight else None
+            event = ItemSorted(at, sorter_id, item, order_id, msg.chute_id, label)
         else:
             self.counts.rejected += 1
             event = ItemRejected(at, sorter_id, item, order_id, msg.reason or msg.result.lower())

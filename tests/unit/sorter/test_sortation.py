@@ -79,7 +79,7 @@ def test_answers_at_once_round_robin_and_sorted_event() -> None:
     assert all(json.loads(e.payload)["timestamp"] == iso_timestamp(at(1)) for e in out)
     planner.handle(at(5), w.confirm(at(5), "i1", "c1", "SORTED"))
     planner.handle(at(6), w.confirm(at(6), "i2", "reject", "REJECTED", "lap_limit"))
-    assert seen == [ItemSorted(at(5), "s1", "i1", "order-7", "c1"),
+    assert seen == [ItemSorted(at(5), "s1", "i1", "order-7", "c1", "D1:0001"),
                     ItemRejected(at(6), "s1", "i2", None, "lap_limit")]
     assert planner.take_events() == seen
 

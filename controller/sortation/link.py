@@ -1,0 +1,125 @@
+"""The controller's link between orders and the conveyor sorter.
+
+Why: an order at a sorting site is done when its goods are in its destination's chute, not when
+the robot has brought the pod back. This module owns that bookkeeping for the controller core:
+it checks each order's ``destination`` against the chute plan, registers one parcel label per
+picked unit with the :class:`~controller.sortation.planner.SortationPlanner` (which answers the
+sorter), and counts the units sorted per order.
+
+Labels: unit ``u`` (from 0) of line ``i`` (from 0, in WMS order) of order ``O`` carries the
+barcode ``O/i/u`` (see ``docs/protocol-sorter.md``); whoever puts the unit on the conveyor (the
+pick station) prints that label. A unit that ends in reject is handled by people and inducted
+again with the same label, so it is still counted once when it is finally sorted.
+
+No clock, no randomness: time comes in as ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bus.clock import Instant
+from bus.sorter_protocol import parse_sorter_topic
+from bus.transport import Envelope
+from controller.config import SortationConfig
+from controller.intake import OrderRefused, WmsOrder
+from controller.sortation.events import ItemRejected, ItemSorted
+from controller.sortation.mapping import balanced_plan
+from controller.sortation.planner import SortationPlanner
+
+
+def unit_barcodes(order_id: str, quantities: list[int]) -> list[str]:
+    """The labels of every unit of an order, line by line (``O/i/u``)."""
+    return [f"{order_id}/{i}/{u}" for i, qty in enumerate(quantities) for u in range(qty)]
+
+
+def chute_ids(count: int) -> list[str]:
+    """``c001``... as the sorter names its destination chutes."""
+    return [f"c{k:03d}" for k in range(1, count + 1)]
+
+
+@dataclass(slots=True)
+class _Units:
+    labels: list[str]
+    sorted: set[str] = field(default_factory=set)
+    rejected: int = 0
+
+
+class SortationLink:
+    """Orders <-> sorter for one site.
+
+    Args:
+        site: topic level of the sorter topics.
+        sorter: the layout's ``equipment.sorter`` mapping (``chutes``: how many).
+        config: the controller's sortation settings.
+    """
+
+    def __init__(self, site: str, sorter: Mapping[str, object], config: SortationConfig) -> None:
+        chutes = int(sorter.get("chutes", 0))  # type: ignore[call-overload]
+        if chutes < 1:
+            raise ValueError("sortation is enabled but the layout's sorter has no chutes")
+        count = config.destinations or max(1, chutes // 2)
+        names = [f"D{k:03d}" for k in range(1, count + 1)]
+        self.plan = balanced_plan(dict.fromkeys(names, 1.0), chute_ids(chutes))
+        self.planner = SortationPlanner(site, self.plan, strategy=config.strategy)
+        self.site = site
+        self._units: dict[str, _Units] = {}
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """(filter, qos): the sorter messages the planner reads."""
+        return [(f, 1) for f in self.planner.subscriptions()]
+
+    def owns(self, topic: str) -> bool:
+        """True for this site's sorter topics."""
+        parsed = parse_sorter_topic(topic)
+        return parsed is not None and parsed[0] == self.site
+
+    def check(self, order: WmsOrder) -> None:
+        """Refuse an order the sorter cannot sort (no destination, or one the plan does not know)."""
+        if order.destination is None:
+            raise OrderRefused("destination is required: this site sorts every order to a destination")
+        if order.destination not in self.plan:
+            first, last = min(self.plan), max(self.plan)
+            raise OrderRefused(f"unknown destination {order.destination!r} (this site has {first}..{last})")
+
+    def register(self, order: WmsOrder, already_sorted: set[str] = frozenset()) -> None:
+        """Expect the order's units: one label per unit, each sorted to the order's destination.
+        ``already_sorted``: labels a restarted controller found sorted in its journal."""
+        assert order.destination is not None
+        labels = unit_barcodes(order.order_id, [line.quantity for line in order.lines])
+        for label in labels:
+            self.planner.register_parcel(label, order.order_id, order.destination)
+        self._units[order.order_id] = _Units(labels, set(already_sorted) & set(labels))
+
+    def handle(self, now: Instant, msg: Envelope) -> tuple[list[Envelope], list[tuple[str, str]], list[str]]:
+        """Feed one sorter message to the planner. Returns its replies, the (order, label) of each
+        unit newly sorted (for the journal) and the orders whose last unit that was."""
+        out = self.planner.handle(now, msg)
+        units_sorted: list[tuple[str, str]] = []
+        done: list[str] = []
+        for event in self.planner.take_events():
+            units = self._units.get(event.order_id) if event.order_id else None
+            if units is None:
+                continue  # a parcel that belongs to no order we know (counted by the planner)
+            if isinstance(event, ItemSorted) and event.barcode in units.labels:
+                if event.barcode in units.sorted:
+                    continue  # the same label sorted twice (a duplicate label): counted once
+                units.sorted.add(event.barcode)
+                units_sorted.append((event.order_id, event.barcode))  # type: ignore[arg-type]
+                if len(units.sorted) == len(units.labels):
+                    done.append(event.order_id)  # type: ignore[arg-type]
+            elif isinstance(event, ItemRejected):
+                units.rejected += 1
+        return out, units_sorted, done
+
+    def all_sorted(self, order_id: str) -> bool:
+        """True once every unit of the order is in a chute (True for orders not tracked here)."""
+        units = self._units.get(order_id)
+        return units is None or len(units.sorted) >= len(units.labels)
+
+    def forget(self, order_id: str) -> None:
+        """Drop a finished order's labels and counts (they would otherwise pile up over a shift)."""
+        units = self._units.pop(order_id, None)
+        for label in units.labels if units is not None else ():
+            self.planner.parcels.pop(label, None)

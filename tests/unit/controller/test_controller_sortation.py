@@ -1,0 +1,90 @@
+"""The controller core at a sorting site: orders need a known destination, each unit's label is
+answered with a chute of that destination, a sorted unit is journaled, and a restarted controller
+still knows which units were sorted (so an order completes without sorting them twice)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+
+from bus.clock import SIM_EPOCH, Instant, iso_timestamp, seconds
+from bus.sorter_protocol import DestinationRequest, DivertConfirm, encode, sorter_topic
+from bus.topics import wms_orders_topic
+from bus.transport import Envelope
+from controller.config import ControllerConfig
+from controller.core import Controller
+from controller.journal import Journal
+from controller.sortation.link import unit_barcodes
+from tests.unit.controller.test_controller_orders import small_layout
+
+CONFIG = ControllerConfig(sortation={"enabled": True})
+LAYOUT = replace(small_layout(), equipment={"sorter": {"chutes": 4, "inducts": 1}})
+
+
+def order(order_id: str, destination: str | None, *quantities: int) -> Envelope:
+    body: dict = {
+        "headerId": 0,
+        "timestamp": "2026-11-11T00:00:00.000Z",
+        "orderId": order_id,
+        "lines": [{"sku": f"S{i + 1}", "quantity": q} for i, q in enumerate(quantities)],
+    }
+    if destination is not None:
+        body["destination"] = destination
+    return Envelope(wms_orders_topic("site1"), json.dumps(body).encode(), 1)
+
+
+def statuses(out: list[Envelope]) -> list[tuple[str, str, str]]:
+    bodies = [json.loads(e.payload) for e in out if e.topic.endswith("/orderStatus")]
+    return [(b["orderId"], b["status"], b["reason"]) for b in bodies]
+
+
+def request(now: Instant, header: int, item: str, barcode: str) -> Envelope:
+    deadline = iso_timestamp(Instant(now + seconds(2)))
+    msg = DestinationRequest(header_id=header, timestamp=iso_timestamp(now), sorter_id="sorter-1",
+                             item_id=item, barcode=barcode, deadline=deadline)
+    return Envelope(sorter_topic("site1", "sorter-1", "destinationRequest"), encode(msg), 1)
+
+
+def confirm(now: Instant, header: int, item: str, chute: str) -> Envelope:
+    msg = DivertConfirm(header_id=header, timestamp=iso_timestamp(now), sorter_id="sorter-1", item_id=item,
+                        chute_id=chute, result="SORTED")
+    return Envelope(sorter_topic("site1", "sorter-1", "divertConfirm"), encode(msg), 1)
+
+
+def test_orders_without_or_with_an_unknown_destination_are_refused() -> None:
+    ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0))
+    now = SIM_EPOCH
+    assert ctl.sortation is not None
+    assert sorted(ctl.sortation.plan) == ["D001", "D002"]  # half the chutes, two chutes each
+    [(_, status, reason)] = statuses(ctl.handle(now, order("o1", None, 1)))
+    assert (status, "destination is required" in reason) == ("refused", True)
+    [(_, status, reason)] = statuses(ctl.handle(now, order("o2", "D009", 1)))
+    assert (status, "D009" in reason) == ("refused", True)
+    [(_, status, _)] = statuses(ctl.handle(now, order("o3", "D002", 2, 1)))
+    assert status == "received"
+    assert ctl.sortation.planner.resolve("o3/0/1").destination == "D002"
+
+
+def test_sorted_units_survive_a_restart(tmp_path) -> None:
+    db = tmp_path / "journal.sqlite"
+    ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
+    now = SIM_EPOCH
+    ctl.handle(now, order("o1", "D001", 2, 1))
+    labels = unit_barcodes("o1", [2, 1])
+    assert labels == ["o1/0/0", "o1/0/1", "o1/1/0"]
+    [reply] = ctl.handle(now, request(now, 0, "itm-1", labels[0]))
+    chute = json.loads(reply.payload)["chuteId"]
+    assert chute in ctl.sortation.plan["D001"]
+    ctl.handle(now, confirm(now, 0, "itm-1", chute))
+    assert not ctl.sortation.all_sorted("o1")
+    # a new controller on the same journal knows that unit is in its chute already
+    ctl2 = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
+    units = ctl2.sortation._units["o1"]
+    assert units.sorted == {labels[0]}
+    for k, label in enumerate(labels[1:], start=1):
+        [reply] = ctl2.handle(now, request(now, k, f"itm-{k + 1}", label))
+        out = ctl2.handle(now, confirm(now, k, f"itm-{k + 1}", json.loads(reply.payload)["chuteId"]))
+    assert ctl2.sortation.all_sorted("o1")
+    assert ("o1", "sorted", "") in statuses(out)  # complete follows once its trips are done too
