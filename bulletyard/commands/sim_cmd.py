@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--assigner", choices=("flow", "greedy"), default="flow", help="assignment solver")
+    p.add_argument(
+        "--no-sorter", action="store_true", help="leave the layout's sorter out (orders end when picked)"
+    )
     p.set_defaults(func=_sim)
 
     r = sub.add_parser("replay", help="replay a run from its trace")
@@ -86,6 +89,7 @@ def options_from_args(args: argparse.Namespace):
         gui=args.gui,
         record=args.record,
         assigner=getattr(args, "assigner", "flow"),
+        sorter=not getattr(args, "no_sorter", False),
     )
 
 
@@ -134,6 +138,11 @@ def run_sim(options, quiet: bool = False) -> int:
     return result.exit_code
 
 
+def _round(value: object) -> str:
+    """A figure to one decimal (``None`` as is)."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
 def print_kpi_table(summary: dict, console) -> None:
     """The short KPI table printed at the end of a run."""
     from rich.table import Table
@@ -147,7 +156,7 @@ def print_kpi_table(summary: dict, console) -> None:
         ("orders failed", str(summary["orders_failed"])),
         ("order lines per hour", str(summary["order_lines_per_hour"])),
         ("cycle time p50 / p95 / max (s)", f"{cycle.get('p50')} / {cycle.get('p95')} / {cycle.get('max')}"),
-        ("first order completed (s)", str(summary["first_order_completed_s"])),
+        ("first order completed (s)", _round(summary["first_order_completed_s"])),
         ("robot utilisation", f"{summary['robot_utilisation']:.1%}"),
         ("travel per line (m)", str(summary["travel_per_line_m"])),
         (
@@ -155,6 +164,14 @@ def print_kpi_table(summary: dict, console) -> None:
             f"{summary['collisions']} / {summary['pybullet_contacts']}",
         ),
         ("min robot distance (m)", str(summary["min_robot_distance_m"])),
+        *(
+            [
+                ("sorter items per hour", str(summary["sorter_items_per_hour"])),
+                ("recirc. / reject rate", f"{summary['recirculation_rate']} / {summary['reject_rate']}"),
+            ]
+            if summary.get("sorter")
+            else []
+        ),
         ("deadlocks", str(summary["deadlocks"])),
         ("simulated / wall time (s)", f"{summary['sim_time_s']} / {summary['wall_time_s']}"),
         ("real-time factor", f"{summary['real_time_factor']} x"),

@@ -140,7 +140,7 @@ class Simulation:
         self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
         self.sorting: SortingLine | None = None
         if sorter_equipment:
-            self.orders = _with_destinations(self.orders, sorted(self.controller.sortation.plan))
+            self.orders = _with_destinations(self.orders, self.controller.sortation.groups)
             self.sorting = SortingLine(
                 self.config.site, sorter_equipment, np.random.default_rng(sorter_seq), self.start
             )

@@ -61,7 +61,10 @@ class SortationLink:
             raise ValueError("sortation is enabled but the layout's sorter has no chutes")
         count = config.destinations or max(1, chutes // 2)
         names = [f"D{k:03d}" for k in range(1, count + 1)]
-        self.plan = balanced_plan(dict.fromkeys(names, 1.0), chute_ids(chutes))
+        # a destination is a group (D001...) or one chute named directly (c001...), as WMSs do both
+        self.plan = {**balanced_plan(dict.fromkeys(names, 1.0), chute_ids(chutes)),
+                     **{c: (c,) for c in chute_ids(chutes)}}
+        self.groups = names  # the destination groups, D001...
         self.planner = SortationPlanner(site, self.plan, strategy=config.strategy)
         self.site = site
         self._units: dict[str, _Units] = {}
@@ -80,8 +83,12 @@ class SortationLink:
         if order.destination is None:
             raise OrderRefused("destination is required: this site sorts every order to a destination")
         if order.destination not in self.plan:
-            first, last = min(self.plan), max(self.plan)
-            raise OrderRefused(f"unknown destination {order.destination!r} (this site has {first}..{last})")
+            groups = sorted(d for d in self.plan if d.startswith("D"))
+            chutes = sorted(d for d in self.plan if not d.startswith("D"))
+            raise OrderRefused(
+                f"unknown destination {order.destination!r} (this site sorts to {groups[0]}..{groups[-1]} "
+                f"or to a chute {chutes[0]}..{chutes[-1]})"
+            )
 
     def register(self, order: WmsOrder, already_sorted: set[str] = frozenset()) -> None:
         """Expect the order's units: one label per unit, each sorted to the order's destination.

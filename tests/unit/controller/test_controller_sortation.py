@@ -57,12 +57,16 @@ def test_orders_without_or_with_an_unknown_destination_are_refused() -> None:
     ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0))
     now = SIM_EPOCH
     assert ctl.sortation is not None
-    assert sorted(ctl.sortation.plan) == ["D001", "D002"]  # half the chutes, two chutes each
+    groups = {d: c for d, c in ctl.sortation.plan.items() if d.startswith("D")}
+    assert {d: len(c) for d, c in groups.items()} == {"D001": 2, "D002": 2}  # half the chutes, two each
+    assert ctl.sortation.plan["c003"] == ("c003",)  # a chute can be named directly
     [(_, status, reason)] = statuses(ctl.handle(now, order("o1", None, 1)))
     assert (status, "destination is required" in reason) == ("refused", True)
     [(_, status, reason)] = statuses(ctl.handle(now, order("o2", "D009", 1)))
     assert (status, "D009" in reason) == ("refused", True)
     [(_, status, _)] = statuses(ctl.handle(now, order("o3", "D002", 2, 1)))
+    assert status == "received"
+    [(_, status, _)] = statuses(ctl.handle(now, order("o4", "c004", 1)))
     assert status == "received"
     assert ctl.sortation.planner.resolve("o3/0/1").destination == "D002"
 
