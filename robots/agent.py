@@ -241,11 +241,14 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             return
         self._accept_new(now, order, known)
 
-    def _remember(self, known: dict[str, tuple[float, float]]) -> None:
-        self._positions = known
+    def _remember(self, known: dict[str, tuple[float, float]], order: Order) -> None:
+        """Keep the positions of nodes still ahead, of the new order and of the last node (a later
+        update stitches there), not of every node ever ordered (that grew to the whole map)."""
+        keep = {n.node_id for n in self._nodes} | {n.node_id for n in order.nodes} | {self.last_node_id}
+        self._positions = {k: v for k, v in known.items() if k in keep}
 
     def _accept_new(self, now: Instant, order: Order, known: dict[str, tuple[float, float]]) -> None:
-        self._remember(known)
+        self._remember(known, order)
         self._actions = {k: r for k, r in self._actions.items() if not r.done}
         self._order_errors = []
         self._condition_errors.pop("noOrderToCancel", None)
@@ -260,7 +263,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._dirty = True
 
     def _accept_update(self, order: Order, known: dict[str, tuple[float, float]]) -> None:
-        self._remember(known)
+        self._remember(known, order)
         self._order_errors = []
         dropped = [n for n in self._nodes if not n.released]
         for node in dropped:
