@@ -38,8 +38,9 @@ class VehicleConfig(BaseModel):
     start_deviation_m: float = Field(0.5, ge=0, description="first node of a new order must be this close")
     heading_tolerance_rad: float = Field(0.01, gt=0, description="turn first when further off than this")
     pass_check_interval_s: float = Field(
-        0.1, gt=0, description="nodes driven through are noticed on this grid of instants (ceil); a "
-        "fleet then shares wakeups instead of each vehicle waking at its own nanosecond")
+        0.1, gt=0, description="nodes driven through, arrivals and finished actions are noticed on "
+        "this grid of instants (ceil, the control cycle); a fleet then shares wakeups instead of each "
+        "vehicle waking at its own nanosecond")
     action_init_s: float = Field(0.2, ge=0, description="time an action spends INITIALIZING")
     action_durations_s: dict[str, float] = Field(default_factory=lambda: dict(NODE_ACTION_DURATIONS_S))
     charger_positions_m: tuple[tuple[float, float], ...] | None = Field(
