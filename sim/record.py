@@ -102,9 +102,12 @@ class FrameRecorder:
         self.world = world
         self.frames_dir = Path(out_dir) / "frames"
         self.frames_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.frames_dir.glob("frame_*.png"):  # a reused run folder (runs/latest)
+            stale.unlink()  # would otherwise end up in this run's video after its own frames
         self.every_s = every_s
         self.size = (width_px, height_px)
         self.count = 0
+        self.video_error: str | None = None
         self._next_t_s = 0.0
 
     def maybe_capture(self, t_s: float) -> bool:
@@ -117,25 +120,37 @@ class FrameRecorder:
         return True
 
     def finish(self, fps: int = 10) -> Path | None:
-        """Encode ``video.mp4`` with ffmpeg when it is installed; None (frames kept) otherwise."""
+        """Encode ``video.mp4`` (H.264, yuv420p, fast start) with ffmpeg when it is installed.
+
+        Returns the path, or None (the PNG frames stay) when ffmpeg is absent, nothing was
+        captured or encoding failed; :attr:`video_error` then says why. Exactly this run's
+        :attr:`count` frames are encoded, at ``fps`` frames per second of video. An ffmpeg built
+        without libx264 falls back to its MPEG-4 Part 2 encoder (still an MP4 players read).
+        """
         ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg is None or self.count == 0:
+        if ffmpeg is None:
+            self.video_error = "ffmpeg not found on PATH: PNG frames only"
+            return None
+        if self.count == 0:
+            self.video_error = "no frame was captured"
             return None
         out = self.frames_dir.parent / "video.mp4"
-        cmd = [
-            ffmpeg,
-            "-y",
-            "-loglevel",
-            "error",
-            "-framerate",
-            str(fps),
-            "-i",
-            str(self.frames_dir / "frame_%05d.png"),
-            "-pix_fmt",
-            "yuv420p",
-            "-vf",
-            "pad=ceil(iw/2)*2:ceil(ih/2)*2",
-            str(out),
-        ]
-        result = subprocess.run(cmd, check=False, capture_output=True)
-        return out if result.returncode == 0 else None
+        for codec in ("libx264", "mpeg4"):
+            cmd = [
+                ffmpeg, "-y", "-loglevel", "error",
+                "-framerate", str(fps),
+                "-i", str(self.frames_dir / "frame_%05d.png"),
+                "-frames:v", str(self.count),
+                "-c:v", codec,
+                "-pix_fmt", "yuv420p",
+                "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                "-movflags", "+faststart",
+                str(out),
+            ]
+            result = subprocess.run(cmd, check=False, capture_output=True)
+            if result.returncode == 0:
+                self.video_error = None
+                return out
+            detail = result.stderr.decode(errors="replace").strip()[-300:]
+            self.video_error = f"ffmpeg ({codec}) failed: {detail}"
+        return None

@@ -326,7 +326,8 @@ class Simulation:
             summary["bus"] = {k: getattr(self.broker.counters, k) for k in ("published", "delivered", "lost")}
         if self.recorder is not None:
             video = self.recorder.finish()
-            summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None}
+            summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None,
+                                    "video_error": self.recorder.video_error}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         write_report(self.run_dir / "report.html", summary, self.kpi)
         bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
