@@ -261,6 +261,9 @@ class Simulation:
         if self.options.gui or self.options.record:
             for rid, state in frame.state.items():
                 self.world.set_state(rid, state)
+        if self.sorting is not None:
+            for chute_id, fill in self.sorting.fill_levels():
+                self.kpi.chute_sample(chute_id, frame.t_s, fill)
         if self.recorder is not None:
             self.recorder.maybe_capture(frame.t_s)
         if self.gui is not None:

@@ -64,8 +64,8 @@ def test_orders_complete_after_their_units_are_sorted(layout_file: Path, tmp_pat
     for order_id, history in sim.observer.history.items():
         where = [history.index(s) for s in ("picked", "sorted", "complete")]
         assert where == sorted(where), (order_id, history)
-    # the report's chute-fill plot has data
-    assert sim.kpi.chute_fill
+    # the report's chute-fill plot has data: D001's first chute filled during the run
+    assert any(fill > 0 for _, fill in sim.kpi.chute_fill["c001"])
     assert "no sorter" not in (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
 
 
