@@ -54,8 +54,8 @@ def lane_weights(flat: FlatGrid, against_cost: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def weighted_distances(goal, nbr, weights, far):
-    """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``."""
+def reverse_neighbours(nbr):
+    """int32 ``(cells, 4)``: ``src[u, d]`` is the cell whose move by heading ``d`` enters ``u`` (-1: none)."""
     n = nbr.shape[0]
     src = np.full((n, 4), -1, dtype=np.int32)
     for v in range(n):
@@ -63,6 +63,14 @@ def weighted_distances(goal, nbr, weights, far):
             u = nbr[v, d]
             if u >= 0:
                 src[u, d] = v
+    return src
+
+
+@njit(cache=True)
+def weighted_distances(goal, nbr, weights, far):
+    """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``."""
+    n = nbr.shape[0]
+    src = reverse_neighbours(nbr)
     dist = np.full(n, far, dtype=np.int32)
     dist[goal] = 0
     heap = [(np.int64(0), np.int64(goal))]
@@ -78,19 +86,6 @@ def weighted_distances(goal, nbr, weights, far):
                     dist[v] = nd
                     heapq.heappush(heap, (np.int64(nd), np.int64(v)))
     return dist
-
-
-@njit(cache=True)
-def reverse_neighbours(nbr):
-    """int32 ``(cells, 4)``: ``src[u, d]`` is the cell whose move by heading ``d`` enters ``u`` (-1: none)."""
-    n = nbr.shape[0]
-    src = np.full((n, 4), -1, dtype=np.int32)
-    for v in range(n):
-        for d in range(4):
-            u = nbr[v, d]
-            if u >= 0:
-                src[u, d] = v
-    return src
 
 
 @njit(cache=True)
@@ -147,12 +142,7 @@ def weighted_rotation_distances(goal, nbr, weights, far):
     A turn costs 1, a forward move ``weights[cell, heading]``; any heading at the goal counts.
     """
     n = nbr.shape[0]
-    src = np.full((n, 4), -1, dtype=np.int32)
-    for v in range(n):
-        for h in range(4):
-            u = nbr[v, h]
-            if u >= 0:
-                src[u, h] = v
+    src = reverse_neighbours(nbr)
     dist = np.full(n * 4, far, dtype=np.int32)
     heap = [(np.int64(0), np.int64(goal * 4))]
     for h in range(4):

@@ -33,17 +33,24 @@ def vehicle(serial: str, cell, layout) -> VehicleAgent:
     )
 
 
-def test_vehicle_agents_complete_orders_without_collision() -> None:
+def agents_loop(config: ControllerConfig, count: int):
+    """A controller and ``count`` vehicle agents in lock step, with a WMS client collecting statuses."""
     layout = small_layout()
-    ctl = Controller(ControllerConfig(), layout, np.random.default_rng(1))
+    ctl = Controller(config, layout, np.random.default_rng(1))
     broker = InProcBroker()
-    agents = [vehicle(f"agv-{i + 1:04d}", (i, 2), layout) for i in range(3)]
+    agents = [vehicle(f"agv-{i + 1:04d}", (i, 2), layout) for i in range(count)]
     loop = LockStep(broker, ctl, agents, dt_s=0.1)
     statuses: list[dict] = []
     wms = broker.client("wms")
     wms.connect()
     wms.subscribe(wms_order_status_topic("site1"), lambda e: statuses.append(json.loads(e.payload)), qos=1)
     loop.wms = wms
+    return ctl, agents, loop, statuses
+
+
+def test_vehicle_agents_complete_orders_without_collision() -> None:
+    ctl, agents, loop, statuses = agents_loop(ControllerConfig(), 3)
+    wms = loop.wms
     errors: list = []
     ids = [f"o{i}" for i in range(5)]
     for i, oid in enumerate(ids):
@@ -67,17 +74,8 @@ def test_idle_vehicles_get_a_fresh_order_so_action_states_stay_short() -> None:
     order when it next stands idle (cancel, then a fresh orderId). Its state then lists only the
     new order's actions (VDA 5050 keeps action states until a new order), every order still
     completes exactly once, and no vehicle reports an error."""
-    layout = small_layout()
-    config = ControllerConfig(execution={"order_rollover_actions": 2})
-    ctl = Controller(config, layout, np.random.default_rng(1))
-    broker = InProcBroker()
-    agents = [vehicle(f"agv-{i + 1:04d}", (i, 2), layout) for i in range(2)]
-    loop = LockStep(broker, ctl, agents, dt_s=0.1)
-    statuses: list[dict] = []
-    wms = broker.client("wms")
-    wms.connect()
-    wms.subscribe(wms_order_status_topic("site1"), lambda e: statuses.append(json.loads(e.payload)), qos=1)
-    loop.wms = wms
+    ctl, agents, loop, statuses = agents_loop(ControllerConfig(execution={"order_rollover_actions": 2}), 2)
+    wms = loop.wms
     errors: list = []
     longest = [0]
     ids = [f"o{i}" for i in range(6)]
