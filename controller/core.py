@@ -40,7 +40,7 @@ from bus.topics import (
 from bus.transport import Envelope
 from controller.assignment.api import RobotView
 from controller.assignment.core_adapter import CoreAssignment
-from controller.config import ControllerConfig
+from controller.config import ControllerConfig, ControllerConfigError
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
 from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
@@ -105,7 +105,9 @@ class Controller:
         self.assignment = CoreAssignment(layout, config.assignment)
         sorter = (layout.equipment or {}).get("sorter") if config.sortation.enabled else None
         if config.sortation.enabled and not sorter:
-            raise ValueError(f"sortation is enabled but layout {layout.name} has no equipment.sorter")
+            raise ControllerConfigError(
+                f"sortation.enabled: layout {layout.name} has no sorter (equipment.sorter)"
+            )
         self.sortation = SortationLink(config.site, sorter, config.sortation) if sorter else None
         self.headers = HeaderIds()
         self.orders: dict[str, _OrderRecord] = {}

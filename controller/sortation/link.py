@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from bus.clock import Instant
 from bus.sorter_protocol import parse_sorter_topic
 from bus.transport import Envelope
-from controller.config import SortationConfig
+from controller.config import ControllerConfigError, SortationConfig
 from controller.intake import OrderRefused, WmsOrder
 from controller.sortation.events import ItemRejected, ItemSorted
 from controller.sortation.mapping import balanced_plan
@@ -58,7 +58,9 @@ class SortationLink:
     def __init__(self, site: str, sorter: Mapping[str, object], config: SortationConfig) -> None:
         chutes = int(sorter.get("chutes", 0))  # type: ignore[call-overload]
         if chutes < 1:
-            raise ValueError("sortation is enabled but the layout's sorter has no chutes")
+            raise ControllerConfigError(
+                "sortation.enabled: the layout's sorter has no chutes (equipment.sorter.chutes)"
+            )
         count = config.destinations or max(1, chutes // 2)
         names = [f"D{k:03d}" for k in range(1, count + 1)]
         # a destination is a group (D001...) or one chute named directly (c001...), as WMSs do both

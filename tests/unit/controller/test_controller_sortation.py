@@ -8,12 +8,13 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from bus.clock import SIM_EPOCH, Instant, iso_timestamp, seconds
 from bus.sorter_protocol import DestinationRequest, DivertConfirm, encode, sorter_topic
 from bus.topics import wms_orders_topic
 from bus.transport import Envelope
-from controller.config import ControllerConfig
+from controller.config import ControllerConfig, ControllerConfigError
 from controller.core import Controller
 from controller.journal import Journal
 from controller.sortation.link import unit_barcodes
@@ -92,3 +93,8 @@ def test_sorted_units_survive_a_restart(tmp_path) -> None:
         out = ctl2.handle(now, confirm(now, k, f"itm-{k + 1}", json.loads(reply.payload)["chuteId"]))
     assert ctl2.sortation.all_sorted("o1")
     assert ("o1", "sorted", "") in statuses(out)  # complete follows once its trips are done too
+
+
+def test_sortation_on_a_layout_without_a_sorter_is_a_config_error() -> None:
+    with pytest.raises(ControllerConfigError, match="has no sorter"):
+        Controller(CONFIG, small_layout(), np.random.default_rng(0))
