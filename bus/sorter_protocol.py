@@ -145,6 +145,13 @@ RETAIN = {"connection": True}
 copy would tell a late subscriber about one chute only; the sorter republishes every chute on connect."""
 
 
+def unit_labels(order_id: str, quantities: list[int]) -> list[str]:
+    """Barcodes of an order's units at a sorting site, line by line: ``{orderId}/{line}/{unit}``
+    (line index in WMS order, unit from 0; see docs/protocol-sorter.md). The station prints them,
+    the controller expects them."""
+    return [f"{order_id}/{i}/{u}" for i, qty in enumerate(quantities) for u in range(qty)]
+
+
 def sorter_topic(site: str, sorter_id: str, kind: str) -> str:
     """``bulletyard/v1/{site}/sorter/{sorterId}/{kind}`` (built by :mod:`bus.topics`)."""
     if kind not in MESSAGES:

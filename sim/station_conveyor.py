@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from bus.clock import Instant, seconds
-from bus.sorter_protocol import sorter_topic
+from bus.sorter_protocol import sorter_topic, unit_labels
 from bus.topics import wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
 from sorter.agent import SorterAgent
@@ -36,6 +36,16 @@ from sorter.events import Item
 from sorter.loop import LoopSorter
 
 TERMINAL = frozenset({"complete", "failed", "refused", "cancelled"})
+
+
+def _fields(payload: bytes, *keys: str) -> dict | None:
+    """The JSON object of ``payload`` if it has every key, else None (others' bad messages are
+    theirs to refuse; the conveyor just ignores them)."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) and all(k in data for k in keys) else None
 
 
 def loop_config(equipment: Mapping[str, object], sorter_id: str = "sorter-1") -> LoopConfig:
@@ -182,20 +192,20 @@ class SortingLine:
 
     # -- inbound ----------------------------------------------------------------------------------
     def _on_order(self, payload: bytes) -> None:
+        data = _fields(payload, "orderId", "lines")
         try:
-            data = json.loads(payload)
-            quantities = [int(line["quantity"]) for line in data["lines"]]
-            order_id = str(data["orderId"])
+            quantities = [int(line["quantity"]) for line in data["lines"]] if data else None
         except (ValueError, KeyError, TypeError):
+            quantities = None
+        if data is None or quantities is None:
             return  # the controller refuses it; nothing will be picked
-        self._quantities[order_id] = quantities
+        self._quantities[str(data["orderId"])] = quantities
 
     def _on_status(self, now: Instant, payload: bytes) -> None:
-        try:
-            data = json.loads(payload)
-            order_id, status = str(data["orderId"]), str(data["status"])
-        except (ValueError, KeyError, TypeError):
+        data = _fields(payload, "orderId", "status")
+        if data is None:
             return
+        order_id, status = str(data["orderId"]), str(data["status"])
         if status == "picked":
             quantities = self._quantities.get(order_id)
             if quantities is None:
@@ -204,19 +214,17 @@ class SortingLine:
             induct = self.inducts[self._orders_seen % len(self.inducts)]
             self._orders_seen += 1
             at = now + self.transit
-            for i, qty in enumerate(quantities):
-                for u in range(qty):
-                    self._put(Instant(at), f"{order_id}/{i}/{u}", induct)
-                    at += self.unit_gap
+            for label in unit_labels(order_id, quantities):
+                self._put(Instant(at), label, induct)
+                at += self.unit_gap
         elif status in TERMINAL:
             self._quantities.pop(order_id, None)
 
     def _on_confirm(self, now: Instant, payload: bytes) -> None:
-        try:
-            data = json.loads(payload)
-            item_id, result = str(data["itemId"]), str(data["result"])
-        except (ValueError, KeyError, TypeError):
+        data = _fields(payload, "itemId", "result")
+        if data is None:
             return
+        item_id, result = str(data["itemId"]), str(data["result"])
         if result == "RECIRCULATED":
             return  # still on the belt
         label = self._label_of.pop(item_id, None)

@@ -107,18 +107,6 @@ class Supervisor:
                 events.append(RobotLost(serial, problem))
         return events
 
-    def next_deadline(self, registry: FleetRegistry, busy: Set[str]) -> Instant | None:
-        """The earliest time a silent or stuck vehicle would be declared lost."""
-        lost = self.lost
-        watched = [v for s, v in registry.vehicles.items() if s not in lost and v.state is not None]
-        if not watched:
-            return None
-        deadline = min(v.last_seen for v in watched) + seconds(self.limits.state_timeout_s) + 1
-        progress = [v.last_progress for v in watched if v.serial_number in busy]
-        if progress:
-            deadline = min(deadline, min(progress) + seconds(self.limits.no_progress_timeout_s) + 1)
-        return Instant(deadline)
-
     def needs_charge(self, v: Vehicle) -> bool:
         """True when a vehicle's battery is below the low limit and it is not charging."""
         return (

@@ -67,33 +67,12 @@ def reverse_neighbours(nbr):
 
 
 @njit(cache=True)
-def weighted_distances(goal, nbr, weights, far):
-    """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``."""
-    n = nbr.shape[0]
-    src = reverse_neighbours(nbr)
-    dist = np.full(n, far, dtype=np.int32)
-    dist[goal] = 0
-    heap = [(np.int64(0), np.int64(goal))]
-    while heap:
-        du, u = heapq.heappop(heap)
-        if du > dist[u]:
-            continue
-        for d in range(4):
-            v = src[u, d]
-            if v >= 0:
-                nd = du + weights[v, d]
-                if nd < dist[v]:
-                    dist[v] = nd
-                    heapq.heappush(heap, (np.int64(nd), np.int64(v)))
-    return dist
-
-
-@njit(cache=True)
 def bucket_distances(goal, src, weights, far, max_weight):
-    """int32 ``(cells,)``: the same costs as :func:`weighted_distances`, by Dial's algorithm.
+    """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``
+    (``far`` where unreachable), by Dial's algorithm.
 
     Move costs are small integers (1 with the lane, ``against_cost`` against it), so a ring of
-    ``max_weight + 1`` buckets replaces the binary heap: each cell is settled in order of cost
+    ``max_weight + 1`` buckets replaces a binary heap: each cell is settled in order of cost
     with O(1) queue operations. Why: at 500 robots a new goal's table was a visible part of each
     planning window. ``src`` comes from :func:`reverse_neighbours` (computed once per grid).
     """

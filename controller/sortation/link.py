@@ -20,18 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bus.clock import Instant
-from bus.sorter_protocol import parse_sorter_topic
+from bus.sorter_protocol import parse_sorter_topic, unit_labels
 from bus.transport import Envelope
 from controller.config import ControllerConfigError, SortationConfig
 from controller.intake import OrderRefused, WmsOrder
 from controller.sortation.events import ItemRejected, ItemSorted
 from controller.sortation.mapping import balanced_plan
 from controller.sortation.planner import SortationPlanner
-
-
-def unit_barcodes(order_id: str, quantities: list[int]) -> list[str]:
-    """The labels of every unit of an order, line by line (``O/i/u``)."""
-    return [f"{order_id}/{i}/{u}" for i, qty in enumerate(quantities) for u in range(qty)]
 
 
 def chute_ids(count: int) -> list[str]:
@@ -96,7 +91,7 @@ class SortationLink:
         """Expect the order's units: one label per unit, each sorted to the order's destination.
         ``already_sorted``: labels a restarted controller found sorted in its journal."""
         assert order.destination is not None
-        labels = unit_barcodes(order.order_id, [line.quantity for line in order.lines])
+        labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
         for label in labels:
             self.planner.register_parcel(label, order.order_id, order.destination)
         self._units[order.order_id] = _Units(labels, set(already_sorted) & set(labels))

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 from bus.clock import SIM_EPOCH, Instant, iso_timestamp, seconds
-from bus.sorter_protocol import DestinationRequest, DivertConfirm, encode, sorter_topic
+from bus.sorter_protocol import DestinationRequest, DivertConfirm, encode, sorter_topic, unit_labels
 from bus.topics import wms_orders_topic
 from bus.transport import Envelope
 from controller.config import ControllerConfig, ControllerConfigError
 from controller.core import Controller
 from controller.journal import Journal
-from controller.sortation.link import unit_barcodes
 from tests.unit.controller.test_controller_orders import small_layout
 
 CONFIG = ControllerConfig(sortation={"enabled": True})
@@ -77,7 +76,7 @@ def test_sorted_units_survive_a_restart(tmp_path) -> None:
     ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
     now = SIM_EPOCH
     ctl.handle(now, order("o1", "D001", 2, 1))
-    labels = unit_barcodes("o1", [2, 1])
+    labels = unit_labels("o1", [2, 1])
     assert labels == ["o1/0/0", "o1/0/1", "o1/1/0"]
     [reply] = ctl.handle(now, request(now, 0, "itm-1", labels[0]))
     chute = json.loads(reply.payload)["chuteId"]

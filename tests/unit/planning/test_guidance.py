@@ -1,19 +1,16 @@
-"""Guidance distances: the bucket (Dial) tables equal the heap (Dijkstra) tables, lanes and
-blocked cells included, and both equal plain BFS when every move costs 1."""
+"""Guidance distances: the bucket (Dial) tables equal scipy's Dijkstra over the same weighted
+moves, lanes and blocked cells included, and plain BFS when every move costs 1."""
 
 from __future__ import annotations
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from controller.planning.graph import FlatGrid
-from controller.planning.guidance import (
-    bucket_distances,
-    lane_weights,
-    reverse_neighbours,
-    weighted_distances,
-)
+from controller.planning.guidance import bucket_distances, lane_weights, reverse_neighbours
 from warehouse_maps.grid import Grid
 
 
@@ -39,10 +36,25 @@ def test_bucket_tables_equal_heap_tables(grid, against_cost, seed) -> None:
     blocked = rng.choice(free, size=min(2, len(free) - 1), replace=False) if len(free) > 1 else []
     nbr[np.isin(nbr, blocked)] = -1  # as the planner routes around blocked cells
     src = reverse_neighbours(nbr)
-    for goal in free:
-        heap = weighted_distances(int(goal), nbr, weights, flat.far)
+    reference = _dijkstra_to_goals(nbr, weights, free, flat.far)
+    for k, goal in enumerate(free):
         bucket = bucket_distances(int(goal), src, weights, flat.far, int(weights.max()))
-        assert np.array_equal(heap, bucket), f"goal {int(goal)}"
+        assert np.array_equal(reference[k], bucket), f"goal {int(goal)}"
+
+
+def _dijkstra_to_goals(nbr: np.ndarray, weights: np.ndarray, goals: np.ndarray, far: int) -> np.ndarray:
+    """Costs to each goal by scipy: Dijkstra from the goal over the reversed moves."""
+    rows, cols, costs = [], [], []
+    for v in range(nbr.shape[0]):
+        for d in range(4):
+            if nbr[v, d] >= 0:  # move v -> nbr[v, d]; reversed: nbr[v, d] -> v
+                rows.append(int(nbr[v, d]))
+                cols.append(v)
+                costs.append(int(weights[v, d]))
+    n = nbr.shape[0]
+    graph = csr_matrix((costs, (rows, cols)), shape=(n, n))
+    dist = dijkstra(graph, directed=True, indices=[int(g) for g in goals])
+    return np.where(np.isinf(dist), far, dist).astype(np.int32)
 
 
 def test_unit_costs_give_bfs_distances() -> None:
