@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ControllerConfigError(ValueError):
@@ -40,6 +40,13 @@ class ExecutionConfig(BaseModel):
         description="release at most this many steps ahead of the reached step (None: all the graph "
         "allows); short releases keep replanning free and limit the cells a lost robot blocks",
     )
+    release_refill_steps: int | None = Field(
+        2,
+        ge=0,
+        description="release again only once a robot has this few released steps left beyond the "
+        "reached one (None: at every step the graph allows); chunks of release_ahead_steps minus this "
+        "go out as one order update, not one update per step",
+    )
     window_interval_steps: float = Field(
         2.0, gt=0, description="at most one planning window per this many steps"
     )
@@ -56,6 +63,13 @@ class ExecutionConfig(BaseModel):
     )
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
     plan_seed: int = Field(0, description="seed of the planner's tie-breaking")
+
+    @model_validator(mode="after")
+    def _refill_below_ahead(self) -> ExecutionConfig:
+        ahead, refill = self.release_ahead_steps, self.release_refill_steps
+        if ahead is not None and refill is not None and refill >= ahead:
+            raise ValueError(f"release_refill_steps ({refill}) must be below release_ahead_steps ({ahead})")
+        return self
 
 
 class ResendConfig(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bus.clock import Instant
-from bus.vda5050 import Action, ActionState
+from bus.vda5050 import Action
 
 DONE = frozenset({"FINISHED", "FAILED"})
 
@@ -76,7 +76,10 @@ class ActionRun:
         self.result = result
         self.ends_at = None
 
-    def wire(self) -> ActionState:
-        """The ``actionStates`` entry."""
-        return ActionState(action_id=self.action.action_id, action_type=self.action.action_type,
-                           action_status=self.status, result_description=self.result)
+    def wire_body(self) -> dict:
+        """The ``actionStates`` entry as it goes on the wire (keys in the model's order)."""
+        body = {"actionId": self.action.action_id, "actionStatus": self.status,
+                "actionType": self.action.action_type}
+        if self.result is not None:
+            body["resultDescription"] = self.result
+        return body

@@ -8,22 +8,15 @@ state with a long order cheap at the 2 Hz a benchmark fleet sends.
 
 from __future__ import annotations
 
+import json
+
+from pydantic import BaseModel
+
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.transport import Envelope
-from bus.vda5050 import (
-    QOS,
-    RETAIN,
-    BatteryState,
-    Edge,
-    EdgeState,
-    Node,
-    NodeState,
-    SafetyState,
-    State,
-    StateNodePosition,
-    to_payload,
-)
+from bus.vda5050 import QOS, RETAIN, VDA5050_VERSION, Edge, Node, State, to_payload
 from robots import messages
+from robots.drive import BatteryReading
 
 
 class OutboundMixin:
@@ -50,52 +43,84 @@ class OutboundMixin:
                                      self.serial_number, self.drive.pose(now), self.map_id, v, omega)
         return self._envelope("visualization", to_payload(msg))
 
-    def _node_state(self, n: Node) -> NodeState:
-        """The ``nodeStates`` entry of a node, built once per node (nodes never change)."""
+    def _node_state(self, n: Node) -> dict:
+        """The ``nodeStates`` entry of a node (wire form), built once per node (nodes never change)."""
         key = (n.node_id, n.sequence_id, n.released)
         wire = self._wire_cache.get(key)
         if wire is None:
+            wire = {"nodeId": n.node_id, "sequenceId": n.sequence_id, "released": n.released}
             p = n.node_position
-            pos = None if p is None else StateNodePosition(x=p.x, y=p.y, theta=p.theta, map_id=p.map_id)
-            wire = NodeState(node_id=n.node_id, sequence_id=n.sequence_id, released=n.released,
-                             node_position=pos)
+            if p is not None:
+                pos = {"x": float(p.x), "y": float(p.y), "mapId": p.map_id}
+                if p.theta is not None:
+                    pos["theta"] = float(p.theta)
+                wire["nodePosition"] = pos
             self._wire_cache[key] = wire
         return wire
 
-    def _edge_state(self, e: Edge) -> EdgeState:
-        """The ``edgeStates`` entry of an edge, built once per edge."""
+    def _edge_state(self, e: Edge) -> dict:
+        """The ``edgeStates`` entry of an edge (wire form), built once per edge."""
         key = (e.edge_id, e.sequence_id, e.released)
         wire = self._wire_cache.get(key)
         if wire is None:
-            wire = EdgeState(edge_id=e.edge_id, sequence_id=e.sequence_id, released=e.released)
+            wire = {"edgeId": e.edge_id, "sequenceId": e.sequence_id, "released": e.released}
             self._wire_cache[key] = wire
         return wire
 
-    def build_state(self, now: Instant, header_id: int = 0) -> State:
-        """The current ``state`` message (also used by tests to look inside)."""
+    def state_body(self, now: Instant, header_id: int = 0) -> dict:
+        """The current ``state`` message as the JSON object that goes on the wire.
+
+        Why a plain dict and not the :class:`State` model: a fleet of hundreds sends states many
+        times a second and building the nested models cost more than the rest of the vehicle. Keys
+        and their order are the model's (camelCase, ``None`` left out); the conformance tests parse
+        it with the model and check it against the official schema.
+        """
         battery = self.drive.battery(now)
         v, omega = self.drive.velocity(now)
-        return State(
-            header_id=header_id, timestamp=iso_timestamp(now), manufacturer=self.manufacturer,
-            serial_number=self.serial_number, order_id=self.order_id, order_update_id=self.order_update_id,
-            last_node_id=self.last_node_id, last_node_sequence_id=self.last_node_sequence_id,
-            node_states=[self._node_state(n) for n in self._nodes],
-            edge_states=[self._edge_state(e) for e in self._edges],
-            driving=self.drive.is_moving(now), paused=self._paused,
-            action_states=[r.wire() for r in self._actions.values()],
-            battery_state=BatteryState(battery_charge=battery.charge_percent, charging=battery.charging,
-                                       battery_voltage=battery.voltage_v),
-            operating_mode="AUTOMATIC",
-            errors=self._order_errors + list(self._condition_errors.values()),
-            safety_state=SafetyState(e_stop=self._e_stop, field_violation=self._field_violation),
-            agv_position=messages.agv_position(self.drive.pose(now), self.map_id),
-            velocity=messages.Velocity(vx=round(v, 3), vy=0.0, omega=round(omega, 3)),
-            loads=list(self._loads), new_base_request=False,
-            distance_since_last_node=None,
-        )
+        pose = self.drive.pose(now)
+        body: dict = {
+            "headerId": header_id, "timestamp": iso_timestamp(now), "version": VDA5050_VERSION,
+            "manufacturer": self.manufacturer, "serialNumber": self.serial_number,
+            "orderId": self.order_id, "orderUpdateId": self.order_update_id,
+            "lastNodeId": self.last_node_id, "lastNodeSequenceId": self.last_node_sequence_id,
+            "nodeStates": [self._node_state(n) for n in self._nodes],
+            "edgeStates": [self._edge_state(e) for e in self._edges],
+            "driving": self.drive.is_moving(now),
+            "actionStates": [r.wire_body() for r in self._actions.values()],
+            "batteryState": _battery(battery),
+            "operatingMode": "AUTOMATIC",
+            "errors": [_dump(e) for e in (*self._order_errors, *self._condition_errors.values())],
+            "safetyState": {"eStop": self._e_stop, "fieldViolation": self._field_violation},
+            "paused": self._paused,
+            "newBaseRequest": False,
+            "agvPosition": {"x": round(pose.x_m, 3), "y": round(pose.y_m, 3),
+                            "theta": round(pose.theta_rad, 3), "mapId": self.map_id,
+                            "positionInitialized": True},
+            "velocity": {"vx": round(v, 3), "vy": 0.0, "omega": round(omega, 3)},
+            "loads": [_dump(load) for load in self._loads],
+        }
+        return body
+
+    def build_state(self, now: Instant, header_id: int = 0) -> State:
+        """The current ``state`` message as a model (tests look inside with it)."""
+        return State.model_validate(self.state_body(now, header_id))
 
     def _state(self, now: Instant) -> Envelope:
         self._dirty = False
         self._was_driving = self.drive.is_moving(now)
         self._next_state = Instant(now + seconds(self.config.state_interval_s))
-        return self._envelope("state", to_payload(self.build_state(now, self._headers.next("state"))))
+        body = self.state_body(now, self._headers.next("state"))
+        return self._envelope("state", json.dumps(body, separators=(",", ":")).encode())
+
+
+def _battery(battery: BatteryReading) -> dict:
+    """The ``batteryState`` object (the voltage only when the drive knows it)."""
+    body = {"batteryCharge": float(battery.charge_percent), "charging": battery.charging}
+    if battery.voltage_v is not None:
+        body["batteryVoltage"] = float(battery.voltage_v)
+    return body
+
+
+def _dump(model: BaseModel) -> dict:
+    """A model's wire form (camelCase, ``None`` left out), for the rare errors and loads."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -217,18 +217,23 @@ class ActionDependencyGraph:
             return False
         return self._tracks[dep.robot].reached > dep.last_step
 
-    def release(self, robot: RobotId, max_ahead: int | None = None) -> int:
+    def release(self, robot: RobotId, max_ahead: int | None = None, refill_at: int | None = None) -> int:
         """Extend the robot's released prefix as far as its dependencies allow now.
 
         Args:
             robot: the robot.
             max_ahead: release at most this many steps beyond the reached step (None: no limit);
                 a short release keeps more of the plan open to replanning.
+            refill_at: release only once the robot has this few released steps left beyond its
+                reached step (None: whenever the graph allows). Releasing in chunks sends one order
+                update per chunk instead of one per step.
 
         Returns:
             The new released step (never smaller than before: a release is a promise).
         """
         track = self._tracks[robot]
+        if refill_at is not None and track.released - track.reached > refill_at:
+            return track.released
         limit = track.last
         if max_ahead is not None:
             limit = min(limit, track.reached + max_ahead)
@@ -264,22 +269,23 @@ class ActionDependencyGraph:
                 out.append(other)
         return sorted(out)
 
-    def release_some(self, robots: Iterable[RobotId], max_ahead: int | None = None) -> dict[RobotId, int]:
+    def release_some(self, robots: Iterable[RobotId], max_ahead: int | None = None,
+                     refill_at: int | None = None) -> dict[RobotId, int]:
         """:meth:`release` for ``robots`` only; the ones whose released step grew, with the new step."""
         grown: dict[RobotId, int] = {}
         for robot in sorted(robots):
             before = self._tracks[robot].released
-            after = self.release(robot, max_ahead)
+            after = self.release(robot, max_ahead, refill_at)
             if after != before:
                 grown[robot] = after
         return grown
 
-    def release_all(self, max_ahead: int | None = None) -> dict[RobotId, int]:
+    def release_all(self, max_ahead: int | None = None, refill_at: int | None = None) -> dict[RobotId, int]:
         """Release every robot; returns the robots whose released step grew, with the new step."""
         grown: dict[RobotId, int] = {}
         for robot in sorted(self._tracks):
             before = self._tracks[robot].released
-            after = self.release(robot, max_ahead)
+            after = self.release(robot, max_ahead, refill_at)
             if after != before:
                 grown[robot] = after
         return grown

@@ -307,10 +307,14 @@ class Executor:
         )
 
     def _advance(self, serial: str, step: int) -> None:
-        """Mark the robot at ``step`` plus the waits that follow it, up to its release."""
+        """Mark the robot at ``step`` plus the waits that follow it, up to its release.
+
+        A ``step`` behind the reached one (a later state that still names an earlier last node, e.g.
+        one sent for an action) starts from the reached step: the steps before it may be forgotten.
+        """
         cell_at = self.adg.cell_at  # not adg.cells(): that copies the robot's whole plan
         released = self.adg.released_prefix(serial)
-        step = min(step, released)
+        step = min(max(step, self.adg.reached(serial)), released)
         while step < released and cell_at(serial, step + 1) == cell_at(serial, step):
             step += 1
         if step > self.adg.reached(serial):
@@ -438,13 +442,14 @@ class Executor:
                 to re-check and re-send for all 200, which made reaction time grow with the fleet.
         """
         ahead = self.config.execution.release_ahead_steps
+        refill = self.config.execution.release_refill_steps
         touched: set[str] = set(self.robots) if focus is None else {focus}
         candidates: set[str] | None = None if focus is None else {focus, *self.adg.waiting_on(focus)}
         for _ in range(3):
             if candidates is None:
-                grown = self.adg.release_all(ahead)
+                grown = self.adg.release_all(ahead, refill)
             else:
-                grown = self.adg.release_some(candidates, ahead)
+                grown = self.adg.release_some(candidates, ahead, refill)
             if not grown:
                 break
             touched.update(grown)

@@ -67,7 +67,7 @@ def golden_messages() -> dict[str, bytes]:
     h.send("order", order)
     h.run_until(lambda: h.action_status("pick-1") == "RUNNING", 30)
     h.send("instantActions", out["instantActions_pause"])
-    out["state_paused_in_action"] = to_payload(h.agent.build_state(h.now, header_id=42))
+    out["state_paused_in_action"] = json.dumps(h.agent.state_body(h.now, header_id=42)).encode()
     return out
 
 

@@ -65,3 +65,16 @@ def test_everyone_in_the_window_when_nobody_lags() -> None:
     assert ex.window_robots() == ["a", "b"]
     assert ex.plan_window(0)
     assert ex.adg.last_step("a") == ex.adg.last_step("b") == 4
+
+
+def test_a_state_naming_a_forgotten_step_changes_nothing() -> None:
+    """A vehicle may send a state that still names a node the controller has already moved past
+    (and forgotten); that used to index the forgotten part of the plan and crash the handler."""
+    ex = _executor(cap=40)
+    assert ex.plan_window(0)
+    _drive(ex, "a")
+    reached = ex.adg.reached("a")
+    assert reached >= 3
+    ex.adg.forget_before("a", reached, min_batch=1)
+    ex._advance("a", 1)  # the state of the first step, late
+    assert ex.adg.reached("a") == reached

@@ -2,7 +2,8 @@
 
 Every envelope the agent returns is validated against the official schema of its topic (the
 project's promise that every vehicle message validates), and its QoS/retain are checked
-against the standard.
+against the standard. A ``state`` (written without the models, for speed) must also read back
+through the :class:`State` model to the same JSON: no missing, extra or ``None`` fields.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Harness:
             kind = kind_of(env.topic)
             assert (env.qos, env.retain) == (QOS[kind], RETAIN[kind]), env
             assert_valid(kind, env.payload)
+            if kind == "state":  # built as a plain dict: the model must read it back to the same JSON
+                assert json.loads(to_payload(parse_state(env.payload))) == json.loads(env.payload)
             hid = json.loads(env.payload).get("headerId")
             if hid is not None and kind != "connection":
                 assert hid > self.headers.get(kind, -1), f"{kind} headerId did not increase"
