@@ -429,7 +429,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             self._dirty = True
 
     def _next_pass(self) -> Instant | None:
-        """When the body passes the next node of its run (bisection on the drive's pose)."""
+        """When the body passes the next node of its run: from the drive in closed form when it
+        can tell, else by bisection on its pose (to 1 ms)."""
         end = self.drive.motion_end()
         if self._motion != "move" or self._move_nodes <= 1 or not self._nodes or end is None:
             return None
@@ -437,15 +438,20 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if self._pass_cache is not None and self._pass_cache[0] == key:
             return self._pass_cache[1]
         node, tol = self._nodes[0], self.config.arrival_tolerance_m
-        lo, hi = int(self._last_now), int(end)
-        if self._ahead_m(self.drive.pose(Instant(hi)), node)[0] > tol:
-            return None  # the drive cannot tell (e.g. hardware polling): its motion_end wakes us
-        while hi - lo > 1_000_000:  # 1 ms
-            mid = (lo + hi) // 2
-            if self._ahead_m(self.drive.pose(Instant(mid)), node)[0] <= tol:
-                hi = mid
-            else:
-                lo = mid
+        x, y = self._positions[node.node_id]
+        exact = self.drive.passes_at(x, y, tol)
+        if exact is not None:
+            hi = max(int(exact), int(self._last_now))
+        else:  # bisection on the drive's pose
+            lo, hi = int(self._last_now), int(end)
+            if self._ahead_m(self.drive.pose(Instant(hi)), node)[0] > tol:
+                return None  # the drive cannot tell (e.g. hardware polling): its motion_end wakes us
+            while hi - lo > 1_000_000:  # 1 ms
+                mid = (lo + hi) // 2
+                if self._ahead_m(self.drive.pose(Instant(mid)), node)[0] <= tol:
+                    hi = mid
+                else:
+                    lo = mid
         q = round(self.config.pass_check_interval_s * 1e9)
         due = Instant(min(int(end), -(-hi // q) * q))  # late by < q: reports never early
         self._pass_cache = (key, due)

@@ -107,6 +107,12 @@ class Drive(Protocol):
         """When the current motion will be over, when known (for the agent's next wakeup)."""
         ...
 
+    def passes_at(self, x_m: float, y_m: float, within_m: float) -> Instant | None:
+        """When the running straight move brings ``(x_m, y_m)`` to no more than ``within_m`` ahead
+        of the body along its heading; None when no move runs, it never gets there, or the drive
+        cannot tell (the agent then looks at :meth:`pose` instead)."""
+        ...
+
     def fault(self) -> str | None:
         """A description of a breakdown that stops the body, or None."""
         ...

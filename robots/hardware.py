@@ -120,6 +120,10 @@ class HardwareDrive:
         """Send a stop (the robot keeps reporting busy until it has braked)."""
         self.api.send_stop()
 
+    def passes_at(self, x_m: float, y_m: float, within_m: float) -> Instant | None:
+        """Unknown: the robot reports where it is only when polled."""
+        return None
+
     def motion_end(self) -> Instant | None:
         """While busy: the next poll instant (the real end is unknown until the robot says so)."""
         if not self._busy or self._last_poll is None:

@@ -71,6 +71,25 @@ class _Move:
         s, _ = self.along(now)
         return Pose(self.start.x_m + self.ux * s, self.start.y_m + self.uy * s, self.start.theta_rad)
 
+    def time_to(self, s_m: float) -> float | None:
+        """Seconds after ``t0`` at which ``s_m`` metres are covered (inverse of :meth:`along`);
+        None beyond the move's length."""
+        if s_m <= 0:
+            return 0.0
+        if s_m > self.length_m:
+            return None
+        s1 = (self.v0 + self.vp) / 2 * self.t1_s
+        if s_m <= s1:  # accelerating: v0 t + a t^2 / 2 = s
+            if self.accel <= 0:
+                return s_m / self.v0
+            return (math.sqrt(self.v0 * self.v0 + 2 * self.accel * s_m) - self.v0) / self.accel
+        s2 = s1 + self.vp * self.t2_s
+        if s_m <= s2:
+            return self.t1_s + (s_m - s1) / self.vp
+        disc = max(0.0, self.vp * self.vp - 2 * self.decel * (s_m - s2))
+        return min(self.t1_s + self.t2_s + (self.vp - math.sqrt(disc)) / self.decel,
+                   self.t1_s + self.t2_s + self.t3_s)
+
 
 def plan_move(t0: Instant, start: Pose, dx: float, dy: float, v0: float, vmax: float,
               accel: float, decel: float) -> _Move:
@@ -268,6 +287,36 @@ class KinematicDrive:
                                           self.profile.accel_mps2, self.profile.decel_mps2)
         else:
             self._commit(now)
+
+    def passes_at(self, x_m: float, y_m: float, within_m: float) -> Instant | None:
+        """When the running move brings ``(x_m, y_m)`` within ``within_m`` ahead (closed form).
+
+        The body moves along ``(ux, uy)`` while facing its start heading, so the distance ahead
+        falls linearly with the distance covered. The instant is rounded up to the nanosecond and
+        checked against :meth:`pose`, so at the instant returned the point is never still ahead.
+        """
+        seg = self._segment
+        if not isinstance(seg, _Move):
+            return None
+        c, s = math.cos(seg.start.theta_rad), math.sin(seg.start.theta_rad)
+        rate = seg.ux * c + seg.uy * s  # metres ahead lost per metre covered
+        if rate <= 1e-9:
+            return None
+        ahead0 = (x_m - seg.start.x_m) * c + (y_m - seg.start.y_m) * s
+        t = seg.time_to((ahead0 - within_m) / rate)
+        if t is None:
+            return None
+        at = Instant(seg.t0 + math.ceil(t * NS_PER_S))
+        for _ in range(8):  # floating point: step past the crossing by whole microseconds
+            pose = seg.pose(at)
+            if (x_m - pose.x_m) * c + (y_m - pose.y_m) * s <= within_m:
+                break
+            at = Instant(at + 1_000)
+        else:
+            return None
+        if self._breakdown_at is not None and at > self._breakdown_at:
+            return None
+        return at
 
     def motion_end(self) -> Instant | None:
         """When the current segment ends, or breaks down (None at rest)."""

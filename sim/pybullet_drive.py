@@ -94,6 +94,10 @@ class PyBulletDrive:
         """When the current motion ends."""
         return self._kin.motion_end()
 
+    def passes_at(self, x_m: float, y_m: float, within_m: float) -> Instant | None:
+        """When the running move passes a point (closed form, from the profile)."""
+        return self._kin.passes_at(x_m, y_m, within_m)
+
     def fault(self) -> str | None:
         """A breakdown, if any."""
         return self._kin.fault()

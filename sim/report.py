@@ -131,7 +131,7 @@ def write_report(path: Path | str, summary: Mapping[str, object], kpi: KpiCollec
     arrivals = [(b * bin_min, kpi.arrivals_per_bin.get(b, 0) * per_h) for b in range(last + 1)]
     done = [(b * bin_min, kpi.lines_per_bin.get(b, 0) * per_h) for b in range(last + 1)]
     util = kpi.utilisation_by_robot()
-    chutes = sorted(kpi.chute_fill.items())[:6]
+    chutes = [(c, kpi.chute_series(c)) for c in sorted(kpi.chute_fill)[:6]]
     plots = [
         line_chart(
             {"order lines arriving / h": arrivals, "order lines completed / h": done},

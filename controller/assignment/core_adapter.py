@@ -21,6 +21,7 @@ Everything is a pure function of the inputs and the cycles seen so far: no clock
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -30,7 +31,7 @@ from bus.clock import Instant, seconds
 from controller.assignment.api import Assigner, AssignmentKind, BatteryPolicy, RobotView, StationView
 from controller.assignment.flow import FlowAssigner, FlowConfig
 from controller.assignment.greedy import GreedyAssigner
-from controller.assignment.travel import TravelTimes
+from controller.assignment.travel import UNREACHABLE_CELLS, TravelTimes
 from controller.config import AssignmentConfig
 from controller.execution.trips import Stop
 from controller.execution.trips import Trip as ExecTrip
@@ -44,23 +45,48 @@ MAX_TRAVEL_TABLES = 1024  # about 39 MB on the 9,600-cell fc floor
 
 
 class _CoreTravel(TravelTimes):
-    """Travel times that keep their own copies of at most ``MAX_TRAVEL_TABLES`` tables (least
-    recently used go) and leave the grid's cache alone (:class:`TravelTimes` would clear it).
+    """Travel times that keep at most ``MAX_TRAVEL_TABLES`` tables in one block allocated at start
+    (least recently used rows are reused) and leave the grid's cache alone (:class:`TravelTimes`
+    would clear it).
 
     Why bounded: the core runs for a whole shift and asks for a table per pod it considers, so an
     unbounded cache grew with every pod a long run visited (38 KB each on fc); a table costs
-    about 0.1 ms to compute again.
+    about 0.1 ms to compute again. Why one block claimed at start: a cache that fills over hours
+    makes memory creep for hours, which cannot be told from a leak. A returned table is a
+    read-only view of its row, valid until the next call (every caller indexes it at once).
     """
 
+    def __init__(self, grid: Grid, speed_cells_per_s: float = 1.0) -> None:
+        super().__init__(grid, speed_cells_per_s)
+        rows = min(MAX_TRAVEL_TABLES, int(grid.passable.sum()))
+        self._pool = np.full((rows, grid.width * grid.height), UNREACHABLE_CELLS, dtype=np.int32)
+        self._row_of: OrderedDict[Cell, int] = OrderedDict()
+
     def table(self, goal: Cell) -> np.ndarray:
-        flat = self._flat.pop(goal, None)
-        if flat is None:
-            flat = self._store(goal, self.grid.fresh_distance_table(goal))
-            while len(self._flat) > MAX_TRAVEL_TABLES:
-                del self._flat[next(iter(self._flat))]
+        row = self._row_of.get(goal)
+        if row is None:
+            raw = self.grid.fresh_distance_table(goal).ravel()
+            if len(self._row_of) < len(self._pool):
+                row = len(self._row_of)
+            else:
+                row = self._row_of.popitem(last=False)[1]  # the least recently used
+            out = self._pool[row]
+            np.copyto(out, raw)
+            out[raw < 0] = UNREACHABLE_CELLS
+            self._row_of[goal] = row
         else:
-            self._flat[goal] = flat  # most recently used last
-        return flat
+            self._row_of.move_to_end(goal)
+        view = self._pool[row]
+        view.setflags(write=False)
+        return view
+
+    def warm(self, goals: Iterable[Cell]) -> int:
+        """Compute the tables of ``goals`` now (the last ``MAX_TRAVEL_TABLES`` stay); returns how
+        many were new."""
+        missing = [g for g in dict.fromkeys(goals) if g not in self._row_of]
+        for goal in missing:
+            self.table(goal)
+        return len(missing)
 
 
 def make_assigner(

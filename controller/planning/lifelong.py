@@ -59,7 +59,8 @@ class LifelongPlanner:
         max_table_bytes: cap on cached distance tables (least recently used are dropped; the goals
             of one step always fit). 32 MiB holds about 870 tables of the 9,600-cell fc floor; a
             table costs about 0.13 ms to rebuild there, so a small cache is cheap, and a large one
-            kept growing with every pod a long run visited.
+            kept growing with every pod a long run visited. The cache is allocated whole at
+            construction (never more rows than cells), so a long run's memory does not creep.
     """
 
     use_swap: bool = False
@@ -85,8 +86,10 @@ class LifelongPlanner:
         self._max_weight = int(self._weights.max()) if self._weights.size else 1
         self._blocked_key: frozenset[int] = frozenset()
         width = self.flat.n * (4 if rotations else 1)
-        self._cap_rows = max(64, max_table_bytes // (4 * width))
-        self._table = np.zeros((0, width), dtype=np.int32)
+        self._cap_rows = min(max(64, max_table_bytes // (4 * width)), self.flat.n)
+        # claimed (and written) now: the cache fills up over hours, and memory that grows for hours
+        # cannot be told from a leak
+        self._table = np.full((self._cap_rows, width), 0, dtype=np.int32)
         self._row_of: OrderedDict[int, int] = OrderedDict()
         self._priorities = np.zeros(0, dtype=np.float64)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
@@ -112,8 +115,8 @@ class LifelongPlanner:
     def _new_row(self, goal: int, keep: set[int]) -> int:
         if len(self._row_of) < self._cap_rows:
             r = len(self._row_of)
-            if r >= self._table.shape[0]:
-                grow = max(16, self._table.shape[0])
+            if r >= self._table.shape[0]:  # one step needs more goals than the cap
+                grow = self._cap_rows - self._table.shape[0]
                 self._table = np.vstack([self._table, np.zeros((grow, self._table.shape[1]), np.int32)])
         else:
             victim = next(g for g in self._row_of if g not in keep)

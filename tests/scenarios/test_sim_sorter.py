@@ -65,7 +65,7 @@ def test_orders_complete_after_their_units_are_sorted(layout_file: Path, tmp_pat
         where = [history.index(s) for s in ("picked", "sorted", "complete")]
         assert where == sorted(where), (order_id, history)
     # the report's chute-fill plot has data: D001's first chute filled during the run
-    assert any(fill > 0 for _, fill in sim.kpi.chute_fill["c001"])
+    assert any(fill > 0 for _, fill in sim.kpi.chute_series("c001"))
     assert "no sorter" not in (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
 
 

@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bus.clock import SIM_EPOCH, seconds
+from bus.clock import SIM_EPOCH, Instant, seconds
 from robots.battery import BatteryConfig
 from robots.drive import DriveProfile, Pose
 from robots.kinematic import FaultConfig, KinematicDrive
@@ -109,3 +111,53 @@ def test_battery_drains_by_distance_and_time_and_charges() -> None:
     assert d.charge_eta(at(10.0), 100) == pytest.approx(at(10.0 + 54 / 2.0), abs=2)
     assert d.battery(at(20.0)).charge_percent == pytest.approx(66.0)
     assert d.battery(at(100.0)).charge_percent == 100.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    length=st.floats(0.2, 12.0),
+    ahead=st.floats(0.0, 12.0),
+    heading_error=st.floats(-0.05, 0.05),
+    speed=st.floats(0.3, 2.0),
+    first_leg=st.floats(0.0, 3.0),
+)
+def test_passes_at_is_the_first_instant_the_point_is_no_longer_ahead(
+    length: float, ahead: float, heading_error: float, speed: float, first_leg: float
+) -> None:
+    """The closed-form pass instant agrees with the pose: at it the point is within the tolerance,
+    2 microseconds earlier it is not (moves that start at speed included, through ``first_leg``)."""
+    tol = 0.05
+    t0 = T0
+    drive = KinematicDrive(Pose(0.0, 0.0, heading_error), start=t0)
+    start = t0
+    if first_leg > 0:  # a first move, replaced part way: the second starts at speed
+        drive.start_move(t0, first_leg + length, 0.0, speed)
+        start = Instant(t0 + seconds(first_leg / speed / 2))
+        drive.start_move(start, drive.pose(start).x_m + length, 0.0, speed)
+    else:
+        drive.start_move(t0, length, 0.0, speed)
+    here = drive.pose(start)
+    px, py = here.x_m + ahead, here.y_m
+
+    def ahead_of(at: Instant) -> float:
+        pose = drive.pose(at)
+        return (px - pose.x_m) * math.cos(pose.theta_rad) + (py - pose.y_m) * math.sin(pose.theta_rad)
+
+    at = drive.passes_at(px, py, tol)
+    end = drive.motion_end()
+    assert end is not None
+    if ahead_of(end) > tol:
+        assert at is None  # the move ends short of the point
+        return
+    assert at is not None
+    assert start <= at <= end
+    assert ahead_of(at) <= tol
+    if at - 2_000 > start:
+        assert ahead_of(Instant(at - 2_000)) > tol
+
+
+def test_passes_at_is_none_at_rest_and_in_a_turn() -> None:
+    drive = KinematicDrive(Pose(0.0, 0.0, 0.0), start=T0)
+    assert drive.passes_at(1.0, 0.0, 0.05) is None
+    drive.start_turn(T0, 1.0)
+    assert drive.passes_at(1.0, 0.0, 0.05) is None

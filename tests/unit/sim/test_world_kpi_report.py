@@ -72,3 +72,11 @@ def test_kpi_collects_orders_travel_and_deadlocks(tmp_path) -> None:
     text = path.read_text()
     assert text.count("<svg") == 5
     assert "Congestion" in text
+
+
+def test_chute_fill_keeps_one_sample_per_bin_the_latest() -> None:
+    kpi = KpiCollector(bin_s=60.0)
+    for t_s, fill in [(0.0, 0.1), (30.0, 0.2), (59.5, 0.25), (60.0, 0.3), (150.0, 0.5)]:
+        kpi.chute_sample("c001", t_s, fill)
+    assert kpi.chute_series("c001") == [(59.5, 0.25), (60.0, 0.3), (150.0, 0.5)]
+    assert kpi.chute_series("c999") == []
