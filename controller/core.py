@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -55,6 +55,10 @@ from warehouse_maps.layout import Layout, PlaceKind
 log = logging.getLogger("bulletyard.controller")
 
 STATUS_VERSION = "1.0.0"
+FINAL_STATUSES = ("complete", "failed", "refused")
+RECENT_FINISHED_ORDERS = 100_000
+"""Finished order ids kept in memory to refuse a replayed order; older ones are looked up in the
+journal (without one, a replay of an order older than this is accepted again)."""
 
 
 @dataclass
@@ -110,7 +114,9 @@ class Controller:
             )
         self.sortation = SortationLink(config.site, sorter, config.sortation) if sorter else None
         self.headers = HeaderIds()
-        self.orders: dict[str, _OrderRecord] = {}
+        self.orders: dict[str, _OrderRecord] = {}  # open orders only: a site runs for months
+        self._finished: OrderedDict[str, None] = OrderedDict()  # the most recent finished order ids
+        self._finished_counts: Counter[str] = Counter()
         self.pool: list[Trip] = []  # trips waiting for a robot, in arrival order
         self.trip_robot: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
@@ -228,7 +234,7 @@ class Controller:
             self.counters["orders_refused"] += 1
             log.warning("order %s refused: %s", order_id or "(without orderId)", err)
             return [self._status(now, order_id or "", "refused", str(err))]
-        if order.order_id in self.orders:
+        if self._known(order.order_id):
             self.counters["orders_refused"] += 1
             return [self._status(now, order.order_id, "refused", "duplicate: orderId already received")]
         try:
@@ -236,7 +242,7 @@ class Controller:
             if self.sortation is not None:
                 self.sortation.check(order)
         except OrderRefused as err:
-            self.orders[order.order_id] = _OrderRecord(order.order_id, "refused", 0)
+            self._finish(order.order_id, "refused")
             self.counters["orders_refused"] += 1
             self._journal("order", order.order_id, "refused", reason=str(err))
             return [self._status(now, order.order_id, "refused", str(err))]
@@ -253,7 +259,7 @@ class Controller:
         """``complete`` once every trip of the order is done and, at a sorting site, every unit
         is sorted (whichever comes last)."""
         rec = self.orders.get(order_id)
-        if rec is None or rec.trips_open > 0 or rec.status in ("complete", "failed", "refused"):
+        if rec is None or rec.trips_open > 0:
             return []
         if self.sortation is not None and not self.sortation.all_sorted(order_id):
             return []
@@ -275,9 +281,11 @@ class Controller:
 
     def _set_status(self, now: Instant, order_id: str, status: str, reason: str = "") -> list[Envelope]:
         rec = self.orders.get(order_id)
-        if rec is None or rec.status == status or rec.status in ("complete", "failed", "refused"):
+        if rec is None or rec.status == status:
             return []
         rec.status = status
+        if status in FINAL_STATUSES:
+            self._finish(order_id, status)
         self._journal("order", order_id, status, reason=reason)
         return [self._status(now, order_id, status, reason)]
 
@@ -294,8 +302,24 @@ class Controller:
         return Envelope(topic, json.dumps(body, separators=(",", ":")).encode(), 1, False)
 
     def order_counts(self) -> dict[str, int]:
-        """Orders by status (for metrics and reports)."""
-        return dict(sorted(Counter(r.status for r in self.orders.values()).items()))
+        """Orders by status (for metrics and reports), finished ones included."""
+        counts = Counter(r.status for r in self.orders.values()) + self._finished_counts
+        return dict(sorted(counts.items()))
+
+    def _known(self, order_id: str) -> bool:
+        """True when ``order_id`` was received before (open, recently finished, or journalled)."""
+        if order_id in self.orders or order_id in self._finished:
+            return True
+        return self.journal is not None and self.journal.has_order(order_id)
+
+    def _finish(self, order_id: str, status: str) -> None:
+        """The order reached a final status: it leaves the open records (memory stays flat over a
+        long shift) and joins the window of recent ids that refuses replays."""
+        self.orders.pop(order_id, None)
+        self._finished_counts[status] += 1
+        self._finished[order_id] = None
+        if len(self._finished) > RECENT_FINISHED_ORDERS:
+            self._finished.popitem(last=False)
 
     def robot_counts(self) -> dict[str, int]:
         """Robots by state (for metrics): joining, idle, busy (on a trip), charging, lost."""
@@ -554,9 +578,8 @@ class Controller:
 
     def _fail_orders(self, now: Instant, order_ids, reason: str) -> list[Envelope]:
         """``failed`` with ``reason`` for each order not yet final; their open trips leave the pool."""
-        final = ("complete", "failed", "refused")
         records = [self.orders.get(oid) for oid in order_ids]
-        failed = {rec.order_id for rec in records if rec is not None and rec.status not in final}
+        failed = {rec.order_id for rec in records if rec is not None}
         out: list[Envelope] = []
         for oid in sorted(failed):
             log.warning("order %s failed: %s", oid, reason)
@@ -608,10 +631,10 @@ class Controller:
         """Rebuild orders from the journal: finished orders stay finished; unfinished ones get their
         trips back (done trips skipped; a trip whose pod is on a robot waits for that robot)."""
         held = self.journal.held_trips()
-        for order_id, status, payload in self.journal.orders():
-            if status in ("complete", "refused", "failed"):
-                self.orders[order_id] = _OrderRecord(order_id, status, 0)
-                continue
+        for status, count in self.journal.status_counts().items():
+            if status in FINAL_STATUSES:
+                self._finished_counts[status] += count  # their ids stay in the journal only
+        for order_id, status, payload in self.journal.open_orders():
             order = parse_order(payload.encode())
             done_trips = self.journal.done_trips(order_id)
             trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
@@ -619,7 +642,7 @@ class Controller:
             if self.sortation is not None and order.destination is not None:
                 self.sortation.register(order, self.journal.sorted_units(order_id))
             if not trips and (self.sortation is None or self.sortation.all_sorted(order_id)):
-                self.orders[order_id].status = "complete"
+                self._finish(order_id, "complete")
                 self.journal.record("order", order_id, "complete")
                 self._recovered.append((order_id, "complete"))
                 self.counters["orders_completed"] += 1
@@ -630,7 +653,7 @@ class Controller:
                     self._held[robot] = (trip, done)
                 else:
                     self.pool.append(trip)
-        self.counters["recovered_orders"] = sum(1 for r in self.orders.values() if r.status != "complete")
+        self.counters["recovered_orders"] = len(self.orders)
 
 
 def _battery(vehicle) -> float:

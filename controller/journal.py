@@ -114,6 +114,20 @@ class Journal:
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
+    def open_orders(self) -> list[tuple[str, str, str]]:
+        """(order_id, status, payload) of the orders not yet complete, failed or refused, in
+        acceptance order (a restart reads these only, however long the site has run)."""
+        rows = self._db.execute(
+            "SELECT order_id, status, COALESCE(payload, '') FROM orders "
+            "WHERE status NOT IN ('complete', 'failed', 'refused') ORDER BY seq, order_id"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def has_order(self, order_id: str) -> bool:
+        """True when ``order_id`` was ever received (duplicate check of old orders)."""
+        row = self._db.execute("SELECT 1 FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+        return row is not None
+
     def sorted_units(self, order_id: str) -> set[str]:
         """Labels of ``order_id``'s units already sorted into a chute."""
         rows = self._db.execute("SELECT label FROM units WHERE order_id = ?", (order_id,))

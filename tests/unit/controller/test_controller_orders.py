@@ -18,6 +18,7 @@ from bus.inproc import InProcBroker
 from bus.topics import wms_order_status_topic, wms_orders_topic
 from controller.config import ControllerConfig
 from controller.core import Controller
+from controller.journal import Journal
 from tests.unit.controller.fake_vehicle import FakeVehicle
 from tests.unit.controller.harness import LockStep
 from warehouse_maps.grid import Grid
@@ -52,9 +53,11 @@ def order(order_id: str, *skus: str) -> bytes:
     ).encode()
 
 
-def make(n_vehicles: int = 2, broker: InProcBroker | None = None, **cfg) -> tuple[LockStep, list[dict]]:
+def make(
+    n_vehicles: int = 2, broker: InProcBroker | None = None, journal: Journal | None = None, **cfg
+) -> tuple[LockStep, list[dict]]:
     layout = small_layout()
-    ctl = Controller(ControllerConfig(**cfg), layout, np.random.default_rng(0))
+    ctl = Controller(ControllerConfig(**cfg), layout, np.random.default_rng(0), journal=journal)
     broker = broker or InProcBroker()
     vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(n_vehicles)]
     loop = LockStep(broker, ctl, vehicles)
@@ -97,3 +100,31 @@ def test_no_collision_in_normal_run() -> None:
     loop.run_until(lambda: loop.controller.order_counts() == {"complete": 3}, 400)
     assert loop.controller.order_counts() == {"complete": 3}
     assert loop.collisions == 0
+
+
+def test_finished_orders_leave_memory_and_a_replay_is_still_refused(monkeypatch, tmp_path) -> None:
+    """Over a long shift only open orders are kept; a finished order's id stays refused, from the
+    window of recent ids and, beyond it, from the journal."""
+    import controller.core as core
+
+    monkeypatch.setattr(core, "RECENT_FINISHED_ORDERS", 1)
+    loop, statuses = make(2, journal=Journal(tmp_path / "j.sqlite"))
+    ctl = loop.controller
+    for i, sku in enumerate(["S1", "S2", "S3"]):
+        submit(loop, order(f"o{i}", sku))
+
+    def done() -> bool:
+        loop.wms.dispatch()
+        return all(final_status(statuses, f"o{i}") == "complete" for i in range(3))
+
+    assert loop.run_until(done, 400), (ctl.order_counts(), statuses[-5:])
+    assert ctl.orders == {}  # nothing finished is held
+    recent = list(ctl._finished)
+    assert len(recent) == 1  # the window keeps the latest only (patched to 1)
+    older = next(f"o{i}" for i in range(3) if f"o{i}" not in recent)
+    assert ctl.order_counts() == {"complete": 3}
+    for oid in (recent[0], older):  # one from the window, one from the journal
+        submit(loop, order(oid, "S1"))
+        loop.run_until(lambda oid=oid: (loop.wms.dispatch(), final_status(statuses, oid) == "refused")[1], 5)
+        assert final_status(statuses, oid) == "refused"
+    assert ctl.order_counts() == {"complete": 3}
