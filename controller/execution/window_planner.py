@@ -117,4 +117,5 @@ class LifelongWindowPlanner:
 
 
 def _index(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
-    return np.array([c[1] * grid.width + c[0] for c in cells], dtype=np.int64)
+    xy = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    return xy[:, 1] * grid.width + xy[:, 0]

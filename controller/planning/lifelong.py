@@ -15,7 +15,6 @@ rotation model (``rotations=True``: states ``(x, y, heading)``, see
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
@@ -90,7 +89,11 @@ class LifelongPlanner:
         # claimed (and written) now: the cache fills up over hours, and memory that grows for hours
         # cannot be told from a leak
         self._table = np.full((self._cap_rows, width), 0, dtype=np.int32)
-        self._row_of: OrderedDict[int, int] = OrderedDict()
+        # the cache's bookkeeping, in arrays so a step of 500 agents looks up its rows at once
+        self._row_at = np.full(self.flat.n, -1, dtype=np.int32)  # goal cell -> row, -1 if none
+        self._goal_at = np.full(self._cap_rows, -1, dtype=np.int64)  # row -> goal cell, -1 if free
+        self._used = np.zeros(self._cap_rows, dtype=np.int64)  # row -> stamp of its last use
+        self._stamp = 0
         self._priorities = np.zeros(0, dtype=np.float64)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
@@ -98,36 +101,44 @@ class LifelongPlanner:
     # -- distance tables -------------------------------------------------------------------
 
     def _rows_for(self, goal_idx: np.ndarray) -> np.ndarray:
-        """Row of the distance table per agent, computing missing goals (LRU cache)."""
-        needed = set(int(g) for g in goal_idx)
-        if len(needed) > self._cap_rows:
-            self._cap_rows = len(needed)
-        rows = np.empty(len(goal_idx), dtype=np.int32)
-        for k, g in enumerate(goal_idx.tolist()):
-            r = self._row_of.get(g)
-            if r is None:
-                r = self._new_row(g, needed)
-            else:
-                self._row_of.move_to_end(g)
-            rows[k] = r
+        """Row of the distance table per agent, computing missing goals (least recently used rows
+        are reused; the goals of this step always keep theirs)."""
+        self._stamp += 1
+        rows = self._row_at[goal_idx]
+        if (rows < 0).any():
+            needed = len(np.unique(goal_idx))
+            if needed > self._cap_rows:
+                self._grow(needed)
+            self._used[rows[rows >= 0]] = self._stamp  # not victims for this step's new goals
+            for goal in np.unique(goal_idx[rows < 0]).tolist():
+                self._new_row(goal)
+            rows = self._row_at[goal_idx]
+        self._used[rows] = self._stamp
         return rows
 
-    def _new_row(self, goal: int, keep: set[int]) -> int:
-        if len(self._row_of) < self._cap_rows:
-            r = len(self._row_of)
-            if r >= self._table.shape[0]:  # one step needs more goals than the cap
-                grow = self._cap_rows - self._table.shape[0]
-                self._table = np.vstack([self._table, np.zeros((grow, self._table.shape[1]), np.int32)])
-        else:
-            victim = next(g for g in self._row_of if g not in keep)
-            r = self._row_of.pop(victim)
+    def _grow(self, rows: int) -> None:
+        """Room for ``rows`` tables (one step needs more goals than the cap)."""
+        extra = rows - self._cap_rows
+        self._table = np.vstack([self._table, np.zeros((extra, self._table.shape[1]), np.int32)])
+        self._goal_at = np.concatenate([self._goal_at, np.full(extra, -1, np.int64)])
+        self._used = np.concatenate([self._used, np.zeros(extra, np.int64)])
+        self._cap_rows = rows
+
+    def _new_row(self, goal: int) -> None:
+        free = np.flatnonzero(self._goal_at < 0)
+        r = int(free[0]) if free.size else int(np.argmin(self._used))
+        old = int(self._goal_at[r])
+        if old >= 0:
+            self._row_at[old] = -1
         if self.rotations:
             self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
         else:
             self._table[r] = bucket_distances(
                 goal, self._dist_src, self._weights, self.flat.far, self._max_weight
             )
-        self._row_of[goal] = r
+        self._goal_at[r] = goal
+        self._row_at[goal] = r
+        self._used[r] = self._stamp
         return r
 
     # -- planning --------------------------------------------------------------------------
@@ -232,8 +243,9 @@ class LifelongPlanner:
     def _decode(self, states: np.ndarray) -> list[State]:
         w = self.grid.width
         if self.rotations:
-            return [(int(s // 4 % w), int(s // 4 // w), int(s % 4)) for s in states]
-        return [(int(s % w), int(s // w)) for s in states]
+            cells = states // 4
+            return list(zip((cells % w).tolist(), (cells // w).tolist(), (states % 4).tolist(), strict=True))
+        return list(zip((states % w).tolist(), (states // w).tolist(), strict=True))
 
     def _prepare(
         self,
@@ -254,8 +266,10 @@ class LifelongPlanner:
 
     def _cell_indices(self, cells: Collection[Cell]) -> np.ndarray:
         """Sorted flat indices of the passable ``cells`` (int32)."""
-        w = self.grid.width
-        return np.array(sorted(c[1] * w + c[0] for c in cells if self.grid.is_passable(c)), dtype=np.int32)
+        if not cells:
+            return np.empty(0, dtype=np.int32)
+        flat = self._flat_cells(np.asarray(list(cells), dtype=np.int64).reshape(-1, 2))
+        return np.unique(flat[flat >= 0]).astype(np.int32)
 
     def _route_around(self, blocked_idx: np.ndarray) -> None:
         """Rebuild distances without edges into blocked cells when the blocked set changes.
@@ -272,7 +286,8 @@ class LifelongPlanner:
             nbr[np.isin(nbr, blocked_idx)] = -1
         self._dist_nbr = nbr
         self._dist_src = reverse_neighbours(nbr)
-        self._row_of.clear()
+        self._row_at.fill(-1)
+        self._goal_at.fill(-1)
 
     def step(
         self,
