@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bus import wire_json
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
 from bus.topics import (
@@ -299,7 +300,7 @@ class Controller:
             "status": status,
             "reason": reason,
         }
-        return Envelope(topic, json.dumps(body, separators=(",", ":")).encode(), 1, False)
+        return Envelope(topic, wire_json.dumps(body), 1, False)
 
     def order_counts(self) -> dict[str, int]:
         """Orders by status (for metrics and reports), finished ones included."""

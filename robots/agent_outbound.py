@@ -8,10 +8,9 @@ state with a long order cheap at the 2 Hz a benchmark fleet sends.
 
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel
 
+from bus import wire_json
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.transport import Envelope
 from bus.vda5050 import QOS, RETAIN, VDA5050_VERSION, Edge, Node, State, to_payload
@@ -110,7 +109,7 @@ class OutboundMixin:
         self._was_driving = self.drive.is_moving(now)
         self._next_state = Instant(now + seconds(self.config.state_interval_s))
         body = self.state_body(now, self._headers.next("state"))
-        return self._envelope("state", json.dumps(body, separators=(",", ":")).encode())
+        return self._envelope("state", wire_json.dumps(body))
 
 
 def _battery(battery: BatteryReading) -> dict:

@@ -13,11 +13,12 @@ comfortably in memory, and the safety check, the report and replay all work fram
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from bus import wire_json
 
 Pose = tuple[float, float, float]
 """(x_m, y_m, theta_rad) in the map frame."""
@@ -56,13 +57,13 @@ def encode_frame(frame: TraceFrame) -> str:
         line["paths"] = {
             rid: [[round(x, 3), round(y, 3)] for x, y in pts] for rid, pts in sorted(frame.paths.items())
         }
-    return json.dumps(line, separators=(",", ":"))
+    return wire_json.dumps(line).decode()
 
 
 def decode_frame(text: str, where: str = "trace") -> TraceFrame:
     """Parse one trace line; :class:`TraceFormatError` naming ``where`` when it is malformed."""
     try:
-        raw = json.loads(text)
+        raw = wire_json.loads(text)
         t_s = float(raw["t"])
         robots = {str(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in raw["robots"].items()}
         state = {str(k): str(v) for k, v in raw.get("state", {}).items()}

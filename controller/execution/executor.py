@@ -14,10 +14,10 @@ cell (a one-window detour) so the arrival is a fresh node.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
+from bus import wire_json
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
 from bus.topics import VdaTopic, vda_topic
@@ -498,7 +498,7 @@ class Executor:
             manufacturer=self.manufacturer,
             serial_number=serial,
         )
-        return Envelope(topic, json.dumps(msg, separators=(",", ":")).encode(), 0, False)
+        return Envelope(topic, wire_json.dumps(msg), 0, False)
 
     def instant_action(self, now: Instant, serial: str, action: NodeAction) -> Envelope:
         """An instantActions message with one action, tracked until it shows in actionStates."""

@@ -11,13 +11,13 @@ returned as a rejection reason for the caller to log and count.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bus import wire_json
 from bus.clock import Instant
 from warehouse_maps.grid import Cell
 
@@ -60,7 +60,7 @@ class StateView:
 def _load(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    data = json.loads(payload)
+    data = wire_json.loads(payload)
     if not isinstance(data, dict):
         raise ValueError("payload is not a JSON object")
     return data
