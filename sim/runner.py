@@ -90,7 +90,6 @@ class Seat:
     subscriptions: Sequence[tuple[str, int]] = ()
     active: bool = True
     tick_after_handle: bool = False
-    touched: bool = False
     wake: Instant | None = None
     stale: bool = True
 
@@ -184,6 +183,15 @@ class SimRunner:
         self._event_seq = 0
         self._next_frame = self.start
         self._wall0 = 0.0
+        # Wakeups in a heap, so an instant costs what is due, not a pass over every seat (at 100
+        # robots and more that pass was the runner's main cost). An entry is (wakeup, seat slot,
+        # version); a seat that handled, ticked or was poked is "dirty", is asked again and gets
+        # a new version, which voids its older entries.
+        self._slot = {id(seat): k for k, seat in enumerate(self.seats)}
+        self._wakes: list[tuple[Instant, int, int]] = []
+        self._version = [0] * len(self.seats)
+        self._dirty: set[int] = set(range(len(self.seats)))
+        self._touched: set[int] = set()
 
     # -- set-up -------------------------------------------------------------------------------------
 
@@ -228,8 +236,7 @@ class SimRunner:
                 if not inbound:
                     continue
                 moved = True
-                seat.touched = True
-                seat.stale = True
+                self._poke(seat, touched=True)
                 handle = seat.agent.handle
                 for msg in inbound:
                     out = handle(now, msg)
@@ -241,22 +248,56 @@ class SimRunner:
             f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
         )
 
+    def _poke(self, seat: Seat, *, touched: bool = False) -> None:
+        """The seat's state changed: ask its wakeup again (and, if it handled messages, consider it
+        for a tick in this instant's next pass)."""
+        seat.stale = True
+        k = self._slot[id(seat)]
+        self._dirty.add(k)
+        if touched:
+            self._touched.add(k)
+
+    def _refresh(self) -> None:
+        """Push the wakeups of dirty seats (new versions void their older heap entries)."""
+        for k in self._dirty:
+            self._version[k] += 1
+            wake = self.seats[k].wakeup()
+            if wake is not None:
+                heapq.heappush(self._wakes, (wake, k, self._version[k]))
+        self._dirty.clear()
+
+    def _live(self, entry: tuple[Instant, int, int]) -> bool:
+        return entry[2] == self._version[entry[1]] and self.seats[entry[1]].active
+
     def _tick_due(self, now: Instant, first: bool) -> bool:
-        """Tick seats whose wakeup has come: every seat on the first pass of an instant, then only
-        seats that handled messages since (their wakeup may now be due at this very instant);
-        ``tick_after_handle`` seats tick after every batch of messages whatever their wakeup."""
+        """Tick seats whose wakeup has come, in seat order: on the first pass of an instant every
+        seat whose wakeup is due, then only seats that handled messages since (their wakeup may now
+        be due at this very instant); ``tick_after_handle`` seats tick after every batch of
+        messages whatever their wakeup."""
+        self._refresh()
+        touched, self._touched = self._touched, set()
+        due: set[int] = set()
+        if first:
+            wakes = self._wakes
+            while wakes and wakes[0][0] <= now:
+                entry = heapq.heappop(wakes)
+                if self._live(entry):
+                    due.add(entry[1])
+        else:
+            for k in touched:
+                wake = self.seats[k].wakeup()
+                if wake is not None and wake <= now:
+                    due.add(k)
+        due.update(k for k in touched if self.seats[k].tick_after_handle)
         ticked = False
-        for seat in self.seats:
-            if not seat.active or not (first or seat.touched):
+        for k in sorted(due):
+            seat = self.seats[k]
+            if not seat.active:
                 continue
-            wake = seat.wakeup()
-            due = wake is not None and wake <= now
-            if due or (seat.touched and seat.tick_after_handle):
-                seat.stale = True
-                self._publish(seat, seat.agent.tick(now))
-                self.stats.ticks += 1
-                ticked = True
-            seat.touched = False
+            self._poke(seat)
+            self._publish(seat, seat.agent.tick(now))
+            self.stats.ticks += 1
+            ticked = True
         return ticked
 
     def step_instant(self, now: Instant) -> None:
@@ -265,7 +306,7 @@ class SimRunner:
             while self._events and self._events[0].at <= now:
                 heapq.heappop(self._events).action(now)
             for seat in self.seats:  # an event may change any participant (a delay, a kill)
-                seat.stale = True
+                self._poke(seat)
         self.settle(now)
         for k in range(MAX_TICKS_PER_INSTANT):
             if not self._tick_due(now, first=k == 0):
@@ -292,11 +333,19 @@ class SimRunner:
     def next_instant(self, now: Instant, until: Instant | None) -> Instant:
         """The earliest instant anything happens after ``now``."""
         candidates = [self._next_frame]
-        for seat in self.seats:
-            if seat.active:
-                wake = seat.wakeup()
-                if wake is not None and wake > now:  # a past wakeup was served at ``now``
-                    candidates.append(wake)
+        self._refresh()
+        wakes, overdue = self._wakes, []
+        while wakes:
+            entry = wakes[0]
+            if not self._live(entry):
+                heapq.heappop(wakes)
+            elif entry[0] <= now:  # due again at ``now`` after its tick: served at the next instant
+                overdue.append(heapq.heappop(wakes))
+            else:
+                candidates.append(entry[0])
+                break
+        for entry in overdue:
+            heapq.heappush(wakes, entry)
         due = getattr(self.broker, "next_due", None)
         if due is not None:
             bus_due = due()
