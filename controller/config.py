@@ -35,7 +35,7 @@ class ExecutionConfig(BaseModel):
         "what really happens",
     )
     release_ahead_steps: int | None = Field(
-        4,
+        6,
         ge=1,
         description="release at most this many steps ahead of the reached step (None: all the graph "
         "allows); short releases keep replanning free and limit the cells a lost robot blocks",
