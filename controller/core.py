@@ -270,12 +270,18 @@ class Controller:
         return self._set_status(now, order_id, "complete")
 
     def _on_sorter(self, now: Instant, msg: Envelope) -> list[Envelope]:
-        """A sorter message: the planner answers; orders whose last unit was sorted move on."""
+        """A sorter message: the planner answers; orders whose last unit went on the line or into
+        its chute move on."""
         assert self.sortation is not None
-        out, units_sorted, done = self.sortation.handle(now, msg)
-        for order_id, label in units_sorted:
+        news = self.sortation.handle(now, msg)
+        out = news.replies
+        for order_id, label in news.units_sorted:
             self._journal("unit", label, "sorted", order_id=order_id)
-        for order_id in done:
+        for order_id in news.all_inducted:
+            rec = self.orders.get(order_id)
+            if rec is not None and rec.status == "picked":  # never back from sorted
+                out.extend(self._set_status(now, order_id, "inducted"))
+        for order_id in news.all_sorted:
             out.extend(self._set_status(now, order_id, "sorted"))
             out.extend(self._complete_if_done(now, order_id))
         return out

@@ -11,6 +11,17 @@ from bus.clock import Instant
 
 
 @dataclass(frozen=True, slots=True)
+class ItemInducted:
+    """An item was put on the line at an induct (a unit re-inducted after a reject comes again)."""
+
+    at: Instant
+    sorter_id: str
+    item_id: str
+    order_id: str | None
+    barcode: str
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSorted:
     """An item reached a destination chute: its order's status moves to *sorted*."""
 
@@ -33,4 +44,4 @@ class ItemRejected:
     reason: str
 
 
-SortationEvent = ItemSorted | ItemRejected
+SortationEvent = ItemInducted | ItemSorted | ItemRejected

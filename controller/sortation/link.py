@@ -24,9 +24,26 @@ from bus.sorter_protocol import parse_sorter_topic, unit_labels
 from bus.transport import Envelope
 from controller.config import ControllerConfigError, SortationConfig
 from controller.intake import OrderRefused, WmsOrder
-from controller.sortation.events import ItemRejected, ItemSorted
+from controller.sortation.events import ItemInducted, ItemRejected, ItemSorted
 from controller.sortation.mapping import balanced_plan
 from controller.sortation.planner import SortationPlanner
+
+
+@dataclass(frozen=True, slots=True)
+class SorterNews:
+    """What one sorter message means for the controller.
+
+    Attributes:
+        replies: the planner's answers to the sorter.
+        units_sorted: (order, label) of each unit newly in a chute (for the journal).
+        all_inducted: orders whose last unit just went on the line (status ``inducted``).
+        all_sorted: orders whose last unit just reached its chute (status ``sorted``).
+    """
+
+    replies: list[Envelope]
+    units_sorted: list[tuple[str, str]]
+    all_inducted: list[str]
+    all_sorted: list[str]
 
 
 def chute_ids(count: int) -> list[str]:
@@ -37,6 +54,7 @@ def chute_ids(count: int) -> list[str]:
 @dataclass(slots=True)
 class _Units:
     labels: list[str]
+    inducted: set[str] = field(default_factory=set)
     sorted: set[str] = field(default_factory=set)
     rejected: int = 0
 
@@ -94,19 +112,24 @@ class SortationLink:
         labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
         for label in labels:
             self.planner.register_parcel(label, order.order_id, order.destination)
-        self._units[order.order_id] = _Units(labels, set(already_sorted) & set(labels))
+        self._units[order.order_id] = _Units(labels, sorted=set(already_sorted) & set(labels))
 
-    def handle(self, now: Instant, msg: Envelope) -> tuple[list[Envelope], list[tuple[str, str]], list[str]]:
-        """Feed one sorter message to the planner. Returns its replies, the (order, label) of each
-        unit newly sorted (for the journal) and the orders whose last unit that was."""
+    def handle(self, now: Instant, msg: Envelope) -> SorterNews:
+        """Feed one sorter message to the planner: its replies, and what it means for orders."""
         out = self.planner.handle(now, msg)
         units_sorted: list[tuple[str, str]] = []
         done: list[str] = []
+        on_line: list[str] = []
         for event in self.planner.take_events():
             units = self._units.get(event.order_id) if event.order_id else None
             if units is None:
                 continue  # a parcel that belongs to no order we know (counted by the planner)
-            if isinstance(event, ItemSorted) and event.barcode in units.labels:
+            if isinstance(event, ItemInducted) and event.barcode in units.labels:
+                if event.barcode not in units.inducted:  # a reworked unit comes again: once
+                    units.inducted.add(event.barcode)
+                    if len(units.inducted | units.sorted) == len(units.labels):
+                        on_line.append(event.order_id)  # type: ignore[arg-type]
+            elif isinstance(event, ItemSorted) and event.barcode in units.labels:
                 if event.barcode in units.sorted:
                     continue  # the same label sorted twice (a duplicate label): counted once
                 units.sorted.add(event.barcode)
@@ -115,7 +138,7 @@ class SortationLink:
                     done.append(event.order_id)  # type: ignore[arg-type]
             elif isinstance(event, ItemRejected):
                 units.rejected += 1
-        return out, units_sorted, done
+        return SorterNews(out, units_sorted, on_line, done)
 
     def all_sorted(self, order_id: str) -> bool:
         """True once every unit of the order is in a chute (True for orders not tracked here)."""

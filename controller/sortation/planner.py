@@ -15,6 +15,7 @@ No wall clock and no randomness: time comes in as ``now``.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,17 +31,22 @@ from bus.sorter_protocol import (
     Destination,
     DestinationRequest,
     DivertConfirm,
+    Inducted,
     encode,
     parse_sorter_topic,
     sorter_filter,
     sorter_topic,
 )
 from bus.transport import Envelope
-from controller.sortation.events import ItemRejected, ItemSorted, SortationEvent
+from controller.sortation.events import ItemInducted, ItemRejected, ItemSorted, SortationEvent
 from controller.sortation.mapping import ChutePlan
 
 log = logging.getLogger("bulletyard.controller.sortation")
 REJECT = "reject"
+RECENT_DONE_ITEMS = 100_000
+"""Confirmed item ids remembered to count a redelivered (QoS 1) confirm once."""
+KINDS_READ = ("inducted", "destinationRequest", "divertConfirm", "chuteState", "connection")
+"""Sorter messages the planner reads (``inducted`` only to tell orders their units are on the line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,7 @@ class _InFlight:
 class PlannerCounts:
     """Requests answered and bad input seen."""
 
+    inducted: int = 0
     requests: int = 0
     answered: int = 0
     expired_requests: int = 0
@@ -101,20 +108,19 @@ class SortationPlanner:
         self.chute_state: dict[tuple[str, str], str] = {}
         self.parcels: dict[str, Parcel] = {}
         self.in_flight: dict[str, _InFlight] = {}
-        self.done: set[str] = set()
+        self.done: OrderedDict[str, None] = OrderedDict()  # the last RECENT_DONE_ITEMS confirmed items
         self._turn: dict[str, int] = {}
         self._ids = HeaderIds()
         self._stale = StaleFilter()
         self.connection: dict[str, str] = {}
-        kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
+        kinds = KINDS_READ
         self._inbox = Inbox({sorter_filter(site, None, k): MESSAGES[k] for k in kinds},
                             max_payload_bytes=MAX_PAYLOAD_BYTES)
 
     # --- set-up ---------------------------------------------------------------------------
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to."""
-        kinds = ("destinationRequest", "divertConfirm", "chuteState", "connection")
-        return [sorter_filter(self.site, None, k) for k in kinds]
+        return [sorter_filter(self.site, None, k) for k in KINDS_READ]
 
     def register_parcel(self, barcode: str, order_id: str | None, destination: str) -> None:
         """Tell the planner what a label means (from the order book / WMS)."""
@@ -145,7 +151,7 @@ class SortationPlanner:
         if parsed is None or parsed[0] != self.site:
             return []
         _, sorter_id, kind = parsed
-        if kind not in ("destinationRequest", "divertConfirm", "chuteState", "connection"):
+        if kind not in KINDS_READ:
             return []
         body = self._inbox.decode(msg)
         if isinstance(body, Rejected):  # counted by reason and logged once per reason by the inbox
@@ -167,6 +173,8 @@ class SortationPlanner:
             return self._on_request(now, sorter_id, body)
         if isinstance(body, DivertConfirm):
             return self._on_confirm(now, sorter_id, body)
+        if isinstance(body, Inducted):
+            return self._on_inducted(now, sorter_id, body)
         assert isinstance(body, ChuteState)
         return self._on_chute(now, sorter_id, body)
 
@@ -191,6 +199,19 @@ class SortationPlanner:
                 self._turn[destination] = start + k + 1
                 return chute
         return None
+
+    def _on_inducted(self, now: Instant, sorter_id: str, msg: Inducted) -> list[Envelope]:
+        """An item went on the line: an event for its order (when the label is one we know)."""
+        self.counts.inducted += 1
+        parcel = self.parcels.get(msg.barcode)
+        order_id = parcel.order_id if parcel else None
+        self._emit(ItemInducted(now, sorter_id, msg.item_id, order_id, msg.barcode))
+        return []
+
+    def _emit(self, event: SortationEvent) -> None:
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _on_request(self, now: Instant, sorter_id: str, req: DestinationRequest) -> list[Envelope]:
         self.counts.requests += 1
@@ -245,7 +266,9 @@ class SortationPlanner:
             self.counts.recirculated += 1
             return self._reassign(now, flight, item, msg.chute_id) if flight else []
         self.in_flight.pop(item, None)
-        self.done.add(item)
+        self.done[item] = None
+        if len(self.done) > RECENT_DONE_ITEMS:  # a redelivered confirm comes within seconds, not
+            self.done.popitem(last=False)  # a shift later: the set need not grow with every item
         if flight is None and msg.result == "SORTED":  # rejects of unread items were never asked about
             self.counts.unknown_confirms += 1
         order_id = flight.order_id if flight else None
@@ -258,9 +281,7 @@ class SortationPlanner:
         else:
             self.counts.rejected += 1
             event = ItemRejected(at, sorter_id, item, order_id, msg.reason or msg.result.lower())
-        self.events.append(event)
-        if self.on_event is not None:
-            self.on_event(event)
+        self._emit(event)
         return []
 
     def _on_chute(self, now: Instant, sorter_id: str, msg: ChuteState) -> list[Envelope]:

@@ -60,9 +60,9 @@ def test_orders_complete_after_their_units_are_sorted(layout_file: Path, tmp_pat
     assert summary["sorter_items_per_hour"] > 0
     assert summary["reject_rate"] is not None
     assert summary["recirculation_rate"] is not None
-    # every order went picked -> sorted -> complete, in that order, on the WMS status topic
+    # every order went picked -> inducted -> sorted -> complete, in that order, on the WMS status topic
     for order_id, history in sim.observer.history.items():
-        where = [history.index(s) for s in ("picked", "sorted", "complete")]
+        where = [history.index(s) for s in ("picked", "inducted", "sorted", "complete")]
         assert where == sorted(where), (order_id, history)
     # the report's chute-fill plot has data: D001's first chute filled during the run
     assert any(fill > 0 for _, fill in sim.kpi.chute_series("c001"))

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from bus.clock import SIM_EPOCH, Instant, iso_timestamp, seconds
-from bus.sorter_protocol import DestinationRequest, DivertConfirm, encode, sorter_topic, unit_labels
+from bus.sorter_protocol import (
+    DestinationRequest,
+    DivertConfirm,
+    Inducted,
+    encode,
+    sorter_topic,
+    unit_labels,
+)
 from bus.topics import wms_orders_topic
 from bus.transport import Envelope
 from controller.config import ControllerConfig, ControllerConfigError
@@ -92,6 +99,28 @@ def test_sorted_units_survive_a_restart(tmp_path) -> None:
         out = ctl2.handle(now, confirm(now, k, f"itm-{k + 1}", json.loads(reply.payload)["chuteId"]))
     assert ctl2.sortation.all_sorted("o1")
     assert ("o1", "sorted", "") in statuses(out)  # complete follows once its trips are done too
+
+
+def inducted(now: Instant, header: int, item: str, barcode: str) -> Envelope:
+    msg = Inducted(header_id=header, timestamp=iso_timestamp(now), sorter_id="sorter-1", item_id=item,
+                   barcode=barcode, induct_id="in-1", carriers=[3])
+    return Envelope(sorter_topic("site1", "sorter-1", "inducted"), encode(msg), 1)
+
+
+def test_inducted_once_every_unit_is_on_the_line_and_only_after_picked() -> None:
+    ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0))
+    now = SIM_EPOCH
+    ctl.handle(now, order("o1", "D001", 2))
+    ctl.handle(now, order("o2", "D002", 1))
+    first, second = unit_labels("o1", [2])
+    assert statuses(ctl.handle(now, inducted(now, 0, "itm-1", first))) == []  # one unit of two
+    assert statuses(ctl.handle(now, inducted(now, 1, "itm-1b", first))) == []  # re-inducted: counted once
+    ctl.orders["o1"].status = "picked"  # (the robots' part, which this test leaves out)
+    assert statuses(ctl.handle(now, inducted(now, 2, "itm-2", second))) == [("o1", "inducted", "")]
+    # an order not yet reported picked does not jump ahead (a station may induct line by line)
+    [label] = unit_labels("o2", [1])
+    assert statuses(ctl.handle(now, inducted(now, 3, "itm-3", label))) == []
+    assert ctl.sortation.planner.counts.inducted == 4
 
 
 def test_sortation_on_a_layout_without_a_sorter_is_a_config_error() -> None:
