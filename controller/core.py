@@ -275,6 +275,8 @@ class Controller:
         assert self.sortation is not None
         news = self.sortation.handle(now, msg)
         out = news.replies
+        for order_id, sorter_id, item_id, label in news.items:
+            self._journal("item", item_id, "inducted", sorter_id=sorter_id, label=label, order_id=order_id)
         for order_id, label in news.units_sorted:
             self._journal("unit", label, "sorted", order_id=order_id)
         for order_id in news.all_inducted:
@@ -647,7 +649,8 @@ class Controller:
             trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
             self.orders[order_id] = _OrderRecord(order_id, status, len(trips), len(trips))
             if self.sortation is not None and order.destination is not None:
-                self.sortation.register(order, self.journal.sorted_units(order_id))
+                self.sortation.register(order, self.journal.sorted_units(order_id),
+                                        self.journal.items_on_line(order_id))
             if not trips and (self.sortation is None or self.sortation.all_sorted(order_id)):
                 self._finish(order_id, "complete")
                 self.journal.record("order", order_id, "complete")

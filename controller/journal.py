@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS trips (
     trip_id TEXT PRIMARY KEY, order_id TEXT, status TEXT NOT NULL, robot TEXT,
     stops_done INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS units (label TEXT PRIMARY KEY, order_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY, sorter_id TEXT NOT NULL, label TEXT NOT NULL, order_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS items_by_order ON items (order_id);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, key TEXT, status TEXT);
 """
 
@@ -62,6 +65,8 @@ class Journal:
         ``kind`` ``order``: status of an order (``payload`` on first acceptance, ``reason``).
         ``kind`` ``trip``: ``assigned:<robot>``, ``stop<k>`` (stop k finished), ``done``, ``returned``.
         ``kind`` ``unit``: a unit label (``order/line/unit``) sorted into a chute (``order_id`` given).
+        ``kind`` ``item``: a sorter's item id carrying a unit label went on the line (``sorter_id``,
+        ``label``, ``order_id`` given), so a restarted controller can credit its divert confirm.
         """
         db = self._db
         db.execute("BEGIN")
@@ -77,6 +82,11 @@ class Journal:
             elif kind == "unit":
                 db.execute(
                     "INSERT OR IGNORE INTO units (label, order_id) VALUES (?, ?)", (key, extra["order_id"])
+                )
+            elif kind == "item":
+                db.execute(
+                    "INSERT OR REPLACE INTO items (item_id, sorter_id, label, order_id) VALUES (?, ?, ?, ?)",
+                    (key, extra["sorter_id"], extra["label"], extra["order_id"]),
                 )
             elif kind == "trip":
                 order_id = key.split("#", 1)[0]
@@ -132,6 +142,16 @@ class Journal:
         """Labels of ``order_id``'s units already sorted into a chute."""
         rows = self._db.execute("SELECT label FROM units WHERE order_id = ?", (order_id,))
         return {r[0] for r in rows}
+
+    def items_on_line(self, order_id: str) -> list[tuple[str, str, str]]:
+        """(sorter_id, item_id, label) of ``order_id``'s items put on the line whose label is not
+        sorted yet: the ones a previous controller may have answered and the sorter will confirm."""
+        rows = self._db.execute(
+            "SELECT sorter_id, item_id, label FROM items WHERE order_id = ? "
+            "AND label NOT IN (SELECT label FROM units WHERE order_id = ?) ORDER BY item_id",
+            (order_id, order_id),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def done_trips(self, order_id: str) -> set[str]:
         """Trip ids of ``order_id`` that are done."""

@@ -16,7 +16,7 @@ No clock, no randomness: time comes in as ``now``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bus.clock import Instant
@@ -36,12 +36,15 @@ class SorterNews:
     Attributes:
         replies: the planner's answers to the sorter.
         units_sorted: (order, label) of each unit newly in a chute (for the journal).
+        items: (order, sorter, item id, label) of each item of ours put on the line (for the
+            journal: a restarted controller credits their confirms).
         all_inducted: orders whose last unit just went on the line (status ``inducted``).
         all_sorted: orders whose last unit just reached its chute (status ``sorted``).
     """
 
     replies: list[Envelope]
     units_sorted: list[tuple[str, str]]
+    items: list[tuple[str, str, str, str]]
     all_inducted: list[str]
     all_sorted: list[str]
 
@@ -105,19 +108,26 @@ class SortationLink:
                 f"or to a chute {chutes[0]}..{chutes[-1]})"
             )
 
-    def register(self, order: WmsOrder, already_sorted: set[str] = frozenset()) -> None:
+    def register(self, order: WmsOrder, already_sorted: set[str] = frozenset(),
+                 on_line: Sequence[tuple[str, str, str]] = ()) -> None:
         """Expect the order's units: one label per unit, each sorted to the order's destination.
-        ``already_sorted``: labels a restarted controller found sorted in its journal."""
+        A restarted controller passes what its journal knows: ``already_sorted`` labels, and
+        ``on_line`` (sorter_id, item_id, label) of items on the belt whose confirm is still to come."""
         assert order.destination is not None
         labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
         for label in labels:
             self.planner.register_parcel(label, order.order_id, order.destination)
         self._units[order.order_id] = _Units(labels, sorted=set(already_sorted) & set(labels))
+        for sorter_id, item_id, label in on_line:
+            if label in labels:
+                self._units[order.order_id].inducted.add(label)
+                self.planner.adopt(sorter_id, item_id, label)
 
     def handle(self, now: Instant, msg: Envelope) -> SorterNews:
         """Feed one sorter message to the planner: its replies, and what it means for orders."""
         out = self.planner.handle(now, msg)
         units_sorted: list[tuple[str, str]] = []
+        items: list[tuple[str, str, str, str]] = []
         done: list[str] = []
         on_line: list[str] = []
         for event in self.planner.take_events():
@@ -125,6 +135,7 @@ class SortationLink:
             if units is None:
                 continue  # a parcel that belongs to no order we know (counted by the planner)
             if isinstance(event, ItemInducted) and event.barcode in units.labels:
+                items.append((event.order_id, event.sorter_id, event.item_id, event.barcode))  # type: ignore[arg-type]
                 if event.barcode not in units.inducted:  # a reworked unit comes again: once
                     units.inducted.add(event.barcode)
                     if len(units.inducted | units.sorted) == len(units.labels):
@@ -138,7 +149,7 @@ class SortationLink:
                     done.append(event.order_id)  # type: ignore[arg-type]
             elif isinstance(event, ItemRejected):
                 units.rejected += 1
-        return SorterNews(out, units_sorted, on_line, done)
+        return SorterNews(out, units_sorted, items, on_line, done)
 
     def all_sorted(self, order_id: str) -> bool:
         """True once every unit of the order is in a chute (True for orders not tracked here)."""
@@ -150,3 +161,5 @@ class SortationLink:
         units = self._units.pop(order_id, None)
         for label in units.labels if units is not None else ():
             self.planner.parcels.pop(label, None)
+        for item in [i for i, f in self.planner.in_flight.items() if f.order_id == order_id]:
+            del self.planner.in_flight[item]  # e.g. adopted items whose confirm never came

@@ -126,6 +126,14 @@ class SortationPlanner:
         """Tell the planner what a label means (from the order book / WMS)."""
         self.parcels[barcode] = Parcel(order_id, destination)
 
+    def adopt(self, sorter_id: str, item_id: str, barcode: str) -> None:
+        """An item a previous controller may have answered (recovered from the journal): its
+        confirm is credited to ``barcode``'s order; a recirculation gets a fresh chute."""
+        if item_id in self.in_flight or item_id in self.done:
+            return
+        parcel = self.resolve(barcode)
+        self.in_flight[item_id] = _InFlight(sorter_id, parcel.destination, "", parcel.order_id, barcode)
+
     def resolve(self, barcode: str) -> Parcel:
         """Registered parcels first; otherwise the label ``DEST:serial`` names its destination."""
         known = self.parcels.get(barcode)

@@ -126,3 +126,24 @@ def test_inducted_once_every_unit_is_on_the_line_and_only_after_picked() -> None
 def test_sortation_on_a_layout_without_a_sorter_is_a_config_error() -> None:
     with pytest.raises(ControllerConfigError, match="has no sorter"):
         Controller(CONFIG, small_layout(), np.random.default_rng(0))
+
+
+def test_a_restarted_controller_credits_the_confirm_of_a_unit_its_predecessor_answered(tmp_path) -> None:
+    """The unit is inducted and answered by one controller, the controller dies, the sorter's
+    divert confirm reaches the next one: the journal's item record lets it count that unit."""
+    db = tmp_path / "journal.sqlite"
+    ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
+    now = SIM_EPOCH
+    ctl.handle(now, order("o1", "D001", 1))
+    [label] = unit_labels("o1", [1])
+    ctl.handle(now, inducted(now, 0, "itm-1", label))
+    [reply] = ctl.handle(now, request(now, 0, "itm-1", label))
+    chute = json.loads(reply.payload)["chuteId"]
+    ctl2 = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
+    out = ctl2.handle(now, confirm(now, 0, "itm-1", chute))
+    assert ("o1", "sorted", "") in statuses(out)
+    assert ctl2.sortation.all_sorted("o1")
+    assert ctl2.sortation.planner.counts.unknown_confirms == 0
+    # and a third controller does not offer that item again: its unit is sorted
+    ctl3 = Controller(CONFIG, LAYOUT, np.random.default_rng(0), journal=Journal(db))
+    assert ctl3.sortation.planner.in_flight == {}
