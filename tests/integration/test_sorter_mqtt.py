@@ -22,6 +22,7 @@ import yaml
 from bus.clock import WallClock
 from bus.mqtt import MqttTransport
 from bus.sorter_protocol import sorter_filter, sorter_topic
+from controller.sortation.events import ItemSorted
 from controller.sortation.mapping import balanced_plan
 from controller.sortation.planner import SortationPlanner
 from tests.broker import MosquittoBroker
@@ -88,7 +89,8 @@ def test_sorter_process_sorts_items_answered_over_mqtt(broker: MosquittoBroker, 
         assert states[:1] == ["ONLINE"]
         assert planner.counts.answered >= planner.counts.sorted
         assert planner.counts.bad_messages == 0
-        sorted_events = planner.take_events()
+        sorted_events = [e for e in planner.take_events() if isinstance(e, ItemSorted)]
+        assert len(sorted_events) == planner.counts.sorted
         assert {e.chute_id for e in sorted_events} <= set(chutes)
     finally:
         proc.send_signal(signal.SIGTERM)
