@@ -60,7 +60,7 @@ def one(robots: int, sim_s: float, layout: str, rss_every_s: float = 3600.0, *,
         if trace_malloc:
             tracemalloc.start(frames)
         t0 = time.perf_counter()
-        sim = Simulation(opts)
+        sim = Simulation(opts)  # closed below, once the run is over
         setup_s = time.perf_counter() - t0
         marks: list[tuple[float, float]] = []
         snaps: list[tracemalloc.Snapshot] = []
@@ -78,8 +78,8 @@ def one(robots: int, sim_s: float, layout: str, rss_every_s: float = 3600.0, *,
                     if len(snaps) > 2:
                         del snaps[1:-1]  # keep the first and the latest only
 
-        result = sim.run(on_progress=progress)
-        sim.close()
+        with sim:
+            result = sim.run(on_progress=progress)
         if trace_malloc:
             if len(snaps) >= 2:
                 _print_growth(snaps[0], snaps[-1], top)

@@ -264,8 +264,6 @@ class Controller:
             return []
         if self.sortation is not None and not self.sortation.all_sorted(order_id):
             return []
-        if self.sortation is not None:
-            self.sortation.forget(order_id)
         self.counters["orders_completed"] += 1
         return self._set_status(now, order_id, "complete")
 
@@ -322,9 +320,11 @@ class Controller:
         return self.journal is not None and self.journal.has_order(order_id)
 
     def _finish(self, order_id: str, status: str) -> None:
-        """The order reached a final status: it leaves the open records (memory stays flat over a
-        long shift) and joins the window of recent ids that refuses replays."""
+        """The order reached a final status: it leaves the open records and the sortation's
+        (memory stays flat over a long shift) and joins the window of recent ids that refuses replays."""
         self.orders.pop(order_id, None)
+        if self.sortation is not None:
+            self.sortation.forget(order_id)
         self._finished_counts[status] += 1
         self._finished[order_id] = None
         if len(self._finished) > RECENT_FINISHED_ORDERS:

@@ -117,13 +117,6 @@ class Journal:
             db.execute("ROLLBACK")
             raise
 
-    def orders(self) -> list[tuple[str, str, str]]:
-        """(order_id, status, payload) of every order, in acceptance order."""
-        rows = self._db.execute(
-            "SELECT order_id, status, COALESCE(payload, '') FROM orders ORDER BY seq, order_id"
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
-
     def open_orders(self) -> list[tuple[str, str, str]]:
         """(order_id, status, payload) of the orders not yet complete, failed or refused, in
         acceptance order (a restart reads these only, however long the site has run)."""

@@ -76,8 +76,7 @@ class OutboundMixin:
         """
         battery = self.drive.battery(now)
         v, omega = self.drive.velocity(now)
-        pose = self.drive.pose(now)
-        body: dict = {
+        return {
             "headerId": header_id, "timestamp": iso_timestamp(now), "version": VDA5050_VERSION,
             "manufacturer": self.manufacturer, "serialNumber": self.serial_number,
             "orderId": self.order_id, "orderUpdateId": self.order_update_id,
@@ -92,13 +91,10 @@ class OutboundMixin:
             "safetyState": {"eStop": self._e_stop, "fieldViolation": self._field_violation},
             "paused": self._paused,
             "newBaseRequest": False,
-            "agvPosition": {"x": round(pose.x_m, 3), "y": round(pose.y_m, 3),
-                            "theta": round(pose.theta_rad, 3), "mapId": self.map_id,
-                            "positionInitialized": True},
-            "velocity": {"vx": round(v, 3), "vy": 0.0, "omega": round(omega, 3)},
+            "agvPosition": messages.agv_position_body(self.drive.pose(now), self.map_id),
+            "velocity": messages.velocity_body(v, omega),
             "loads": [_dump(load) for load in self._loads],
         }
-        return body
 
     def build_state(self, now: Instant, header_id: int = 0) -> State:
         """The current ``state`` message as a model (tests look inside with it)."""

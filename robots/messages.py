@@ -48,18 +48,24 @@ def connection(header_id: int, now: Instant, manufacturer: str, serial_number: s
                       serial_number=serial_number, connection_state=state)
 
 
-def agv_position(pose: Pose, map_id: str) -> AgvPosition:
-    """The pose as ``agvPosition`` (rounded to the millimetre and milliradian)."""
-    return AgvPosition(x=round(pose.x_m, 3), y=round(pose.y_m, 3), theta=round(pose.theta_rad, 3),
-                       map_id=map_id, position_initialized=True)
+def agv_position_body(pose: Pose, map_id: str) -> dict:
+    """The pose as the ``agvPosition`` JSON object (rounded to the millimetre and milliradian)."""
+    return {"x": round(pose.x_m, 3), "y": round(pose.y_m, 3), "theta": round(pose.theta_rad, 3),
+            "mapId": map_id, "positionInitialized": True}
+
+
+def velocity_body(speed_mps: float, omega_rps: float) -> dict:
+    """The ``velocity`` JSON object in the vehicle frame (vx forward), rounded to mm/s and mrad/s."""
+    return {"vx": round(speed_mps, 3), "vy": 0.0, "omega": round(omega_rps, 3)}
 
 
 def visualization(header_id: int, now: Instant, manufacturer: str, serial_number: str, pose: Pose,
                   map_id: str, speed_mps: float, omega_rps: float) -> Visualization:
     """A visualization message: pose and velocity (vehicle frame: vx forward)."""
     return Visualization(header_id=header_id, timestamp=iso_timestamp(now), manufacturer=manufacturer,
-                         serial_number=serial_number, agv_position=agv_position(pose, map_id),
-                         velocity=Velocity(vx=round(speed_mps, 3), vy=0.0, omega=round(omega_rps, 3)))
+                         serial_number=serial_number,
+                         agv_position=AgvPosition.model_validate(agv_position_body(pose, map_id)),
+                         velocity=Velocity.model_validate(velocity_body(speed_mps, omega_rps)))
 
 
 def factsheet(header_id: int, now: Instant, manufacturer: str, serial_number: str,

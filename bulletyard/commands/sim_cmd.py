@@ -105,7 +105,7 @@ def run_sim(options, quiet: bool = False) -> int:
     except (ValueError, KeyError) as exc:
         raise UsageError(str(exc)) from None
     console = Console()
-    try:
+    with sim:
         if quiet:
             result = sim.run()
         else:
@@ -129,8 +129,6 @@ def run_sim(options, quiet: bool = False) -> int:
                     )
 
                 result = sim.run(on_progress=progress)
-    finally:
-        sim.close()
     print_kpi_table(result.summary, console)
     console.print(f"run folder: {result.run_dir} (summary.json, trace.jsonl, report.html)")
     if result.exit_code:

@@ -359,8 +359,14 @@ class Simulation:
             "start": "2026-11-11T00:00:00.000Z",
         }
 
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Release PyBullet and transports."""
+        """Release PyBullet and transports (also on leaving a ``with`` block)."""
         self.trace.close()
         self.world.close()
         if self.options.broker_url:

@@ -92,7 +92,7 @@ class LifelongPlanner:
         # the cache's bookkeeping, in arrays so a step of 500 agents looks up its rows at once
         self._row_at = np.full(self.flat.n, -1, dtype=np.int32)  # goal cell -> row, -1 if none
         self._goal_at = np.full(self._cap_rows, -1, dtype=np.int64)  # row -> goal cell, -1 if free
-        self._used = np.zeros(self._cap_rows, dtype=np.int64)  # row -> stamp of its last use
+        self._used = np.full(self._cap_rows, -1, dtype=np.int64)  # row -> stamp of last use, -1 if free
         self._stamp = 0
         self._priorities = np.zeros(0, dtype=np.float64)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
@@ -121,12 +121,11 @@ class LifelongPlanner:
         extra = rows - self._cap_rows
         self._table = np.vstack([self._table, np.zeros((extra, self._table.shape[1]), np.int32)])
         self._goal_at = np.concatenate([self._goal_at, np.full(extra, -1, np.int64)])
-        self._used = np.concatenate([self._used, np.zeros(extra, np.int64)])
+        self._used = np.concatenate([self._used, np.full(extra, -1, np.int64)])
         self._cap_rows = rows
 
     def _new_row(self, goal: int) -> None:
-        free = np.flatnonzero(self._goal_at < 0)
-        r = int(free[0]) if free.size else int(np.argmin(self._used))
+        r = int(np.argmin(self._used))  # a free row (-1) first, else the least recently used
         old = int(self._goal_at[r])
         if old >= 0:
             self._row_at[old] = -1
@@ -139,7 +138,6 @@ class LifelongPlanner:
         self._goal_at[r] = goal
         self._row_at[goal] = r
         self._used[r] = self._stamp
-        return r
 
     # -- planning --------------------------------------------------------------------------
 
@@ -288,6 +286,7 @@ class LifelongPlanner:
         self._dist_src = reverse_neighbours(nbr)
         self._row_at.fill(-1)
         self._goal_at.fill(-1)
+        self._used.fill(-1)
 
     def step(
         self,

@@ -57,7 +57,7 @@ def chute_ids(count: int) -> list[str]:
 @dataclass(slots=True)
 class _Units:
     labels: list[str]
-    inducted: set[str] = field(default_factory=set)
+    inducted: set[str] = field(default_factory=set)  # on the line or beyond (sorted ones too)
     sorted: set[str] = field(default_factory=set)
     rejected: int = 0
 
@@ -117,10 +117,11 @@ class SortationLink:
         labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
         for label in labels:
             self.planner.register_parcel(label, order.order_id, order.destination)
-        self._units[order.order_id] = _Units(labels, sorted=set(already_sorted) & set(labels))
+        done = set(already_sorted) & set(labels)
+        units = self._units[order.order_id] = _Units(labels, inducted=set(done), sorted=done)
         for sorter_id, item_id, label in on_line:
             if label in labels:
-                self._units[order.order_id].inducted.add(label)
+                units.inducted.add(label)
                 self.planner.adopt(sorter_id, item_id, label)
 
     def handle(self, now: Instant, msg: Envelope) -> SorterNews:
@@ -138,12 +139,13 @@ class SortationLink:
                 items.append((event.order_id, event.sorter_id, event.item_id, event.barcode))  # type: ignore[arg-type]
                 if event.barcode not in units.inducted:  # a reworked unit comes again: once
                     units.inducted.add(event.barcode)
-                    if len(units.inducted | units.sorted) == len(units.labels):
+                    if len(units.inducted) == len(units.labels):
                         on_line.append(event.order_id)  # type: ignore[arg-type]
             elif isinstance(event, ItemSorted) and event.barcode in units.labels:
                 if event.barcode in units.sorted:
                     continue  # the same label sorted twice (a duplicate label): counted once
                 units.sorted.add(event.barcode)
+                units.inducted.add(event.barcode)  # (its inducted message may have come to a predecessor)
                 units_sorted.append((event.order_id, event.barcode))  # type: ignore[arg-type]
                 if len(units.sorted) == len(units.labels):
                     done.append(event.order_id)  # type: ignore[arg-type]

@@ -113,8 +113,7 @@ class SortationPlanner:
         self._ids = HeaderIds()
         self._stale = StaleFilter()
         self.connection: dict[str, str] = {}
-        kinds = KINDS_READ
-        self._inbox = Inbox({sorter_filter(site, None, k): MESSAGES[k] for k in kinds},
+        self._inbox = Inbox({sorter_filter(site, None, k): MESSAGES[k] for k in KINDS_READ},
                             max_payload_bytes=MAX_PAYLOAD_BYTES)
 
     # --- set-up ---------------------------------------------------------------------------

@@ -15,12 +15,10 @@ from bulletyard.runtime.sim_setup import SimOptions, Simulation
 
 
 def _run(out: Path, assigner: str, seed: int = 2) -> tuple[dict, Simulation]:
-    sim = Simulation(SimOptions(layout="small-fc", robots=4, orders=8, rate_per_h=600.0, seed=seed,
-                                out=out, assigner=assigner))
-    try:
+    options = SimOptions(layout="small-fc", robots=4, orders=8, rate_per_h=600.0, seed=seed, out=out,
+                         assigner=assigner)
+    with Simulation(options) as sim:
         result = sim.run()
-    finally:
-        sim.close()
     assert result.exit_code == 0
     return result.summary, sim
 

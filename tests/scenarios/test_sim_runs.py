@@ -16,11 +16,8 @@ from sim.faults import fault_plan
 def _run(tmp: Path, **kw) -> tuple[dict, int, Simulation]:
     options = SimOptions(**{"layout": "small-fc", "robots": 3, "orders": 4, "rate_per_h": 900.0,
                             "out": tmp, **kw})
-    sim = Simulation(options)
-    try:
+    with Simulation(options) as sim:
         result = sim.run()
-    finally:
-        sim.close()
     return result.summary, result.exit_code, sim
 
 
@@ -96,10 +93,8 @@ def test_injected_collision_is_caught_and_exits_non_zero(tmp_path: Path) -> None
     x, y, _ = real.pose(sim.start)
     sim.world.add_robot("ghost", x + 0.3, y, 0.0)
     sim.runner.robots.append(_Ghost(real))
-    try:
+    with sim:
         result = sim.run()
-    finally:
-        sim.close()
     assert result.exit_code == 1
     assert result.summary["collisions"] == 1
     assert result.summary["pybullet_contacts"] >= 1

@@ -40,12 +40,9 @@ def run(layout: Path, out: Path, **kw) -> tuple[dict, Simulation]:
     options = SimOptions(
         **{"layout": str(layout), "robots": 4, "orders": 6, "rate_per_h": 600.0, "seed": 3, "out": out, **kw}
     )
-    sim = Simulation(options)
-    sim.observer.history = {}
-    try:
+    with Simulation(options) as sim:
+        sim.observer.history = {}
         result = sim.run()
-    finally:
-        sim.close()
     assert result.exit_code == 0
     return result.summary, sim
 

@@ -21,10 +21,8 @@ from bulletyard.runtime.sim_setup import SimOptions, Simulation
 def record(out: Path, until_s: float) -> dict:
     sim = Simulation(SimOptions(layout="small-fc", robots=2, orders=2, rate_per_h=3600.0, out=out,
                                 until_s=until_s, record=True, record_every_s=1.0))
-    try:
+    with sim:
         return sim.run().summary["recording"]
-    finally:
-        sim.close()
 
 
 def probe(video: Path) -> dict:
