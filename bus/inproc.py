@@ -184,7 +184,8 @@ class InProcBroker:
             self._routes.clear()
         session.transport = transport
         pending, session.pending = session.pending, []
-        transport._inbox.extend(pending)
+        for message in pending:
+            transport._queue(message)
         self.counters.delivered += len(pending)
         return session
 
@@ -255,7 +256,7 @@ class InProcBroker:
                 continue
             transport = session.transport
             if transport is not None and session.held is None:  # the hot path: straight into the queue
-                transport._inbox.append(copy)
+                transport._queue(copy)
                 self.counters.delivered += 1
             else:
                 self._deliver(session, copy)
@@ -302,12 +303,12 @@ class InProcBroker:
     def _deliver(self, session: _Session, message: Envelope) -> None:
         transport = session.transport
         if transport is not None:
-            transport._inbox.append(message)
+            transport._queue(message)
             self.counters.delivered += 1
             if session.held is not None:
                 held, session.held = session.held, None
                 self._holding.pop(session.client_id, None)
-                transport._inbox.append(held)
+                transport._queue(held)
                 self.counters.delivered += 1
         elif session.persistent and message.qos >= 1:
             session.pending.append(message)

@@ -7,6 +7,7 @@ its inbound queue, its subscriptions and handlers (resubscribed on every connect
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bus.handlers import HandlerTable, as_payload, check_qos, take
@@ -36,6 +37,7 @@ class InProcTransport:
         self._table = HandlerTable()
         self._session: _Session | None = None
         self._will: Envelope | None = None
+        self._mail_hook: Callable[[], None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -77,6 +79,20 @@ class InProcTransport:
         self._table.remove(topic_filter)
         if self._session is not None:
             self._broker._unsubscribe(self._session, topic_filter)
+
+    def on_mail(self, hook: Callable[[], None] | None) -> None:
+        """Call ``hook()`` each time a message is queued for this client (None: stop).
+
+        Why: a simulation runner with hundreds of clients, most without mail at a given moment,
+        serves only the ones that were told something instead of asking every queue.
+        """
+        self._mail_hook = hook
+
+    def _queue(self, message: Envelope) -> None:
+        """The broker queues one message for this client."""
+        self._inbox.append(message)
+        if self._mail_hook is not None:
+            self._mail_hook()
 
     def drain(self, max_messages: int | None = None) -> list[Envelope]:
         """Take queued inbound messages, oldest first."""

@@ -15,6 +15,7 @@ is wrong, so a message on a malformed topic is rejected with a clear reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 from typing import NamedTuple
@@ -112,8 +113,14 @@ def vda_delivery(kind: VdaTopic | str) -> Delivery:
     return VDA_DELIVERY[_vda_kind(kind, "delivery")]
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_vda_topic(topic: str) -> VdaTopicParts:
-    """Split a VDA 5050 topic into (manufacturer, serial, kind), or raise :class:`TopicFormatError`."""
+    """Split a VDA 5050 topic into (manufacturer, serial, kind), or raise :class:`TopicFormatError`.
+
+    Answers are remembered (a fleet uses a few topics per vehicle, a controller parses one per
+    message); refusals are not, and the cache is bounded, so a flood of made-up topics costs
+    nothing extra.
+    """
     levels = topic.split("/") if isinstance(topic, str) else []
     if len(levels) != 5:
         raise TopicFormatError(

@@ -38,6 +38,8 @@ class Battery:
 
     def update(self, now: Instant, odometer_m: float) -> None:
         """Integrate consumption and charging from the last update to ``now``."""
+        if now == self._at and odometer_m == self._odometer_m:
+            return  # asked again at the same instant: nothing to add (the common case)
         dt_s = max(0, now - self._at) / NS_PER_S
         driven_m = max(0.0, odometer_m - self._odometer_m)
         c = self.config

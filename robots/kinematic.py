@@ -150,6 +150,7 @@ class KinematicDrive:
             raise ValueError("KinematicDrive: fault injection needs an rng")
         self._rng = rng
         self._rest = start_pose
+        self._asked: tuple[_Move | _Turn | None, int, Pose] = (None, 0, start_pose)  # see pose()
         self._segment: _Move | _Turn | None = None
         self._odometer_base_m = 0.0
         self._breakdown_at: Instant | None = None
@@ -187,11 +188,20 @@ class KinematicDrive:
         return now
 
     def pose(self, now: Instant) -> Pose:
-        """Pose at ``now`` (a broken-down body stays where it stopped)."""
+        """Pose at ``now`` (a broken-down body stays where it stopped).
+
+        The last answer is kept: an agent asks several times per control cycle at one instant.
+        """
         seg = self._segment
         if seg is None:
             return self._rest
-        return seg.pose(self._effective(now))
+        b = self._breakdown_at
+        t = now if b is None or now <= b else b
+        if seg is self._asked[0] and t == self._asked[1]:
+            return self._asked[2]
+        pose = seg.pose(t)
+        self._asked = (seg, t, pose)
+        return pose
 
     def velocity(self, now: Instant) -> tuple[float, float]:
         """Forward speed (m/s) and turn rate (rad/s)."""

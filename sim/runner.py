@@ -22,6 +22,7 @@ instead of jumping, it waits on the transports until the wall clock catches up w
 
 from __future__ import annotations
 
+import functools
 import heapq
 import time
 from collections.abc import Callable, Sequence
@@ -192,6 +193,18 @@ class SimRunner:
         self._version = [0] * len(self.seats)
         self._dirty: set[int] = set(range(len(self.seats)))
         self._touched: set[int] = set()
+        # Seats with mail, when every transport can announce it (see settle): a heap of slots to
+        # serve in this round, and the slots to serve in the next.
+        self._mail: list[int] | None = None
+        self._mail_later: set[int] = set()
+        self._has_mail = [False] * len(self.seats)
+        self._serving = -1
+        if self.seats and all(hasattr(seat.transport, "on_mail") for seat in self.seats):
+            self._mail = []
+            for k, seat in enumerate(self.seats):
+                seat.transport.on_mail(functools.partial(self._mail_for, k))  # type: ignore[attr-defined]
+                if seat.transport.pending():
+                    self._mail_for(k)
 
     # -- set-up -------------------------------------------------------------------------------------
 
@@ -226,27 +239,71 @@ class SimRunner:
         self.stats.messages += len(out)
 
     def settle(self, now: Instant) -> None:
-        """Deliver queued messages until the bus is quiet at ``now``."""
+        """Deliver queued messages until the bus is quiet at ``now``.
+
+        In rounds: each round serves the seats with mail in seat order, each seat taking all its
+        queued messages; mail for a seat later in the order is served in the same round, mail for
+        the seat being served or an earlier one in the next. When every transport announces its
+        mail (in-process bus) only those seats are visited; otherwise (MQTT, where mail arrives on
+        a network thread) every seat is asked, in the same order, so both give the same sequence.
+        """
+        if self._mail is None:
+            self._settle_polling(now)
+            return
+        mail, later = self._mail, self._mail_later
+        for _ in range(MAX_SETTLE_ROUNDS):
+            if not mail:
+                self._serving = -1
+                return
+            while mail:
+                k = heapq.heappop(mail)
+                self._has_mail[k] = False
+                self._serving = k
+                self._serve(self.seats[k], now)
+            self._serving = -1
+            for k in sorted(later):
+                self._has_mail[k] = True
+                mail.append(k)  # sorted: already a heap
+            later.clear()
+        raise RuntimeError(
+            f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
+        )
+
+    def _settle_polling(self, now: Instant) -> None:
         for _ in range(MAX_SETTLE_ROUNDS):
             moved = False
             for seat in self.seats:
-                if not seat.active:
-                    continue
-                inbound = seat.transport.drain()
-                if not inbound:
-                    continue
-                moved = True
-                self._poke(seat, touched=True)
-                handle = seat.agent.handle
-                for msg in inbound:
-                    out = handle(now, msg)
-                    if out:
-                        self._publish(seat, out)
+                moved = self._serve(seat, now) or moved
             if not moved:
                 return
         raise RuntimeError(
             f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
         )
+
+    def _serve(self, seat: Seat, now: Instant) -> bool:
+        """Hand a seat its queued messages, publishing its answers; False when it had none."""
+        if not seat.active:
+            return False
+        inbound = seat.transport.drain()
+        if not inbound:
+            return False
+        self._poke(seat, touched=True)
+        handle = seat.agent.handle
+        for msg in inbound:
+            out = handle(now, msg)
+            if out:
+                self._publish(seat, out)
+        return True
+
+    def _mail_for(self, k: int) -> None:
+        """Seat ``k`` was sent a message: serve it in this round if it comes after the seat being
+        served, else in the next."""
+        if k > self._serving:
+            if not self._has_mail[k]:
+                self._has_mail[k] = True
+                heapq.heappush(self._mail, k)
+        else:
+            self._mail_later.add(k)
 
     def _poke(self, seat: Seat, *, touched: bool = False) -> None:
         """The seat's state changed: ask its wakeup again (and, if it handled messages, consider it

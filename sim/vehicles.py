@@ -35,7 +35,7 @@ class SimRobot:
         self.serial = serial
         body = world.add_robot(serial, x_m, y_m, 0.0)
         pose = Pose(x_m, y_m, 0.0)
-        self.drive = PyBulletDrive(world.client, body, pose, start=start)
+        self.drive = PyBulletDrive(world.client, body, pose, start=start, mirror=False)
         self.agent = VehicleAgent(
             serial, drive=self.drive, map_id=map_id, initial_pose=pose, config=SIM_VEHICLE_CONFIG
         )

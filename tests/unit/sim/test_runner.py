@@ -130,3 +130,63 @@ def test_same_inputs_same_history() -> None:
     assert a[2].seen == b[2].seen
     assert [f.robots for f in a[3].frames] == [f.robots for f in b[3].frames]
     assert not math.isinf(a[4].sim_time_s)
+
+
+class Relay:
+    """Passes each number on, one less, to the relay ``n % 3`` (some earlier in the seat order,
+    some later, some itself); every hand-over goes into one shared log."""
+
+    def __init__(self, name: str, log: list[tuple[str, bytes]], start: list[int]) -> None:
+        self.name, self.log, self.start = name, log, start
+
+    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
+        self.log.append((self.name, msg.payload))
+        n = int(msg.payload)
+        return [Envelope(f"r/{'abc'[n % 3]}", str(n - 1).encode())] if n > 0 else []
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        start, self.start = self.start, []
+        return [Envelope(f"r/{'abc'[n % 3]}", str(n).encode()) for n in start]
+
+    def next_wakeup(self) -> Instant | None:
+        return SIM_EPOCH if self.start else None
+
+    def will(self) -> Envelope | None:
+        return None
+
+    def on_connect(self, now: Instant) -> list[Envelope]:
+        return []
+
+
+class PollOnly:
+    """A transport that cannot announce its mail (as over MQTT): the runner must ask it."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self._inner = inner
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        if name == "on_mail":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def _relay_log(*, announced: bool) -> list[tuple[str, bytes]]:
+    clock = SimClock()
+    broker = InProcBroker(start=clock.now())
+    log: list[tuple[str, bytes]] = []
+    seats = []
+    for name, start in (("a", [7, 11]), ("b", [9]), ("c", [5, 13])):
+        transport = broker.client(name)
+        seats.append(Seat(name, Relay(name, log, start), transport if announced else PollOnly(transport),
+                          [(f"r/{name}", 0)]))
+    runner = SimRunner(clock=clock, broker=broker, seats=seats, trace_dt_s=10.0)
+    assert (runner._mail is not None) == announced
+    runner.connect_all()
+    runner.run(until=Instant(SIM_EPOCH + seconds(1.0)))
+    return log
+
+
+def test_serving_announced_mail_keeps_the_order_of_asking_every_seat() -> None:
+    announced, polled = _relay_log(announced=True), _relay_log(announced=False)
+    assert len(polled) == sum(n + 1 for n in (7, 11, 9, 5, 13))  # every number down to 0 arrived
+    assert announced == polled
