@@ -94,6 +94,7 @@ class Controller:
         journal=None,
     ) -> None:
         self.config = config
+        self._orders_topic = wms_orders_topic(config.site)
         self.layout = layout
         self.rng = rng
         seed = int(rng.integers(2**31)) if planner is None else 0
@@ -163,7 +164,7 @@ class Controller:
         """React to one inbound message; never raises on bad input (it is counted and logged)."""
         self.counters["in"] += 1
         try:
-            if msg.topic == wms_orders_topic(self.config.site):
+            if msg.topic == self._orders_topic:
                 return self._on_order(now, msg.payload)
             if self.sortation is not None and self.sortation.owns(msg.topic):
                 return self._on_sorter(now, msg)

@@ -2,7 +2,8 @@
 
 Motion comes from a wrapped :class:`robots.kinematic.KinematicDrive` (the same trapezoidal profile
 and turn rate, the same seeded faults); this adapter only mirrors the pose onto a PyBullet body
-with ``resetBasePositionAndOrientation`` whenever the agent advances it. The world is never
+with ``resetBasePositionAndOrientation`` whenever the agent advances it (``bulletyard robots``; the
+simulator turns this off and places every body once per trace frame). The world is never
 stepped (kinematic, not physics), so hundreds of robots stay cheap; ``contacts()`` asks Bullet for
 the body's contact points after the runner's ``performCollisionDetection``, and a contact with
 another robot is reported as a protective-field violation in ``state.safetyState``.

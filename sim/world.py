@@ -120,6 +120,7 @@ class World:
         self.robots: dict[str, RobotBody] = {}
         self._colour_of: dict[str, str] = {}
         self._body_to_robot: dict[int, str] = {}
+        self._placed: dict[str, tuple[float, float, float]] = {}  # last pose given to each body
         self._robot_visual = p.createVisualShape(
             p.GEOM_CYLINDER,
             radius=footprint_radius_m,
@@ -229,10 +230,15 @@ class World:
         self.robots[robot_id] = RobotBody(robot_id, body)
         self._body_to_robot[body] = robot_id
         self._colour_of[robot_id] = "idle"
+        self._placed[robot_id] = (x_m, y_m, theta_rad)
         return body
 
     def set_pose(self, robot_id: str, x_m: float, y_m: float, theta_rad: float) -> None:
-        """Move a robot body (kinematic)."""
+        """Move a robot body (kinematic); a robot standing where it was placed last is left alone."""
+        pose = (x_m, y_m, theta_rad)
+        if self._placed.get(robot_id) == pose:
+            return
+        self._placed[robot_id] = pose
         p.resetBasePositionAndOrientation(
             self.robots[robot_id].body_id,
             [x_m, y_m, ROBOT_HEIGHT_M / 2 + 0.02],

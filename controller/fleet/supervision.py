@@ -60,6 +60,8 @@ class Supervisor:
 
     def __init__(self, limits: SupervisionLimits | None = None) -> None:
         self.limits = limits or SupervisionLimits()
+        self._state_timeout = seconds(self.limits.state_timeout_s)  # ns, asked per vehicle per check
+        self._no_progress_timeout = seconds(self.limits.no_progress_timeout_s)
         self.lost: dict[str, tuple[str, Instant]] = {}  # serial -> (reason, since)
 
     def is_lost(self, serial: str) -> bool:
@@ -67,7 +69,6 @@ class Supervisor:
         return serial in self.lost
 
     def _problem(self, now: Instant, v: Vehicle, busy: bool) -> str | None:
-        lim = self.limits
         if v.link == Link.OFFLINE:
             return "offline"
         if v.link == Link.CONNECTIONBROKEN:
@@ -76,9 +77,9 @@ class Supervisor:
             return "no-state"
         if v.state.fatal:
             return "fatal"
-        if now - v.last_seen > seconds(lim.state_timeout_s):
+        if now - v.last_seen > self._state_timeout:
             return "silent"
-        if busy and now - v.last_progress > seconds(lim.no_progress_timeout_s):
+        if busy and now - v.last_progress > self._no_progress_timeout:
             return "no-progress"
         return None
 
