@@ -37,9 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bus.topics import check_level
+from bus.topics import VDA_INTERFACE, VDA_MAJOR, check_level
 
-VDA_PREFIX = "uagv/v2"
+VDA_PREFIX = f"{VDA_INTERFACE}/{VDA_MAJOR}"
 ROBOT_PUBLISHES = ("state", "connection", "factsheet", "visualization")
 ROBOT_READS = ("order", "instantActions")
 SORTER_PUBLISHES = ("inducted", "destinationRequest", "divertConfirm", "chuteState", "state", "connection")

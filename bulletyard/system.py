@@ -24,10 +24,11 @@ from bulletyard.supervisor import (
 )
 from bus.mqtt import MqttTransport
 from bus.topicmatch import topic_matches
+from bus.topics import VdaTopic, vda_filter, vda_topic
 from bus.transport import Envelope
 
-VEHICLE_CONNECTIONS = "uagv/v2/+/+/connection"
-VEHICLE_COMMANDS = ("uagv/v2/+/+/order", "uagv/v2/+/+/instantActions")
+VEHICLE_CONNECTIONS = vda_filter(VdaTopic.CONNECTION)
+VEHICLE_COMMANDS = (vda_filter(VdaTopic.ORDER), vda_filter(VdaTopic.INSTANT_ACTIONS))
 
 
 class Readiness:
@@ -251,9 +252,8 @@ class System:
             log("controller started")
         if "fleet" in parts:
             supervisor.add(self.child("fleet")).start()
-            topics = [
-                f"uagv/v2/{self.setup.manufacturer}/{serial}/connection" for serial in self.setup.robots()
-            ]
+            maker = self.setup.manufacturer
+            topics = [vda_topic(maker, serial, VdaTopic.CONNECTION) for serial in self.setup.robots()]
             self._wait(
                 supervisor,
                 lambda r: r.online(topics) == len(topics),

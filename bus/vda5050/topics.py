@@ -1,46 +1,21 @@
-"""Topic names and delivery rules: ``uagv/v2/{manufacturer}/{serialNumber}/{topic}`` (spec 6.3, 6.2).
+"""Topic names and delivery rules for the vehicle side: ``uagv/v2/{manufacturer}/{serialNumber}/{topic}``.
 
-QoS 0 for everything except ``connection`` (QoS 1); ``connection`` and ``factsheet`` retained.
+One table holds the topics and their QoS and retain flags (spec 6.2, 6.3): :data:`bus.topics.VDA_DELIVERY`.
+This module gives the vehicle agent the same rules keyed by the plain topic kind, as the agent
+indexes them by kind for every message it sends.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from bus.topics import VDA_DELIVERY, VdaTopic, vda_topic
 
-TopicKind = Literal["order", "instantActions", "state", "visualization", "connection", "factsheet"]
+#: QoS per topic kind (``connection`` 1, all else 0).
+QOS: dict[str, int] = {kind.value: rule.qos for kind, rule in VDA_DELIVERY.items()}
 
-#: Interface name and major version at the front of every topic.
-TOPIC_PREFIX = "uagv/v2"
-
-#: QoS per topic kind, as the standard says.
-QOS: dict[str, int] = {
-    "order": 0,
-    "instantActions": 0,
-    "state": 0,
-    "visualization": 0,
-    "connection": 1,
-    "factsheet": 0,
-}
-
-#: Which topic kinds are published retained.
-RETAIN: dict[str, bool] = {
-    "order": False,
-    "instantActions": False,
-    "state": False,
-    "visualization": False,
-    "connection": True,
-    "factsheet": True,
-}
+#: Which topic kinds are published retained (``connection`` and ``factsheet``).
+RETAIN: dict[str, bool] = {kind.value: rule.retain for kind, rule in VDA_DELIVERY.items()}
 
 
-def topic(manufacturer: str, serial_number: str, kind: TopicKind) -> str:
-    """The full topic for one vehicle and kind."""
-    return f"{TOPIC_PREFIX}/{manufacturer}/{serial_number}/{kind}"
-
-
-def split_topic(name: str) -> tuple[str, str, str] | None:
-    """``(manufacturer, serial_number, kind)`` of a VDA 5050 topic, or None for any other topic."""
-    parts = name.split("/")
-    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != TOPIC_PREFIX:
-        return None
-    return parts[2], parts[3], parts[4]
+def topic(manufacturer: str, serial_number: str, kind: VdaTopic | str) -> str:
+    """The full topic for one vehicle and kind (levels checked as :func:`bus.topics.vda_topic` does)."""
+    return vda_topic(manufacturer, serial_number, kind)
