@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from typing import Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
@@ -38,6 +39,16 @@ _RESUBSCRIBE_PENDING = -1  # stands for the resubscription between on_connect an
 
 class BusConnectionError(ConnectionError):
     """The broker could not be reached, refused the connection, or did not answer in time."""
+
+
+class NetworkLoop(Protocol):
+    """Something that serves paho clients' sockets from its own thread (see
+    :class:`bus.vda5050.shared_loop.SharedNetworkLoop`): hundreds of vehicles in one process
+    cannot each have a network thread."""
+
+    def adopt(self, client: paho.Client) -> None:
+        """Take over ``client``'s network loop (its ``loop_start``/``loop_stop`` and write wakeups)."""
+        ...
 
 
 class MqttTransport:
@@ -112,6 +123,7 @@ class MqttTransport:
             tls=check_tls(self.address, ca_file, cert_file, key_file),
             tcp_nodelay=tcp_nodelay,
         )
+        self._network_loop: NetworkLoop | None = None
         self._client = self._new_client()
         self._client_used = False
 
@@ -136,7 +148,15 @@ class MqttTransport:
         client.on_publish = self._on_publish
         client.on_subscribe = self._on_subscribe
         client.on_unsubscribe = self._on_unsubscribe
+        if self._network_loop is not None:
+            self._network_loop.adopt(client)
         return client
+
+    def use_network_loop(self, loop: NetworkLoop) -> None:
+        """Let ``loop`` do this transport's socket work instead of a thread of its own (call before
+        :meth:`connect`). It adopts the current paho client and every one a later connect creates."""
+        self._network_loop = loop
+        loop.adopt(self._client)
 
     # -- lifecycle --------------------------------------------------------------------------
 

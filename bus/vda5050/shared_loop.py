@@ -62,13 +62,18 @@ class SharedNetworkLoop:
 
     # --- wiring ---------------------------------------------------------------------------
     def attach(self, transport: MqttTransport) -> MqttTransport:
-        """Route ``transport``'s network work through this loop (call before ``connect``)."""
-        client = transport._client  # noqa: SLF001 - the external-loop API is paho's, on this object
+        """Route ``transport``'s network work through this loop (call before ``connect``); a client
+        the transport makes to connect again after a close is routed here too."""
+        transport.use_network_loop(self)
+        return transport
+
+    def adopt(self, client: Any) -> None:
+        """Serve one paho client: its ``loop_start``/``loop_stop`` register and unregister its
+        socket here, and its queued writes wake this thread (paho's external-loop API)."""
         client.loop_start = lambda: self._add(client)  # type: ignore[method-assign]
         client.loop_stop = lambda: self._remove(client)  # type: ignore[method-assign]
         client.on_socket_register_write = lambda c, userdata, sock: self._request_write(c)
         client.on_socket_unregister_write = lambda c, userdata, sock: None
-        return transport
 
     def _wake(self) -> None:
         if not self._woken:

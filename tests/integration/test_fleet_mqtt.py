@@ -167,3 +167,27 @@ def test_vehicles_announce_online_again_after_a_broker_restart(broker) -> None:
         loop.join(10)
         fleet.close(clean=True)
         net.close()
+
+
+def test_a_transport_connecting_again_after_a_close_stays_on_the_shared_loop(broker) -> None:
+    """Connecting again after close() makes a fresh paho client; the loop must adopt it too (before,
+    it fell back to a network thread of its own)."""
+    net = SharedNetworkLoop()
+    t = net.attach(MqttTransport(broker.url, "again"))
+    threads_before = threading.active_count()
+    try:
+        for _ in range(2):
+            t.connect()
+            assert net.client_count == 1
+            assert threading.active_count() == threads_before  # no paho loop thread
+            t.subscribe("again/#", qos=1)
+            t.publish("again/x", b"hi", 1)
+            assert t.wait(5.0)
+            assert [e.payload for e in t.drain()] == [b"hi"]
+            t.close()
+            deadline = time.monotonic() + 5
+            while net.client_count and time.monotonic() < deadline:
+                t.wait(0.05)  # the loop unregisters on its thread
+            assert net.client_count == 0
+    finally:
+        net.close()
