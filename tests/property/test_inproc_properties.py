@@ -114,3 +114,45 @@ def test_reorder_and_latency_lose_nothing_and_next_due_drains(
         assert steps <= 2 * count * subscribers + 2, "next_due never settles"
     for sub in subs:
         assert sorted(int(m.payload) for m in sub.drain()) == list(range(count))
+
+
+SUBSCRIBER = st.lists(st.tuples(FILTER, st.integers(0, 1)), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(subscribers=st.lists(SUBSCRIBER, min_size=1, max_size=6), topic=TOPIC,
+       dropped=st.sets(st.integers(0, 5), max_size=2), qos=st.integers(0, 1))
+def test_routing_reaches_every_matching_session_in_session_order(
+    subscribers: list, topic: str, dropped: set, qos: int
+) -> None:
+    """Each session whose filters match gets one copy at min(published QoS, its best matching
+    filter's QoS), and copies go out in the order the sessions were created (the broker's index of
+    exact and wildcard filters must keep what asking every filter of every session gave)."""
+    broker = InProcBroker()
+    clients = []
+    for k, filters in enumerate(subscribers):
+        client = broker.client(f"s{k}")
+        client.connect()
+        for topic_filter, sub_qos in filters:
+            client.subscribe(topic_filter, qos=sub_qos)
+        clients.append(client)
+    for k in sorted(dropped):
+        if k < len(clients) and subscribers[k]:
+            gone = subscribers[k][0][0]
+            clients[k].unsubscribe(gone)
+            subscribers[k] = [f for f in subscribers[k] if f[0] != gone]
+    order: list[str] = []
+    for client in clients:
+        client.on_mail(lambda cid=client.client_id: order.append(cid))
+    pub = broker.client("pub")
+    pub.connect()
+    pub.publish(topic, b"x", qos=qos)
+    expected = []
+    for k, filters in enumerate(subscribers):
+        latest = dict(filters)  # subscribing to a filter again replaces its QoS (MQTT 3.8.4)
+        levels = [q for f, q in latest.items() if topic_matches(f, topic)]
+        if levels:
+            expected.append((f"s{k}", min(qos, max(levels))))
+    got = [(c.client_id, m.qos) for c in clients for m in c.drain()]
+    assert order == [cid for cid, _ in expected]
+    assert sorted(got) == sorted(expected)
