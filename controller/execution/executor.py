@@ -320,7 +320,9 @@ class Executor:
         if step > self.adg.reached(serial):
             self.adg.mark_reached(serial, step)
             stream = self.robots[serial].stream
-            self.adg.forget_before(serial, min(step, stream.base_step))  # what the stream reads stays
+            # what the stream reads stays; an idle robot's planned waits go too (capped at the last
+            # step sent, its track grew by a step a second for as long as it stood idle)
+            self.adg.forget_before(serial, min(step, stream.read_to))
             stream.forget_before(step)
             left = self.adg.remaining(serial)
             fewest = self._fewest_remaining

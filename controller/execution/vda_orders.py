@@ -112,6 +112,14 @@ class OrderStream:
         node = self.node_at_sequence(sequence_id)
         return None if node is None else node.first_step
 
+    @property
+    def read_to(self) -> int:
+        """The last planned step the stream has read: it never looks at this step or an earlier one
+        again (steps up to ``base_step`` are on the wire; released steps up to
+        ``waits_checked_step`` are known waits on the last base node), so the graph may forget them.
+        """
+        return max(self.base_step, self.waits_checked_step)
+
     def grows(self, released_step: int) -> bool:
         """True when :meth:`extend` would return a body (cheap: no copy of the plan needed)."""
         return released_step > self.base_step or self.update_id < 0
@@ -140,7 +148,7 @@ class OrderStream:
         if self.update_id < 0 or not self.base:
             return True
         last = self.base[-1].cell
-        first = max(self.base_step, self.waits_checked_step) + 1
+        first = self.read_to + 1
         if any(cell_at(step) != last for step in range(first, released_step + 1)):
             return True
         self.waits_checked_step = released_step  # the next call starts after what was checked
@@ -162,7 +170,7 @@ class OrderStream:
         if not self.grows(released_step):
             return None
         start_index = max(len(self.base) - 1, 0)
-        step = self.base_step + 1
+        step = self.read_to + 1  # the steps up to it add no node (see read_to)
         while step <= released_step:
             cell = cells[step]
             if not self.base or self.base[-1].cell != cell:
