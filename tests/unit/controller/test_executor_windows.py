@@ -78,3 +78,26 @@ def test_a_state_naming_a_forgotten_step_changes_nothing() -> None:
     ex.adg.forget_before("a", reached, min_batch=1)
     ex._advance("a", 1)  # the state of the first step, late
     assert ex.adg.reached("a") == reached
+
+
+def test_an_idle_robot_keeps_a_short_plan_over_a_long_shift() -> None:
+    """An idle robot is planned a wait per step and is never sent an order for it; its track used
+    to keep every one of those waits (a step a second for as long as it stood idle)."""
+    grid = Grid.from_rows(ROWS)
+    config = ControllerConfig(execution=ExecutionConfig(horizon_steps=4, replan_margin_steps=4,
+                                                        window_interval_steps=1.0))
+    ex = Executor(Layout("strip", grid, (), 1.0, {}), config, LifelongWindowPlanner(grid, seed=0))
+    ex.add_robot("a", (0, 0), (0, 0))
+    now = 0
+    stream = ex.robots["a"].stream
+    for _ in range(3_000):
+        if ex.needs_window(now):
+            ex.plan_window(now)
+        ex.release_and_send(now)
+        ex.resend.on_state("a", stream.order_id, stream.update_id, [])  # the vehicle acknowledges
+        now += 10**9
+    assert stream.update_id == 0  # one order (the robot's cell), then only waits: nothing to send
+    cells = ex.adg.cells("a")
+    assert len(cells) > 2_000  # thousands of waits were planned
+    assert len(cells) - cells.first < 300  # and all but the last few hundred forgotten
+    assert set(cells[cells.first:]) == {(0, 0)}
