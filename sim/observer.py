@@ -7,8 +7,7 @@ the system actually did on the wire, not what its internals believe.
 
 from __future__ import annotations
 
-import json
-
+from bus import wire_json
 from bus.clock import Instant
 from bus.topics import wms_order_status_topic
 from bus.transport import Envelope
@@ -55,7 +54,7 @@ class KpiObserver:
         """Account one message."""
         t_s = (now - self.start) / 1e9
         try:
-            data = json.loads(msg.payload)
+            data = wire_json.loads(msg.payload)
         except (ValueError, UnicodeDecodeError):
             self.bad_messages += 1
             return []

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bus.clock import Instant, iso_timestamp, parse_timestamp
+from bus.clock import Instant, iso_timestamp, parse_timestamp, seconds
 from bus.header import HeaderIds, StaleFilter
 from bus.inbox import Inbox, Rejected
 from bus.sorter_protocol import (
@@ -43,8 +43,12 @@ from controller.sortation.mapping import ChutePlan
 
 log = logging.getLogger("bulletyard.controller.sortation")
 REJECT = "reject"
+RECENT_DONE_S = 600.0
+"""How long a confirmed item id is remembered, to count a redelivered (QoS 1) confirm once: a broker
+redelivers within seconds of a reconnect, so ten minutes is ample, and the set stays the size of ten
+minutes of sorting instead of growing over a shift."""
 RECENT_DONE_ITEMS = 100_000
-"""Confirmed item ids remembered to count a redelivered (QoS 1) confirm once."""
+"""A cap on the remembered ids as well, for a burst faster than any sorter."""
 KINDS_READ = ("inducted", "destinationRequest", "divertConfirm", "chuteState", "connection")
 """Sorter messages the planner reads (``inducted`` only to tell orders their units are on the line)."""
 
@@ -108,7 +112,7 @@ class SortationPlanner:
         self.chute_state: dict[tuple[str, str], str] = {}
         self.parcels: dict[str, Parcel] = {}
         self.in_flight: dict[str, _InFlight] = {}
-        self.done: OrderedDict[str, None] = OrderedDict()  # the last RECENT_DONE_ITEMS confirmed items
+        self.done: OrderedDict[str, Instant] = OrderedDict()  # recently confirmed item -> when
         self._turn: dict[str, int] = {}
         self._ids = HeaderIds()
         self._stale = StaleFilter()
@@ -262,6 +266,14 @@ class SortationPlanner:
                     return chute
         return None
 
+    def _remember_done(self, now: Instant, item: str) -> None:
+        """Remember a confirmed item; forget those confirmed more than RECENT_DONE_S ago."""
+        done = self.done
+        done[item] = now
+        horizon = now - seconds(RECENT_DONE_S)
+        while done and (len(done) > RECENT_DONE_ITEMS or next(iter(done.values())) < horizon):
+            done.popitem(last=False)
+
     def _on_confirm(self, now: Instant, sorter_id: str, msg: DivertConfirm) -> list[Envelope]:
         item = msg.item_id
         flight = self.in_flight.get(item)
@@ -273,9 +285,7 @@ class SortationPlanner:
             self.counts.recirculated += 1
             return self._reassign(now, flight, item, msg.chute_id) if flight else []
         self.in_flight.pop(item, None)
-        self.done[item] = None
-        if len(self.done) > RECENT_DONE_ITEMS:  # a redelivered confirm comes within seconds, not
-            self.done.popitem(last=False)  # a shift later: the set need not grow with every item
+        self._remember_done(now, item)
         if flight is None and msg.result == "SORTED":  # rejects of unread items were never asked about
             self.counts.unknown_confirms += 1
         order_id = flight.order_id if flight else None

@@ -153,3 +153,21 @@ def test_restarted_sorter_is_heard_again() -> None:
     planner.handle(at(3), restarted.env("connection", Connection, at(3), connection_state="ONLINE"))
     assert chutes_of(planner.handle(at(3), restarted.request(at(3), "j1", "D1:3"))) == [("j1", "c1")]
     assert planner.connection == {"s1": "ONLINE"}
+
+
+def test_confirmed_items_are_remembered_for_ten_minutes_not_for_the_shift() -> None:
+    """A redelivered confirm within RECENT_DONE_S counts once; the remembered set holds about ten
+    minutes of sorting, however long the shift."""
+    from controller.sortation.planner import RECENT_DONE_S
+
+    planner = SortationPlanner(SITE, {"D1": ("c1",)})
+    w = Wire()
+    for k in range(1_500):  # one item a second for 25 minutes
+        planner.handle(at(k), w.request(at(k), f"i{k}", f"D1:{k}"))
+        planner.handle(at(k), w.confirm(at(k), f"i{k}", "c1", "SORTED"))
+        assert len(planner.done) <= RECENT_DONE_S + 1
+    planner.handle(at(1_500), w.confirm(at(1_500), "i1499", "c1", "SORTED"))  # redelivered
+    assert planner.counts.duplicate_confirms == 1
+    assert planner.counts.sorted == 1_500
+    assert "i0" not in planner.done
+    assert "i1499" in planner.done
