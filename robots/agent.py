@@ -79,6 +79,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._motion = "none"  # none | turn | move
         self._move_nodes = 1  # nodes the running move drives through (the last one it stops on)
         self._pass_cache: tuple[tuple[Instant, int], Instant] | None = None
+        self._orders_taken = 0  # orders and updates accepted (the node list changed)
+        self._run_checked = -1  # _orders_taken when the straight run was last measured
         self._paused = False
         self._cancel: ActionRun | None = None
         self._cancelled = False
@@ -256,6 +258,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._wire_cache = {}
         self._cancelled = False
         self._nodes = list(order.nodes)
+        self._orders_taken += 1
         self._edges = list(order.edges)
         self._move_nodes = 1
         self._add_actions(order.nodes)
@@ -270,6 +273,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             for a in node.actions:
                 self._actions.pop(a.action_id, None)
         self._nodes = [n for n in self._nodes if n.released] + list(order.nodes[1:])
+        self._orders_taken += 1
         self._edges = [e for e in self._edges if e.released] + list(order.edges)
         self.order_update_id = order.order_update_id
         self._add_actions(order.nodes[1:])
@@ -355,6 +359,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             verdict, self._motion = self.drive.start_turn(now, heading), "turn"
         else:
             self._move_nodes = self._straight_run(pose)
+            self._run_checked = self._orders_taken
             verdict, self._motion = self._start_move(now), "move"
         if not verdict.ok:
             self._motion = "none"
@@ -417,7 +422,14 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         return passed
 
     def _extend_move(self, now: Instant) -> None:
-        """Lengthen the running move when more released nodes now lie straight ahead."""
+        """Lengthen the running move when more released nodes now lie straight ahead.
+
+        Only an accepted order or update can add nodes, so the run is measured once per update:
+        driving along the heading changes no node's sideways offset nor the order of those ahead.
+        """
+        if self._run_checked == self._orders_taken:
+            return
+        self._run_checked = self._orders_taken
         longer = self._straight_run(self.drive.pose(now))
         if longer > self._move_nodes and not self._nodes[self._move_nodes - 1].actions:
             self._move_nodes = longer

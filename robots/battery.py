@@ -35,6 +35,8 @@ class Battery:
         self._at = start
         self._odometer_m = 0.0
         self.charging = False
+        self._read_key: tuple[float, bool] | None = None  # what the last reading was made of
+        self._reading = BatteryReading(0.0, False)
 
     def update(self, now: Instant, odometer_m: float) -> None:
         """Integrate consumption and charging from the last update to ``now``."""
@@ -57,9 +59,14 @@ class Battery:
         return self._percent
 
     def reading(self) -> BatteryReading:
-        """What the body reports."""
-        volts = self.config.nominal_voltage_v * (0.8 + 0.2 * self._percent / 100.0)
-        return BatteryReading(round(self._percent, 3), self.charging, round(volts, 2))
+        """What the body reports (the same object while charge and charging are unchanged: a
+        vehicle reads it several times per control cycle)."""
+        key = (self._percent, self.charging)
+        if key != self._read_key:
+            volts = self.config.nominal_voltage_v * (0.8 + 0.2 * self._percent / 100.0)
+            self._read_key = key
+            self._reading = BatteryReading(round(self._percent, 3), self.charging, round(volts, 2))
+        return self._reading
 
     def eta(self, target_percent: float) -> Instant | None:
         """When charging reaches ``target_percent`` (None unless charging)."""
