@@ -81,6 +81,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._pass_cache: tuple[tuple[Instant, int], Instant] | None = None
         self._orders_taken = 0  # orders and updates accepted (the node list changed)
         self._run_checked = -1  # _orders_taken when the straight run was last measured
+        self._route_key: tuple[int, int, int] | None = None  # see OutboundMixin._route_states
+        self._route_wire: tuple[list[dict], list[dict]] = ([], [])
         self._paused = False
         self._cancel: ActionRun | None = None
         self._cancelled = False

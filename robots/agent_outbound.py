@@ -66,6 +66,21 @@ class OutboundMixin:
             self._wire_cache[key] = wire
         return wire
 
+    def _route_states(self) -> tuple[list[dict], list[dict]]:
+        """The ``nodeStates`` and ``edgeStates`` lists, rebuilt only when the route changed.
+
+        The route changes only by an accepted order or update, a node traversed (the lists get
+        shorter) or a cancel (they empty), so the count of orders taken and the two lengths say
+        whether the last lists still hold. The lists are shared between states: nothing may
+        change them after they are built.
+        """
+        key = (self._orders_taken, len(self._nodes), len(self._edges))
+        if key != self._route_key:
+            self._route_key = key
+            self._route_wire = ([self._node_state(n) for n in self._nodes],
+                                [self._edge_state(e) for e in self._edges])
+        return self._route_wire
+
     def state_body(self, now: Instant, header_id: int = 0) -> dict:
         """The current ``state`` message as the JSON object that goes on the wire.
 
@@ -76,13 +91,14 @@ class OutboundMixin:
         """
         battery = self.drive.battery(now)
         v, omega = self.drive.velocity(now)
+        node_states, edge_states = self._route_states()
         return {
             "headerId": header_id, "timestamp": iso_timestamp(now), "version": VDA5050_VERSION,
             "manufacturer": self.manufacturer, "serialNumber": self.serial_number,
             "orderId": self.order_id, "orderUpdateId": self.order_update_id,
             "lastNodeId": self.last_node_id, "lastNodeSequenceId": self.last_node_sequence_id,
-            "nodeStates": [self._node_state(n) for n in self._nodes],
-            "edgeStates": [self._edge_state(e) for e in self._edges],
+            "nodeStates": node_states,
+            "edgeStates": edge_states,
             "driving": self.drive.is_moving(now),
             "actionStates": [r.wire_body() for r in self._actions.values()],
             "batteryState": _battery(battery),

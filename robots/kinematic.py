@@ -11,7 +11,7 @@ between the instants someone asks about. Optional seeded faults: each move may s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,10 +47,11 @@ class _Move:
     t1_s: float
     t2_s: float
     t3_s: float
+    end: Instant = field(init=False)  # when the move is over (asked many times per move)
 
-    @property
-    def end(self) -> Instant:
-        return Instant(self.t0 + math.ceil((self.t1_s + self.t2_s + self.t3_s) * NS_PER_S))
+    def __post_init__(self) -> None:
+        duration_ns = math.ceil((self.t1_s + self.t2_s + self.t3_s) * NS_PER_S)
+        object.__setattr__(self, "end", Instant(self.t0 + duration_ns))
 
     def along(self, now: Instant) -> tuple[float, float]:
         """Distance travelled (m) and speed (m/s) at ``now``."""
@@ -117,10 +118,11 @@ class _Turn:
     start: Pose
     delta_rad: float
     rate_rps: float
+    end: Instant = field(init=False)  # when the turn is over
 
-    @property
-    def end(self) -> Instant:
-        return Instant(self.t0 + math.ceil(abs(self.delta_rad) / self.rate_rps * NS_PER_S))
+    def __post_init__(self) -> None:
+        duration_ns = math.ceil(abs(self.delta_rad) / self.rate_rps * NS_PER_S)
+        object.__setattr__(self, "end", Instant(self.t0 + duration_ns))
 
     def pose(self, now: Instant) -> Pose:
         t = max(0.0, (now - self.t0) / NS_PER_S)
