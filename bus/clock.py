@@ -42,8 +42,14 @@ def _second_stamp(whole_s: int) -> str:
 
 def iso_timestamp(instant: Instant) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``, as VDA 5050 asks: ``2026-11-11T00:00:00.000Z``."""
-    whole_s, rem_ns = divmod(int(instant), NS_PER_S)
-    return f"{_second_stamp(whole_s)}.{rem_ns // 1_000_000:03d}Z"
+    return _milli_stamp(int(instant) // 1_000_000)
+
+
+@lru_cache(maxsize=1024)
+def _milli_stamp(whole_ms: int) -> str:
+    """The stamp of one millisecond (cached: a fleet stamps many messages at each instant)."""
+    whole_s, ms = divmod(whole_ms, 1000)
+    return f"{_second_stamp(whole_s)}.{ms:03d}Z"
 
 
 def parse_timestamp(text: str) -> Instant:

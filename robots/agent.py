@@ -66,6 +66,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self.config = config or VehicleConfig()
         self._headers = HeaderIds()
         self._topics = {k: topic(manufacturer, serial_number, k) for k in QOS}
+        self._cycle_ns = round(self.config.pass_check_interval_s * 1e9)  # the control cycle
         # order bookkeeping
         self.order_id = ""
         self.order_update_id = 0
@@ -150,9 +151,9 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         end = self.drive.motion_end()  # arrivals, and the end of braking (driving turns false)
         if end is not None:
             times.append(self._on_grid(end))
-        passing = self._next_pass()
-        if passing is not None:
-            times.append(passing)
+            passing = self._next_pass()  # only while moving
+            if passing is not None:
+                times.append(passing)
         if self._queue and not self._paused:
             head = self._actions[self._queue[0]]
             if head.ends_at is not None:
@@ -164,7 +165,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         finished actions at its control cycle (10 Hz by default), as it notices nodes passed, so a
         fleet shares wakeups instead of each vehicle waking at its own nanosecond (at 500 robots
         that cut the simulator's instants per simulated second from 42 to about 10)."""
-        q = round(self.config.pass_check_interval_s * 1e9)
+        q = self._cycle_ns
         return Instant(-(-int(t) // q) * q)
 
     # --- extra inputs from the body -----------------------------------------------------------
@@ -466,7 +467,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
                     hi = mid
                 else:
                     lo = mid
-        q = round(self.config.pass_check_interval_s * 1e9)
+        q = self._cycle_ns
         due = Instant(min(int(end), -(-hi // q) * q))  # late by < q: reports never early
         self._pass_cache = (key, due)
         return due
