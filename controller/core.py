@@ -127,6 +127,7 @@ class Controller:
         self._next_supervision: Instant | None = None
         self._blocked_since: dict[str, Instant] = {}  # open trip id -> when it first waited on a blocked cell
         self._parking = sorted(layout.cells_of(PlaceKind.PARKING))
+        self._chargers = sorted(layout.cells_of(PlaceKind.CHARGER))  # the layout never changes
         self._homes: set = set()
         self._order_rejects: Counter[str] = Counter()
         self._poked: dict[str, Instant] = {}
@@ -605,7 +606,7 @@ class Controller:
 
     def _charge(self, now: Instant) -> list[Envelope]:
         """Send idle robots with a low battery to the nearest free charger."""
-        chargers = sorted(self.layout.cells_of(PlaceKind.CHARGER))
+        chargers = self._chargers
         taken = {
             t.stops[0].cell for s, r in self.executor.robots.items() if (t := r.trip) and t.kind == "charge"
         }

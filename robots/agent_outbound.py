@@ -69,16 +69,22 @@ class OutboundMixin:
     def _route_states(self) -> tuple[list[dict], list[dict]]:
         """The ``nodeStates`` and ``edgeStates`` lists, rebuilt only when the route changed.
 
-        The route changes only by an accepted order or update, a node traversed (the lists get
-        shorter) or a cancel (they empty), so the count of orders taken and the two lengths say
-        whether the last lists still hold. The lists are shared between states: nothing may
-        change them after they are built.
+        The route changes only by an accepted order or update, a node traversed (nodes and edges
+        leave from the front) or a cancel (they empty), so the count of orders taken and the two
+        lengths say whether the last lists still hold, or hold with their front cut off. The
+        lists are shared between states: nothing may change them after they are built.
         """
         key = (self._orders_taken, len(self._nodes), len(self._edges))
-        if key != self._route_key:
-            self._route_key = key
+        old = self._route_key
+        if key == old:
+            return self._route_wire
+        nodes, edges = self._route_wire
+        if old is not None and key[0] == old[0] and key[1] <= old[1] and key[2] <= old[2]:
+            self._route_wire = (nodes[len(nodes) - key[1]:], edges[len(edges) - key[2]:])
+        else:
             self._route_wire = ([self._node_state(n) for n in self._nodes],
                                 [self._edge_state(e) for e in self._edges])
+        self._route_key = key
         return self._route_wire
 
     def state_body(self, now: Instant, header_id: int = 0) -> dict:

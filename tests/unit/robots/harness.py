@@ -51,6 +51,11 @@ class Harness:
             assert_valid(kind, env.payload)
             if kind == "state":  # built as a plain dict: the model must read it back to the same JSON
                 assert json.loads(to_payload(parse_state(env.payload))) == json.loads(env.payload)
+                # the node and edge lists are reused and cut between states: they must be what the
+                # agent's route is now, entry for entry
+                body, a = json.loads(env.payload), self.agent
+                assert body["nodeStates"] == [a._node_state(n) for n in a._nodes]
+                assert body["edgeStates"] == [a._edge_state(e) for e in a._edges]
             hid = json.loads(env.payload).get("headerId")
             if hid is not None and kind != "connection":
                 assert hid > self.headers.get(kind, -1), f"{kind} headerId did not increase"
