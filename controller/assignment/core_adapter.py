@@ -145,6 +145,9 @@ class CoreAssignment:
         self.assigner = make_assigner(config, self.places, self.pick_stations)
         self.travel = _CoreTravel(layout.grid, config.speed_cells_per_s)
         self._offered: dict[str, Instant] = {}  # trip id -> first cycle offered (pool or in flight)
+        # trip id -> (the trip, its view): trips are immutable, so a view holds while the pool keeps
+        # the same object (an overloaded site rebuilt thousands of views every cycle)
+        self._views: dict[str, tuple[ExecTrip, TaskTrip]] = {}
 
     @property
     def grid(self) -> Grid:
@@ -172,6 +175,15 @@ class CoreAssignment:
             return_cell=ret,
         )
 
+    def _view(self, trip: ExecTrip, now: Instant) -> TaskTrip:
+        """:meth:`task_view`, remembered per trip object."""
+        known = self._views.get(trip.trip_id)
+        if known is not None and known[0] is trip:
+            return known[1]
+        view = self.task_view(trip, now)
+        self._views[trip.trip_id] = (trip, view)
+        return view
+
     def station_views(self, now: Instant, in_flight: Iterable[tuple[ExecTrip, int]]) -> list[StationView]:
         """Backlog per pick station from (trip, index of its next stop) of trips in flight."""
         ahead = dict.fromkeys(self.pick_stations, 0)
@@ -194,9 +206,10 @@ class CoreAssignment:
         in_flight = list(in_flight)
         live = {t.trip_id for t in pool} | {t.trip_id for t, _ in in_flight}
         self._offered = {k: v for k, v in self._offered.items() if k in live}
+        self._views = {k: v for k, v in self._views.items() if k in live}
         if not robots or not pool:
             return []
-        views = [self.task_view(t, now) for t in pool]
+        views = [self._view(t, now) for t in pool]
         by_id = {t.trip_id: t for t in pool}
         stations = self.station_views(now, in_flight)
         result = self.assigner.assign(now, list(robots), views, self.travel, stations)
