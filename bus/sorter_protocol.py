@@ -23,6 +23,8 @@ from pydantic.alias_generators import to_camel
 
 from bus import topics
 
+_OUR_PREFIX = f"{topics.BULLETYARD_PREFIX}/"
+
 PROTOCOL_VERSION = "1.0.0"
 TOPIC_ROOT = "bulletyard/v1"
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -165,7 +167,13 @@ def sorter_filter(site: str, sorter_id: str | None = None, kind: str | None = No
 
 
 def parse_sorter_topic(topic: str) -> tuple[str, str, str] | None:
-    """``(site, sorterId, kind)`` of a sorter topic, or None when it is not one."""
+    """``(site, sorterId, kind)`` of a sorter topic, or None when it is not one.
+
+    A topic outside ``bulletyard/v1/`` (every vehicle message a controller reads) is answered
+    before parsing: a refused parse builds an error message, once per message.
+    """
+    if not topic.startswith(_OUR_PREFIX):
+        return None
     try:
         site, sorter_id, kind = topics.parse_sorter_topic(topic)
     except topics.TopicFormatError:

@@ -21,6 +21,7 @@ import math
 
 from bus.clock import Instant
 from bus.header import HeaderIds
+from bus.topics import vda_topic
 from bus.transport import Envelope
 from bus.vda5050 import (
     QOS,
@@ -32,7 +33,6 @@ from bus.vda5050 import (
     Order,
     VdaDecodeError,
     parse_order,
-    topic,
 )
 from bus.vda5050.state import Load
 from robots.actions import ActionRun
@@ -65,7 +65,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self.initial_pose = initial_pose
         self.config = config or VehicleConfig()
         self._headers = HeaderIds()
-        self._topics = {k: topic(manufacturer, serial_number, k) for k in QOS}
+        self._topics = {k: vda_topic(manufacturer, serial_number, k) for k in QOS}
         self._cycle_ns = round(self.config.pass_check_interval_s * 1e9)  # the control cycle
         # order bookkeeping
         self.order_id = ""

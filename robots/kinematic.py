@@ -197,8 +197,7 @@ class KinematicDrive:
         seg = self._segment
         if seg is None:
             return self._rest
-        b = self._breakdown_at
-        t = now if b is None or now <= b else b
+        t = self._effective(now)
         if seg is self._asked[0] and t == self._asked[1]:
             return self._asked[2]
         pose = seg.pose(t)

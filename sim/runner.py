@@ -27,7 +27,7 @@ import heapq
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from bus.clock import Instant, SimClock, seconds, to_seconds
 from bus.transport import Envelope, Transport
@@ -253,7 +253,6 @@ class SimRunner:
         mail, later = self._mail, self._mail_later
         for _ in range(MAX_SETTLE_ROUNDS):
             if not mail:
-                self._serving = -1
                 return
             while mail:
                 k = heapq.heappop(mail)
@@ -265,9 +264,7 @@ class SimRunner:
                 self._has_mail[k] = True
                 mail.append(k)  # sorted: already a heap
             later.clear()
-        raise RuntimeError(
-            f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
-        )
+        self._storm(now)
 
     def _settle_polling(self, now: Instant) -> None:
         for _ in range(MAX_SETTLE_ROUNDS):
@@ -276,6 +273,10 @@ class SimRunner:
                 moved = self._serve(seat, now) or moved
             if not moved:
                 return
+        self._storm(now)
+
+    def _storm(self, now: Instant) -> NoReturn:
+        """The bus kept moving for MAX_SETTLE_ROUNDS rounds at one instant."""
         raise RuntimeError(
             f"the bus did not settle at t={to_seconds(now - self.start):.3f} s (message storm)"
         )

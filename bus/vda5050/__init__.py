@@ -33,7 +33,7 @@ from bus.vda5050.state import (
     StateNodePosition,
     Velocity,
 )
-from bus.vda5050.topics import QOS, RETAIN, topic
+from bus.vda5050.topics import QOS, RETAIN
 from bus.vda5050.visualization import Visualization
 
 __all__ = [
@@ -70,5 +70,4 @@ __all__ = [
     "parse_state",
     "parse_visualization",
     "to_payload",
-    "topic",
 ]

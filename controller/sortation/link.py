@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from bus.clock import Instant
 from bus.sorter_protocol import parse_sorter_topic, unit_labels
-from bus.topics import sorter_filter
 from bus.transport import Envelope
 from controller.config import ControllerConfigError, SortationConfig
 from controller.intake import OrderRefused, WmsOrder
@@ -86,7 +85,6 @@ class SortationLink:
         self.groups = names  # the destination groups, D001...
         self.planner = SortationPlanner(site, self.plan, strategy=config.strategy)
         self.site = site
-        self._prefix = sorter_filter(site).split("+", 1)[0]  # bulletyard/v1/{site}/sorter/
         self._units: dict[str, _Units] = {}
 
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -94,10 +92,7 @@ class SortationLink:
         return [(f, 1) for f in self.planner.subscriptions()]
 
     def owns(self, topic: str) -> bool:
-        """True for this site's sorter topics (the controller asks for every message it gets, so a
-        prefix test answers the vehicles' topics before any parsing)."""
-        if not topic.startswith(self._prefix):
-            return False
+        """True for this site's sorter topics."""
         parsed = parse_sorter_topic(topic)
         return parsed is not None and parsed[0] == self.site
 

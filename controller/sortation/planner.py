@@ -47,6 +47,7 @@ RECENT_DONE_S = 600.0
 """How long a confirmed item id is remembered, to count a redelivered (QoS 1) confirm once: a broker
 redelivers within seconds of a reconnect, so ten minutes is ample, and the set stays the size of ten
 minutes of sorting instead of growing over a shift."""
+_RECENT_DONE_NS = seconds(RECENT_DONE_S)
 RECENT_DONE_ITEMS = 100_000
 """A cap on the remembered ids as well, for a burst faster than any sorter."""
 KINDS_READ = ("inducted", "destinationRequest", "divertConfirm", "chuteState", "connection")
@@ -270,7 +271,7 @@ class SortationPlanner:
         """Remember a confirmed item; forget those confirmed more than RECENT_DONE_S ago."""
         done = self.done
         done[item] = now
-        horizon = now - seconds(RECENT_DONE_S)
+        horizon = now - _RECENT_DONE_NS
         while done and (len(done) > RECENT_DONE_ITEMS or next(iter(done.values())) < horizon):
             done.popitem(last=False)
 
