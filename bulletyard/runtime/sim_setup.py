@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bulletyard.runtime.collector import tuned_for_run
 from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
 from bus.inproc import InProcBroker
 from controller.config import ControllerConfig
@@ -289,7 +290,8 @@ class Simulation:
         wall0 = time.perf_counter()
         self.runner.connect_all()
         until = None if o.until_s is None else Instant(self.start + seconds(o.until_s))
-        stats = self.runner.run(until=until, done=self.done, on_progress=on_progress)
+        with tuned_for_run():
+            stats = self.runner.run(until=until, done=self.done, on_progress=on_progress)
         wall_s = time.perf_counter() - wall0
         self.trace.close()
         for order_id in sorted(self.kpi.arrivals) if o.until_s is None else ():
