@@ -7,7 +7,7 @@ Deadlines are stored as instants; the agent's ``tick`` moves them on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bus.clock import Instant
 from bus.vda5050 import Action
@@ -36,6 +36,7 @@ class ActionRun:
     remaining_ns: int | None = None
     result: str | None = None
     node_sequence_id: int | None = None
+    _wire: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def done(self) -> bool:
@@ -77,9 +78,17 @@ class ActionRun:
         self.ends_at = None
 
     def wire_body(self) -> dict:
-        """The ``actionStates`` entry as it goes on the wire (keys in the model's order)."""
-        body = {"actionId": self.action.action_id, "actionStatus": self.status,
-                "actionType": self.action.action_type}
-        if self.result is not None:
-            body["resultDescription"] = self.result
-        return body
+        """The ``actionStates`` entry as it goes on the wire (keys in the model's order).
+
+        Kept until the status or result changes: a vehicle reports every action of its order in
+        every state, and most of them finished long ago. Callers must not change the dict.
+        """
+        wire = self._wire
+        stale = wire is None or wire["actionStatus"] != self.status
+        if stale or wire.get("resultDescription") != self.result:
+            wire = {"actionId": self.action.action_id, "actionStatus": self.status,
+                    "actionType": self.action.action_type}
+            if self.result is not None:
+                wire["resultDescription"] = self.result
+            self._wire = wire
+        return wire
