@@ -147,6 +147,7 @@ class ActionDependencyGraph:
             queue = self._queues.get(visit.cell, [])
             if visit in queue:
                 queue.remove(visit)
+                self._drop_if_empty(visit.cell)
         for other in self._tracks.values():
             for step, dep in list(other.deps.items()):
                 if dep.robot == robot:
@@ -333,6 +334,13 @@ class ActionDependencyGraph:
             )
         ):
             queue.pop(0)
+        self._drop_if_empty(cell)
+
+    def _drop_if_empty(self, cell: Cell) -> None:
+        """Forget a cell's queue once no visit is left in it: over a shift every cell of the floor
+        would otherwise keep an empty list (about 1 MB at 100 robots on ``fc``, growing for hours)."""
+        if not self._queues.get(cell, True):
+            del self._queues[cell]
 
     # -- replanning ---------------------------------------------------------------------------
     def truncate_to_released(self, robots: Sequence[RobotId] | None = None) -> None:
@@ -347,6 +355,7 @@ class ActionDependencyGraph:
             for visit in set(track.visits[keep - track.offset :]):
                 if visit.first_step >= keep:
                     self._queues[visit.cell].remove(visit)
+                    self._drop_if_empty(visit.cell)
             del track.cells[keep - track.offset :]
             del track.visits[keep - track.offset :]
             track.visits[-1].last_step = None

@@ -110,3 +110,17 @@ def test_occupied_cells_span_reached_to_released() -> None:
     adg.release_all()
     assert adg.occupied_cells("b") == [(1, 0), (2, 0), (3, 0)]
     assert adg.occupied_cells("a") == [(0, 0)]
+
+
+def test_cells_left_behind_keep_no_queue() -> None:
+    """Over a shift a robot drives over most of the floor; the graph keeps a visit queue only for
+    cells that still have visits (it kept an empty list for every cell ever driven over)."""
+    adg = ActionDependencyGraph({"a": (0, 0)})
+    adg.append_window({"a": [(x, 0) for x in range(51)]})
+    assert adg.release("a") == 50
+    adg.mark_reached("a", 50)
+    assert list(adg._queues) == [(50, 0)]  # the raw queues: no public view needs them
+    adg.truncate_to_released()
+    adg.append_window({"a": [(50, 0), (50, 1)]})
+    adg.truncate_to_released()  # the unreleased step to (50, 1) goes again
+    assert list(adg._queues) == [(50, 0)]
