@@ -52,13 +52,15 @@ class ExecutionConfig(BaseModel):
     )
     horizon_nodes: int = Field(3, ge=0, description="planned nodes sent as VDA horizon")
     order_rollover_actions: int = Field(
-        40,
+        3,
         ge=1,
         description=(
             "once a vehicle's order carried this many actions, the next time the vehicle stands idle "
             "it gets a new order (cancel, then a fresh orderId): VDA 5050 vehicles keep every action "
             "state of an order until a new order comes, so an order that is only ever updated makes "
-            "each state message longer for good (and vehicles may cap actionStates)"
+            "each state message longer for good (and vehicles may cap actionStates). A one-stop trip "
+            "carries 3 (pick, wait at the station, drop), so by default each trip's actions leave "
+            "with the first idle moment after it"
         ),
     )
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
