@@ -303,13 +303,15 @@ class ActionDependencyGraph:
                 self._prune(visits[s - 1 - offset].cell)
         track.reached = max(track.reached, step)
 
-    def forget_before(self, robot: RobotId, step: int, min_batch: int = 256) -> None:
+    def forget_before(self, robot: RobotId, step: int, min_batch: int = 64) -> None:
         """Drop the robot's planned steps before ``step`` (never beyond its reached step).
 
         Why: a robot's track grew by a cell and a visit per planned step for as long as the
         controller ran (about 0.5 MB per robot per hour). Steps before the reached one are never
         read by the graph; the caller keeps what it still reads (the order stream's last sent
-        step). Amortised: the lists are cut only once ``min_batch`` steps have piled up.
+        step). Amortised: the lists are cut only once ``min_batch`` steps have piled up. The batch
+        is small because what piles up is live memory whose peaks the process keeps: with 256, the
+        tracks of 100 robots swung between 1.2 and 1.6 MB.
         """
         track = self._tracks[robot]
         step = min(step, track.reached)
