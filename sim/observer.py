@@ -7,6 +7,8 @@ the system actually did on the wire, not what its internals believe.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bus import wire_json
 from bus.clock import Instant
 from bus.topics import wms_order_status_topic
@@ -37,7 +39,10 @@ class KpiObserver:
         self.start = start
         self.complete_status = complete_status
         self.status_topic = wms_order_status_topic(site)
+        # the last status of each order still open: an order leaves once it completes or fails, so
+        # a run of many hours keeps only the open ones (``ended`` counts the rest)
         self.statuses: dict[str, str] = {}
+        self.ended: Counter[str] = Counter()  # final status -> orders that ended with it
         self.history: dict[str, list[str]] | None = None  # set to {} to keep every status per order
         self.bad_messages = 0
 
@@ -63,13 +68,17 @@ class KpiObserver:
             return []
         if msg.topic == self.status_topic:
             order_id, status = str(data.get("orderId", "")), str(data.get("status", ""))
-            self.statuses[order_id] = status
             if self.history is not None:
                 self.history.setdefault(order_id, []).append(status)
             if status == self.complete_status:
                 self.kpi.order_completed(order_id, t_s)
             elif status in TERMINAL_FAILED:
                 self.kpi.order_failed(order_id, t_s, f"{status}: {data.get('reason', '')}".strip())
+            if status == self.complete_status or status in TERMINAL_FAILED:
+                self.statuses.pop(order_id, None)
+                self.ended[status] += 1
+            else:
+                self.statuses[order_id] = status
         elif msg.topic.endswith("/divertConfirm"):
             self.kpi.sorter_event(DIVERT_RESULTS.get(str(data.get("result")), "unknown"))
         elif msg.topic.endswith("/inducted"):

@@ -13,9 +13,10 @@ def _run(tmp: Path, broker_url: str | None) -> dict:
     sim = Simulation(SimOptions(layout="small-fc", robots=3, orders=3, rate_per_h=1800.0, seed=2, out=tmp,
                                 broker_url=broker_url, real_time_factor=20.0, max_sim_s=1200.0))
     with sim:
+        sim.observer.history = {}  # every status per order (the observer keeps only open orders)
         result = sim.run()
-        result.summary["completed_ids"] = sorted(sim.observer.statuses)
-        result.summary["complete"] = sorted(k for k, v in sim.observer.statuses.items() if v == "complete")
+        history = sim.observer.history
+        result.summary["complete"] = sorted(k for k, v in history.items() if v[-1] == "complete")
     return result.summary
 
 
