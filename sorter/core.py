@@ -14,6 +14,7 @@ asserts that; benches and tests call it on every run.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,11 @@ from sorter.scanner import Scanner
 
 # event kinds in the heap
 SLOT, SCAN, PASS, DEADLINE, CLEAR, ARRIVAL = range(6)
+
+RECENT_FINISHED_S = 600.0
+"""Seconds an item id is remembered after it left the line: a destination reply for it within
+this time counts as a duplicate, later as an unknown item."""
+_RECENT_FINISHED_NS = int(RECENT_FINISHED_S * NS_PER_S)
 
 Resolver = Callable[[str], str | None]
 """Barcode -> chute id, for headless runs without a controller (None: ask nobody, wait for reject)."""
@@ -104,7 +110,12 @@ class SorterCore:
         self.now = Instant(int(start))
         self.counts = SorterCounts()
         self.parcels: dict[str, Parcel] = {}
-        self.finished: dict[str, str] = {}
+        # items that left the line in the last RECENT_FINISHED_S (item id -> chute id), so a late
+        # destination reply is told apart from one for an item never seen; older ones are forgotten
+        # (a sorter runs for months) and only counted in ``finished_total``
+        self.finished: OrderedDict[str, str] = OrderedDict()
+        self._finished_at: deque[Instant] = deque()  # when each entry of ``finished`` left, in order
+        self.finished_total = 0
         self._heap: list[tuple[int, int, int, Any, int]] = []
         self._seq = 0
         self._out: list[SorterEvent] = []
@@ -260,10 +271,19 @@ class SorterCore:
         full = self.chutes.discharge(self.now, chute)
         del self.parcels[item_id]
         self._release(parcel)
-        self.finished[item_id] = chute.chute_id
+        self._remember_finished(item_id, chute.chute_id)
         self._out.append(Diverted(self.now, item_id, chute.chute_id, result, reason, parcel.recirculations))
         if full is not None:
             self._out.append(full)
+
+    def _remember_finished(self, item_id: str, chute_id: str) -> None:
+        self.finished[item_id] = chute_id
+        self._finished_at.append(self.now)
+        self.finished_total += 1
+        horizon = self.now - _RECENT_FINISHED_NS
+        while self._finished_at[0] < horizon:
+            self._finished_at.popleft()
+            self.finished.popitem(last=False)
 
     # --- commands -------------------------------------------------------------------------
     def assign(self, now: Instant, item_id: str, chute_id: str) -> AssignVerdict:
@@ -322,7 +342,7 @@ class SorterCore:
                 f"inducted {self.counts.inducted} != on line {on_line} + chutes {in_chutes} "
                 f"+ reject {rejected}"
             )
-        if len(self.finished) != in_chutes + rejected or set(self.finished) & set(self.parcels):
+        if self.finished_total != in_chutes + rejected or set(self.finished) & set(self.parcels):
             raise ConservationError("an item is both finished and on the line, or finished twice")
         if self.counts.sorted != in_chutes or self.counts.rejected != rejected:
             raise ConservationError("divert counts disagree with chute contents")

@@ -234,3 +234,19 @@ def test_without_reservation_a_greedy_upstream_induct_starves_the_next() -> None
     upstream, downstream = run(True)
     assert downstream > 0.6 * 600  # reservations win in-2 most of its 1 item/s
     assert upstream + downstream >= 0.99 * 1200  # and no carrier goes round empty
+
+
+def test_items_that_left_the_line_are_remembered_for_ten_minutes() -> None:
+    """A sorter runs for months: it remembers item ids for RECENT_FINISHED_S after they leave the
+    line (a repeated reply is a duplicate), then only counts them (a reply is an unknown item)."""
+    m = make(small_config(capacity=10_000))
+    for n in range(60):  # one item every 30 s over 30 minutes, each sent to c001
+        m.induct(at(30 * n), item(n), "in-1")
+        m.advance_to(at(30 * n + 2.5))
+        assert m.assign(at(30 * n + 2.5), f"i{n}", "c001") is AssignVerdict.ACCEPTED
+    m.advance_to(at(30 * 60))
+    assert m.counts.sorted == m.finished_total == 60
+    assert 18 <= len(m.finished) <= 21  # the last ten minutes' items, not the whole shift
+    assert m.assign(at(30 * 60), "i59", "c001") is AssignVerdict.DUPLICATE
+    assert m.assign(at(30 * 60), "i0", "c001") is AssignVerdict.UNKNOWN_ITEM
+    m.check_conservation()
