@@ -14,7 +14,7 @@ asserts that; benches and tests call it on every run.
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +40,8 @@ SLOT, SCAN, PASS, DEADLINE, CLEAR, ARRIVAL = range(6)
 
 RECENT_FINISHED_S = 600.0
 """Seconds an item id is remembered after it left the line: a destination reply for it within
-this time counts as a duplicate, later as an unknown item."""
+this time counts as a duplicate, later as an unknown item (ids are forgotten when a later item
+leaves, so at least this long)."""
 _RECENT_FINISHED_NS = int(RECENT_FINISHED_S * NS_PER_S)
 
 Resolver = Callable[[str], str | None]
@@ -113,8 +114,8 @@ class SorterCore:
         # items that left the line in the last RECENT_FINISHED_S (item id -> chute id), so a late
         # destination reply is told apart from one for an item never seen; older ones are forgotten
         # (a sorter runs for months) and only counted in ``finished_total``
-        self.finished: OrderedDict[str, str] = OrderedDict()
-        self._finished_at: deque[Instant] = deque()  # when each entry of ``finished`` left, in order
+        self.finished: dict[str, str] = {}
+        self._left_at: OrderedDict[str, Instant] = OrderedDict()  # the same items, oldest first
         self.finished_total = 0
         self._heap: list[tuple[int, int, int, Any, int]] = []
         self._seq = 0
@@ -277,13 +278,16 @@ class SorterCore:
             self._out.append(full)
 
     def _remember_finished(self, item_id: str, chute_id: str) -> None:
+        """Remember an item that left the line; forget those that left over RECENT_FINISHED_S ago
+        (an item id inducted again after it left moves to the newest end)."""
         self.finished[item_id] = chute_id
-        self._finished_at.append(self.now)
+        self._left_at.pop(item_id, None)
+        self._left_at[item_id] = self.now
         self.finished_total += 1
         horizon = self.now - _RECENT_FINISHED_NS
-        while self._finished_at[0] < horizon:
-            self._finished_at.popleft()
-            self.finished.popitem(last=False)
+        left_at = self._left_at
+        while next(iter(left_at.values())) < horizon:
+            del self.finished[left_at.popitem(last=False)[0]]
 
     # --- commands -------------------------------------------------------------------------
     def assign(self, now: Instant, item_id: str, chute_id: str) -> AssignVerdict:

@@ -250,3 +250,11 @@ def test_items_that_left_the_line_are_remembered_for_ten_minutes() -> None:
     assert m.assign(at(30 * 60), "i59", "c001") is AssignVerdict.DUPLICATE
     assert m.assign(at(30 * 60), "i0", "c001") is AssignVerdict.UNKNOWN_ITEM
     m.check_conservation()
+    m.induct(at(30 * 60 + 1), item(40), "in-1")  # the same id inducted again, 20 minutes later
+    m.advance_to(at(30 * 60 + 3.5))
+    assert m.assign(at(30 * 60 + 3.5), "i40", "c002") is AssignVerdict.ACCEPTED
+    m.advance_to(at(30 * 80))
+    assert m.finished_total == 61
+    assert m.finished["i40"] == "c002"
+    assert set(m.finished) == {f"i{n}" for n in range(40, 60)}  # left within ten minutes of the last
+    m.check_conservation()
