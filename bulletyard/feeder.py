@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bus.clock import Instant, iso_timestamp, seconds
-from bus.topics import BULLETYARD_PREFIX, check_level
+from bus.topics import wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
 from warehouse_maps.layout import Layout
 
@@ -80,9 +80,8 @@ class OrderFeeder:
     """
 
     def __init__(self, site: str, orders: list[FeedOrder], start: Instant) -> None:
-        check_level(site, "site")
-        self.orders_topic = f"{BULLETYARD_PREFIX}/{site}/orders"
-        self.status_topic = f"{BULLETYARD_PREFIX}/{site}/orderStatus"
+        self.orders_topic = wms_orders_topic(site)  # both check the site level
+        self.status_topic = wms_order_status_topic(site)
         self.orders = sorted(orders, key=lambda o: o.send_at_s)
         self.start = start
         self._next = 0
