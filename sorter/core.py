@@ -14,14 +14,14 @@ asserts that; benches and tests call it on every run.
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from bus.clock import NS_PER_S, Duration, Instant
+from bus.clock import NS_PER_S, Duration, Instant, seconds
+from bus.recent import RecentWindow
 from sorter.chutes import Chute, ChuteBank
 from sorter.events import (
     REJECT_CHUTE,
@@ -42,7 +42,6 @@ RECENT_FINISHED_S = 600.0
 """Seconds an item id is remembered after it left the line: a destination reply for it within
 this time counts as a duplicate, later as an unknown item (ids are forgotten when a later item
 leaves, so at least this long)."""
-_RECENT_FINISHED_NS = int(RECENT_FINISHED_S * NS_PER_S)
 
 Resolver = Callable[[str], str | None]
 """Barcode -> chute id, for headless runs without a controller (None: ask nobody, wait for reject)."""
@@ -114,8 +113,7 @@ class SorterCore:
         # items that left the line in the last RECENT_FINISHED_S (item id -> chute id), so a late
         # destination reply is told apart from one for an item never seen; older ones are forgotten
         # (a sorter runs for months) and only counted in ``finished_total``
-        self.finished: dict[str, str] = {}
-        self._left_at: OrderedDict[str, Instant] = OrderedDict()  # the same items, oldest first
+        self.finished: RecentWindow[str] = RecentWindow(seconds(RECENT_FINISHED_S))
         self.finished_total = 0
         self._heap: list[tuple[int, int, int, Any, int]] = []
         self._seq = 0
@@ -272,22 +270,11 @@ class SorterCore:
         full = self.chutes.discharge(self.now, chute)
         del self.parcels[item_id]
         self._release(parcel)
-        self._remember_finished(item_id, chute.chute_id)
+        self.finished.add(self.now, item_id, chute.chute_id)
+        self.finished_total += 1
         self._out.append(Diverted(self.now, item_id, chute.chute_id, result, reason, parcel.recirculations))
         if full is not None:
             self._out.append(full)
-
-    def _remember_finished(self, item_id: str, chute_id: str) -> None:
-        """Remember an item that left the line; forget those that left over RECENT_FINISHED_S ago
-        (an item id inducted again after it left moves to the newest end)."""
-        self.finished[item_id] = chute_id
-        self._left_at.pop(item_id, None)
-        self._left_at[item_id] = self.now
-        self.finished_total += 1
-        horizon = self.now - _RECENT_FINISHED_NS
-        left_at = self._left_at
-        while next(iter(left_at.values())) < horizon:
-            del self.finished[left_at.popitem(last=False)[0]]
 
     # --- commands -------------------------------------------------------------------------
     def assign(self, now: Instant, item_id: str, chute_id: str) -> AssignVerdict:

@@ -15,7 +15,6 @@ No wall clock and no randomness: time comes in as ``now``.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,6 +22,7 @@ from typing import Literal
 from bus.clock import Instant, iso_timestamp, parse_timestamp, seconds
 from bus.header import HeaderIds, StaleFilter
 from bus.inbox import Inbox, Rejected
+from bus.recent import RecentWindow
 from bus.sorter_protocol import (
     MAX_PAYLOAD_BYTES,
     MESSAGES,
@@ -47,7 +47,6 @@ RECENT_DONE_S = 600.0
 """How long a confirmed item id is remembered, to count a redelivered (QoS 1) confirm once: a broker
 redelivers within seconds of a reconnect, so ten minutes is ample, and the set stays the size of ten
 minutes of sorting instead of growing over a shift."""
-_RECENT_DONE_NS = seconds(RECENT_DONE_S)
 RECENT_DONE_ITEMS = 100_000
 """A cap on the remembered ids as well, for a burst faster than any sorter."""
 KINDS_READ = ("inducted", "destinationRequest", "divertConfirm", "chuteState", "connection")
@@ -113,7 +112,7 @@ class SortationPlanner:
         self.chute_state: dict[tuple[str, str], str] = {}
         self.parcels: dict[str, Parcel] = {}
         self.in_flight: dict[str, _InFlight] = {}
-        self.done: OrderedDict[str, Instant] = OrderedDict()  # recently confirmed item -> when
+        self.done: RecentWindow[None] = RecentWindow(seconds(RECENT_DONE_S), RECENT_DONE_ITEMS)
         self._turn: dict[str, int] = {}
         self._ids = HeaderIds()
         self._stale = StaleFilter()
@@ -267,14 +266,6 @@ class SortationPlanner:
                     return chute
         return None
 
-    def _remember_done(self, now: Instant, item: str) -> None:
-        """Remember a confirmed item; forget those confirmed more than RECENT_DONE_S ago."""
-        done = self.done
-        done[item] = now
-        horizon = now - _RECENT_DONE_NS
-        while done and (len(done) > RECENT_DONE_ITEMS or next(iter(done.values())) < horizon):
-            done.popitem(last=False)
-
     def _on_confirm(self, now: Instant, sorter_id: str, msg: DivertConfirm) -> list[Envelope]:
         item = msg.item_id
         flight = self.in_flight.get(item)
@@ -286,7 +277,7 @@ class SortationPlanner:
             self.counts.recirculated += 1
             return self._reassign(now, flight, item, msg.chute_id) if flight else []
         self.in_flight.pop(item, None)
-        self._remember_done(now, item)
+        self.done.add(now, item, None)
         if flight is None and msg.result == "SORTED":  # rejects of unread items were never asked about
             self.counts.unknown_confirms += 1
         order_id = flight.order_id if flight else None
