@@ -23,10 +23,9 @@ from pydantic.alias_generators import to_camel
 
 from bus import topics
 
-_OUR_PREFIX = f"{topics.BULLETYARD_PREFIX}/"
+_OUR_PREFIX = f"{topics.BULLETYARD_PREFIX}/"  # bulletyard/v1/
 
 PROTOCOL_VERSION = "1.0.0"
-TOPIC_ROOT = "bulletyard/v1"
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Inbound payloads larger than this are refused before parsing."""
 

@@ -15,7 +15,6 @@ from bus.topics import wms_order_status_topic
 from bus.transport import Envelope
 from sim.kpi import KpiCollector
 
-TERMINAL_OK = frozenset({"complete", "sorted"})
 TERMINAL_FAILED = frozenset({"failed", "refused", "cancelled"})
 DIVERT_RESULTS = {"SORTED": "sorted", "RECIRCULATED": "recirculated", "REJECTED": "rejected", "LOST": "lost"}
 
@@ -74,11 +73,11 @@ class KpiObserver:
                 self.kpi.order_completed(order_id, t_s)
             elif status in TERMINAL_FAILED:
                 self.kpi.order_failed(order_id, t_s, f"{status}: {data.get('reason', '')}".strip())
-            if status == self.complete_status or status in TERMINAL_FAILED:
-                self.statuses.pop(order_id, None)
-                self.ended[status] += 1
             else:
                 self.statuses[order_id] = status
+                return []
+            self.statuses.pop(order_id, None)
+            self.ended[status] += 1
         elif msg.topic.endswith("/divertConfirm"):
             self.kpi.sorter_event(DIVERT_RESULTS.get(str(data.get("result")), "unknown"))
         elif msg.topic.endswith("/inducted"):

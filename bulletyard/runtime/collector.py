@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 20_000  # container allocations (net) between young-generation passes
-OLDER_THRESHOLDS = (10, 10)  # CPython's defaults for the two older generations
 
 
 @contextmanager
@@ -33,7 +32,7 @@ def tuned_for_run() -> Iterator[None]:
     before = gc.get_threshold()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])  # the older generations as they were
     try:
         yield
     finally:
