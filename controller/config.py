@@ -83,12 +83,59 @@ class ResendConfig(BaseModel):
     max_interval_s: float = Field(8.0, gt=0, description="cap of the doubling resend interval")
 
 
-class FleetConfig(BaseModel):
-    """Supervision limits and vehicle identity."""
+class ActionMapConfig(BaseModel):
+    """One vendor action a stop of ours becomes (``actionType`` and fixed parameters)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    manufacturer: str = Field("bulletyard", description="VDA 5050 manufacturer of our vehicles")
+    action_type: str = Field(min_length=1, max_length=64, description="the vehicle's actionType")
+    parameters: dict[str, str] = Field(default_factory=dict, description="actionParameters sent as given")
+
+
+class VehicleProfileConfig(BaseModel):
+    """What the fleet file says about the vehicles of one manufacturer (or one vehicle).
+
+    Anything left out is taken from the vehicle itself: the version from its state header, the
+    actions, speed and footprint from its factsheet.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal["2.0.0", "2.1.0"] | None = Field(None, description="VDA 5050 version it speaks")
+    actions: dict[str, ActionMapConfig | None] = Field(
+        default_factory=dict,
+        description="our stop action (pick, drop, wait, charge) -> the vendor's action; null for "
+        "wait makes the station visit a controller-side hold (no action sent)",
+    )
+    node_actions: list[str] | None = Field(
+        None, description="the actions it runs on nodes, when its factsheet is missing or wrong"
+    )
+    serials: list[str] | None = Field(
+        None, description="per manufacturer: only these serial numbers are taken under control"
+    )
+
+
+class FleetConfig(BaseModel):
+    """Supervision limits and which vehicles the controller serves (mixed fleets, profiles)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    manufacturer: str | None = Field(
+        None, description="shorthand for manufacturers: [this one] (older configs)"
+    )
+    manufacturers: list[str] | None = Field(
+        None,
+        description="serve only these manufacturers; None: any manufacturer that appears on the broker "
+        "(the broker's ACLs decide who may publish)",
+    )
+    profiles: dict[str, VehicleProfileConfig] = Field(
+        default_factory=dict,
+        description="per manufacturer (key 'acme') or per vehicle (key 'acme/agv-7'): version, action "
+        "map, pinned serials",
+    )
+    rejection_backoff_s: float = Field(
+        2.0, gt=0, description="after a rejected order, wait this long (doubling) before a new one"
+    )
     no_progress_timeout_s: float = Field(60.0, gt=0, description="busy without progress this long: lost")
     state_timeout_s: float = Field(65.0, gt=0, description="no message this long: lost")
     low_battery_pct: float = Field(
@@ -109,6 +156,13 @@ class FleetConfig(BaseModel):
             "scanned the fleet at every wakeup, the largest cost at 500 robots"
         ),
     )
+
+
+def served_manufacturers(fleet: FleetConfig) -> frozenset[str] | None:
+    """The manufacturers the controller serves (None: any)."""
+    if fleet.manufacturers is not None:
+        return frozenset(fleet.manufacturers)
+    return None if fleet.manufacturer is None else frozenset({fleet.manufacturer})
 
 
 class AssignmentConfig(BaseModel):

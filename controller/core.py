@@ -47,6 +47,7 @@ from controller.execution.executor import Executor
 from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, StopDone, StopFailed, Trip
 from controller.execution.vda_orders import NodeAction, parse_node_id
 from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
+from controller.fleet.profiles import Unsupported, VehicleProfile
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
 from controller.intake import OrderRefused, TripBuilder, parse_order
@@ -55,6 +56,7 @@ from warehouse_maps.layout import Layout, PlaceKind
 
 log = logging.getLogger("bulletyard.controller")
 
+_VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
 STATUS_VERSION = "1.0.0"
 FINAL_STATUSES = ("complete", "failed", "refused")
 RECENT_FINISHED_ORDERS = 100_000
@@ -99,10 +101,14 @@ class Controller:
         self.rng = rng
         seed = int(rng.integers(2**31)) if planner is None else 0
         self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
+        self.registry = FleetRegistry(layout.cell_at_m, config.fleet)
         self.executor = Executor(
-            layout, config, self.planner, epoch=journal.epoch if journal is not None else 0
+            layout,
+            config,
+            self.planner,
+            epoch=journal.epoch if journal is not None else 0,
+            profile_of=self._profile,
         )
-        self.registry = FleetRegistry(layout.cell_at_m, config.fleet.manufacturer)
         f = config.fleet
         self.supervisor = Supervisor(
             SupervisionLimits(f.no_progress_timeout_s, f.state_timeout_s, f.low_battery_pct, f.charged_pct)
@@ -141,14 +147,17 @@ class Controller:
 
     # -- runner protocol ------------------------------------------------------------------------
     def subscriptions(self) -> list[tuple[str, int]]:
-        """(topic filter, qos) pairs the runner subscribes before calling :meth:`on_connect`."""
-        m = self.config.fleet.manufacturer
-        return [
-            (vda_filter(VdaTopic.CONNECTION, m), 1),
-            (vda_filter(VdaTopic.FACTSHEET, m), 0),
-            (vda_filter(VdaTopic.STATE, m), 0),
-            (wms_orders_topic(self.config.site), 1),
-        ] + (self.sortation.subscriptions() if self.sortation is not None else [])
+        """(topic filter, qos) pairs the runner subscribes before calling :meth:`on_connect`:
+        every manufacturer's vehicles unless ``fleet.manufacturers`` names some."""
+        makers = self.registry.manufacturers
+        vda = [
+            (vda_filter(kind, m), qos)
+            for m in (sorted(makers) if makers is not None else [None])
+            for kind, qos in ((VdaTopic.CONNECTION, 1), (VdaTopic.FACTSHEET, 0), (VdaTopic.STATE, 0))
+        ]
+        return vda + [(wms_orders_topic(self.config.site), 1)] + (
+            self.sortation.subscriptions() if self.sortation is not None else []
+        )
 
     def will(self) -> Envelope | None:
         """The controller has no last will (vehicles carry on with their released base)."""
@@ -173,22 +182,26 @@ class Controller:
                 manufacturer, serial, kind = parse_vda_topic(msg.topic)
             except TopicFormatError as err:
                 return self._reject(msg.topic, f"unknown topic: {err}")
-            if manufacturer != self.config.fleet.manufacturer:
-                return self._reject(msg.topic, "foreign manufacturer")
+            if kind not in _VEHICLE_TOPICS:
+                return []
+            refusal = self.registry.refusal(manufacturer, serial)
+            if refusal is not None:
+                return self._reject(msg.topic, f"not served: {refusal}")
             if kind == VdaTopic.STATE:
-                return self._on_state(now, serial, msg.payload)
+                return self._on_state(now, serial, msg.payload, manufacturer)
             if kind == VdaTopic.CONNECTION:
                 if not msg.payload:
                     return []
                 new = serial not in self.registry.vehicles
-                self.registry.on_connection(now, serial, msg.payload)
+                self.registry.on_connection(now, serial, msg.payload, manufacturer)
                 out = self._supervise(now)
                 if new:
                     out.append(self._state_request(now, serial))
                 return out
             if kind == VdaTopic.FACTSHEET:
                 if msg.payload:
-                    self.registry.on_factsheet(now, serial, msg.payload)
+                    self.registry.on_factsheet(now, serial, msg.payload, manufacturer)
+                    self._note_profile(serial)
                 return []
             return []
         except (ValueError, KeyError, TypeError) as err:
@@ -208,6 +221,9 @@ class Controller:
             self._next_assign = now + seconds(self.config.assign_period_s)
         if self.executor.needs_window(now):
             self.executor.plan_window(now)
+        for ev in self.executor.holds_due(now):
+            out.extend(self._on_event(now, ev))
+        out.extend(self.executor.due_resyncs(now))
         out.extend(self.executor.release_and_send(now))
         out.extend(self.executor.resends(now))
         return out
@@ -221,6 +237,8 @@ class Controller:
             for t in (
                 self.executor.next_window_time(),
                 self.executor.resend.next_deadline(),
+                self.executor.next_hold_end(),
+                self.executor.next_resync(),
                 self._next_supervision,
                 self._next_assign,
             )
@@ -345,8 +363,8 @@ class Controller:
         return counts
 
     # -- vehicles -------------------------------------------------------------------------------
-    def _on_state(self, now: Instant, serial: str, payload: bytes) -> list[Envelope]:
-        state = self.registry.on_state(now, serial, payload)
+    def _on_state(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> list[Envelope]:
+        state = self.registry.on_state(now, serial, payload, manufacturer)
         if state is None:
             self.counters["state_stale"] += 1
             return []
@@ -355,6 +373,7 @@ class Controller:
         if serial not in self.executor.robots:
             if not self._join(now, serial, state, vehicle.cell, out):
                 return out
+            self._note_profile(serial)
         held = self._held.pop(serial, None)
         if held is not None and self.executor.is_idle(serial):
             trip, done = held
@@ -376,6 +395,15 @@ class Controller:
         if cell is None or not self.layout.grid.is_passable(cell):
             self._reject(f"state/{serial}", f"position {cell} is not on the floor")
             return False
+        profile = self.registry.vehicles[serial].profile
+        size = self.layout.cell_size_m
+        if max(profile.length_m or 0.0, profile.width_m or 0.0) > size + 1e-9:
+            self._reject(
+                f"state/{serial}",
+                f"footprint {profile.length_m} x {profile.width_m} m (factsheet) does not fit a cell of "
+                f"{size} m: not taken under control",
+            )
+            return False
         pending = self._joining.get(serial)
         still = not state.driving and (
             not state.node_sequence_ids
@@ -394,7 +422,9 @@ class Controller:
         self._joining.pop(serial, None)
         self.executor.joining_blocked.pop(serial, None)
         try:
-            self.executor.add_robot(serial, cell, self._home_for(cell))
+            self.executor.add_robot(
+                serial, cell, self._home_for(cell), manufacturer=self.registry.vehicles[serial].manufacturer
+            )
         except ScheduleConflict as err:
             self._reject(f"state/{serial}", f"cannot place vehicle: {err}")
             return False
@@ -430,12 +460,7 @@ class Controller:
             )
             return self._lose(now, ev.serial_number, "action-failed")
         if isinstance(ev, OrderRejected):
-            self.counters["vehicle_rejections"] += 1
-            self._order_rejects[ev.serial_number] += 1
-            log.warning("%s rejected order %s (%s)", ev.serial_number, ev.order_id, ev.error_type)
-            if self._order_rejects[ev.serial_number] <= self.config.fleet.max_order_rejections:
-                return self.executor.begin_resync(now, ev.serial_number)
-            return self._lose(now, ev.serial_number, "rejects-orders")
+            return self._on_rejected(now, ev)
         if isinstance(ev, Resynced):
             self.counters["resynced"] += 1
             log.info("vehicle %s resynchronised", ev.serial_number)
@@ -448,6 +473,60 @@ class Controller:
             self.executor.extra_blocked.add(ev.cell)
             return self._lose(now, ev.serial_number, "off-plan")
         return []
+
+    def _on_rejected(self, now: Instant, ev: OrderRejected) -> list[Envelope]:
+        """A vehicle refused an order: learn what it said (an action it does not run), back off,
+        and send a fresh order planned with that knowledge; only a vehicle that keeps refusing
+        (``fleet.max_order_rejections`` in a row) is taken out of service."""
+        serial = ev.serial_number
+        self.counters["vehicle_rejections"] += 1
+        vehicle = self.registry.vehicles.get(serial)
+        texts = vehicle.state.error_texts if vehicle is not None and vehicle.state is not None else ()
+        log.warning("%s rejected order %s (%s)", serial, ev.order_id, "; ".join(texts) or ev.error_type)
+        for action_type in self.registry.learn_refusals(serial, texts):
+            self._deviation(serial, f"refuses-{action_type}", f"refuses {action_type!r}: not sent again")
+        self.executor.on_rejected(now, serial)
+        if self.executor.robots[serial].rejections > self.config.fleet.max_order_rejections:
+            return self._lose(now, serial, "rejects-orders")
+        return []
+
+    def _profile(self, serial: str) -> VehicleProfile:
+        v = self.registry.vehicles.get(serial)
+        return v.profile if v is not None else VehicleProfile()
+
+    def _note_profile(self, serial: str) -> None:
+        """Log once per vehicle what its dialect is and where it differs from ours."""
+        v = self.registry.vehicles[serial]
+        p = v.profile
+        self._deviation(
+            serial,
+            f"profile-{p.version}-{p.source}",
+            f"speaks VDA 5050 {p.version}; node actions ({p.source}): "
+            + (", ".join(sorted(p.node_actions)) if p.node_actions is not None else "predefined assumed"),
+            level=logging.INFO,
+        )
+        if v.state is not None and v.state.version and v.state.version != p.version:
+            self._deviation(serial, f"version-{v.state.version}", f"sends version {v.state.version!r}")
+        for ours in ("pick", "drop", "wait", "charge"):
+            plan = p.plan_stop(ours, (), self.config.pick_time_s)
+            if isinstance(plan, Unsupported):
+                self._deviation(serial, f"cannot-{ours}", f"cannot run {ours!r}: {plan.reason}")
+
+    def _deviation(self, serial: str, kind: str, text: str, level: int = logging.WARNING) -> None:
+        """Log a vehicle's deviation from what the controller expects, once per vehicle and kind."""
+        v = self.registry.vehicles.get(serial)
+        if v is None or kind in v.deviations:
+            return
+        v.deviations.add(kind)
+        self.counters["vehicle_deviations"] += 1
+        log.log(level, "vehicle %s/%s %s", v.manufacturer, serial, text)
+
+    def _can_run(self, serial: str, trip: Trip) -> bool:
+        """True when the vehicle has an action (or a station hold) for every stop of ``trip``."""
+        profile = self._profile(serial)
+        hold_s = self.config.pick_time_s
+        plans = (profile.plan_stop(s.action_type, s.parameters, hold_s) for s in trip.stops)
+        return not any(isinstance(plan, Unsupported) for plan in plans)
 
     def _lose(self, now: Instant, serial: str, reason: str) -> list[Envelope]:
         self.supervisor.lost.setdefault(serial, (reason, now))
@@ -526,10 +605,12 @@ class Controller:
         blocked = self.executor.blocked_cells()
         waiting = [t for t in self.pool if any(stop.cell in blocked for stop in t.stops)]
         out: list[Envelope] = self._fail_blocked(now, waiting, blocked) if waiting else []
-        if not idle:
-            return out
         waiting_ids = {t.trip_id for t in waiting}
         open_trips = [t for t in self.pool if t.trip_id not in waiting_ids]
+        kinds = list({tuple(stop.action_type for stop in t.stops): t for t in open_trips}.values())
+        idle = [s for s in idle if any(self._can_run(s, t) for t in kinds)]  # vehicles' own actions
+        if not idle:
+            return out
         robots = [
             RobotView(s, self.executor.plan_end(s), battery_pct=_battery(self.registry.vehicles[s]))
             for s in idle
@@ -539,6 +620,8 @@ class Controller:
         ]
         taken: set[str] = set()
         for robot, trip in self.assignment.match(now, robots, open_trips, in_flight):
+            if not self._can_run(robot, trip):
+                continue  # it waits for a vehicle that runs its actions
             old = next(t for t in self.pool if t.trip_id == trip.trip_id)
             if trip is not old:
                 self.trips.release_station(old)

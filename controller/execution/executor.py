@@ -15,6 +15,7 @@ cell (a one-window detour) so the arrival is a fresh node.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bus import wire_json
@@ -36,6 +37,7 @@ from controller.execution.trips import (
 )
 from controller.execution.vda_orders import NodeAction, OrderStream, instant_actions_body, with_header
 from controller.execution.window_planner import WindowPlanner
+from controller.fleet.profiles import ActionSpec, StationHold, VehicleProfile
 from controller.fleet.registry import StateView
 from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout
@@ -43,6 +45,8 @@ from warehouse_maps.layout import Layout
 log = logging.getLogger("bulletyard.controller.execution")
 
 REJECTION_ERRORS = frozenset({"validationError", "orderError", "orderUpdateError", "noRouteError"})
+NO_ORDER_TO_CANCEL = "noOrderToCancel"
+_DEFAULT_PROFILE = VehicleProfile()
 
 
 @dataclass(slots=True)
@@ -59,6 +63,12 @@ class _Robot:
     lost: bool = False
     resync_action: str | None = None  # cancelOrder in flight; no new order until it is FINISHED
     reported: set[str] = field(default_factory=set)  # actionIds already turned into events
+    manufacturer: str = ""
+    action_stops: dict[str, int] = field(default_factory=dict)  # actionId -> stop index of the trip
+    holds: dict[int, tuple[int, float]] = field(default_factory=dict)  # step -> (stop index, hold s)
+    hold_until: Instant | None = None  # the station hold at min(holds) ends then (None: not started)
+    resync_at: Instant | None = None  # a rejected order's cancel goes out then (back-off)
+    rejections: int = 0  # rejected orders since the last accepted one (back-off doubles)
 
 
 class Executor:
@@ -71,13 +81,21 @@ class Executor:
     """
 
     def __init__(
-        self, layout: Layout, config: ControllerConfig, planner: WindowPlanner, epoch: int = 0
+        self,
+        layout: Layout,
+        config: ControllerConfig,
+        planner: WindowPlanner,
+        epoch: int = 0,
+        profile_of: Callable[[str], VehicleProfile] | None = None,
     ) -> None:
         self.layout = layout
         self.config = config
         self.planner = planner
-        self.manufacturer = config.fleet.manufacturer
+        self.manufacturer = config.fleet.manufacturer or "bulletyard"  # of robots added without one
+        self.profile_of = profile_of or (lambda serial: _DEFAULT_PROFILE)
         self.epoch = epoch
+        self._actions_made = 0  # counts actionIds handed out: unique for the journal's life
+        self._events: list[ExecutionEvent] = []  # events found outside a state (holds, planning)
         self.adg = ActionDependencyGraph()
         self.resend = ResendTracker(config.resend.interval_s, config.resend.max_interval_s)
         self.headers = HeaderIds()
@@ -94,8 +112,11 @@ class Executor:
         self._fewest_remaining: int | None = None
 
     # -- robots ---------------------------------------------------------------------------------
-    def add_robot(self, serial: str, cell: Cell, home: Cell, order_number: int = 1) -> None:
-        """Put a vehicle standing on ``cell`` under control (raises ScheduleConflict if taken)."""
+    def add_robot(
+        self, serial: str, cell: Cell, home: Cell, order_number: int = 1, manufacturer: str | None = None
+    ) -> None:
+        """Put a vehicle standing on ``cell`` under control (raises ScheduleConflict if taken);
+        its topics use ``manufacturer`` (default: the configured one)."""
         self.adg.add_robot(serial, cell)
         self._fewest_remaining = None
         stream = OrderStream(
@@ -106,7 +127,7 @@ class Executor:
             self.config.execution.horizon_nodes,
             epoch=self.epoch,
         )
-        self.robots[serial] = _Robot(serial, stream, home)
+        self.robots[serial] = _Robot(serial, stream, home, manufacturer=manufacturer or self.manufacturer)
 
     def is_idle(self, serial: str) -> bool:
         """True when the robot has no trip and is usable."""
@@ -118,8 +139,13 @@ class Executor:
         return self.adg.last_cell(serial)
 
     def busy(self) -> set[str]:
-        """Robots with released steps not yet reached (they are expected to progress)."""
-        return {s for s in self.robots if self.adg.released_prefix(s) > self.adg.reached(s)}
+        """Robots with released steps not yet reached (they are expected to progress); a robot
+        held at a station is not (it stands still on purpose)."""
+        return {
+            s
+            for s, r in self.robots.items()
+            if self.adg.released_prefix(s) > self.adg.reached(s) and r.hold_until is None
+        }
 
     def assign(self, serial: str, trip: Trip, start_stop: int = 0) -> None:
         """Give an idle robot a trip; planning aims at stop ``start_stop`` from the next window
@@ -129,6 +155,7 @@ class Executor:
             raise ValueError(f"{serial} is not idle")
         r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, start_stop, start_stop, []
         r.detour = False
+        r.action_stops = {}
 
     def blocked_cells(self) -> frozenset[Cell]:
         """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
@@ -154,6 +181,7 @@ class Executor:
         r.lost = True
         self._fewest_remaining = None
         r.resync_action = None
+        r.resync_at = None
         trip = None
         if r.trip is not None and r.exec_stop == 0:
             trip, r.trip = r.trip, None
@@ -171,8 +199,74 @@ class Executor:
         r = self.robots[serial]
         self.resend.forget(serial)
         self._cancels += 1
-        r.resync_action = f"cancel-{serial}-{self._cancels}"
+        r.resync_at = None
+        r.resync_action = f"cancel-{serial}-{self._cancels}" + (f"-e{self.epoch}" if self.epoch else "")
         return [self.instant_action(now, serial, NodeAction(r.resync_action, "cancelOrder", (), "NONE"))]
+
+    def on_rejected(self, now: Instant, serial: str) -> None:
+        """The vehicle rejected its order (update): nothing more is sent to it until a back-off
+        has passed (``fleet.rejection_backoff_s``, doubling with each rejection in a row); then
+        its order is cancelled and a fresh one, planned again with what its profile now says,
+        starts where it stands. Why: resending at once met the same refusal within milliseconds
+        and the vehicle was declared lost before anything could change."""
+        r = self.robots[serial]
+        self.resend.forget_order(serial)
+        r.rejections += 1
+        backoff_s = self.config.fleet.rejection_backoff_s * 2 ** min(r.rejections - 1, 5)
+        r.resync_at = now + seconds(backoff_s)
+        self._replan_stops(serial)
+
+    def due_resyncs(self, now: Instant) -> list[Envelope]:
+        """The cancels of rejected orders whose back-off has passed."""
+        out: list[Envelope] = []
+        for serial, r in sorted(self.robots.items()):
+            if r.resync_at is not None and r.resync_at <= now and not r.lost:
+                out.extend(self.begin_resync(now, serial))
+        return out
+
+    def next_resync(self) -> Instant | None:
+        """When the next back-off ends (None: no rejected order waits)."""
+        times = [r.resync_at for r in self.robots.values() if r.resync_at is not None and not r.lost]
+        return min(times) if times else None
+
+    def _replan_stops(self, serial: str) -> None:
+        """Plan the stops ahead of the vehicle again with its current profile (a rejection may have
+        taught the controller that the vehicle does not run an action); the fresh order that
+        follows the cancel carries them."""
+        r = self.robots[serial]
+        if r.trip is None:
+            return
+        sent = self.adg.reached(serial)  # the refused order carried everything beyond this
+        unsent: list[tuple[int, int]] = []  # (step, stop index)
+        for k in [k for k in r.actions if k > sent]:
+            unsent += [(k, r.action_stops.pop(a.action_id)) for a in r.actions.pop(k)]
+        for k in [k for k in r.holds if k > sent]:
+            unsent.append((k, r.holds.pop(k)[0]))
+        for k, index in sorted(unsent):
+            self._attach_stop(serial, index, k)
+
+    def _attach_stop(self, serial: str, index: int, step: int) -> None:
+        """Put stop ``index`` of the robot's trip on planned ``step``: the vehicle's action for it
+        (a fresh actionId), or a station hold when the vehicle has no action for the visit."""
+        r = self.robots[serial]
+        assert r.trip is not None
+        stop = r.trip.stops[index]
+        plan = self.profile_of(serial).plan_stop(stop.action_type, stop.parameters, self.config.pick_time_s)
+        if isinstance(plan, StationHold):
+            r.holds[step] = (index, plan.duration_s)
+            return
+        if not isinstance(plan, ActionSpec):  # the assigner offers only trips a vehicle can run, but
+            # a rejection may have shown since that it does not run this action: never send it
+            log.warning("%s cannot run stop %d (%s) of %s: %s", serial, index, stop.action_type,
+                        r.trip.trip_id, plan.reason)
+            self._events.append(StopFailed(serial, r.trip, index))
+            return
+        action_type, parameters = plan.action_type, plan.parameters
+        self._actions_made += 1
+        epoch = f"e{self.epoch}-" if self.epoch else ""
+        action_id = f"{r.trip.trip_id}/{index}/{epoch}{self._actions_made}"
+        r.action_stops[action_id] = index
+        r.actions.setdefault(step, []).append(NodeAction(action_id, action_type, parameters))
 
     def _finish_resync(self, serial: str, cell: Cell | None) -> bool:
         """Start a fresh order at the step of the plan the vehicle stands on; False if off plan."""
@@ -196,6 +290,8 @@ class Executor:
         self._fewest_remaining = None
         r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
         r.actions = {k: v for k, v in r.actions.items() if k > step}
+        r.holds = {k: v for k, v in r.holds.items() if k > step}
+        r.hold_until = None
         r.stop_steps = [k for k in r.stop_steps if k > step][: max(0, r.plan_stop - r.exec_stop)]
         r.plan_stop = r.exec_stop + len(r.stop_steps)
         r.stream = OrderStream(
@@ -215,6 +311,7 @@ class Executor:
         for s, r in self.robots.items():
             released = self.adg.released_prefix(s)
             r.actions = {k: v for k, v in r.actions.items() if k <= released}
+            r.holds = {k: v for k, v in r.holds.items() if k <= released}
             kept = [k for k in r.stop_steps if k <= released]
             r.stop_steps = kept
             r.plan_stop = len(kept)
@@ -230,13 +327,13 @@ class Executor:
             return [], []
         events: list[ExecutionEvent] = []
         self.resend.on_state(
-            serial, state.order_id, state.order_update_id, [a[0] for a in state.action_states]
+            serial,
+            state.order_id,
+            state.order_update_id,
+            [a[0] for a in state.action_states] + list(state.error_actions),
         )
         if r.resync_action is not None:
-            done = any(
-                a[0] == r.resync_action and a[2] in ("FINISHED", "FAILED") for a in state.action_states
-            )
-            if not done:
+            if not cancel_done(state, r.resync_action):
                 return [], events
             if not self._finish_resync(serial, cell):
                 r.lost = True
@@ -256,24 +353,25 @@ class Executor:
                 r.reported.add(order_ref)
                 events.append(OrderRejected(serial, order_ref, error_type))
         if state.order_id == r.stream.order_id:
+            if r.rejections and state.order_update_id == r.stream.update_id and r.resync_at is None:
+                r.rejections = 0  # the vehicle took an order again: the back-off starts over
             step = r.stream.step_of_sequence(state.last_node_sequence_id)
             if step is not None:
                 self._advance(serial, step)
+                self._start_hold(now, serial)
             if cell is not None and cell not in self.adg.occupied_cells(serial):
                 events.append(OffPlan(serial, cell))
         if r.trip is not None:
             for action_id, _type, status in state.action_states:
-                if action_id in r.reported or not action_id.startswith(r.trip.trip_id + "/"):
+                index = r.action_stops.get(action_id)
+                if index is None or action_id in r.reported:
                     continue
-                index = int(action_id.rsplit("/", 1)[1])
                 if status == "FINISHED":
                     r.reported.add(action_id)
                     r.exec_stop = max(r.exec_stop, index + 1)
                     events.append(StopDone(serial, r.trip, index))
                     if index == len(r.trip.stops) - 1:
-                        done = r.trip.trip_id + "/"  # its actions are never looked at again
-                        r.reported = {a for a in r.reported if not a.startswith(done)}
-                        r.trip = None
+                        self._end_trip(r)
                         break
                 elif status == "FAILED":
                     r.reported.add(action_id)
@@ -291,6 +389,44 @@ class Executor:
         out = self.release_and_send(now, focus=serial)
         return out, events
 
+    def _end_trip(self, r: _Robot) -> None:
+        """The trip's last stop is done: its actions are never looked at again."""
+        r.trip = None
+        r.reported = {a for a in r.reported if a not in r.action_stops}
+        r.action_stops = {}
+        r.holds = {}
+        r.hold_until = None
+
+    def _start_hold(self, now: Instant, serial: str) -> None:
+        """Start the station hold's clock once the vehicle stands on the held node."""
+        r = self.robots[serial]
+        if r.holds and r.hold_until is None:
+            step = min(r.holds)
+            if self.adg.reached(serial) >= step:
+                r.hold_until = now + seconds(r.holds[step][1])
+
+    def holds_due(self, now: Instant) -> list[ExecutionEvent]:
+        """Station holds whose time is up: the stop is done and the next nodes may go out; also
+        any event found while planning (a stop the vehicle cannot run)."""
+        events, self._events = self._events, []
+        for serial, r in sorted(self.robots.items()):
+            if r.hold_until is None or r.hold_until > now or r.lost or r.trip is None:
+                continue
+            index, _ = r.holds.pop(min(r.holds))
+            r.hold_until = None
+            r.exec_stop = max(r.exec_stop, index + 1)
+            events.append(StopDone(serial, r.trip, index))
+            if index == len(r.trip.stops) - 1:
+                self._end_trip(r)
+            else:
+                self._start_hold(now, serial)
+        return events
+
+    def next_hold_end(self) -> Instant | None:
+        """When the next station hold ends (None: none running)."""
+        times = [r.hold_until for r in self.robots.values() if r.hold_until is not None]
+        return min(times) if times else None
+
     def _rollover_due(self, serial: str, state: StateView) -> bool:
         """True when the vehicle's order carried ``order_rollover_actions`` actions and the vehicle
         now stands still with nothing released ahead and no action running (a cancel would stop
@@ -300,6 +436,8 @@ class Executor:
         return (
             r.stream.actions_planned >= self.config.execution.order_rollover_actions
             and r.resync_action is None
+            and r.resync_at is None
+            and r.hold_until is None
             and not r.lost
             and not state.driving
             and self.adg.reached(serial) == self.adg.released_prefix(serial)
@@ -426,9 +564,8 @@ class Executor:
             if entry <= r.stream.base_step or (r.stop_steps and entry <= r.stop_steps[-1]):
                 r.detour = True  # arrival node already sent, or already used by the previous stop
                 return
-            action = NodeAction(r.trip.action_id(r.plan_stop), stop.action_type, stop.parameters)
             r.stream.actions_planned += 1
-            r.actions.setdefault(entry, []).append(action)
+            self._attach_stop(serial, r.plan_stop, entry)
             r.stop_steps.append(entry)
             r.plan_stop += 1
             return
@@ -476,6 +613,8 @@ class Executor:
             if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
                 continue
             released = self.adg.released_prefix(s)
+            if r.holds:  # the vehicle is told nothing beyond a station it must wait at
+                released = min(released, min(r.holds))
             if not r.stream.grows(released):
                 continue  # the common case; skips copying the robot's whole plan
             if not r.stream.adds_node(lambda step, s=s: self.adg.cell_at(s, step), released):
@@ -492,25 +631,30 @@ class Executor:
 
     def _vda_envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict) -> Envelope:
         """A VDA 5050 message to one vehicle at QoS 0, with a fresh header for its topic."""
-        topic = vda_topic(self.manufacturer, serial, kind)
+        r = self.robots.get(serial)
+        manufacturer = r.manufacturer if r is not None else self.manufacturer
+        topic = vda_topic(manufacturer, serial, kind)
         msg = with_header(
             body,
             header_id=self.headers.next(topic),
             timestamp=iso_timestamp(now),
-            manufacturer=self.manufacturer,
+            manufacturer=manufacturer,
             serial_number=serial,
+            version=self.profile_of(serial).version,
         )
         return Envelope(topic, wire_json.dumps(msg), 0, False)
 
     def instant_action(self, now: Instant, serial: str, action: NodeAction) -> Envelope:
         """An instantActions message with one action, tracked until it shows in actionStates."""
-        body = instant_actions_body([action])
+        body = instant_actions_body([action], self.profile_of(serial).version)
         self.resend.sent_instant_action(now, serial, action.action_id, body)
         return self._instant_envelope(now, serial, body)
 
     def state_request(self, now: Instant, serial: str, action_id: str) -> Envelope:
         """A stateRequest instant action (not tracked: any later state answers it)."""
-        body = instant_actions_body([NodeAction(action_id, "stateRequest", (), "NONE")])
+        body = instant_actions_body(
+            [NodeAction(action_id, "stateRequest", (), "NONE")], self.profile_of(serial).version
+        )
         return self._instant_envelope(now, serial, body)
 
     def _instant_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
@@ -525,3 +669,14 @@ class Executor:
             else:
                 out.append(self._instant_envelope(now, p.serial_number, p.body))
         return out
+
+
+def cancel_done(state: StateView, action_id: str) -> bool:
+    """True when the state shows our ``cancelOrder`` ``action_id`` ended: its action state is
+    FINISHED or FAILED, or the vehicle answered it with ``noOrderToCancel`` only (VDA 5050 6.9: a
+    vehicle with no order may report just that error, referencing the action or nothing)."""
+    if any(a[0] == action_id and a[2] in ("FINISHED", "FAILED") for a in state.action_states):
+        return True
+    if not any(e[0] == NO_ORDER_TO_CANCEL for e in state.errors):
+        return False
+    return action_id in state.error_actions or not state.error_actions

@@ -1,4 +1,4 @@
-"""Released path segments -> VDA 5050 2.1 orders and order updates (the controller-side mapping).
+"""Released path segments -> VDA 5050 2.0/2.1 orders and order updates (the controller-side mapping).
 
 Why here: this is the one module that knows both the domain (grid cells, planned steps, pick and
 drop actions) and the wire (nodes, edges, sequence ids, base and horizon), as openTCS keeps its
@@ -30,6 +30,17 @@ KEEP_BEHIND = 32  # base nodes kept behind the vehicle, for states that arrive l
 def node_id(cell: Cell) -> str:
     """The VDA 5050 node id of a grid cell: ``n{x}_{y}``."""
     return f"n{cell[0]}_{cell[1]}"
+
+
+def edge_id(start: Cell, end: Cell, sequence_id: int) -> str:
+    """The VDA 5050 edge id of a move between two cells: ``e{x}_{y}_{x2}_{y2}.{sequenceId}``.
+
+    Why the sequence id: a plan may drive over the same pair of cells twice in one order (out of a
+    station and back), and a strict vehicle refuses an order whose edge ids repeat ("edgeId values
+    must be unique within an order"). Node ids stay the map's ids, told apart by sequenceId as the
+    standard says; an edge has no map identity to keep, so it is made unique.
+    """
+    return f"e{start[0]}_{start[1]}_{end[0]}_{end[1]}.{sequence_id}"
 
 
 def parse_node_id(text: str) -> Cell | None:
@@ -207,7 +218,7 @@ class OrderStream:
                 prev = nodes[i - 1][0]
                 wire_edges.append(
                     {
-                        "edgeId": f"e{prev.cell[0]}_{prev.cell[1]}_{node.cell[0]}_{node.cell[1]}",
+                        "edgeId": edge_id(prev.cell, node.cell, node.sequence_id - 1),
                         "sequenceId": node.sequence_id - 1,
                         "released": released,
                         "startNodeId": node_id(prev.cell),
@@ -249,19 +260,35 @@ class OrderStream:
 
 
 def with_header(
-    body: dict[str, Any], *, header_id: int, timestamp: str, manufacturer: str, serial_number: str
+    body: dict[str, Any],
+    *,
+    header_id: int,
+    timestamp: str,
+    manufacturer: str,
+    serial_number: str,
+    version: str = VDA_VERSION,
 ) -> dict[str, Any]:
-    """A complete VDA 5050 message: the common header fields followed by ``body``."""
+    """A complete VDA 5050 message: the common header fields followed by ``body``; ``version`` is
+    the one the vehicle speaks (``2.0.0`` or ``2.1.0``)."""
     return {
         "headerId": header_id,
         "timestamp": timestamp,
-        "version": VDA_VERSION,
+        "version": version,
         "manufacturer": manufacturer,
         "serialNumber": serial_number,
         **body,
     }
 
 
-def instant_actions_body(actions: Sequence[NodeAction]) -> dict[str, Any]:
-    """The body of an ``instantActions`` message."""
-    return {"actions": [a.to_wire() for a in actions]}
+def instant_actions_body(actions: Sequence[NodeAction], version: str = VDA_VERSION) -> dict[str, Any]:
+    """The body of an ``instantActions`` message for a vehicle speaking ``version``.
+
+    VDA 5050 2.0's text names an instant action's type ``actionType``, but its official
+    ``instantActions.schema`` requires ``actionName`` instead (an erratum fixed in 2.1). A 2.0
+    vehicle may check either, so a 2.0 message carries both with the same value: conservative in
+    what we send.
+    """
+    wire = [a.to_wire() for a in actions]
+    if version.startswith("2.0."):
+        wire = [{**a, "actionName": a["actionType"]} for a in wire]
+    return {"actions": wire}

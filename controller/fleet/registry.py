@@ -12,6 +12,7 @@ returned as a rejection reason for the caller to log and count.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +20,15 @@ from typing import Any
 
 from bus import wire_json
 from bus.clock import Instant
+from controller.config import FleetConfig, VehicleProfileConfig, served_manufacturers
+from controller.fleet.profiles import (
+    DEFAULT_VERSION,
+    PREDEFINED_NODE_ACTIONS,
+    ActionSpec,
+    VehicleProfile,
+    read_factsheet,
+    version_of,
+)
 from warehouse_maps.grid import Cell
 
 MAX_PAYLOAD_BYTES = 1 << 20
@@ -50,6 +60,9 @@ class StateView:
     errors: tuple[tuple[str, str, str], ...]  # (errorType, errorLevel, referenced orderId or "")
     node_sequence_ids: tuple[int, ...]  # nodeStates still to traverse
     node_ids: tuple[str, ...] = ()  # their nodeIds
+    version: str = ""  # the header's protocol version, as sent
+    error_actions: tuple[str, ...] = ()  # actionIds that errors reference (noOrderToCancel, ...)
+    error_texts: tuple[str, ...] = ()  # "errorType: errorDescription" of each error
 
     @property
     def fatal(self) -> bool:
@@ -78,12 +91,17 @@ def decode_state(payload: bytes) -> StateView:
         position = (x, y)
     battery = d.get("batteryState") or {}
     errors = []
+    error_actions: list[str] = []
+    error_texts: list[str] = []
     for e in d.get("errors") or []:
         ref = ""
         for r in e.get("errorReferences") or []:
             if r.get("referenceKey") == "orderId":
                 ref = str(r.get("referenceValue", ""))
+            elif r.get("referenceKey") == "actionId":
+                error_actions.append(str(r.get("referenceValue", "")))
         errors.append((str(e["errorType"]), str(e["errorLevel"]), ref))
+        error_texts.append(f"{e['errorType']}: {e.get('errorDescription', '')}"[:300])
     return StateView(
         header_id=int(d["headerId"]),
         order_id=str(d["orderId"]),
@@ -101,6 +119,9 @@ def decode_state(payload: bytes) -> StateView:
         errors=tuple(errors),
         node_sequence_ids=tuple(int(n["sequenceId"]) for n in d.get("nodeStates") or []),
         node_ids=tuple(str(n["nodeId"]) for n in d.get("nodeStates") or []),
+        version=str(d.get("version", "")),
+        error_actions=tuple(error_actions),
+        error_texts=tuple(error_texts),
     )
 
 
@@ -123,9 +144,16 @@ class Vehicle:
         last_seen: when the last message of any kind arrived (ns).
         last_progress: when the vehicle last reached a new node or moved (ns).
         state_header_id: highest state headerId accepted (stale ones are dropped).
+        manufacturer: the manufacturer level of its topics.
+        profile: its VDA 5050 dialect (version, actions, speed, footprint).
+        deviations: kinds of deviation from the standard already logged for it (logged once).
     """
 
     serial_number: str
+    manufacturer: str = ""
+    profile: VehicleProfile = field(default_factory=VehicleProfile)
+    deviations: set[str] = field(default_factory=set)
+    refused_actions: set[str] = field(default_factory=set)  # actions its rejections named
     link: Link = Link.UNKNOWN
     factsheet: dict[str, Any] | None = None
     state: StateView | None = None
@@ -141,29 +169,50 @@ class FleetRegistry:
 
     Args:
         cell_at_m: maps a metric position to its grid cell (``Layout.cell_at_m``).
-        manufacturer: only vehicles of this manufacturer are tracked.
+        fleet: which manufacturers are served and the configured vehicle profiles.
     """
 
-    def __init__(self, cell_at_m: Callable[[float, float], Cell], manufacturer: str = "bulletyard") -> None:
+    def __init__(self, cell_at_m: Callable[[float, float], Cell], fleet: FleetConfig | None = None) -> None:
         self._cell_at_m = cell_at_m
-        self.manufacturer = manufacturer
+        self.fleet = fleet or FleetConfig()
+        self.manufacturers = served_manufacturers(self.fleet)
         self.vehicles: dict[str, Vehicle] = {}
 
-    def vehicle(self, serial: str) -> Vehicle:
+    def refusal(self, manufacturer: str, serial: str) -> str | None:
+        """Why a message from ``manufacturer/serial`` is not served (None: it is).
+
+        A serial number already taken by a vehicle of another manufacturer is refused: the
+        controller keys its vehicles by serial number (pin one of them in the fleet file).
+        """
+        if self.manufacturers is not None and manufacturer not in self.manufacturers:
+            return f"manufacturer {manufacturer!r} is not in fleet.manufacturers"
+        own = self.fleet.profiles.get(manufacturer)
+        if own is not None and own.serials is not None and serial not in own.serials:
+            return f"serial {serial!r} is not among the serials pinned for {manufacturer!r}"
+        v = self.vehicles.get(serial)
+        if v is not None and v.manufacturer and v.manufacturer != manufacturer:
+            return f"serial {serial!r} is already used by manufacturer {v.manufacturer!r}"
+        return None
+
+    def vehicle(self, serial: str, manufacturer: str = "") -> Vehicle:
         """The record of ``serial``, created on first mention."""
         v = self.vehicles.get(serial)
         if v is None:
-            v = self.vehicles[serial] = Vehicle(serial)
+            v = self.vehicles[serial] = Vehicle(serial, manufacturer)
+            v.profile = self._profile(v)
+        elif manufacturer and not v.manufacturer:
+            v.manufacturer = manufacturer
+            v.profile = self._profile(v)
         return v
 
     def serials(self) -> list[str]:
         """Known serial numbers, sorted."""
         return sorted(self.vehicles)
 
-    def on_connection(self, now: Instant, serial: str, payload: bytes) -> Link:
+    def on_connection(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> Link:
         """Apply a connection message; returns the new link state."""
         _, link = decode_connection(payload)
-        v = self.vehicle(serial)
+        v = self.vehicle(serial, manufacturer)
         if link == Link.ONLINE and v.link != Link.ONLINE:
             v.state_header_id = -1  # a reconnected vehicle counts header ids from 0 again
             v.last_progress = now
@@ -171,16 +220,18 @@ class FleetRegistry:
         v.last_seen = now
         return link
 
-    def on_factsheet(self, now: Instant, serial: str, payload: bytes) -> None:
-        """Remember the vehicle's factsheet."""
-        v = self.vehicle(serial)
+    def on_factsheet(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> None:
+        """Remember the vehicle's factsheet; its actions, version, speed and footprint go into the
+        vehicle's profile."""
+        v = self.vehicle(serial, manufacturer)
         v.factsheet = _load(payload)
+        v.profile = self._profile(v)
         v.last_seen = now
 
-    def on_state(self, now: Instant, serial: str, payload: bytes) -> StateView | None:
+    def on_state(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> StateView | None:
         """Apply a state message; returns it, or None when its headerId is stale."""
         state = decode_state(payload)
-        v = self.vehicle(serial)
+        v = self.vehicle(serial, manufacturer)
         if state.header_id <= v.state_header_id:
             return None
         v.state_header_id = state.header_id
@@ -197,6 +248,9 @@ class FleetRegistry:
             or any(a[2] == "RUNNING" for a in state.action_states)
         ):
             v.last_progress = now
+        if old is None or old.version != state.version:
+            v.state = state
+            v.profile = self._profile(v)
         v.state = state
         if v.link == Link.UNKNOWN:
             v.link = Link.ONLINE
@@ -205,3 +259,58 @@ class FleetRegistry:
         if state.position_m is not None:
             v.cell = self._cell_at_m(*state.position_m)
         return state
+
+    def learn_refusals(self, serial: str, error_texts: tuple[str, ...]) -> list[str]:
+        """Action types a rejection's error descriptions name: the vehicle does not run them, and its
+        profile drops them (lenient in what we accept: the standard has no field for this, so the
+        text is read for the action types the controller sends). Returns the newly learned ones."""
+        v = self.vehicles[serial]
+        sendable = set(PREDEFINED_NODE_ACTIONS) | {"wait", "charge"} | set(v.profile.node_actions or ())
+        sendable |= {m.action_type for m in v.profile.action_map.values() if m is not None}
+        learned = []
+        for action_type in sorted(sendable - v.refused_actions):
+            word = re.compile(rf"(?<![A-Za-z]){re.escape(action_type)}(?![A-Za-z])")
+            if any(word.search(text) for text in error_texts):
+                v.refused_actions.add(action_type)
+                learned.append(action_type)
+        if learned:
+            v.profile = self._profile(v)
+        return learned
+
+    def _config_for(self, manufacturer: str, serial: str) -> VehicleProfileConfig | None:
+        profiles = self.fleet.profiles
+        return profiles.get(f"{manufacturer}/{serial}") or profiles.get(manufacturer)
+
+    def _profile(self, v: Vehicle) -> VehicleProfile:
+        """The vehicle's profile from (strongest first) the fleet config, its factsheet, its state."""
+        cfg = self._config_for(v.manufacturer, v.serial_number)
+        facts = read_factsheet(v.factsheet) if v.factsheet is not None else None
+        version = (
+            (cfg.version if cfg is not None else None)
+            or (version_of(v.state.version) if v.state is not None else None)
+            or (facts.version if facts is not None else None)
+            or DEFAULT_VERSION
+        )
+        node_actions = facts.node_actions if facts is not None else None
+        source = "factsheet" if node_actions is not None else "assumed"
+        if cfg is not None and cfg.node_actions is not None:
+            node_actions, source = frozenset(cfg.node_actions), "config"
+        if v.refused_actions:
+            node_actions = (node_actions or PREDEFINED_NODE_ACTIONS) - v.refused_actions
+        action_map: dict[str, ActionSpec | None] = {}
+        if cfg is not None:
+            for ours, theirs in cfg.actions.items():
+                action_map[ours] = (
+                    None if theirs is None
+                    else ActionSpec(theirs.action_type, tuple(sorted(theirs.parameters.items())))
+                )
+        return VehicleProfile(
+            version=version,
+            node_actions=node_actions,
+            instant_actions=facts.instant_actions if facts is not None else None,
+            action_map=action_map,
+            speed_max_mps=facts.speed_max_mps if facts is not None else None,
+            length_m=facts.length_m if facts is not None else None,
+            width_m=facts.width_m if facts is not None else None,
+            source=source,
+        )

@@ -27,8 +27,12 @@ class FakeVehicle:
         step_s: float = 1.0,
         action_s: float = 2.0,
         map_id: str = "test",
+        manufacturer: str = "bulletyard",
+        version: str = "2.1.0",
     ) -> None:
         self.serial = serial
+        self.manufacturer = manufacturer
+        self.version = version
         self.position_m = position_m
         self.step = seconds(step_s)
         self.action_time = seconds(action_s)
@@ -54,14 +58,14 @@ class FakeVehicle:
         self._dirty = True
 
     def topic(self, kind: VdaTopic) -> str:
-        return vda_topic("bulletyard", self.serial, kind)
+        return vda_topic(self.manufacturer, self.serial, kind)
 
     def will(self) -> Envelope:
         body = {
             "headerId": 0,
             "timestamp": iso_timestamp(0),
-            "version": "2.1.0",
-            "manufacturer": "bulletyard",
+            "version": self.version,
+            "manufacturer": self.manufacturer,
             "serialNumber": self.serial,
             "connectionState": "CONNECTIONBROKEN",
         }
@@ -79,8 +83,8 @@ class FakeVehicle:
         body = {
             "headerId": self.headers.next("c"),
             "timestamp": iso_timestamp(now),
-            "version": "2.1.0",
-            "manufacturer": "bulletyard",
+            "version": self.version,
+            "manufacturer": self.manufacturer,
             "serialNumber": self.serial,
             "connectionState": "ONLINE",
         }
@@ -223,8 +227,8 @@ class FakeVehicle:
         body = {
             "headerId": self.headers.next("s"),
             "timestamp": iso_timestamp(now),
-            "version": "2.1.0",
-            "manufacturer": "bulletyard",
+            "version": self.version,
+            "manufacturer": self.manufacturer,
             "serialNumber": self.serial,
             "orderId": self.order_id,
             "orderUpdateId": self.update_id,

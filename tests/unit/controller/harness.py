@@ -6,9 +6,11 @@ ticks, and publishes what it returned. Deterministic for a seed (the broker's fa
 
 from __future__ import annotations
 
+import json
+
 from bus.clock import SIM_EPOCH, Instant, seconds
 from bus.inproc import InProcBroker
-from bus.topics import VdaTopic, vda_topic
+from bus.topics import VdaTopic, vda_topic, wms_order_status_topic
 from controller.core import Controller
 from tests.unit.controller.fake_vehicle import FakeVehicle
 
@@ -47,8 +49,9 @@ class LockStep:
         self.vehicles[serial] = v
         t = self.broker.client(serial)
         t.connect(will=v.will())
-        t.subscribe(vda_topic("bulletyard", serial, VdaTopic.ORDER))
-        t.subscribe(vda_topic("bulletyard", serial, VdaTopic.INSTANT_ACTIONS))
+        maker = getattr(v, "manufacturer", "bulletyard")
+        t.subscribe(vda_topic(maker, serial, VdaTopic.ORDER))
+        t.subscribe(vda_topic(maker, serial, VdaTopic.INSTANT_ACTIONS))
         self.vt[serial] = t
         self._publish(t, v.on_connect(self.now))
 
@@ -102,3 +105,13 @@ class LockStep:
             if done():
                 return True
         return False
+
+
+def with_wms(loop: LockStep, broker: InProcBroker, site: str = "site1") -> list[dict]:
+    """Give ``loop`` a WMS client (``loop.wms``) and return the list its order statuses go to."""
+    statuses: list[dict] = []
+    wms = broker.client("wms")
+    wms.connect()
+    wms.subscribe(wms_order_status_topic(site), lambda e: statuses.append(json.loads(e.payload)), qos=1)
+    loop.wms = wms
+    return statuses

@@ -15,12 +15,12 @@ import json
 import numpy as np
 
 from bus.inproc import InProcBroker
-from bus.topics import wms_order_status_topic, wms_orders_topic
+from bus.topics import wms_orders_topic
 from controller.config import ControllerConfig
 from controller.core import Controller
 from controller.journal import Journal
 from tests.unit.controller.fake_vehicle import FakeVehicle
-from tests.unit.controller.harness import LockStep
+from tests.unit.controller.harness import LockStep, with_wms
 from warehouse_maps.grid import Grid
 from warehouse_maps.layout import Layout, Place, PlaceKind
 
@@ -61,11 +61,7 @@ def make(
     broker = broker or InProcBroker()
     vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(n_vehicles)]
     loop = LockStep(broker, ctl, vehicles)
-    statuses: list[dict] = []
-    wms = broker.client("wms")
-    wms.connect()
-    wms.subscribe(wms_order_status_topic("site1"), lambda e: statuses.append(json.loads(e.payload)), qos=1)
-    loop.wms = wms
+    statuses = with_wms(loop, broker)
     return loop, statuses
 
 

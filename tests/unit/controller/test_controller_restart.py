@@ -3,17 +3,14 @@ order exactly once (status ``complete`` published once per order over both lives
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from bus.inproc import InProcBroker
-from bus.topics import wms_order_status_topic
 from controller.config import ControllerConfig
 from controller.core import Controller
 from controller.journal import Journal
 from tests.unit.controller.fake_vehicle import FakeVehicle
-from tests.unit.controller.harness import LockStep
+from tests.unit.controller.harness import LockStep, with_wms
 from tests.unit.controller.test_controller_orders import order, small_layout, submit
 
 
@@ -26,17 +23,13 @@ def test_restart_from_journal_completes_each_order_once(tmp_path) -> None:
     ctl = Controller(ControllerConfig(), layout, np.random.default_rng(0), journal=journal)
     vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(3)]
     loop = LockStep(broker, ctl, vehicles)
-    statuses: list[dict] = []
-    wms = broker.client("wms")
-    wms.connect()
-    wms.subscribe(wms_order_status_topic("site1"), lambda e: statuses.append(json.loads(e.payload)), qos=1)
-    loop.wms = wms
+    statuses = with_wms(loop, broker)
     ids = [f"o{i}" for i in range(8)]
     for i, oid in enumerate(ids):
         submit(loop, order(oid, ["S1", "S2", "S3"][i % 3]))
 
     def n_complete() -> int:
-        wms.dispatch()
+        loop.wms.dispatch()
         return sum(1 for s in statuses if s["status"] == "complete")
 
     def pod_on_a_robot() -> bool:
