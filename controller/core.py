@@ -139,6 +139,7 @@ class Controller:
         self._poked: dict[str, Instant] = {}
         self._busy_seen: set[str] = set()  # robots busy at the last supervision (progress clocks)
         self._joining: dict[str, str] = {}  # vehicle -> cancelOrder actionId sent before it joins
+        self._stopping: dict[str, str] = {}  # vehicle -> stopCharging actionId sent for its last charge
         self._held: dict[str, tuple[Trip, int]] = {}  # robot -> (trip it carries a pod for, stops done)
         self._recovered: list[tuple[str, str]] = []  # (order_id, status) to announce on connect
         self.journal = journal
@@ -218,6 +219,7 @@ class Controller:
             out.extend(self._fail_stranded(now))
             out.extend(self._assign(now))
             out.extend(self._charge(now))
+            out.extend(self._stop_charging(now))
             self._next_assign = now + seconds(self.config.assign_period_s)
         if self.executor.needs_window(now):
             self.executor.plan_window(now)
@@ -598,7 +600,9 @@ class Controller:
         idle = [
             s
             for s in sorted(self.executor.robots)
-            if self.executor.is_idle(s) and not self.supervisor.needs_charge(self.registry.vehicles[s])
+            if self.executor.is_idle(s)
+            and not self.supervisor.needs_charge(self.registry.vehicles[s])
+            and not self._still_charging(s)
         ]
         if not self.pool:
             return []
@@ -687,6 +691,37 @@ class Controller:
             self.pool = [t for t in self.pool if not failed.intersection(t.order_ids)]
         return out
 
+    def _still_charging(self, serial: str) -> bool:
+        """True while a vehicle charges after a ``startCharging`` (VDA 5050 6.8.2): it takes no
+        order until ``stopCharging`` is done; :meth:`_charge` sends that once it is charged."""
+        v = self.registry.vehicles.get(serial)
+        return v is not None and v.state is not None and v.state.charging and not v.profile.runs("charge")
+
+    def _stop_charging(self, now: Instant) -> list[Envelope]:
+        """``stopCharging`` to idle vehicles that charged since a ``startCharging`` and reached
+        ``fleet.charged_pct`` (one at a time per vehicle, resent until its state shows it)."""
+        out: list[Envelope] = []
+        for serial in sorted(self.executor.robots):
+            v = self.registry.vehicles.get(serial)
+            if self.executor.staying(serial) and not self._still_charging(serial):
+                self.executor.release_stay(serial)
+            if v is None or not self._still_charging(serial) or not self.executor.is_idle(serial):
+                continue
+            if not v.profile.accepts_instant("stopCharging"):
+                self._deviation(serial, "no-stopCharging", "charges but lists no stopCharging: it ends "
+                                "its charge itself")
+                continue
+            if not self.supervisor.charged(v):
+                continue
+            sent = self._stopping.get(serial)
+            if sent is not None and not any(a[0] == sent and a[2] == "FAILED" for a in v.state.action_states):
+                continue  # sent, and not refused: the vehicle is ending its charge
+            self.counters["stop_charging"] += 1
+            action = NodeAction(f"stopCharging-{serial}-{self.counters['stop_charging']}", "stopCharging", ())
+            self._stopping[serial] = action.action_id
+            out.append(self.executor.instant_action(now, serial, action))
+        return out
+
     def _charge(self, now: Instant) -> list[Envelope]:
         """Send idle robots with a low battery to the nearest free charger."""
         chargers = self._chargers
@@ -697,12 +732,15 @@ class Controller:
             v = self.registry.vehicles.get(serial)
             if v is None or not self.executor.is_idle(serial) or not self.supervisor.needs_charge(v):
                 continue
+            if self.executor.staying(serial):  # on a charger after startCharging: not charging (yet)
+                continue
             free = [c for c in chargers if c not in taken]
             if not free:
                 break
             end = self.executor.plan_end(serial)
             cell = min(free, key=lambda c: (abs(c[0] - end[0]) + abs(c[1] - end[1]), c))
             taken.add(cell)
+            self._stopping.pop(serial, None)  # a new charge: its end is asked for anew
             self.counters["charge_trips"] += 1
             n = self.counters["charge_trips"]
             self.executor.assign(serial, Trip(f"charge-{serial}-{n}", (Stop(cell, "charge"),), kind="charge"))

@@ -69,6 +69,7 @@ class _Robot:
     hold_until: Instant | None = None  # the station hold at min(holds) ends then (None: not started)
     resync_at: Instant | None = None  # a rejected order's cancel goes out then (back-off)
     rejections: int = 0  # rejected orders since the last accepted one (back-off doubles)
+    stay: bool = False  # without a trip it stays where its plan ends (charging) instead of going home
 
 
 class Executor:
@@ -390,7 +391,10 @@ class Executor:
         return out, events
 
     def _end_trip(self, r: _Robot) -> None:
-        """The trip's last stop is done: its actions are never looked at again."""
+        """The trip's last stop is done: its actions are never looked at again. A vehicle that
+        started charging (``startCharging``) stays on the charger until :meth:`release_stay`."""
+        last = [a for acts in r.actions.values() for a in acts if a.action_id in r.action_stops]
+        r.stay = bool(last) and last[-1].action_type == "startCharging"
         r.trip = None
         r.reported = {a for a in r.reported if a not in r.action_stops}
         r.action_stops = {}
@@ -404,6 +408,14 @@ class Executor:
             step = min(r.holds)
             if self.adg.reached(serial) >= step:
                 r.hold_until = now + seconds(r.holds[step][1])
+
+    def staying(self, serial: str) -> bool:
+        """True while the robot stays on a charger after ``startCharging``."""
+        return self.robots[serial].stay
+
+    def release_stay(self, serial: str) -> None:
+        """The vehicle stopped charging: it may be sent home or given work again."""
+        self.robots[serial].stay = False
 
     def holds_due(self, now: Instant) -> list[ExecutionEvent]:
         """Station holds whose time is up: the stop is done and the next nodes may go out; also
@@ -507,7 +519,7 @@ class Executor:
         r = self.robots[serial]
         end = self.adg.last_cell(serial)
         if r.trip is None or r.plan_stop >= len(r.trip.stops):
-            return r.home if r.trip is None else end
+            return r.home if r.trip is None and not r.stay else end
         target = r.trip.stops[r.plan_stop].cell
         if r.detour:
             for n in self.layout.grid.neighbors(target):

@@ -49,6 +49,7 @@ class FakeVehicle:
         self.moving_until: Instant | None = None
         self.errors: list[dict] = []
         self.battery_pct = 100.0
+        self.charging = False
         self.fatal = False
         self.delay_until: Instant = 0
         self.orders_received = 0
@@ -241,7 +242,7 @@ class FakeVehicle:
             "edgeStates": [],
             "driving": self.moving_until is not None,
             "actionStates": list(self.action_states.values()),
-            "batteryState": {"batteryCharge": self.battery_pct, "charging": False},
+            "batteryState": {"batteryCharge": self.battery_pct, "charging": self.charging},
             "operatingMode": "AUTOMATIC",
             "errors": errors,
             "safetyState": {"eStop": "NONE", "fieldViolation": False},

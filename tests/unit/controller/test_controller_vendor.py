@@ -228,3 +228,26 @@ def test_vehicle_too_big_for_a_cell_is_not_taken_under_control(size, caplog) -> 
         loop.run_until(lambda: False, max_s=5)
     assert "a-1" not in ctl.executor.robots
     assert "does not fit a cell of 1.0 m" in caplog.text
+
+
+def test_vendor_vehicle_charges_with_start_and_stop_charging() -> None:
+    """A vehicle without 'charge' is sent startCharging at the charger, takes no order while it
+    charges, and is sent stopCharging once charged; then it works again."""
+    v = VendorVehicle("a-1", at((0, 2)))
+    v.battery_pct = 15.0
+    ctl, loop, statuses = run([v])
+    assert loop.run_until(lambda: v.charging, max_s=120), "never started charging"
+    assert v.position_m == small_layout().cell_centre_m((3, 2)), "charging away from the charger"
+    submit(loop, order("o1", "S1"))
+    loop.run_until(lambda: v.battery_pct >= 80.0, max_s=200)
+    assert v.charging, "the charge ended before the charged level"
+    assert complete(loop, statuses, ["o1"])
+    instant = [a["actionType"] for m in v.sent_to_me("instantActions") for a in m["actions"]]
+    assert instant.count("stopCharging") == 1
+    sent = [(k, m) for k, m in v.received if k == "order" or any(
+        a["actionType"] == "stopCharging" for a in m.get("actions", []))]
+    stop_at = next(i for i, (k, _) in enumerate(sent) if k == "instantActions")
+    picks = [i for i, (k, m) in enumerate(sent) if k == "order" and any(
+        a["actionType"] == "pick" for n in m["nodes"] for a in n["actions"])]
+    assert picks
+    assert min(picks) > stop_at, "an order reached the vehicle while it was still charging"

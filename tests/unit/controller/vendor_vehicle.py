@@ -48,6 +48,8 @@ class VendorVehicle(FakeVehicle):
         self.received: list[tuple[str, dict]] = []  # (topic kind, message) in arrival order
         self.rejections: list[tuple[Instant, str]] = []  # (when, errorDescription)
         self.cancels_answered_by_error = 0
+        self._charges_seen: set[str] = set()
+        self._charge_from: Instant = 0
 
     # -- announce ---------------------------------------------------------------------------------
     def on_connect(self, now: Instant) -> list[Envelope]:
@@ -68,7 +70,8 @@ class VendorVehicle(FakeVehicle):
                                    "decelerationMax": 1.0, "heightMax": 0.4, "width": 0.7, "length": 0.9},
             "protocolFeatures": {
                 "optionalParameters": [],
-                "agvActions": [{"actionType": a, "actionScopes": ["NODE"]} for a in listed]
+                "agvActions": [{"actionType": a, "actionScopes": ["NODE", "INSTANT"] if "Charging" in a
+                                else ["NODE"]} for a in listed]
                 + [{"actionType": a, "actionScopes": ["INSTANT"]} for a in INSTANT],
             },
         }
@@ -104,6 +107,14 @@ class VendorVehicle(FakeVehicle):
     def _instant(self, now: Instant, msg: Envelope, data: dict) -> list[Envelope]:
         idle = self.index >= len(self.nodes) - 1 and self.moving_until is None and self.running is None
         cancels = [a for a in data["actions"] if a["actionType"] == "cancelOrder"]
+        for a in data["actions"]:
+            if a["actionType"] == "stopCharging":
+                self.charging = False
+                self.action_states[a["actionId"]] = {"actionId": a["actionId"], "actionType": "stopCharging",
+                                                     "actionStatus": "FINISHED"}
+                self._dirty = True
+        if any(a["actionType"] == "stopCharging" for a in data["actions"]):
+            return self.tick(now)
         if cancels and idle:
             self.cancels_answered_by_error += 1
             self.errors = [{
@@ -115,6 +126,24 @@ class VendorVehicle(FakeVehicle):
             self._dirty = True
             return self.tick(now)
         return super().handle(now, msg)
+
+    def tick(self, now: Instant) -> list[Envelope]:
+        """As the fake vehicle; ``startCharging`` finishes as the charge starts (the same state shows
+        both), then the battery gains 1 % a second until ``stopCharging`` (VDA 5050 6.8.2)."""
+        if self.charging:
+            gained = (now - self._charge_from) / 1e9
+            if gained >= 1.0:
+                self.battery_pct = min(100.0, self.battery_pct + gained)
+                self._charge_from = now
+                self._dirty = True
+        out = super().tick(now)
+        for st in self.action_states.values():
+            started = st["actionType"] == "startCharging" and st["actionStatus"] == "FINISHED"
+            if started and st["actionId"] not in self._charges_seen:
+                self._charges_seen.add(st["actionId"])
+                self.charging, self._charge_from = True, now
+                out = [self.state(now)]  # the state that says FINISHED says charging too
+        return out
 
     def _refuse(self, now: Instant, error_type: str, order_id: str, text: str) -> list[Envelope]:
         self.rejections.append((now, text))
