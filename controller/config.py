@@ -133,6 +133,12 @@ class FleetConfig(BaseModel):
         description="per manufacturer (key 'acme') or per vehicle (key 'acme/agv-7'): version, action "
         "map, pinned serials",
     )
+    station_type: str = Field(
+        "floor", min_length=1, description="stationType sent with pick and drop (VDA 5050 6.8.2)"
+    )
+    load_type: str = Field(
+        "EPAL", min_length=1, description="loadType sent with pick and drop (the standard's own example)"
+    )
     rejection_backoff_s: float = Field(
         2.0, gt=0, description="after a rejected order, wait this long (doubling) before a new one"
     )

@@ -227,7 +227,8 @@ class OrderStream:
                     }
                 )
             x_m, y_m = self.cell_centre_m(node.cell)
-            node_actions = self._actions_on(node, actions) if released else []
+            stitching = i == 0 and self.update_id > 0  # the last base node of the previous message
+            node_actions = self._actions_on(node, actions) if released and not stitching else []
             wire_nodes.append(
                 {
                     "nodeId": node_id(node.cell),
@@ -254,7 +255,11 @@ class OrderStream:
         """Actions planned at the step the vehicle arrives on the node (goals are arrival steps).
 
         Keeping actions on arrival steps means a node carries all its actions the first time it is
-        sent as base, and the repeated first node of each update is identical to what was sent.
+        sent as base. The stitching node that starts each update repeats the node without them:
+        VDA 5050 (6.6.2) has the vehicle keep the stitching node's actions from the first message,
+        so leaving them out changes nothing for a vehicle that follows the text, while a vehicle
+        that runs the stitching node's actions again (one widely used open-source implementation
+        does, when it already stands on that node) would lift or drop a pod twice.
         """
         return list(actions.get(node.first_step, ()))
 
@@ -284,11 +289,13 @@ def instant_actions_body(actions: Sequence[NodeAction], version: str = VDA_VERSI
     """The body of an ``instantActions`` message for a vehicle speaking ``version``.
 
     VDA 5050 2.0's text names an instant action's type ``actionType``, but its official
-    ``instantActions.schema`` requires ``actionName`` instead (an erratum fixed in 2.1). A 2.0
-    vehicle may check either, so a 2.0 message carries both with the same value: conservative in
-    what we send.
+    ``instantActions.schema`` requires ``actionName`` instead (an erratum fixed in 2.1); and while
+    the text and schema name the list ``actions``, a widely used open-source 2.0 vehicle reads it
+    as ``instantActions`` (its name in 1.1). A 2.0 message carries both names of each, with the
+    same values: conservative in what we send (neither schema forbids extra properties).
     """
     wire = [a.to_wire() for a in actions]
     if version.startswith("2.0."):
         wire = [{**a, "actionName": a["actionType"]} for a in wire]
+        return {"actions": wire, "instantActions": wire}
     return {"actions": wire}

@@ -27,8 +27,11 @@ DEFAULT_VERSION = "2.1.0"
 PREDEFINED_NODE_ACTIONS = frozenset({"pick", "drop", "startCharging", "stopCharging"})
 """Actions a vehicle without a factsheet is assumed to run on nodes (VDA 5050 6.8.2)."""
 
-DEFAULT_LOAD_PARAMETERS: tuple[tuple[str, str], ...] = (("stationType", "floor"), ("loadType", "pod"))
-"""The predefined parameters ``pick`` and ``drop`` carry: a pod stands on the floor."""
+DEFAULT_LOAD_PARAMETERS: tuple[tuple[str, str], ...] = (("stationType", "floor"), ("loadType", "EPAL"))
+"""The predefined parameters ``pick`` and ``drop`` carry by default (``fleet.station_type`` and
+``fleet.load_type``): a load on the floor, of the type the standard itself gives as its example
+(6.8.2: "e.g. EPAL, INDU"), which is also the one load type a widely used open-source vehicle
+implementation accepts. A site sets its own in the fleet config."""
 
 # a controller stop's parameters that are ours alone: never sent to a vehicle that did not list them
 _LOAD_ID_KEYS = ("podId",)
@@ -74,6 +77,7 @@ class VehicleProfile:
         speed_max_mps: its top speed from the factsheet (None: unknown).
         length_m, width_m: its footprint from the factsheet (None: unknown).
         source: where the action list came from: ``factsheet``, ``config`` or ``assumed``.
+        load_parameters: ``stationType`` and ``loadType`` sent with ``pick`` and ``drop``.
     """
 
     version: str = DEFAULT_VERSION
@@ -84,6 +88,7 @@ class VehicleProfile:
     length_m: float | None = None
     width_m: float | None = None
     source: str = "assumed"
+    load_parameters: tuple[tuple[str, str], ...] = DEFAULT_LOAD_PARAMETERS
 
     def runs(self, action_type: str) -> bool:
         """True when the vehicle lists ``action_type`` for nodes (or it is predefined and unknown)."""
@@ -123,7 +128,7 @@ class VehicleProfile:
         if action_type in ("pick", "drop"):
             if not self.runs(action_type):
                 return Unsupported(f"its factsheet lists no {action_type!r} action")
-            return ActionSpec(action_type, DEFAULT_LOAD_PARAMETERS + _load_id(parameters))
+            return ActionSpec(action_type, self.load_parameters + _load_id(parameters))
         if action_type == "charge":
             if self.node_actions is not None and "charge" in self.node_actions:
                 return ActionSpec("charge", parameters)

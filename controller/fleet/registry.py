@@ -313,4 +313,5 @@ class FleetRegistry:
             length_m=facts.length_m if facts is not None else None,
             width_m=facts.width_m if facts is not None else None,
             source=source,
+            load_parameters=(("stationType", self.fleet.station_type), ("loadType", self.fleet.load_type)),
         )
