@@ -48,7 +48,13 @@ from controller.execution.trips import OffPlan, OrderRejected, Resynced, Stop, S
 from controller.execution.vda_orders import NodeAction, parse_node_id
 from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
 from controller.fleet.profiles import Unsupported, VehicleProfile
-from controller.fleet.registry import FleetRegistry
+from controller.fleet.registry import (
+    ConnectionView,
+    FleetRegistry,
+    StateView,
+    VehicleMessageError,
+    decode_vehicle_message,
+)
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
 from controller.intake import OrderRefused, TripBuilder, parse_order
 from controller.sortation.link import SortationLink
@@ -172,41 +178,39 @@ class Controller:
         return out + [self._state_request(now, s) for s in self.registry.serials()]
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
-        """React to one inbound message; never raises on bad input (it is counted and logged)."""
+        """React to one inbound message. Bad input (a malformed payload, a topic that is not ours, a
+        vehicle not served) is counted and logged once per kind and never raises; once a message
+        is decoded, an exception is a bug of ours and is raised, not counted as a bad message."""
         self.counters["in"] += 1
+        if msg.topic == self._orders_topic:
+            return self._on_order(now, msg.payload)
+        if self.sortation is not None and self.sortation.owns(msg.topic):
+            return self._on_sorter(now, msg)
         try:
-            if msg.topic == self._orders_topic:
-                return self._on_order(now, msg.payload)
-            if self.sortation is not None and self.sortation.owns(msg.topic):
-                return self._on_sorter(now, msg)
-            try:
-                manufacturer, serial, kind = parse_vda_topic(msg.topic)
-            except TopicFormatError as err:
-                return self._reject(msg.topic, f"unknown topic: {err}")
-            if kind not in _VEHICLE_TOPICS:
-                return []
-            refusal = self.registry.refusal(manufacturer, serial)
-            if refusal is not None:
-                return self._reject(msg.topic, f"not served: {refusal}")
-            if kind == VdaTopic.STATE:
-                return self._on_state(now, serial, msg.payload, manufacturer)
-            if kind == VdaTopic.CONNECTION:
-                if not msg.payload:
-                    return []
-                new = serial not in self.registry.vehicles
-                self.registry.on_connection(now, serial, msg.payload, manufacturer)
-                out = self._supervise(now)
-                if new:
-                    out.append(self._state_request(now, serial))
-                return out
-            if kind == VdaTopic.FACTSHEET:
-                if msg.payload:
-                    self.registry.on_factsheet(now, serial, msg.payload, manufacturer)
-                    self._note_profile(serial)
-                return []
-            return []
-        except (ValueError, KeyError, TypeError) as err:
-            return self._reject(msg.topic, f"{type(err).__name__}: {err}")
+            manufacturer, serial, kind = parse_vda_topic(msg.topic)
+        except TopicFormatError as err:
+            return self._reject(msg.topic, f"unknown topic: {err}")
+        if kind not in _VEHICLE_TOPICS or (not msg.payload and kind != VdaTopic.STATE):
+            return []  # an empty retained message clears the topic: nothing to act on
+        refusal = self.registry.refusal(manufacturer, serial)
+        if refusal is not None:
+            return self._reject(msg.topic, f"not served: {refusal}")
+        try:
+            inbound = decode_vehicle_message(kind, msg.payload)
+        except VehicleMessageError as err:
+            return self._reject(msg.topic, str(err))
+        if isinstance(inbound, StateView):
+            return self._on_state(now, serial, inbound, manufacturer)
+        if isinstance(inbound, ConnectionView):
+            new = serial not in self.registry.vehicles
+            self.registry.on_connection(now, serial, inbound, manufacturer)
+            out = self._supervise(now)
+            if new:
+                out.append(self._state_request(now, serial))
+            return out
+        self.registry.on_factsheet(now, serial, inbound, manufacturer)
+        self._note_profile(serial)
+        return []
 
     def tick(self, now: Instant) -> list[Envelope]:
         """Time-driven work: supervision, assignment, planning, release, resends."""
@@ -365,9 +369,8 @@ class Controller:
         return counts
 
     # -- vehicles -------------------------------------------------------------------------------
-    def _on_state(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> list[Envelope]:
-        state = self.registry.on_state(now, serial, payload, manufacturer)
-        if state is None:
+    def _on_state(self, now: Instant, serial: str, state: StateView, manufacturer: str) -> list[Envelope]:
+        if not self.registry.on_state(now, serial, state, manufacturer):
             self.counters["state_stale"] += 1
             return []
         vehicle = self.registry.vehicles[serial]

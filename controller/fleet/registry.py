@@ -125,10 +125,38 @@ def decode_state(payload: bytes) -> StateView:
     )
 
 
-def decode_connection(payload: bytes) -> tuple[int, Link]:
-    """Decode a ``connection`` payload into (headerId, state)."""
-    d = _load(payload)
-    return int(d.get("headerId", 0)), Link(str(d["connectionState"]))
+@dataclass(frozen=True, slots=True)
+class ConnectionView:
+    """A decoded ``connection`` message: its headerId and the link state it announces."""
+
+    header_id: int
+    link: Link
+
+
+class VehicleMessageError(ValueError):
+    """A vehicle message that cannot be decoded; the text says what is wrong with it."""
+
+
+VehicleMessage = StateView | ConnectionView | dict[str, Any]
+"""A decoded vehicle message: a state, a connection, or a factsheet (the JSON object, read leniently
+by :func:`controller.fleet.profiles.read_factsheet`)."""
+
+
+def decode_vehicle_message(kind: str, payload: bytes) -> VehicleMessage:
+    """The typed value of a ``state``, ``connection`` or ``factsheet`` payload.
+
+    This is the one place vehicle payloads are decoded: every malformed one ends here as a
+    :class:`VehicleMessageError`, so anything raised after it is a bug, not bad input.
+    """
+    try:
+        if kind == "state":
+            return decode_state(payload)
+        if kind == "connection":
+            d = _load(payload)
+            return ConnectionView(int(d.get("headerId", 0)), Link(str(d["connectionState"])))
+        return _load(payload)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise VehicleMessageError(f"{kind}: {type(err).__name__}: {err}") from None
 
 
 @dataclass(slots=True)
@@ -209,9 +237,9 @@ class FleetRegistry:
         """Known serial numbers, sorted."""
         return sorted(self.vehicles)
 
-    def on_connection(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> Link:
+    def on_connection(self, now: Instant, serial: str, msg: ConnectionView, manufacturer: str = "") -> Link:
         """Apply a connection message; returns the new link state."""
-        _, link = decode_connection(payload)
+        link = msg.link
         v = self.vehicle(serial, manufacturer)
         if link == Link.ONLINE and v.link != Link.ONLINE:
             v.state_header_id = -1  # a reconnected vehicle counts header ids from 0 again
@@ -220,20 +248,21 @@ class FleetRegistry:
         v.last_seen = now
         return link
 
-    def on_factsheet(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> None:
+    def on_factsheet(
+        self, now: Instant, serial: str, factsheet: dict[str, Any], manufacturer: str = ""
+    ) -> None:
         """Remember the vehicle's factsheet; its actions, version, speed and footprint go into the
         vehicle's profile."""
         v = self.vehicle(serial, manufacturer)
-        v.factsheet = _load(payload)
+        v.factsheet = factsheet
         v.profile = self._profile(v)
         v.last_seen = now
 
-    def on_state(self, now: Instant, serial: str, payload: bytes, manufacturer: str = "") -> StateView | None:
-        """Apply a state message; returns it, or None when its headerId is stale."""
-        state = decode_state(payload)
+    def on_state(self, now: Instant, serial: str, state: StateView, manufacturer: str = "") -> bool:
+        """Apply a state message; False when its headerId is stale (it is then ignored)."""
         v = self.vehicle(serial, manufacturer)
         if state.header_id <= v.state_header_id:
-            return None
+            return False
         v.state_header_id = state.header_id
         old = v.state
         if (
@@ -258,7 +287,7 @@ class FleetRegistry:
         v.last_seen = now
         if state.position_m is not None:
             v.cell = self._cell_at_m(*state.position_m)
-        return state
+        return True
 
     def learn_refusals(self, serial: str, error_texts: tuple[str, ...]) -> list[str]:
         """Action types a rejection's error descriptions name: the vehicle does not run them, and its

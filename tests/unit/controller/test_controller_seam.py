@@ -1,0 +1,62 @@
+"""The controller's inbound seam: bad input is rejected and counted, a bug of ours is raised.
+
+Why: one broad ``except`` used to wrap the whole state path, so an exception in the execution
+graph was counted as a "rejected message" and logged once, and the controller went on with a
+broken plan. Now vehicle payloads are decoded in one place; everything after decoding raises.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bus.clock import SIM_EPOCH
+from bus.topics import VdaTopic, vda_topic
+from bus.transport import Envelope
+from controller.config import ControllerConfig
+from controller.core import Controller
+from tests.unit.controller.fake_vehicle import FakeVehicle
+from tests.unit.controller.test_controller_orders import small_layout
+
+
+def controller_with_vehicle() -> tuple[Controller, FakeVehicle]:
+    layout = small_layout()
+    ctl = Controller(ControllerConfig(), layout, np.random.default_rng(0))
+    v = FakeVehicle("agv-0001", layout.cell_centre_m((0, 2)))
+    for env in v.on_connect(SIM_EPOCH):
+        ctl.handle(SIM_EPOCH, env)
+    return ctl, v
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        (VdaTopic.STATE, b"not json"),
+        (VdaTopic.STATE, b"[1, 2]"),
+        (VdaTopic.STATE, json.dumps({"headerId": "x"}).encode()),
+        (VdaTopic.CONNECTION, json.dumps({"headerId": 1, "connectionState": "SLEEPING"}).encode()),
+        (VdaTopic.FACTSHEET, b"{"),
+    ],
+)
+def test_a_malformed_vehicle_message_is_rejected_and_counted(kind, payload) -> None:
+    ctl, _ = controller_with_vehicle()
+    before = ctl.counters["rejected"]
+    out = ctl.handle(SIM_EPOCH, Envelope(vda_topic("acme", "v-1", kind), payload, 0, False))
+    assert out == []
+    assert ctl.counters["rejected"] == before + 1
+
+
+def test_a_bug_after_decoding_is_raised_not_counted_as_bad_input(monkeypatch) -> None:
+    ctl, v = controller_with_vehicle()
+    assert "agv-0001" in ctl.executor.robots
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in the execution graph")
+
+    monkeypatch.setattr(ctl.executor, "on_state", broken)
+    before = ctl.counters["rejected"]
+    with pytest.raises(KeyError, match="a bug in the execution graph"):
+        ctl.handle(SIM_EPOCH, v.state(SIM_EPOCH + 1))
+    assert ctl.counters["rejected"] == before
