@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean mosquitto
+.PHONY: demo test lint bench clean mosquitto interop-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,21 @@ mosquitto:
 	@if ! command -v mosquitto_pub >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
 	  apt-get install -y mosquitto-clients; fi
 
+# The independent VDA 5050 vehicle of the interoperability tests, exactly as locked (npm registry only).
+INTEROP := tests/interop/node
+interop-deps: $(INTEROP)/node_modules/.package-lock.json
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(INTEROP) && npm ci --no-audit --no-fund; \
+	else \
+	  echo "npm is missing: the interoperability tests skip (install Node.js 18+ and npm)"; \
+	fi
+
 demo: $(STAMP)
 	$(VENV)/bin/bulletyard demo
 
-test: $(STAMP) mosquitto
+test: $(STAMP) mosquitto interop-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
