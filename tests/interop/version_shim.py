@@ -10,7 +10,11 @@ What it rewrites, controller -> vehicle (``{src}/v2/{m}/{s}/order|instantActions
 positions' ``allowedDeviationXY`` to ``allowedDeviationXy``. Vehicle -> controller (state,
 connection, factsheet, visualization under ``{dst}``) is relayed unchanged, retain flag kept.
 
-    python -m tests.interop.version_shim --port 1883 --src uagv --dst vdalib
+With ``--map-actions`` it also renames the controller's actions into the virtual AGV's predefined
+ones (``wait`` -> ``noop``, ``charge`` -> ``startCharging``; ``pick``/``drop`` gain the
+``stationType``/``loadType`` values that vehicle demands), to see what fails after that.
+
+    python -m tests.interop.version_shim --port 1883 --src uagv --dst vdalib [--map-actions]
 """
 
 from __future__ import annotations
@@ -25,7 +29,19 @@ TO_VEHICLE = ("order", "instantActions")
 TO_CONTROLLER = ("state", "connection", "factsheet", "visualization")
 
 
-def to_v2_0(topic_kind: str, body: dict) -> dict:
+RENAMED = {"wait": "noop", "charge": "startCharging"}
+LOAD_PARAMETERS = [{"key": "stationType", "value": "floor"}, {"key": "loadType", "value": "EPAL"}]
+
+
+def vendor_action(action: dict) -> dict:
+    """One of our actions as the virtual AGV's predefined action (see the module docstring)."""
+    out = dict(action, actionType=RENAMED.get(action["actionType"], action["actionType"]))
+    if out["actionType"] in ("pick", "drop"):
+        out["actionParameters"] = [*out.get("actionParameters", []), *LOAD_PARAMETERS]
+    return out
+
+
+def to_v2_0(topic_kind: str, body: dict, map_actions: bool = False) -> dict:
     """The 2.0 spelling of a 2.1 order or instantActions message (what this relay changes)."""
     out = dict(body, version="2.0.0")
     if topic_kind == "instantActions" and "actions" in out:
@@ -34,6 +50,8 @@ def to_v2_0(topic_kind: str, body: dict) -> dict:
         pos = node.get("nodePosition")
         if pos and "allowedDeviationXY" in pos:
             pos["allowedDeviationXy"] = pos.pop("allowedDeviationXY")
+        if map_actions:
+            node["actions"] = [vendor_action(a) for a in node.get("actions", [])]
     return out
 
 
@@ -44,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--src", default="uagv", help="interface name the controller uses")
     p.add_argument("--dst", default="vdalib", help="interface name the vehicles use")
+    p.add_argument("--map-actions", action="store_true", help="rename actions into the vehicle's own")
     args = p.parse_args(argv)
 
     def on_connect(client: mqtt.Client, *_: object) -> None:
@@ -55,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         kind = rest.rsplit("/", 1)[-1]
         if root == args.src and kind in TO_VEHICLE:
             try:
-                body = to_v2_0(kind, json.loads(msg.payload))
+                body = to_v2_0(kind, json.loads(msg.payload), args.map_actions)
             except ValueError:
                 return
             client.publish(f"{args.dst}/{rest}", json.dumps(body), qos=0)

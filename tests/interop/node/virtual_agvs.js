@@ -155,6 +155,15 @@ async function startVehicle(opts, v, factsheet) {
         timeLapse: opts.timeLapse,
     };
     const controller = new ReportingAgvController(agvId, clientOptions, controllerOptions, adapterOptions, factsheet);
+    if (factsheet !== undefined) {
+        // The library validates what it publishes and throws on a bad factsheet: say so up front.
+        const header = { headerId: 0, timestamp: new Date().toISOString(), version: opts.vdaVersion, ...agvId };
+        try {
+            controller.validateTopicObject(Topic.Factsheet, { ...header, ...factsheet }, opts.vdaVersion);
+        } catch (err) {
+            fail(`--factsheet ${opts.factsheet}: not a VDA 5050 ${opts.vdaVersion} factsheet: ${err.message}`);
+        }
+    }
     controller.registerConnectionStateChange((now, before) => emit("connection", v.serial, { state: now, before }));
     await controller.start();
     // A second handler on the vehicle's own inbound topics: it sees every message as received,
