@@ -30,13 +30,14 @@ MANUFACTURER = "vda5050lib"
 SERIALS = ["vagv-1", "vagv-2", "vagv-3"]
 JOIN_DEADLINE_S = 60.0
 OBSERVED_TODAY = (
-    "observed 2026-12-04: the controller only hears manufacturer 'bulletyard' (uagv/v2/bulletyard/+/...), "
-    "so vehicles of 'vda5050lib' never join; with manufacturer 'bulletyard' the vehicle refuses every "
-    "message: validationError 'Invalid VDA 5050 Version. order version: 2.1.0 is not compatible with "
-    "client verion: 2.0.0' (instantActions likewise, and 2.1's 'actions' field is 'instantActions' in "
-    "2.0); past that, orderError 'order action is not executable: invalid actionParameter' "
-    "(pick without stationType/loadType), then cancelOrder answered by noOrderToCancel only, resent "
-    "until the vehicle is lost (no-progress)"
+    "observed 2026-12-05 on main f8438b5 (vehicle profiles): the vehicles join (2.0.0, predefined "
+    "actions assumed, their factsheet is empty), but this vehicle accepts pick/drop only with "
+    "loadType 'EPAL' (and stationType 'floor...'); the controller's pick carries loadType 'pod', so "
+    "the order is refused (orderError 'order action is not executable: invalid actionParameter', "
+    "reference loadType); the cancel that follows is refused too, because 2.0 instantActions go out "
+    "with the list under 'actions' (the official 2.0.0 schema's name) and vda-5050-lib 1.4.0 "
+    "requires 'instantActions' (validationError 'Invalid VDA 5050 InstantActions at "
+    "#/allOf/1/required, #/instantActions'); the vehicle is then lost (no-progress)"
 )
 
 

@@ -1,13 +1,15 @@
-"""A diagnostic MQTT relay that rewrites the controller's VDA 5050 2.1 messages into 2.0 wording.
+"""A diagnostic MQTT relay that rewrites the controller's messages into the 2.0 wording vda-5050-lib takes.
 
 Why: a 2.0 vehicle that checks the header ``version`` refuses every 2.1 message, which hides every
 other incompatibility behind the first. With this relay between the controller and a 2.0 vehicle,
 the next layer shows (actions, parameters, ids). It is a probe for people, never part of a test
 that judges the controller: the controller must speak 2.0 itself.
 
-What it rewrites, controller -> vehicle (``{src}/v2/{m}/{s}/order|instantActions`` to
-``{dst}/v2/...``): ``version`` to ``2.0.0``; instantActions ``actions`` to ``instantActions``; node
-positions' ``allowedDeviationXY`` to ``allowedDeviationXy``. Vehicle -> controller (state,
+The library keeps 1.1's name ``instantActions`` for the instant action list, where the 2.0
+text and schema say ``actions``. What it rewrites, controller -> vehicle
+(``{src}/v2/{m}/{s}/order|instantActions`` to ``{dst}/v2/...``): ``version`` to ``2.0.0``;
+instantActions ``actions`` to ``instantActions``; node positions' ``allowedDeviationXY`` to
+``allowedDeviationXy``. Vehicle -> controller (state,
 connection, factsheet, visualization under ``{dst}``) is relayed unchanged, retain flag kept.
 
 With ``--map-actions`` it also renames the controller's actions into the virtual AGV's predefined
