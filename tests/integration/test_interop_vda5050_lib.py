@@ -60,7 +60,8 @@ def why(agvs: VirtualAgvs, wms: Wms, log: Path) -> str:
     """What went wrong, from both sides: the vehicles' refusals and the controller's warnings."""
     refusals = {(r["error"]["errorType"], r["error"]["errorDescription"]) for r in agvs.rejections()}
     warnings = [x["msg"] for x in service_log(log) if x["level"] in ("WARNING", "ERROR")][:5]
-    return (f"vehicle refusals {sorted(refusals)[:4]}; controller warnings {warnings}; "
+    return (f"vehicle refusals {sorted(refusals)[:4]}; vehicle crashes {agvs.crashed()}; "
+            f"controller warnings {warnings}; "
             f"last statuses {[(s['orderId'], s['status'], s.get('reason')) for s in wms.statuses[-4:]]}")
 
 
@@ -72,7 +73,7 @@ def run_orders(broker, tmp_path: Path, orders: Feed, deadline_s: float) -> None:
     """Serve small-fc, start three virtual AGVs, send ``(orderId, skus, send_at_s)``, judge the outcome."""
     layout = load_layout("small-fc")
     log = tmp_path / "serve.log"
-    agvs = VirtualAgvs(broker.port, MANUFACTURER, vehicle_args(layout, SERIALS), tmp_path / "vehicles.log")
+    agvs = VirtualAgvs(broker.port, MANUFACTURER, vehicle_args(layout, SERIALS), tmp_path / "vehicles")
     service = bulletyard(*serve_argv(broker.url, tmp_path / "j.sqlite"), log_path=log)
     wms = Wms(broker.url)
     try:

@@ -39,7 +39,9 @@ def vendor_action(action: dict) -> dict:
     """One of our actions as the virtual AGV's predefined action (see the module docstring)."""
     out = dict(action, actionType=RENAMED.get(action["actionType"], action["actionType"]))
     if out["actionType"] in ("pick", "drop"):
-        out["actionParameters"] = [*out.get("actionParameters", []), *LOAD_PARAMETERS]
+        ours = {p["key"] for p in LOAD_PARAMETERS}
+        kept = [p for p in out.get("actionParameters", []) if p["key"] not in ours]
+        out["actionParameters"] = [*kept, *LOAD_PARAMETERS]
     return out
 
 

@@ -51,36 +51,48 @@ def vehicle_args(layout: Layout, serials: list[str]) -> list[str]:
 
 
 class VirtualAgvs:
-    """The Node process running the virtual AGVs; its JSON event lines go to ``log_path``.
+    """The virtual AGVs, one Node process each (a crash of one vehicle does not take the others).
 
     Args:
         port: the broker's loopback port.
         manufacturer: VDA 5050 manufacturer of every vehicle.
         vehicles: ``--vehicle`` arguments (see :func:`vehicle_args`).
-        log_path: file of the event lines (stdout) and the library's own messages (stderr).
+        log_dir: folder of one ``vehicle-SERIAL.log`` per vehicle: its JSON event lines (stdout)
+            and the library's own messages (stderr).
         extra: more options for the script (``--speed``, ``--time-lapse``, ...).
     """
 
-    def __init__(self, port: int, manufacturer: str, vehicles: list[str], log_path: Path,
+    def __init__(self, port: int, manufacturer: str, vehicles: list[str], log_dir: Path,
                  extra: tuple[str, ...] = ()) -> None:
         node, self.version = require_virtual_agv()
-        self.log_path = log_path
-        argv = [node, str(SCRIPT), "--host", "127.0.0.1", "--port", str(port),
-                "--manufacturer", manufacturer, "--vda-version", "2.0.0", *vehicles, *extra]
-        with open(log_path, "ab") as out:
-            self.proc = subprocess.Popen(argv, cwd=NODE_DIR, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_paths: list[Path] = []
+        self.procs: list[subprocess.Popen] = []
+        for flag, spec in zip(vehicles[::2], vehicles[1::2], strict=True):
+            log_path = log_dir / f"vehicle-{spec.split(',')[0]}.log"
+            argv = [node, str(SCRIPT), "--host", "127.0.0.1", "--port", str(port),
+                    "--manufacturer", manufacturer, "--vda-version", "2.0.0", flag, spec, *extra]
+            with open(log_path, "ab") as out:
+                self.procs.append(subprocess.Popen(argv, cwd=NODE_DIR, stdout=out, stderr=subprocess.STDOUT,
+                                                   start_new_session=True))
+            self.log_paths.append(log_path)
 
     def events(self) -> list[dict]:
-        """Every event line written so far (other lines skipped)."""
+        """Every event line written so far, vehicle by vehicle (other lines skipped)."""
         out = []
-        for line in self.log_path.read_text().splitlines():
-            if line.startswith("{"):
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    continue
+        for path in self.log_paths:
+            for line in path.read_text().splitlines():
+                if line.startswith("{"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        continue
         return out
+
+    def crashed(self) -> list[str]:
+        """Logs of vehicle processes that ended on their own with a non-zero status (last lines)."""
+        return [" ".join(p.read_text().splitlines()[-3:])[-400:]
+                for p, proc in zip(self.log_paths, self.procs, strict=True) if proc.poll() not in (None, 0)]
 
     def rejections(self) -> list[dict]:
         """Errors the vehicles raised about an order or instant action they refused (newest last)."""
@@ -88,12 +100,14 @@ class VirtualAgvs:
                 and e["error"]["errorType"] in ("validationError", "orderError", "orderUpdateError",
                                                 "noRouteError", "instantActionError")]
 
-    def stop(self, timeout_s: float = 10.0) -> int | None:
-        """SIGTERM (vehicles say OFFLINE), then SIGKILL the group after ``timeout_s``; the exit status."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM every vehicle (they say OFFLINE); SIGKILL a group still there after ``timeout_s``."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
             try:
-                return self.proc.wait(timeout=timeout_s)
+                proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-        return self.proc.wait(timeout=timeout_s)
+                os.killpg(proc.pid, 9)
+                proc.wait(timeout=timeout_s)
