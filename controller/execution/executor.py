@@ -35,7 +35,13 @@ from controller.execution.trips import (
     StopFailed,
     Trip,
 )
-from controller.execution.vda_orders import NodeAction, OrderStream, instant_actions_body, with_header
+from controller.execution.vda_orders import (
+    NodeAction,
+    OrderStream,
+    for_version,
+    instant_actions_body,
+    with_header,
+)
 from controller.execution.window_planner import WindowPlanner
 from controller.fleet.profiles import ActionSpec, StationHold, VehicleProfile
 from controller.fleet.registry import StateView
@@ -639,7 +645,8 @@ class Executor:
         return out
 
     def _order_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
-        return self._vda_envelope(now, serial, VdaTopic.ORDER, body)
+        wire = for_version(body, self.profile_of(serial).version)
+        return self._vda_envelope(now, serial, VdaTopic.ORDER, wire)
 
     def _vda_envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict) -> Envelope:
         """A VDA 5050 message to one vehicle at QoS 0, with a fresh header for its topic."""

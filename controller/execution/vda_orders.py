@@ -285,6 +285,26 @@ def with_header(
     }
 
 
+def for_version(body: dict[str, Any], version: str) -> dict[str, Any]:
+    """An order body as a vehicle speaking ``version`` reads it.
+
+    VDA 5050 2.0's text spells the node tolerance ``allowedDeviationXY`` and its official schema
+    ``allowedDeviationXy``; a 2.0 vehicle validating against that schema ignores the text's
+    spelling and falls back to its own default tolerance. A 2.0 order carries both (2.1 fixed the
+    schema); a 2.1 body is returned as it is.
+    """
+    if not version.startswith("2.0."):
+        return body
+    nodes = []
+    for node in body["nodes"]:
+        position = node.get("nodePosition")
+        if position is not None and "allowedDeviationXY" in position:
+            position = {**position, "allowedDeviationXy": position["allowedDeviationXY"]}
+            node = {**node, "nodePosition": position}
+        nodes.append(node)
+    return {**body, "nodes": nodes}
+
+
 def instant_actions_body(actions: Sequence[NodeAction], version: str = VDA_VERSION) -> dict[str, Any]:
     """The body of an ``instantActions`` message for a vehicle speaking ``version``.
 
