@@ -56,6 +56,13 @@ def check_messages(v: VendorVehicle) -> None:
             assert msg["version"] == v.version
             assert msg["manufacturer"] == v.manufacturer
             assert_valid_for(v.version, kind, msg)
+            if v.version == "2.0.0" and kind == "instantActions":  # both names of the 2.0 erratum
+                assert msg["instantActions"] == msg["actions"]
+                assert all(a["actionName"] == a["actionType"] for a in msg["actions"])
+            if v.version == "2.0.0" and kind == "order":
+                for n in msg["nodes"]:
+                    p = n["nodePosition"]
+                    assert p["allowedDeviationXy"] == p["allowedDeviationXY"]
     for msg in v.sent_to_me("order"):
         ids = [e["edgeId"] for e in msg["edges"]]
         assert len(ids) == len(set(ids)), f"edge ids repeat within one message: {ids}"
