@@ -6,8 +6,8 @@ controller runs on ``small-fc`` with its built-in defaults; orders come in on th
 
 Judged: the three vehicles join, every order reaches ``complete`` (exactly once), no vehicle is
 lost. A failure names what the vehicles refused (their own error messages), so the report says
-why. Both tests fail today (strict xfail, reason as observed); the mark goes once the controller
-speaks to such vehicles.
+why. Both failed before the controller learnt vehicle profiles (see ``docs/vehicles.md`` for what
+the vehicle refused at each step); both pass since main ``90cd7b6``.
 """
 
 from __future__ import annotations
@@ -29,16 +29,6 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(900)]
 MANUFACTURER = "vda5050lib"
 SERIALS = ["vagv-1", "vagv-2", "vagv-3"]
 JOIN_DEADLINE_S = 60.0
-OBSERVED_TODAY = (
-    "observed 2026-12-05 on main f8438b5 (vehicle profiles): the vehicles join (2.0.0, predefined "
-    "actions assumed, their factsheet is empty), but this vehicle accepts pick/drop only with "
-    "loadType 'EPAL' (and stationType 'floor...'); the controller's pick carries loadType 'pod', so "
-    "the order is refused (orderError 'order action is not executable: invalid actionParameter', "
-    "reference loadType); the cancel that follows is refused too, because 2.0 instantActions go out "
-    "with the list under 'actions' (the official 2.0.0 schema's name) and vda-5050-lib 1.4.0 "
-    "requires 'instantActions' (validationError 'Invalid VDA 5050 InstantActions at "
-    "#/allOf/1/required, #/instantActions'); the vehicle is then lost (no-progress)"
-)
 
 
 def service_log(path: Path) -> list[dict]:
@@ -74,10 +64,12 @@ def run_orders(broker, tmp_path: Path, orders: Feed, deadline_s: float) -> None:
     layout = load_layout("small-fc")
     log = tmp_path / "serve.log"
     agvs = VirtualAgvs(broker.port, MANUFACTURER, vehicle_args(layout, SERIALS), tmp_path / "vehicles")
-    service = bulletyard(*serve_argv(broker.url, tmp_path / "j.sqlite"), log_path=log)
+    # built-in defaults, except the metrics port: a free one, so parallel runs do not collide
+    service = bulletyard(*serve_argv(broker.url, tmp_path / "j.sqlite", "--metrics-port", "0"), log_path=log)
     wms = Wms(broker.url)
     try:
-        wms.wait_for(lambda: joined(log) == set(SERIALS), JOIN_DEADLINE_S)
+        wms.wait_for(lambda: joined(log) == set(SERIALS) or service.poll() is not None, JOIN_DEADLINE_S)
+        assert service.poll() is None, f"bulletyard serve exited: {log.read_text()[-500:]}"
         assert joined(log) == set(SERIALS), (
             f"vehicles of manufacturer {MANUFACTURER!r} (vda-5050-lib {agvs.version}) never joined: "
             f"joined {sorted(joined(log))}; {why(agvs, wms, log)}")
@@ -104,13 +96,11 @@ def run_orders(broker, tmp_path: Path, orders: Feed, deadline_s: float) -> None:
         wms.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=OBSERVED_TODAY)
 def test_three_virtual_agvs_complete_three_orders(broker, tmp_path: Path) -> None:
     pods = near_pods(load_layout("small-fc"), 3)
     run_orders(broker, tmp_path, [(f"I{i}", (pod,), 0.0) for i, pod in enumerate(pods)], deadline_s=300.0)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=OBSERVED_TODAY)
 def test_three_virtual_agvs_complete_a_busy_feed_of_twelve_orders_at_1_per_s(broker, tmp_path: Path) -> None:
     feed = make_orders(load_layout("small-fc"), 12, np.random.default_rng(21), rate_per_s=1.0)
     orders = [(o.order_id, tuple(sku for sku, _ in o.lines), o.send_at_s) for o in feed]
