@@ -51,6 +51,7 @@ from controller.fleet.profiles import Unsupported, VehicleProfile
 from controller.fleet.registry import (
     ConnectionView,
     FleetRegistry,
+    Link,
     StateView,
     VehicleMessageError,
     decode_vehicle_message,
@@ -114,6 +115,7 @@ class Controller:
             self.planner,
             epoch=journal.epoch if journal is not None else 0,
             profile_of=self._profile,
+            manufacturer_of=lambda s: v.manufacturer if (v := self.registry.vehicles.get(s)) else None,
         )
         f = config.fleet
         self.supervisor = Supervisor(
@@ -570,10 +572,13 @@ class Controller:
         return out
 
     def _poke_silent(self, now: Instant) -> list[Envelope]:
-        """Ask busy vehicles that have been silent a while for their state (their last one may be lost)."""
+        """Ask busy vehicles that have been silent a while for their state (their last one may be
+        lost), and vehicles heard of but not yet heard from (a vehicle may publish its state only
+        every 30 s, and the request sent when its connection came may have been before it listened)."""
         after = seconds(self.config.fleet.state_request_after_s)
         out: list[Envelope] = []
-        for serial in sorted(self.executor.busy()):
+        unheard = [s for s, v in self.registry.vehicles.items() if v.state is None and v.link == Link.ONLINE]
+        for serial in sorted(self.executor.busy() | set(unheard)):
             v = self.registry.vehicles.get(serial)
             if v is None or self.supervisor.is_lost(serial):
                 continue

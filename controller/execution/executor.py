@@ -94,12 +94,14 @@ class Executor:
         planner: WindowPlanner,
         epoch: int = 0,
         profile_of: Callable[[str], VehicleProfile] | None = None,
+        manufacturer_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.layout = layout
         self.config = config
         self.planner = planner
         self.manufacturer = config.fleet.manufacturer or "bulletyard"  # of robots added without one
         self.profile_of = profile_of or (lambda serial: _DEFAULT_PROFILE)
+        self.manufacturer_of = manufacturer_of or (lambda serial: None)  # of vehicles not yet added
         self.epoch = epoch
         self._actions_made = 0  # counts actionIds handed out: unique for the journal's life
         self._events: list[ExecutionEvent] = []  # events found outside a state (holds, planning)
@@ -651,7 +653,7 @@ class Executor:
     def _vda_envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict) -> Envelope:
         """A VDA 5050 message to one vehicle at QoS 0, with a fresh header for its topic."""
         r = self.robots.get(serial)
-        manufacturer = r.manufacturer if r is not None else self.manufacturer
+        manufacturer = r.manufacturer if r is not None else self.manufacturer_of(serial) or self.manufacturer
         topic = vda_topic(manufacturer, serial, kind)
         msg = with_header(
             body,

@@ -131,6 +131,7 @@ class ConnectionView:
 
     header_id: int
     link: Link
+    version: str = ""  # the header's protocol version, as sent
 
 
 class VehicleMessageError(ValueError):
@@ -153,7 +154,9 @@ def decode_vehicle_message(kind: str, payload: bytes) -> VehicleMessage:
             return decode_state(payload)
         if kind == "connection":
             d = _load(payload)
-            return ConnectionView(int(d.get("headerId", 0)), Link(str(d["connectionState"])))
+            return ConnectionView(
+                int(d.get("headerId", 0)), Link(str(d["connectionState"])), str(d.get("version", ""))
+            )
         return _load(payload)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise VehicleMessageError(f"{kind}: {type(err).__name__}: {err}") from None
@@ -182,6 +185,7 @@ class Vehicle:
     profile: VehicleProfile = field(default_factory=VehicleProfile)
     deviations: set[str] = field(default_factory=set)
     refused_actions: set[str] = field(default_factory=set)  # actions its rejections named
+    connection_version: str = ""  # the version its connection messages carry
     link: Link = Link.UNKNOWN
     factsheet: dict[str, Any] | None = None
     state: StateView | None = None
@@ -241,6 +245,9 @@ class FleetRegistry:
         """Apply a connection message; returns the new link state."""
         link = msg.link
         v = self.vehicle(serial, manufacturer)
+        if msg.version and msg.version != v.connection_version:
+            v.connection_version = msg.version
+            v.profile = self._profile(v)
         if link == Link.ONLINE and v.link != Link.ONLINE:
             v.state_header_id = -1  # a reconnected vehicle counts header ids from 0 again
             v.last_progress = now
@@ -317,6 +324,7 @@ class FleetRegistry:
         version = (
             (cfg.version if cfg is not None else None)
             or (version_of(v.state.version) if v.state is not None else None)
+            or version_of(v.connection_version)
             or (facts.version if facts is not None else None)
             or DEFAULT_VERSION
         )

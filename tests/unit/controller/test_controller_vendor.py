@@ -90,6 +90,8 @@ def test_two_versions_and_two_manufacturers_in_one_run() -> None:
     assert set(ctl.executor.robots) == {"a-1", "agv-0002", "z-9"}
     for v in (acme, other):
         assert v.rejections == [], v.rejections
+        asked = [a for m in v.sent_to_me("instantActions") for a in m["actions"]]
+        assert any(a["actionType"] == "stateRequest" for a in asked), "its topics were never addressed"
         assert v.sent_to_me("order"), f"{v.serial} never got an order"
         check_messages(v)
     assert ctl.registry.vehicles["a-1"].profile.version == "2.0.0"
