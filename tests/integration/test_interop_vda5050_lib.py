@@ -24,7 +24,7 @@ from tests.integration.serve_process import Wms, bulletyard, near_pods, serve_ar
 from tests.interop.virtual_agv import VirtualAgvs, vehicle_args
 from warehouse_maps.catalog import load_layout
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.interop, pytest.mark.timeout(900)]
 
 MANUFACTURER = "vda5050lib"
 SERIALS = ["vagv-1", "vagv-2", "vagv-3"]
