@@ -32,7 +32,7 @@ from sim.record import FrameRecorder
 from sim.report import write_report
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
-from sim.scenario import OrderFeeder, ScheduledOrder, generate_orders, load_order_file
+from sim.scenario import PEAK_FACTOR, OrderFeeder, ScheduledOrder, generate_orders, load_order_file
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -54,6 +54,8 @@ class SimOptions:
     order_file: str | None = None
     profile: str = "steady"
     rate_per_h: float | None = None
+    peak_factor: float | None = None  # peak: times the base rate during the surge (default 10)
+    peak_duration_s: float | None = None  # peak: surge length (default: the first tenth of the orders)
     seed: int = 1
     out: Path = Path("runs/latest")
     until_s: float | None = None
@@ -189,6 +191,8 @@ class Simulation:
             pacer=pacer,
         )
         self._schedule_faults(np.random.default_rng(fault_seq))
+        self.peak: dict[str, object] | None = None
+        self._schedule_surge_end()
         self._last_progress = (0, 0.0)
 
     # -- set-up helpers ---------------------------------------------------------------------------
@@ -198,7 +202,30 @@ class Simulation:
         if o.order_file:
             return load_order_file(o.order_file)
         rate = o.rate_per_h or ORDERS_PER_ROBOT_H * max(1, o.robots)
-        return generate_orders(self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate)  # type: ignore[arg-type]
+        return generate_orders(
+            self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate,  # type: ignore[arg-type]
+            peak_factor=o.peak_factor or PEAK_FACTOR, peak_duration_s=o.peak_duration_s,
+        )
+
+    def _schedule_surge_end(self) -> None:
+        """Under the peak profile, note the backlog (orders arrived and not yet ended) when the
+        surge ends: the surge's length, or the arrival of its last order without one."""
+        o = self.options
+        if o.profile != "peak" or o.order_file:
+            return
+        if o.peak_duration_s is not None:
+            end_s = o.peak_duration_s
+        else:
+            n = int(round(len(self.orders) * 0.1))
+            end_s = self.orders[n - 1].t_s if n else 0.0
+        self.peak = {"factor": o.peak_factor or PEAK_FACTOR, "surge_end_s": end_s,
+                     "orders_in_surge": sum(1 for x in self.orders if x.t_s < end_s),
+                     "backlog_at_surge_end": None}
+
+        def note(now: Instant) -> None:
+            self.peak["backlog_at_surge_end"] = self.kpi.open_orders
+
+        self.runner.schedule(Instant(self.start + seconds(end_s)), "surge end", note)
 
     def _mqtt_factory(self, url: str) -> Callable[[str], object]:
         from bus.mqtt import MqttTransport
@@ -312,6 +339,8 @@ class Simulation:
                 "controller_counters": dict(sorted(self.controller.counters.items())),
             }
         )
+        if self.peak is not None:
+            summary["peak"] = {**self.peak, "first_order_completed_s": summary["first_order_completed_s"]}
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,
@@ -349,6 +378,8 @@ class Simulation:
             "orders": len(self.orders),
             "order_file": o.order_file,
             "profile": o.profile,
+            **({"peak_factor": o.peak_factor, "peak_duration_s": o.peak_duration_s}
+               if o.peak_factor is not None or o.peak_duration_s is not None else {}),
             "until_s": o.until_s,
             "trace_dt_s": o.trace_dt_s,
             "faults": o.faults.as_dict(),
