@@ -108,7 +108,8 @@ def _init(ray: Any, address: str | None, workers: int | None) -> None:
         return
     import importlib
 
-    modules = [importlib.import_module(name) for name in PROJECT_PACKAGES]
+    # Folders, not module objects: the Ray client (ray://) pickles the runtime environment.
+    modules = [str(Path(importlib.import_module(name).__file__).parent) for name in PROJECT_PACKAGES]
     try:
         ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
     except ConnectionError as exc:
