@@ -82,15 +82,18 @@ class Study:
             return out
         goal = self.target.lines_per_hour or self.target.parcels_per_hour
         unit = "lines/h" if self.target.lines_per_hour else "parcels/h"
-        for s in self._target_series():
+        for s in self.target_series():
             r = s.smallest_holding(goal)
             verdict = f"{r} robots hold it in every seed" if r else \
                 "no fleet size of the sweep holds it in every seed"
             out.append(f"target {goal:,.0f} {unit} on {s.name}: {verdict}")
         return out
 
-    def _target_series(self) -> list[Series]:
+    def target_series(self) -> list[Series]:
+        """The series the target is about (none without a target)."""
         t = self.target
+        if t is None:
+            return []
         return [
             s for s in self.series
             if (t.profile is None or t.profile in (s.profile, s.profile.split(" ")[0]))
@@ -135,7 +138,7 @@ def write_sizing_html(path: Path, spec: Any, study: Study) -> None:
             high=[max(p.values) if p.values else None for p in pts],
             bound=[sum(p.bounds) / len(p.bounds) if p.bounds else None for p in pts],
             knee=s.knee(),
-            target=goal if s in study._target_series() else None,
+            target=goal if s in study.target_series() else None,
         ))
         tables.append(_table(s, pts))
     answers = "".join(f"<li>{html.escape(a)}</li>" for a in study.answers())

@@ -36,11 +36,13 @@ def line_chart(
 ) -> str:
     """Mean line with a low-high band, an optional bound line, knee marker and target line."""
     ys = [v for v in (*mean, *low, *high, *bound) if v is not None] + ([target] if target else [])
-    x_ticks = _ticks(min(xs), max(xs)) if xs else [0.0, 1.0]
+    # fleet sizes are whole robots: tick at each one when there are few, else at round numbers
+    x_ticks = [float(x) for x in xs] if 0 < len(xs) <= 12 else _ticks(min(xs or [0]), max(xs or [1]))
+    x_ticks = [t for t in x_ticks if t == int(t)]
     y_ticks = _ticks(0.0, max(ys) * 1.05 if ys else 1.0)
-    x0, x1, y1 = x_ticks[0], x_ticks[-1], y_ticks[-1]
-    if x1 == x0:
-        x0, x1 = x0 - 1, x1 + 1
+    span = max(x_ticks) - min(x_ticks)
+    pad = 0.04 * span if span else 1.0  # keep end points off the frame
+    x0, x1, y1 = min(x_ticks) - pad, max(x_ticks) + pad, y_ticks[-1]
     pw, ph = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def px(x: float) -> float:
@@ -61,7 +63,9 @@ def line_chart(
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#eee"/>'
                      f'<text x="{LEFT - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:,.0f}</text>')
     for t in x_ticks:
-        parts.append(f'<text x="{px(t):.1f}" y="{TOP + ph + 18}" text-anchor="middle">{t:g}</text>')
+        parts.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{TOP + ph}" y2="{TOP + ph + 4}" '
+                     f'stroke="#999"/><text x="{px(t):.1f}" y="{TOP + ph + 18}" text-anchor="middle">'
+                     f'{t:g}</text>')
     parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>')
     parts.append(f'<text x="{LEFT + pw / 2}" y="{HEIGHT - 8}" text-anchor="middle">'
                  f'{html.escape(x_label)}</text>')
@@ -86,8 +90,9 @@ def line_chart(
                      f'fill="#c0392b">target {target:,.0f}</text>')
     if knee is not None:
         kx = px(knee)
+        right = kx > LEFT + 0.7 * pw  # label on the side with room
         parts.append(f'<line x1="{kx:.1f}" x2="{kx:.1f}" y1="{TOP}" y2="{TOP + ph}" stroke="#e67e22" '
-                     f'stroke-width="1.5"/><text x="{kx + 4:.1f}" y="{TOP + 14}" fill="#e67e22">'
-                     f'knee: {knee} robots</text>')
+                     f'stroke-width="1.5"/><text x="{kx - 4 if right else kx + 4:.1f}" y="{TOP + 14}" '
+                     f'fill="#e67e22" text-anchor="{"end" if right else "start"}">knee: {knee} robots</text>')
     parts.append("</svg>")
     return "\n".join(parts)

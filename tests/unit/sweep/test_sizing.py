@@ -58,3 +58,11 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
     assert "target 950" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert "<script" not in page
+
+
+def test_page_without_a_target(tmp_path: Path) -> None:
+    spec = _spec(None)
+    write_sizing_html(tmp_path / "sizing.html", spec, analyse(spec, TABLE))
+    page = (tmp_path / "sizing.html").read_text()
+    assert "knee: 100 robots" in page
+    assert "target" not in page.split("<svg")[1]
