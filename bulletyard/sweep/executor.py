@@ -90,7 +90,10 @@ def run_on_ray(
                     on_record(record)
         except KeyboardInterrupt:
             for ref in pending:
-                ray.cancel(ref, force=True)
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001 - the cluster may already be going down with us
+                    pass
             raise
     finally:
         ray.shutdown()

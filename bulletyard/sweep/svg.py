@@ -35,7 +35,12 @@ def line_chart(
     target: float | None,
 ) -> str:
     """Mean line with a low-high band, an optional bound line, knee marker and target line."""
-    ys = [v for v in (*mean, *low, *high, *bound) if v is not None] + ([target] if target else [])
+    ys = [v for v in (*mean, *low, *high) if v is not None] + ([target] if target else [])
+    bounds = [v for v in bound if v is not None]
+    # a bound far above the results would flatten them: leave it out of the scale and say so
+    bound_off_chart = bool(bounds) and bool(ys) and max(bounds) > 1.5 * max(ys)
+    if not bound_off_chart:
+        ys += bounds
     # fleet sizes are whole robots: tick at each one when there are few, else at round numbers
     x_ticks = [float(x) for x in xs] if 0 < len(xs) <= 12 else _ticks(min(xs or [0]), max(xs or [1]))
     x_ticks = [t for t in x_ticks if t == int(t)]
@@ -76,7 +81,11 @@ def line_chart(
         up = " ".join(f"{px(x):.1f},{py(hi):.1f}" for x, _, hi in band)
         down = " ".join(f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(band))
         parts.append(f'<polygon points="{up} {down}" fill="#4a78c2" fill-opacity="0.2" stroke="none"/>')
-    if any(v is not None for v in bound):
+    if bound_off_chart:
+        span = f"{min(bounds):,.0f}" + (f" to {max(bounds):,.0f}" if max(bounds) - min(bounds) >= 1 else "")
+        parts.append(f'<text x="{WIDTH - RIGHT}" y="20" text-anchor="end" fill="#666">offered load '
+                     f'{span}: above the chart</text>')
+    elif bounds:
         parts.append(f'<path d="{path(bound)}" fill="none" stroke="#888" stroke-width="1.5" '
                      'stroke-dasharray="6 4"/>')
     parts.append(f'<path d="{path(mean)}" fill="none" stroke="#1f4e9c" stroke-width="2"/>')

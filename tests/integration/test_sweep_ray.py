@@ -4,11 +4,15 @@ sweep that runs nothing new. The head is stopped even when the test fails."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +90,54 @@ def test_sweep_on_a_cluster_by_address_then_resume(cluster: LocalRayCluster, tmp
     assert (out / "results.jsonl").read_text().splitlines() == journal_lines
     records = [json.loads(line) for line in journal_lines]
     assert {r["status"] for r in records} == {"ok"}
+
+
+def test_ctrl_c_keeps_what_finished_then_resume_runs_the_rest(
+    cluster: LocalRayCluster, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("orders: 6", "orders: 16").replace("seeds: [1, 2]", "seeds: [1, 2, 3]"))
+    out = tmp_path / "out"
+    journal = out / "results.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulletyard", "sweep", str(spec), "--out", str(out), "--address",
+         cluster.address, "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **cluster.env},
+    )
+    deadline = time.monotonic() + 300
+    while not (journal.is_file() and journal.read_text().strip()):
+        assert time.monotonic() < deadline, "no cell finished in 300 s"
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.5)
+        assert proc.returncode is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr + stdout
+    assert "run the same command to resume" in stdout
+    kept = len(journal.read_text().splitlines())
+    assert 1 <= kept < 6
+
+    again = _sweep(spec, out, cluster)
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert f"{kept} already finished, {6 - kept} to run" in again.stdout
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(r["cell_id"] for r in records) == sorted({r["cell_id"] for r in records})
+    assert len(records) == 6
+
+
+def test_check_runs_its_scenarios_on_the_cluster(cluster: LocalRayCluster, tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text(
+        "defaults: {layout: small-fc, orders: 6, rate_per_h: 240, robots: 2}\n"
+        "scenarios:\n"
+        "  - {name: holds, expect: ['collisions == 0', 'lines_per_hour >= 10']}\n"
+        "  - {name: made-to-fail, expect: ['lines_per_hour >= 100000']}\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "bulletyard", "check", str(path), "--out", str(tmp_path / "runs"), "--ray",
+         "--address", cluster.address, "--quiet"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **cluster.env},
+    )
+    assert run.returncode == 1, run.stderr + run.stdout
+    assert "1 of 2 scenarios passed" in run.stdout
+    suite = ET.parse(tmp_path / "runs" / "junit.xml").getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
