@@ -35,6 +35,7 @@ from warehouse_maps.layout import Layout, PlaceKind
 
 Profile = Literal["steady", "peak"]
 PEAK_FACTOR = 10.0
+PEAK_SHARE = 0.1  # without a surge duration, the first tenth of the orders is the surge
 
 
 class ScenarioError(ValueError):
@@ -102,7 +103,7 @@ def generate_orders(
     order = rng.permutation(len(pods))
     weights = 1.0 / np.arange(1, len(pods) + 1) ** 1.1
     weights /= weights.sum()
-    peak_n = int(round(count * 0.1)) if profile == "peak" and peak_duration_s is None else 0
+    peak_n = int(round(count * PEAK_SHARE)) if profile == "peak" and peak_duration_s is None else 0
     surge_s = peak_duration_s if profile == "peak" and peak_duration_s is not None else 0.0
     t_s = 0.0
     out: list[ScheduledOrder] = []
@@ -114,6 +115,33 @@ def generate_orders(
         lines = tuple(OrderLine(pods[int(order[i])], int(rng.integers(1, 4))) for i in sorted(picks.tolist()))
         out.append(ScheduledOrder(round(t_s, 3), f"o-{k + 1:06d}", lines))
     return out
+
+
+class SurgeWatch:
+    """The backlog a peak stream's surge leaves: orders arrived and not yet ended when it ends.
+
+    The surge ends after ``peak_duration_s``, or without one at the arrival of the last order of
+    the stream's first tenth (seconds since the start). The runner calls :meth:`note` then.
+    """
+
+    def __init__(
+        self, orders: Sequence[ScheduledOrder], factor: float, peak_duration_s: float | None
+    ) -> None:
+        n = int(round(len(orders) * PEAK_SHARE))
+        last_of_tenth_s = orders[n - 1].t_s if n else 0.0
+        self.factor = factor
+        self.end_s = peak_duration_s if peak_duration_s is not None else last_of_tenth_s
+        self.orders_in_surge = sum(1 for o in orders if o.t_s <= self.end_s)
+        self.backlog: int | None = None  # None until the surge has ended within the run
+
+    def note(self, open_orders: int) -> None:
+        """The surge ends now, with ``open_orders`` arrived and not yet ended."""
+        self.backlog = open_orders
+
+    def as_dict(self, first_order_completed_s: float | None) -> dict[str, object]:
+        """The ``peak`` block of ``summary.json``."""
+        return {"factor": self.factor, "surge_end_s": self.end_s, "orders_in_surge": self.orders_in_surge,
+                "backlog_at_surge_end": self.backlog, "first_order_completed_s": first_order_completed_s}
 
 
 def load_order_file(path: Path | str) -> list[ScheduledOrder]:

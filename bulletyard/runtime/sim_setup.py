@@ -32,7 +32,14 @@ from sim.record import FrameRecorder
 from sim.report import write_report
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
-from sim.scenario import PEAK_FACTOR, OrderFeeder, ScheduledOrder, generate_orders, load_order_file
+from sim.scenario import (
+    PEAK_FACTOR,
+    OrderFeeder,
+    ScheduledOrder,
+    SurgeWatch,
+    generate_orders,
+    load_order_file,
+)
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -191,8 +198,11 @@ class Simulation:
             pacer=pacer,
         )
         self._schedule_faults(np.random.default_rng(fault_seq))
-        self.peak: dict[str, object] | None = None
-        self._schedule_surge_end()
+        self.surge = None if options.profile != "peak" or options.order_file else SurgeWatch(
+            self.orders, options.peak_factor or PEAK_FACTOR, options.peak_duration_s)
+        if self.surge is not None:
+            self.runner.schedule(Instant(self.start + seconds(self.surge.end_s)), "surge end",
+                                 lambda now: self.surge.note(self.kpi.open_orders))
         self._last_progress = (0, 0.0)
 
     # -- set-up helpers ---------------------------------------------------------------------------
@@ -206,26 +216,6 @@ class Simulation:
             self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate,  # type: ignore[arg-type]
             peak_factor=o.peak_factor or PEAK_FACTOR, peak_duration_s=o.peak_duration_s,
         )
-
-    def _schedule_surge_end(self) -> None:
-        """Under the peak profile, note the backlog (orders arrived and not yet ended) when the
-        surge ends: the surge's length, or the arrival of its last order without one."""
-        o = self.options
-        if o.profile != "peak" or o.order_file:
-            return
-        if o.peak_duration_s is not None:
-            end_s = o.peak_duration_s
-        else:
-            n = int(round(len(self.orders) * 0.1))
-            end_s = self.orders[n - 1].t_s if n else 0.0
-        self.peak = {"factor": o.peak_factor or PEAK_FACTOR, "surge_end_s": end_s,
-                     "orders_in_surge": sum(1 for x in self.orders if x.t_s < end_s),
-                     "backlog_at_surge_end": None}
-
-        def note(now: Instant) -> None:
-            self.peak["backlog_at_surge_end"] = self.kpi.open_orders
-
-        self.runner.schedule(Instant(self.start + seconds(end_s)), "surge end", note)
 
     def _mqtt_factory(self, url: str) -> Callable[[str], object]:
         from bus.mqtt import MqttTransport
@@ -339,8 +329,8 @@ class Simulation:
                 "controller_counters": dict(sorted(self.controller.counters.items())),
             }
         )
-        if self.peak is not None:
-            summary["peak"] = {**self.peak, "first_order_completed_s": summary["first_order_completed_s"]}
+        if self.surge is not None:
+            summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,
