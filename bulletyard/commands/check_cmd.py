@@ -50,7 +50,7 @@ def _check(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(8)
     (out / ".sweep-token").write_text(token, encoding="utf-8")
-    jobs = [Job(s.spec.name, s.spec.simulate_kwargs(path.parent.resolve())) for s in scenarios]
+    jobs = [Job.of(s.spec.name, s.spec.simulate_kwargs(path.parent.resolve())) for s in scenarios]
     records: dict[str, dict[str, Any]] = {}
     console = Console()
     with CellProgress(console, len(jobs), quiet=args.quiet, label="check") as bar:

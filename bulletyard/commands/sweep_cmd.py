@@ -57,7 +57,7 @@ def _sweep(args: argparse.Namespace) -> int:
     console = Console()
     console.print(f"sweep {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} already finished, "
                   f"{len(todo)} to run")
-    jobs = [Job(c.id, c.simulate_kwargs(), _layout_text(c.layout)) for c in todo]
+    jobs = [Job.of(c.id, c.simulate_kwargs()) for c in todo]
 
     def on_record(record: dict[str, Any]) -> None:
         folder = out / "cells" / record["cell_id"]
@@ -98,8 +98,3 @@ def _write_sizing(out: Path, spec: Any, table: list[dict[str, Any]], console: An
         console.print(line)
     console.print(f"sizing report: {out / 'sizing.html'}")
 
-
-def _layout_text(layout: str) -> str | None:
-    """A layout file's text travels with its cells (a cluster node may not have the file)."""
-    path = Path(layout)
-    return path.read_text(encoding="utf-8") if path.is_absolute() and path.is_file() else None

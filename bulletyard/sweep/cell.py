@@ -25,7 +25,7 @@ def run_cell(
     cell_id: str,
     out_dir: str,
     token: str,
-    layout_text: str | None = None,
+    files: dict[str, str] | None = None,
     keep_traces: bool = True,
 ) -> dict[str, Any]:
     """Run one cell; return its journal record (``status`` ``ok`` or ``failed``).
@@ -35,7 +35,8 @@ def run_cell(
         cell_id: the cell's id (its folder name under ``DIR/cells``).
         out_dir: the sweep folder as the driver sees it.
         token: the content of ``DIR/.sweep-token``, to recognise a shared disk.
-        layout_text: the layout file's text when the layout is a file (it may not exist here).
+        files: option -> text of the file it names (the layout, the order file), used when the
+            file does not exist here.
         keep_traces: keep ``trace.jsonl`` (large) in the run folder.
     """
     from bulletyard.api import simulate
@@ -46,10 +47,12 @@ def run_cell(
     record: dict[str, Any] = {"cell_id": cell_id, "cell": cell, "host": socket.gethostname()}
     try:
         kwargs = dict(cell)
-        if layout_text is not None and not Path(kwargs["layout"]).is_file():
-            copy = scratch / Path(kwargs["layout"]).name
-            copy.write_text(layout_text, encoding="utf-8")
-            kwargs["layout"] = str(copy)
+        for option, text in (files or {}).items():
+            if not Path(kwargs[option]).is_file():
+                copy = scratch / option / Path(kwargs[option]).name
+                copy.parent.mkdir()
+                copy.write_text(text, encoding="utf-8")
+                kwargs[option] = str(copy)
         result = simulate(**kwargs, out=run_dir)
         record.update(status="ok", error=None, exit_code=result.exit_code, summary=result.summary,
                       kpis=result.kpis.as_dict())

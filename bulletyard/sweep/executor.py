@@ -26,13 +26,28 @@ PROJECT_PACKAGES = ("bulletyard", "sim", "controller", "bus", "robots", "sorter"
 LOCAL_OBJECT_STORE_BYTES = 80 * 2**20
 
 
+#: ``simulate`` options that may name a file on the driver's disk (it travels with the job).
+FILE_OPTIONS = ("layout", "order_file")
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One cell to run: its id, its ``simulate`` keyword arguments and its layout file's text."""
+    """One cell to run: its id, its ``simulate`` keyword arguments, and the text of the files
+    they name (option -> text), for a worker that does not have them."""
 
     cell_id: str
     kwargs: dict[str, Any]
-    layout_text: str | None = None
+    files: dict[str, str]
+
+    @classmethod
+    def of(cls, cell_id: str, kwargs: dict[str, Any]) -> Job:
+        """A job whose file options (absolute paths of existing files) carry their text."""
+        files = {}
+        for option in FILE_OPTIONS:
+            value = kwargs.get(option)
+            if isinstance(value, str) and Path(value).is_absolute() and Path(value).is_file():
+                files[option] = Path(value).read_text(encoding="utf-8")
+        return cls(cell_id, kwargs, files)
 
 
 OnRecord = Callable[[dict[str, Any]], None]
@@ -56,7 +71,7 @@ def run_local(jobs: Sequence[Job], out_dir: Path, token: str, keep_traces: bool,
               on_record: OnRecord) -> None:
     """Run the jobs one after another in this process."""
     for job in jobs:
-        on_record(run_cell(job.kwargs, job.cell_id, str(out_dir), token, job.layout_text, keep_traces))
+        on_record(run_cell(job.kwargs, job.cell_id, str(out_dir), token, job.files, keep_traces))
 
 
 def run_on_ray(
@@ -75,7 +90,7 @@ def run_on_ray(
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_cell)
         pending = {
-            task.remote(j.kwargs, j.cell_id, str(out_dir), token, j.layout_text, keep_traces): j
+            task.remote(j.kwargs, j.cell_id, str(out_dir), token, j.files, keep_traces): j
             for j in jobs
         }
         try:

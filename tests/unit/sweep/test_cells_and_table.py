@@ -80,3 +80,17 @@ def test_flatten_joins_nested_keys() -> None:
     assert flatten({"a": {"b": 1, "c": {"d": None}}, "e": "x"}) == {
         "summary.a.b": 1, "summary.a.c.d": None, "summary.e": "x"
     }
+
+
+def test_a_layout_file_travels_with_its_job(tmp_path: Path) -> None:
+    from bulletyard.sweep.executor import Job
+    from warehouse_maps.catalog import bundled_path
+
+    site = tmp_path / "site.yaml"
+    site.write_text(bundled_path("small-fc").read_text())
+    job = Job.of("c1", {"layout": str(site), "robots": 2, "orders": 3, "rate_per_h": 240})
+    assert job.files == {"layout": site.read_text()}
+    site.unlink()  # as on a cluster node that never had the file
+    rec = run_cell(job.kwargs, job.cell_id, str(tmp_path / "out"), "t", job.files, keep_traces=False)
+    assert rec["status"] == "ok", rec["error"]
+    assert rec["summary"]["manifest"]["layout"] == "small-fc"
