@@ -73,7 +73,7 @@ def _sweep(args: argparse.Namespace) -> int:
         try:
             if jobs:
                 run_on_ray(jobs, out, token, spec.keep_traces, on_record,
-                           address=ray_address(args.address), workers=args.workers)
+                           address=ray_address(args.address), workers=args.workers, on_start=console.print)
         except KeyboardInterrupt:
             interrupted = True
     table = rows(cells, journal)

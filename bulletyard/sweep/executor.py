@@ -83,11 +83,16 @@ def run_on_ray(
     *,
     address: str | None,
     workers: int | None,
+    on_start: Callable[[str], None] | None = None,
 ) -> None:
-    """Run the jobs as Ray tasks and hand each record to ``on_record`` as it finishes."""
+    """Run the jobs as Ray tasks and hand each record to ``on_record`` as it finishes;
+    ``on_start`` gets one line saying which Ray runs them."""
     ray = require_ray()
-    _init(ray, address, workers)
+    where = _init(ray, address, workers)
     try:
+        if on_start is not None:
+            cpus = ray.cluster_resources().get("CPU", 0)
+            on_start(f"{where}, {cpus:g} CPU{'s' if cpus != 1 else ''}")
         task = ray.remote(num_cpus=1, max_retries=0)(run_cell)
         pending = {
             task.remote(j.kwargs, j.cell_id, str(out_dir), token, j.files, keep_traces): j
@@ -114,16 +119,18 @@ def run_on_ray(
         ray.shutdown()
 
 
-def _init(ray: Any, address: str | None, workers: int | None) -> None:
+def _init(ray: Any, address: str | None, workers: int | None) -> str:
+    """Connect (or start a local Ray); returns where the tasks run, for the user."""
     quiet = {"log_to_driver": False, "logging_level": "WARNING", "configure_logging": True}
     if address is None:
         ray.init(
+            address="local",  # a new instance: never the latest cluster started on this machine
             num_cpus=workers or os.cpu_count() or 1,
             include_dashboard=False,
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
             **quiet,
         )
-        return
+        return f"local Ray at {ray.get_runtime_context().gcs_address}"
     import importlib
 
     # Folders, not module objects: the Ray client (ray://) pickles the runtime environment.
@@ -132,3 +139,4 @@ def _init(ray: Any, address: str | None, workers: int | None) -> None:
         ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
     except ConnectionError as exc:
         raise UsageError(f"--address {address}: cannot reach the Ray cluster ({exc})") from None
+    return f"Ray cluster at {address}"

@@ -141,3 +141,20 @@ def test_check_runs_its_scenarios_on_the_cluster(cluster: LocalRayCluster, tmp_p
     assert "1 of 2 scenarios passed" in run.stdout
     suite = ET.parse(tmp_path / "runs" / "junit.xml").getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
+
+
+def test_without_an_address_sweep_starts_its_own_local_ray(cluster: LocalRayCluster, tmp_path: Path) -> None:
+    # The module's cluster is running: a sweep without an address must not join it.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("robots: [2, 3]", "robots: [2]"))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    run = subprocess.run(
+        [sys.executable, "-m", "bulletyard", "sweep", str(spec), "--out", str(tmp_path / "out"), "--workers",
+         "1", "--quiet"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "local Ray at " in run.stdout
+    assert f":{cluster.gcs_port}" not in run.stdout
+    assert ", 1 CPU" in run.stdout  # the module's cluster has 2
+    assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == 2
