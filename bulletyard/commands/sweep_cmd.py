@@ -57,7 +57,9 @@ def _sweep(args: argparse.Namespace) -> int:
     console = Console()
     console.print(f"sweep {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} already finished, "
                   f"{len(todo)} to run")
-    jobs = [Job.of(c.id, c.simulate_kwargs()) for c in todo]
+    # Largest fleets first (they run longest): the last tasks are then short ones, and no
+    # worker is left alone with a long run at the end. The table keeps the grid's order.
+    jobs = [Job.of(c.id, c.simulate_kwargs()) for c in sorted(todo, key=lambda c: -c.robots)]
 
     def on_record(record: dict[str, Any]) -> None:
         folder = out / "cells" / record["cell_id"]
