@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slot_cmd",
     "mapf_cmd",
     "sim_cmd",
+    "sweep_cmd",
+    "check_cmd",
     "feed_cmd",
     "serve_cmd",
     "up_cmd",

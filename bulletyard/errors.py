@@ -41,4 +41,5 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("bulletyard.secure_broker", "SecureBrokerError"),
     ("bulletyard.supervisor", "SupervisorError"),
     ("bulletyard.metrics", "MetricsPortError"),
+    ("bulletyard.sweep.yamlfile", "SpecError"),
 ]

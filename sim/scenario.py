@@ -7,8 +7,9 @@ real WMS would, and tells the KPI collector that the order arrived.
 Generator: SKUs are the layout's storage places (one SKU per pod, the controller's default
 inventory) with a long-tailed popularity (Zipf, exponent 1.1, over a seeded shuffle of the pods);
 one to three lines per order; Poisson arrivals. ``steady`` keeps the base rate; ``peak`` models
-the first hour of Singles Day: ten times the base rate for the first tenth of the stream, then the
-base rate. The base rate is chosen from the fleet size (``orders_per_robot_h``) unless given.
+the midnight surge of Singles Day: ``peak_factor`` (default ten) times the base rate for the first
+``peak_duration_s`` seconds (default: for the first tenth of the stream), then the base rate. The
+base rate is chosen from the fleet size (``orders_per_robot_h``) unless given.
 
 Order files: JSON (a list) or JSON Lines, each order ``{"t_s": 12.5, "orderId": "o-1", "lines":
 [{"sku": "P12", "quantity": 1}], "priority": 0}``; ``t_s`` (default 0) is the arrival time in
@@ -34,6 +35,7 @@ from warehouse_maps.layout import Layout, PlaceKind
 
 Profile = Literal["steady", "peak"]
 PEAK_FACTOR = 10.0
+PEAK_SHARE = 0.1  # without a surge duration, the first tenth of the orders is the surge
 
 
 class ScenarioError(ValueError):
@@ -81,8 +83,14 @@ def generate_orders(
     profile: Profile = "steady",
     rate_per_h: float,
     max_lines: int = 3,
+    peak_factor: float = PEAK_FACTOR,
+    peak_duration_s: float | None = None,
 ) -> list[ScheduledOrder]:
-    """``count`` orders with seeded SKUs, sizes and Poisson arrivals under ``profile``."""
+    """``count`` orders with seeded SKUs, sizes and Poisson arrivals under ``profile``.
+
+    ``peak``: the rate is ``peak_factor`` times ``rate_per_h`` while the stream is within the
+    surge (the first ``peak_duration_s`` seconds, or the first tenth of the orders without it).
+    """
     if profile not in ("steady", "peak"):
         raise ScenarioError(f"--profile {profile!r}: choose steady or peak")
     pods = sorted(p.id for p in layout.of_kind(PlaceKind.STORAGE))
@@ -90,20 +98,50 @@ def generate_orders(
         raise ScenarioError(f"layout {layout.name} has no storage places to order from")
     if count < 0 or rate_per_h <= 0:
         raise ScenarioError("order count must be >= 0 and the arrival rate positive")
+    if peak_factor <= 0 or (peak_duration_s is not None and peak_duration_s <= 0):
+        raise ScenarioError("the peak factor and the peak duration must be positive")
     order = rng.permutation(len(pods))
     weights = 1.0 / np.arange(1, len(pods) + 1) ** 1.1
     weights /= weights.sum()
-    peak_n = int(round(count * 0.1)) if profile == "peak" else 0
+    peak_n = int(round(count * PEAK_SHARE)) if profile == "peak" and peak_duration_s is None else 0
+    surge_s = peak_duration_s if profile == "peak" and peak_duration_s is not None else 0.0
     t_s = 0.0
     out: list[ScheduledOrder] = []
     for k in range(count):
-        rate = rate_per_h * (PEAK_FACTOR if k < peak_n else 1.0)
+        rate = rate_per_h * (peak_factor if k < peak_n or t_s < surge_s else 1.0)
         t_s += float(rng.exponential(3600.0 / rate))
         n_lines = int(rng.integers(1, max_lines + 1))
         picks = rng.choice(len(pods), size=n_lines, replace=False, p=weights)
         lines = tuple(OrderLine(pods[int(order[i])], int(rng.integers(1, 4))) for i in sorted(picks.tolist()))
         out.append(ScheduledOrder(round(t_s, 3), f"o-{k + 1:06d}", lines))
     return out
+
+
+class SurgeWatch:
+    """The backlog a peak stream's surge leaves: orders arrived and not yet ended when it ends.
+
+    The surge ends after ``peak_duration_s``, or without one at the arrival of the last order of
+    the stream's first tenth (seconds since the start). The runner calls :meth:`note` then.
+    """
+
+    def __init__(
+        self, orders: Sequence[ScheduledOrder], factor: float, peak_duration_s: float | None
+    ) -> None:
+        n = int(round(len(orders) * PEAK_SHARE))
+        last_of_tenth_s = orders[n - 1].t_s if n else 0.0
+        self.factor = factor
+        self.end_s = peak_duration_s if peak_duration_s is not None else last_of_tenth_s
+        self.orders_in_surge = sum(1 for o in orders if o.t_s <= self.end_s)
+        self.backlog: int | None = None  # None until the surge has ended within the run
+
+    def note(self, open_orders: int) -> None:
+        """The surge ends now, with ``open_orders`` arrived and not yet ended."""
+        self.backlog = open_orders
+
+    def as_dict(self, first_order_completed_s: float | None) -> dict[str, object]:
+        """The ``peak`` block of ``summary.json``."""
+        return {"factor": self.factor, "surge_end_s": self.end_s, "orders_in_surge": self.orders_in_surge,
+                "backlog_at_surge_end": self.backlog, "first_order_completed_s": first_order_completed_s}
 
 
 def load_order_file(path: Path | str) -> list[ScheduledOrder]:

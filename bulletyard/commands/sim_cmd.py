@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--order-file", help="orders from a JSON / JSON Lines file instead")
     p.add_argument("--profile", choices=("steady", "peak"), default="steady", help="arrival profile")
     p.add_argument("--rate", type=float, default=None, help="base arrival rate in orders per hour")
+    p.add_argument("--peak-factor", type=float, default=None, help="peak: times the base rate (default 10)")
+    p.add_argument(
+        "--peak-duration", type=float, default=None, metavar="S",
+        help="peak: surge length in seconds (default: the first tenth of the orders)",
+    )
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
     p.add_argument("--out", default="runs/latest", help="run folder (default runs/latest)")
     p.add_argument("--until", type=float, default=None, metavar="SIM_TIME", help="stop at this many seconds")
@@ -72,6 +77,10 @@ def options_from_args(args: argparse.Namespace):
         raise UsageError("--robots must be at least 1")
     if args.order_file is None and args.orders < 0:
         raise UsageError("--orders must be >= 0")
+    for name in ("peak_factor", "peak_duration"):
+        value = getattr(args, name, None)
+        if value is not None and (value <= 0 or args.profile != "peak"):
+            raise UsageError(f"--{name.replace('_', '-')} {value}: needs --profile peak and a positive value")
     return SimOptions(
         layout=args.layout,
         robots=args.robots,
@@ -79,6 +88,8 @@ def options_from_args(args: argparse.Namespace):
         order_file=args.order_file,
         profile=args.profile,
         rate_per_h=args.rate,
+        peak_factor=getattr(args, "peak_factor", None),
+        peak_duration_s=getattr(args, "peak_duration", None),
         seed=args.seed,
         out=Path(args.out),
         until_s=args.until,

@@ -32,7 +32,14 @@ from sim.record import FrameRecorder
 from sim.report import write_report
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
-from sim.scenario import OrderFeeder, ScheduledOrder, generate_orders, load_order_file
+from sim.scenario import (
+    PEAK_FACTOR,
+    OrderFeeder,
+    ScheduledOrder,
+    SurgeWatch,
+    generate_orders,
+    load_order_file,
+)
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -54,6 +61,8 @@ class SimOptions:
     order_file: str | None = None
     profile: str = "steady"
     rate_per_h: float | None = None
+    peak_factor: float | None = None  # peak: times the base rate during the surge (default 10)
+    peak_duration_s: float | None = None  # peak: surge length (default: the first tenth of the orders)
     seed: int = 1
     out: Path = Path("runs/latest")
     until_s: float | None = None
@@ -189,6 +198,11 @@ class Simulation:
             pacer=pacer,
         )
         self._schedule_faults(np.random.default_rng(fault_seq))
+        self.surge = None if options.profile != "peak" or options.order_file else SurgeWatch(
+            self.orders, options.peak_factor or PEAK_FACTOR, options.peak_duration_s)
+        if self.surge is not None:
+            self.runner.schedule(Instant(self.start + seconds(self.surge.end_s)), "surge end",
+                                 lambda now: self.surge.note(self.kpi.open_orders))
         self._last_progress = (0, 0.0)
 
     # -- set-up helpers ---------------------------------------------------------------------------
@@ -198,7 +212,10 @@ class Simulation:
         if o.order_file:
             return load_order_file(o.order_file)
         rate = o.rate_per_h or ORDERS_PER_ROBOT_H * max(1, o.robots)
-        return generate_orders(self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate)  # type: ignore[arg-type]
+        return generate_orders(
+            self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate,  # type: ignore[arg-type]
+            peak_factor=o.peak_factor or PEAK_FACTOR, peak_duration_s=o.peak_duration_s,
+        )
 
     def _mqtt_factory(self, url: str) -> Callable[[str], object]:
         from bus.mqtt import MqttTransport
@@ -312,6 +329,8 @@ class Simulation:
                 "controller_counters": dict(sorted(self.controller.counters.items())),
             }
         )
+        if self.surge is not None:
+            summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,
@@ -349,6 +368,8 @@ class Simulation:
             "orders": len(self.orders),
             "order_file": o.order_file,
             "profile": o.profile,
+            **({"peak_factor": o.peak_factor, "peak_duration_s": o.peak_duration_s}
+               if o.peak_factor is not None or o.peak_duration_s is not None else {}),
             "until_s": o.until_s,
             "trace_dt_s": o.trace_dt_s,
             "faults": o.faults.as_dict(),
