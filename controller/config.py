@@ -172,29 +172,23 @@ def served_manufacturers(fleet: FleetConfig) -> frozenset[str] | None:
 
 
 class AssignmentConfig(BaseModel):
-    """Which assigner matches idle robots to open trips (``controller.assignment``), and its weights.
+    """How orders, pods, stations and robots are matched (:mod:`controller.tasks.operations`).
 
-    ``flow`` is the OR-Tools min-cost flow (joint robot, trip and station choice; exact, no seed
-    and no time limit, so the same inputs give the same plan); ``greedy`` is the baseline (oldest
-    trip first, nearest idle robot, the trip's own station).
+    ``pileon`` (default) releases orders to stations (``station_open_orders`` each), picks the
+    pods that serve most open lines of a station, adds lines to pods already on their way, caps
+    the robots bound to a station and puts pods away near the station; robots are matched to
+    pods by OR-Tools' linear sum assignment. ``greedy`` is the old baseline kept for comparison
+    (first come first served, one trip per order and pod, pods back to their own place).
+    ``docs/operations.md`` explains the defaults.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    solver: Literal["flow", "greedy"] = Field("flow", description="flow (OR-Tools) or greedy")
-    station_service_s: float = Field(
-        20.0, gt=0, description="expected station time per pod visit, for station backlogs"
+    solver: Literal["pileon", "greedy"] = Field("pileon", description="operations rule: pileon or greedy")
+    station_open_orders: int = Field(12, ge=1, description="pileon: orders a station holds open at once")
+    robots_per_station: int = Field(
+        12, ge=1, description="pileon: robots bound to one station at once (travelling, queueing, at it)"
     )
-    line_value_s: float = Field(30.0, ge=0, description="flow: worth of one order line in robot seconds")
-    age_value_per_s: float = Field(0.02, ge=0, description="flow: credit per second a trip has waited")
-    station_candidates: int = Field(
-        1, ge=1, description="flow: pick stations considered per pod trip (1: the trip's nearest)"
-    )
-    reserve_pct: float = Field(
-        10.0, ge=0, le=100, description="battery a robot must still have when a trip ends"
-    )
-    pct_per_cell: float = Field(0.01, ge=0, description="battery used per cell travelled, percent")
-    speed_cells_per_s: float = Field(1.0, gt=0, description="cruise speed for travel-time estimates")
 
 
 class SortationConfig(BaseModel):

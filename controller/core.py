@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +38,6 @@ from bus.topics import (
     wms_orders_topic,
 )
 from bus.transport import Envelope
-from controller.assignment.api import RobotView
-from controller.assignment.core_adapter import CoreAssignment
 from controller.config import ControllerConfig, ControllerConfigError
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
@@ -57,13 +54,18 @@ from controller.fleet.registry import (
     decode_vehicle_message,
 )
 from controller.fleet.supervision import RobotBack, RobotLost, SupervisionLimits, Supervisor
-from controller.intake import OrderRefused, TripBuilder, parse_order
+from controller.intake import OrderRefused, parse_order
+from controller.orders.inventory import Inventory
+from controller.orders.stock import mixed_stock
 from controller.sortation.link import SortationLink
+from controller.tasks.operations import Operations, OpsConfig
 from warehouse_maps.layout import Layout, PlaceKind
 
 log = logging.getLogger("bulletyard.controller")
 
 _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
+_POD_TRIP = Trip("probe", (Stop((0, 0), "pick"), Stop((0, 0), "wait"), Stop((0, 0), "drop")))
+"""The stop actions of every pod trip (:mod:`controller.tasks.operations`), to ask a vehicle's profile."""
 STATUS_VERSION = "1.0.0"
 FINAL_STATUSES = ("complete", "failed", "refused")
 RECENT_FINISHED_ORDERS = 100_000
@@ -75,8 +77,7 @@ journal (without one, a replay of an order older than this is accepted again).""
 class _OrderRecord:
     order_id: str
     status: str
-    trips_open: int
-    trips_unpicked: int = 0  # trips whose station stop is still ahead ("picked" when none is)
+    lines_open: int  # lines not yet picked at a station
 
 
 class Controller:
@@ -87,7 +88,8 @@ class Controller:
         layout: the floor, its places (storage, stations, chargers, parking).
         rng: the controller's random stream (planner tie-breaks are seeded from it).
         planner: window planner (default: :class:`LifelongWindowPlanner` on the layout's grid).
-        inventory: SKU -> storage place id (default: a SKU is its place id).
+        inventory: stock per (pod, SKU) (default: the layout's seeded mixed stock,
+            :func:`controller.orders.stock.mixed_stock` with seed 0).
         journal: an open :class:`controller.journal.Journal`; orders and trips are recorded
             there and recovered from it on construction.
     """
@@ -99,7 +101,7 @@ class Controller:
         rng: np.random.Generator,
         *,
         planner: WindowPlanner | None = None,
-        inventory: Mapping[str, str] | None = None,
+        inventory: Inventory | None = None,
         journal=None,
     ) -> None:
         self.config = config
@@ -121,8 +123,12 @@ class Controller:
         self.supervisor = Supervisor(
             SupervisionLimits(f.no_progress_timeout_s, f.state_timeout_s, f.low_battery_pct, f.charged_pct)
         )
-        self.trips = TripBuilder(layout, inventory)
-        self.assignment = CoreAssignment(layout, config.assignment)
+        a = config.assignment
+        self.ops = Operations(
+            layout,
+            inventory if inventory is not None else mixed_stock(layout, np.random.default_rng(0)),
+            OpsConfig(a.solver, a.station_open_orders, a.robots_per_station, config.pick_time_s),
+        )
         sorter = (layout.equipment or {}).get("sorter") if config.sortation.enabled else None
         if config.sortation.enabled and not sorter:
             raise ControllerConfigError(
@@ -133,7 +139,6 @@ class Controller:
         self.orders: dict[str, _OrderRecord] = {}  # open orders only: a site runs for months
         self._finished: OrderedDict[str, None] = OrderedDict()  # the most recent finished order ids
         self._finished_counts: Counter[str] = Counter()
-        self.pool: list[Trip] = []  # trips waiting for a robot, in arrival order
         self.trip_robot: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
@@ -267,7 +272,7 @@ class Controller:
             self.counters["orders_refused"] += 1
             return [self._status(now, order.order_id, "refused", "duplicate: orderId already received")]
         try:
-            self.trips.check(order)
+            self.ops.check(order)
             if self.sortation is not None:
                 self.sortation.check(order)
         except OrderRefused as err:
@@ -275,20 +280,19 @@ class Controller:
             self.counters["orders_refused"] += 1
             self._journal("order", order.order_id, "refused", reason=str(err))
             return [self._status(now, order.order_id, "refused", str(err))]
-        trips = self.trips.trips(order)
-        self.orders[order.order_id] = _OrderRecord(order.order_id, "received", len(trips), len(trips))
+        self.orders[order.order_id] = _OrderRecord(order.order_id, "received", len(order.lines))
         if self.sortation is not None:
             self.sortation.register(order)
-        self.pool.extend(trips)
+        self.ops.accept(order, now)
         self.counters["orders_accepted"] += 1
         self._journal("order", order.order_id, "received", payload=payload.decode())
         return [self._status(now, order.order_id, "received", "")]
 
     def _complete_if_done(self, now: Instant, order_id: str) -> list[Envelope]:
-        """``complete`` once every trip of the order is done and, at a sorting site, every unit
+        """``complete`` once every line of the order is picked and, at a sorting site, every unit
         is sorted (whichever comes last)."""
         rec = self.orders.get(order_id)
-        if rec is None or rec.trips_open > 0:
+        if rec is None or rec.lines_open > 0:
             return []
         if self.sortation is not None and not self.sortation.all_sorted(order_id):
             return []
@@ -440,27 +444,7 @@ class Controller:
 
     def _on_event(self, now: Instant, ev) -> list[Envelope]:
         if isinstance(ev, StopDone):
-            trip = ev.trip
-            last = ev.stop_index == len(trip.stops) - 1
-            self._journal("trip", trip.trip_id, f"stop{ev.stop_index}")
-            out: list[Envelope] = []
-            for oid in trip.order_ids:
-                rec = self.orders.get(oid)
-                if last:
-                    if rec is not None:
-                        rec.trips_open -= 1
-                        out.extend(self._complete_if_done(now, oid))
-                elif ev.stop_index == 0:
-                    out.extend(self._set_status(now, oid, "picking"))
-                elif ev.stop_index == 1 and rec is not None:
-                    rec.trips_unpicked -= 1
-                    if rec.trips_unpicked <= 0:  # every line of the order is picked
-                        out.extend(self._set_status(now, oid, "picked"))
-            if last:
-                self.trip_robot.pop(trip.trip_id, None)
-                self.trips.release_station(trip)
-                self._journal("trip", trip.trip_id, "done")
-            return out
+            return self._stop_done(now, ev)
         if isinstance(ev, StopFailed):
             log.warning(
                 "%s: action of stop %d of %s failed", ev.serial_number, ev.stop_index, ev.trip.trip_id
@@ -535,6 +519,34 @@ class Controller:
         plans = (profile.plan_stop(s.action_type, s.parameters, hold_s) for s in trip.stops)
         return not any(isinstance(plan, Unsupported) for plan in plans)
 
+    def _stop_done(self, now: Instant, ev: StopDone) -> list[Envelope]:
+        """A pod trip's stop finished: 0 the pod is lifted, 1 its lines are picked, 2 it is set down."""
+        trip = ev.trip
+        self._journal("trip", trip.trip_id, f"stop{ev.stop_index}")
+        out: list[Envelope] = []
+        if trip.kind != "pod":
+            return out
+        if ev.stop_index == 0:
+            self.ops.lifted(trip.trip_id)
+            for oid in trip.order_ids:
+                out.extend(self._set_status(now, oid, "picking"))
+        elif ev.stop_index == 1:
+            picked = self.ops.picked(trip.trip_id)
+            self.counters["station_visits"] += 1
+            self.counters["lines_picked"] += picked.lines
+            for oid in picked.orders_done:
+                rec = self.orders.get(oid)
+                if rec is None:
+                    continue
+                rec.lines_open = 0
+                out.extend(self._set_status(now, oid, "picked"))
+                out.extend(self._complete_if_done(now, oid))
+        elif ev.stop_index == len(trip.stops) - 1:
+            self.ops.set_down(trip.trip_id)
+            self.trip_robot.pop(trip.trip_id, None)
+            self._journal("trip", trip.trip_id, "done")
+        return out
+
     def _lose(self, now: Instant, serial: str, reason: str) -> list[Envelope]:
         self.supervisor.lost.setdefault(serial, (reason, now))
         trip = self.executor.mark_lost(serial)
@@ -544,10 +556,11 @@ class Controller:
         if trip is not None:
             self.trip_robot.pop(trip.trip_id, None)
             if trip.kind == "pod":
-                self.pool.insert(0, trip)
+                self.ops.lost(trip.trip_id)
                 self._journal("trip", trip.trip_id, "returned")
                 for oid in trip.order_ids:
-                    out.extend(self._set_status(now, oid, "received", f"robot {serial} lost; trip re-queued"))
+                    why = f"robot {serial} lost; lines re-queued"
+                    out.extend(self._set_status(now, oid, "received", why))
         return out
 
     def _supervise(self, now: Instant) -> list[Envelope]:
@@ -602,70 +615,74 @@ class Controller:
 
     # -- assignment -----------------------------------------------------------------------------
     def _assign(self, now: Instant) -> list[Envelope]:
-        """Match idle robots to open trips through the assignment port (``config.assignment.solver``:
-        OR-Tools flow or greedy). Robots that need a charge are not offered; trips with a stop on a
-        cell a lost robot blocks wait in the pool."""
+        """One operations cycle (:class:`controller.tasks.operations.Operations`, rule
+        ``config.assignment.solver``): release orders to stations, add lines to pods on their way,
+        choose pods for idle robots. Robots that need a charge are not offered; pods, stations and
+        places on cells a lost robot blocks are left alone (their orders fail after a while)."""
         idle = [
-            s
+            (s, self.executor.plan_end(s))
             for s in sorted(self.executor.robots)
             if self.executor.is_idle(s)
             and not self.supervisor.needs_charge(self.registry.vehicles[s])
             and not self._still_charging(s)
         ]
-        if not self.pool:
-            return []
         blocked = self.executor.blocked_cells()
-        waiting = [t for t in self.pool if any(stop.cell in blocked for stop in t.stops)]
-        out: list[Envelope] = self._fail_blocked(now, waiting, blocked) if waiting else []
-        waiting_ids = {t.trip_id for t in waiting}
-        open_trips = [t for t in self.pool if t.trip_id not in waiting_ids]
-        kinds = list({tuple(stop.action_type for stop in t.stops): t for t in open_trips}.values())
-        idle = [s for s in idle if any(self._can_run(s, t) for t in kinds)]  # vehicles' own actions
-        if not idle:
-            return out
-        robots = [
-            RobotView(s, self.executor.plan_end(s), battery_pct=_battery(self.registry.vehicles[s]))
-            for s in idle
-        ]
-        in_flight = [
-            (r.trip, r.exec_stop) for _, r in sorted(self.executor.robots.items()) if r.trip is not None
-        ]
-        taken: set[str] = set()
-        for robot, trip in self.assignment.match(now, robots, open_trips, in_flight):
-            if not self._can_run(robot, trip):
-                continue  # it waits for a vehicle that runs its actions
-            old = next(t for t in self.pool if t.trip_id == trip.trip_id)
-            if trip is not old:
-                self.trips.release_station(old)
-                self.trips.hold_station(trip)
-            taken.add(trip.trip_id)
+        out: list[Envelope] = self._fail_blocked(now, blocked)
+        idle = [(s, cell) for s, cell in idle if self._can_run(s, _POD_TRIP)]  # vehicles' own actions
+        started, amended, touched = self.ops.plan(now, idle, blocked, self._amendable)
+        for trip in amended:
+            self._amend(trip)
+        for robot, trip in started:
             self.executor.assign(robot, trip)
             self.trip_robot[trip.trip_id] = robot
             self._journal("trip", trip.trip_id, f"assigned:{robot}")
-            for oid in trip.order_ids:
-                out.extend(self._set_status(now, oid, "allocated"))
-        self.pool = [t for t in self.pool if t.trip_id not in taken]
+        for oid in sorted(touched):
+            out.extend(self._set_status(now, oid, "allocated"))
         return out
 
-    def _fail_blocked(self, now: Instant, waiting: list[Trip], blocked: frozenset) -> list[Envelope]:
-        """Fail the orders of trips that waited ``blocked_trip_timeout_s`` for a cell a lost robot
-        blocks. Why: a robot that died on a pod's cell (or a station's) never frees it, and the
+    def _amendable(self, trip_id: str) -> bool:
+        """True while the trip's robot has not had its station stop planned (more lines may join)."""
+        serial = self.trip_robot.get(trip_id)
+        r = self.executor.robots.get(serial) if serial is not None else None
+        return r is not None and r.trip is not None and r.trip.trip_id == trip_id and r.plan_stop <= 1
+
+    def _amend(self, trip: Trip) -> None:
+        """Swap a robot's trip for the same trip with more lines at its station stop."""
+        r = self.executor.robots[self.trip_robot[trip.trip_id]]
+        r.trip = trip
+
+    def _fail_blocked(self, now: Instant, blocked: frozenset) -> list[Envelope]:
+        """Fail the orders open at a station whose cell a lost robot has blocked for
+        ``blocked_trip_timeout_s``, and orders whose lines no pod off the blocked cells can serve.
+        Why: a robot that died on a station (or on the only pods of a SKU) never frees it, and the
         order must end with a reason, not wait forever."""
-        ids = {t.trip_id for t in waiting}
-        if len(self._blocked_since) > len(ids):
-            self._blocked_since = {k: v for k, v in self._blocked_since.items() if k in ids}
+        waiting: dict[str, tuple[str, tuple[int, int]]] = {}  # order -> (what waits, blocked cell)
+        for sid, cell in self.ops.stations.items():
+            if cell in blocked:
+                for oid in self.ops.open_at(sid):
+                    waiting[oid] = (f"station {sid}", cell)
+        if self.ops.stations and set(self.ops.stations.values()) <= blocked:
+            sid, cell = min(self.ops.stations.items())
+            for oid in self.ops.backlog:
+                waiting[oid] = (f"station {sid} (every station is blocked)", cell)
+        if blocked:
+            for oid, st in self.ops.orders.items():
+                for ln in st.open_lines:
+                    cells = {self.ops.places.cell_of(p) for p in self.ops.inventory.pods_with(ln.sku)}
+                    if cells and cells <= blocked:
+                        waiting.setdefault(oid, (f"the pods of {ln.sku}", min(cells)))
+        self._blocked_since = {k: v for k, v in self._blocked_since.items() if k in waiting}
         limit_s = self.config.blocked_trip_timeout_s
+        lost = [s for s, r in sorted(self.executor.robots.items()) if r.lost]
         out: list[Envelope] = []
-        for trip in waiting:
-            since = self._blocked_since.setdefault(trip.trip_id, now)
+        for oid, (what, cell) in sorted(waiting.items()):
+            since = self._blocked_since.setdefault(oid, now)
             if now - since < seconds(limit_s):
                 continue
-            cell = next(stop.cell for stop in trip.stops if stop.cell in blocked)
-            lost = [s for s, r in sorted(self.executor.robots.items()) if r.lost]
             occupied = self.executor.adg.occupied_cells
             blocker = next((s for s in lost if cell in occupied(s)), "an off-plan report")
-            why = f"trip {trip.trip_id} waited {limit_s:.0f} s for cell {cell}, which {blocker} blocks"
-            out.extend(self._fail_orders(now, trip.order_ids, why))
+            why = f"order {oid} waited {limit_s:.0f} s for {what} at cell {cell}, which {blocker} blocks"
+            out.extend(self._fail_orders(now, (oid,), why))
         return out
 
     def _fail_stranded(self, now: Instant) -> list[Envelope]:
@@ -692,11 +709,9 @@ class Controller:
             self.counters["orders_failed"] += 1
             out.extend(self._set_status(now, oid, "failed", reason))
         if failed:
-            for trip in [t for t in self.pool if failed.intersection(t.order_ids)]:
-                self.trips.release_station(trip)
-                self._blocked_since.pop(trip.trip_id, None)
-                self._journal("trip", trip.trip_id, "dropped")
-            self.pool = [t for t in self.pool if not failed.intersection(t.order_ids)]
+            self.ops.drop_orders(failed)
+            for oid in failed:
+                self._blocked_since.pop(oid, None)
         return out
 
     def _still_charging(self, serial: str) -> bool:
@@ -768,38 +783,33 @@ class Controller:
             self.journal.record(kind, key, status, **extra)
 
     def _recover(self) -> None:
-        """Rebuild orders from the journal: finished orders stay finished; unfinished ones get their
-        trips back (done trips skipped; a trip whose pod is on a robot waits for that robot)."""
-        held = self.journal.held_trips()
+        """Rebuild orders from the journal: finished orders stay finished; orders wholly picked
+        before the restart wait for their sorting only; the others go back to the backlog with all
+        their lines (which lines an earlier visit picked is not journalled, nor is stock or where
+        pods stand: a restart starts from the configured stock, see ``docs/operations.md``)."""
         for status, count in self.journal.status_counts().items():
             if status in FINAL_STATUSES:
                 self._finished_counts[status] += count  # their ids stay in the journal only
+        held = self.journal.held_trips()
+        if held:
+            self.counters["trips_lost_in_restart"] = len(held)
+            log.warning("%d trips were under way at the restart; their orders start again", len(held))
         for order_id, status, payload in self.journal.open_orders():
             order = parse_order(payload.encode())
-            done_trips = self.journal.done_trips(order_id)
-            trips = [t for t in self.trips.trips(order) if t.trip_id not in done_trips]
-            self.orders[order_id] = _OrderRecord(order_id, status, len(trips), len(trips))
+            picked = status in ("picked", "inducted", "sorted")
+            self.orders[order_id] = _OrderRecord(order_id, status, 0 if picked else len(order.lines))
             if self.sortation is not None and order.destination is not None:
                 self.sortation.register(order, self.journal.sorted_units(order_id),
                                         self.journal.items_on_line(order_id))
-            if not trips and (self.sortation is None or self.sortation.all_sorted(order_id)):
+            if picked and (self.sortation is None or self.sortation.all_sorted(order_id)):
                 self._finish(order_id, "complete")
                 self.journal.record("order", order_id, "complete")
                 self._recovered.append((order_id, "complete"))
                 self.counters["orders_completed"] += 1
                 continue
-            for trip in trips:
-                if trip.trip_id in held:
-                    robot, done = held[trip.trip_id]
-                    self._held[robot] = (trip, done)
-                else:
-                    self.pool.append(trip)
+            if not picked:
+                self.ops.accept(order, 0)
         self.counters["recovered_orders"] = len(self.orders)
-
-
-def _battery(vehicle) -> float:
-    """Last reported charge in percent (100 until the vehicle reports a state)."""
-    return vehicle.state.battery_pct if vehicle is not None and vehicle.state is not None else 100.0
 
 
 def _order_id_or_none(payload: bytes) -> str | None:

@@ -9,7 +9,9 @@ Definitions (also in docs/simulation.md):
 - robot utilisation: share of robot-time in any state but ``idle``, ``charging`` and ``offline``;
 - travel per line: metres driven by all robots / order lines completed;
 - deadlock: a robot with work that has not moved for ``deadlock_after_s`` (one per episode);
-- order cycle time: completion minus arrival on the WMS topic.
+- order cycle time: completion minus arrival on the WMS topic;
+- station visit: a robot busy (running an action) on a pick station's cell, one per episode;
+  station utilisation: share of station-time with a robot busy on it (from the trace alone).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class _RobotTrack:
     last_t_s: float = 0.0
     still_since_s: float | None = None
     in_deadlock: bool = False
+    at_station: bool = False
     busy_s: float = 0.0
     seen_s: float = 0.0
     travel_m: float = 0.0
@@ -69,6 +72,9 @@ class KpiCollector:
     pybullet_contacts: int = 0
     pybullet_contact_pairs: set = field(default_factory=set)
     orders_total: int = 0
+    station_cells: frozenset = frozenset()  # (x, y) cells of the pick stations
+    station_busy_s: float = 0.0
+    station_visits: int = 0
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -120,6 +126,13 @@ class KpiCollector:
             track.seen_s += dt
             if state not in IDLE_STATES:
                 track.busy_s += dt
+            cell = (int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m))
+            working_at_station = state == "busy" and cell in self.station_cells
+            if working_at_station:
+                self.station_busy_s += dt
+                if not track.at_station:
+                    self.station_visits += 1
+            track.at_station = working_at_station
             still_working = state in WORKING_STILL_STATES and moved < 1e-3
             if still_working:
                 cx, cy = int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m)
@@ -205,6 +218,10 @@ class KpiCollector:
             "reject_rate": round(self.sorter.get("rejected", 0) / inducted, 4) if inducted else None,
             "sorter_counts": dict(sorted(self.sorter.items())),
             "deadlocks": self.deadlocks,
+            "station_visits_seen": self.station_visits,
+            "station_utilisation": round(self.station_busy_s / (len(self.station_cells) * sim_time_s), 4)
+            if self.station_cells and sim_time_s > 0
+            else None,
             "pybullet_contacts": self.pybullet_contacts,
         }
 

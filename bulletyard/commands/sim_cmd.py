@@ -46,7 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drop-rate", type=float, default=None, help="QoS 0 loss on the in-process bus")
     p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--assigner", choices=("flow", "greedy"), default="flow", help="assignment solver")
+    p.add_argument("--rule", "--assigner", dest="assigner", choices=("pileon", "greedy"), default="pileon",
+                   help="operations rule: pileon (default) or greedy, the old baseline (docs/operations.md)")
+    p.add_argument("--inventory", default=None, metavar="FILE",
+                   help="stock per pod and SKU, CSV or JSON (default: a seeded mixed stock)")
     p.add_argument(
         "--no-sorter", action="store_true", help="leave the layout's sorter out (orders end when picked)"
     )
@@ -99,7 +102,8 @@ def options_from_args(args: argparse.Namespace):
         real_time_factor=args.real_time_factor,
         gui=args.gui,
         record=args.record,
-        assigner=getattr(args, "assigner", "flow"),
+        assigner=getattr(args, "assigner", "pileon"),
+        inventory=getattr(args, "inventory", None),
         sorter=not getattr(args, "no_sorter", False),
     )
 

@@ -25,6 +25,9 @@ from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
 from bus.inproc import InProcBroker
 from controller.config import ControllerConfig
 from controller.core import Controller
+from controller.orders.inventory import Inventory
+from controller.orders.stock import load_stock, mixed_stock
+from sim.bound import throughput_bound
 from sim.faults import DelayInjector, FaultPlan
 from sim.kpi import KpiCollector
 from sim.observer import KpiObserver
@@ -76,7 +79,8 @@ class SimOptions:
     record_every_s: float = 2.0
     contacts: bool = True
     speed_mps: float = 1.0
-    assigner: str = "flow"  # controller assignment solver: flow (OR-Tools) or greedy
+    assigner: str = "pileon"  # operations rule: pileon or greedy (docs/operations.md)
+    inventory: str | None = None  # stock file (CSV or JSON); None: the seeded mixed stock
     sorter: bool = True  # run the layout's conveyor sorter when it has one (equipment.sorter)
 
 
@@ -126,7 +130,7 @@ class Simulation:
         self.run_dir = Path(options.out)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ss = np.random.SeedSequence(options.seed)
-        ctl_seq, order_seq, fault_seq, bus_seq, sorter_seq = ss.spawn(5)
+        ctl_seq, order_seq, fault_seq, bus_seq, sorter_seq, stock_seq = ss.spawn(6)
         self.clock = SimClock(SIM_EPOCH)
         self.start = self.clock.now()
         self.orders = self._orders(np.random.default_rng(order_seq))
@@ -134,6 +138,7 @@ class Simulation:
             bin_s=60.0,
             cell_size_m=self.layout.cell_size_m,
             grid_shape=(self.layout.grid.height, self.layout.grid.width),
+            station_cells=frozenset(self.layout.cells_of(PlaceKind.PICK_STATION)),
         )
         sorter_equipment = (self.layout.equipment or {}).get("sorter") if options.sorter else None
         self.config = ControllerConfig(
@@ -147,7 +152,9 @@ class Simulation:
             self.vehicles.append(
                 SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name)
             )
-        self.controller = Controller(self.config, self.layout, np.random.default_rng(ctl_seq))
+        self.controller = Controller(
+            self.config, self.layout, np.random.default_rng(ctl_seq), inventory=self._stock(stock_seq)
+        )
         self.sorting: SortingLine | None = None
         if sorter_equipment:
             self.orders = _with_destinations(self.orders, self.controller.sortation.groups)
@@ -216,6 +223,11 @@ class Simulation:
             self.layout, o.orders, rng, profile=o.profile, rate_per_h=rate,  # type: ignore[arg-type]
             peak_factor=o.peak_factor or PEAK_FACTOR, peak_duration_s=o.peak_duration_s,
         )
+
+    def _stock(self, seq: np.random.SeedSequence) -> Inventory:
+        if self.options.inventory:
+            return load_stock(self.options.inventory, self.layout)
+        return mixed_stock(self.layout, np.random.default_rng(seq))
 
     def _mqtt_factory(self, url: str) -> Callable[[str], object]:
         from bus.mqtt import MqttTransport
@@ -331,6 +343,7 @@ class Simulation:
         )
         if self.surge is not None:
             summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
+        summary.update(self._throughput(summary))
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,
@@ -357,6 +370,33 @@ class Simulation:
         bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
         return SimResult(summary, self.run_dir, 1 if bad else 0)
 
+    def _throughput(self, summary: dict[str, object]) -> dict[str, object]:
+        """Pile-on (lines per pod visit), the throughput bound and the efficiency (issue 18)."""
+        counters = self.controller.counters
+        visits, lines = counters["station_visits"], counters["lines_picked"]
+        pile_on = round(lines / visits, 3) if visits else None
+        trip_m = float(summary["travel_m"]) / visits if visits else None  # type: ignore[arg-type]
+        bound = throughput_bound(
+            stations=len(self.layout.cells_of(PlaceKind.PICK_STATION)),
+            robots=self.options.robots,
+            pick_time_s=self.config.pick_time_s,
+            pile_on=pile_on,
+            trip_m=trip_m,
+            speed_mps=self.options.speed_mps,
+        )
+        achieved = summary.get("order_lines_per_hour")
+        return {
+            "operations_rule": self.config.assignment.solver,
+            "pile_on": pile_on,
+            "station_visits": visits,
+            "order_lines_picked": lines,
+            "throughput_bound_lines_per_hour": bound["bound"],
+            "throughput_bound_by": {"station": bound["station"], "travel": bound["travel"]},
+            "throughput_efficiency": round(float(achieved) / bound["bound"], 4)  # type: ignore[arg-type]
+            if bound["bound"] and achieved is not None
+            else None,
+        }
+
     def manifest(self) -> dict[str, object]:
         """What produced this run (seed, layout hash, configuration)."""
         o = self.options
@@ -370,6 +410,8 @@ class Simulation:
             "profile": o.profile,
             **({"peak_factor": o.peak_factor, "peak_duration_s": o.peak_duration_s}
                if o.peak_factor is not None or o.peak_duration_s is not None else {}),
+            "inventory": o.inventory or "mixed (seeded)",
+            "operations_rule": o.assigner,
             "until_s": o.until_s,
             "trace_dt_s": o.trace_dt_s,
             "faults": o.faults.as_dict(),

@@ -1,31 +1,9 @@
-"""Assignment: robots to trips to stations each planning cycle (OR-Tools), and the greedy baseline.
+"""Travel times on the floor for choosing robots and pods (:class:`TravelTimes`).
 
-See :mod:`controller.assignment.api` for the port both assigners implement.
+The matching itself lives with the one order and inventory model, in
+:mod:`controller.tasks.operations` (OR-Tools linear sum assignment of robots to pods).
 """
 
-from controller.assignment.api import (
-    Assigner,
-    Assignment,
-    AssignmentKind,
-    BatteryPolicy,
-    RobotView,
-    SolverProfile,
-    StationView,
-)
-from controller.assignment.flow import FlowAssigner, FlowConfig
-from controller.assignment.greedy import GreedyAssigner
 from controller.assignment.travel import TravelTimes
 
-__all__ = [
-    "Assigner",
-    "Assignment",
-    "AssignmentKind",
-    "BatteryPolicy",
-    "FlowAssigner",
-    "FlowConfig",
-    "GreedyAssigner",
-    "RobotView",
-    "SolverProfile",
-    "StationView",
-    "TravelTimes",
-]
+__all__ = ["TravelTimes"]

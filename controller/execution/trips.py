@@ -20,12 +20,13 @@ class Stop:
     Attributes:
         cell: where the robot must stand.
         action_type: the VDA 5050 actionType run there (``pick``, ``drop``, ``charge``, ...).
-        parameters: VDA action parameters as (key, value) pairs.
+        parameters: VDA action parameters as (key, value) pairs; a number stays a number on the
+            wire (``duration`` of a station ``wait``, in seconds: lines x pick time).
     """
 
     cell: Cell
     action_type: str
-    parameters: tuple[tuple[str, str], ...] = ()
+    parameters: tuple[tuple[str, str | float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ class Inventory:
         self._pods: dict[str, Pod] = {p.id: p for p in pods}
         self._on_hand: dict[tuple[str, Sku], int] = {}
         self._reserved: dict[tuple[str, Sku], int] = {}
+        self._capacity: dict[tuple[str, Sku], int] = {}  # units at the start (replenishment target)
         self._pods_of: dict[Sku, list[str]] = {}
         self._skus_on: dict[str, list[Sku]] = {p: [] for p in self._pods}
         for pod_id in sorted(stock):
@@ -51,6 +52,7 @@ class Inventory:
                 if units < 0:
                     raise ValueError(f"pod {pod_id} holds negative stock of {sku}")
                 self._on_hand[(pod_id, sku)] = int(units)
+                self._capacity[(pod_id, sku)] = int(units)
                 self._pods_of.setdefault(sku, []).append(pod_id)
                 self._skus_on[pod_id].append(sku)
 
@@ -117,6 +119,26 @@ class Inventory:
     def move_pod(self, pod_id: str, cell: Cell) -> None:
         """The pod's home is now ``cell`` (slotting put it elsewhere)."""
         self._pods[pod_id] = Pod(pod_id, cell)
+
+    def capacity(self, sku: Sku) -> int:
+        """The most units of ``sku`` one pod held at the start (a line needs one pod with this many)."""
+        return max((self._capacity[(p, sku)] for p in self._pods_of.get(sku, ())), default=0)
+
+    def replenish(self, pod_id: str, below: int) -> int:
+        """Top up every slot of ``pod_id`` holding fewer than ``below`` units back to what it held at
+        the start; returns how many slots were refilled.
+
+        Why: the documented simplification of replenishment (``docs/operations.md``): a pod is
+        refilled at the pick station, from the stock behind it, whenever it leaves with a slot
+        running low, so a popular SKU never runs out during a long run.
+        """
+        refilled = 0
+        for sku in self._skus_on[pod_id]:
+            key = (pod_id, sku)
+            if self._on_hand[key] < below and self._on_hand[key] < self._capacity[key]:
+                self._on_hand[key] = self._capacity[key]
+                refilled += 1
+        return refilled
 
     # -- construction -------------------------------------------------------------------------
 

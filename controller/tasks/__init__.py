@@ -1,6 +1,5 @@
-"""Task building: pod trips with batched order lines, and robotic-sortation parcel trips."""
+"""Goods-to-person operations: orders to stations, pods chosen for pile-on, robots matched."""
 
-from controller.tasks.builder import TaskBuilder
-from controller.tasks.trips import Trip, TripKind, TripLine, TripState
+from controller.tasks.operations import Operations, OpsConfig
 
-__all__ = ["TaskBuilder", "Trip", "TripKind", "TripLine", "TripState"]
+__all__ = ["Operations", "OpsConfig"]

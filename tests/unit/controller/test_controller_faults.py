@@ -37,12 +37,12 @@ def test_vehicle_offline_mid_trip_returns_trip_and_comes_back() -> None:
     submit(loop, order("o1", "S3"))
     ctl = loop.controller
     assert loop.run_until(lambda: bool(ctl.trip_robot), 30)
-    serial = ctl.trip_robot["o1#0"]
+    serial = next(iter(ctl.trip_robot.values()))
     # on its way to the pod, its connection drops (the broker publishes its will)
     loop.step()
     loop.vt[serial].close(clean=False)
     other = next(s for s in loop.vehicles if s != serial)
-    assert loop.run_until(lambda: ctl.trip_robot.get("o1#0") == other, 30)
+    assert loop.run_until(lambda: other in ctl.trip_robot.values(), 30)  # its lines went on a new trip
     assert ctl.supervisor.is_lost(serial)
     assert ctl.counters["lost_connectionbroken"] == 1
     assert loop.run_until(lambda: complete(loop, statuses, ["o1"]), 300)
@@ -70,7 +70,7 @@ def test_fatal_error_loses_the_vehicle_and_others_finish() -> None:
     submit(loop, order("o1", "S3"))
     ctl = loop.controller
     assert loop.run_until(lambda: bool(ctl.trip_robot), 30)
-    serial = ctl.trip_robot["o1#0"]
+    serial = next(iter(ctl.trip_robot.values()))
     loop.vehicles[serial].fatal = True
     loop.vehicles[serial]._dirty = True
     assert loop.run_until(lambda: ctl.supervisor.is_lost(serial), 30)

@@ -19,6 +19,7 @@ from bus.topics import wms_orders_topic
 from controller.config import ControllerConfig
 from controller.core import Controller
 from controller.journal import Journal
+from controller.orders.stock import dedicated_stock
 from tests.unit.controller.fake_vehicle import FakeVehicle
 from tests.unit.controller.harness import LockStep, with_wms
 from warehouse_maps.grid import Grid
@@ -57,7 +58,10 @@ def make(
     n_vehicles: int = 2, broker: InProcBroker | None = None, journal: Journal | None = None, **cfg
 ) -> tuple[LockStep, list[dict]]:
     layout = small_layout()
-    ctl = Controller(ControllerConfig(**cfg), layout, np.random.default_rng(0), journal=journal)
+    ctl = Controller(  # one SKU per pod: these tests follow a SKU to its one pod
+        ControllerConfig(**cfg), layout, np.random.default_rng(0), journal=journal,
+        inventory=dedicated_stock(layout),
+    )
     broker = broker or InProcBroker()
     vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(n_vehicles)]
     loop = LockStep(broker, ctl, vehicles)

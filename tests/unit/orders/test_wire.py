@@ -10,11 +10,9 @@ import jsonschema
 import pytest
 
 from bus.clock import SIM_EPOCH
-from bus.header import HeaderIds
 from bus.wms import SCHEMAS, WmsOrder, order_status_topic, orders_topic, schema_text
-from controller.orders import Order, OrderBook, OrderLine, Refused
-from controller.orders.wire import decode_order, status_message
-from tests.unit.orders.helpers import small_inventory, small_layout
+from controller.orders import Order, OrderLine, Refused
+from controller.orders.wire import decode_order
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "docs" / "schemas"
 GOLDEN_ORDER = {
@@ -58,19 +56,6 @@ def test_bad_orders_become_refusals_naming_the_field(patch, fragment) -> None:
 def test_garbage_and_oversized_payloads_are_refused_not_raised() -> None:
     assert isinstance(decode_order(b"{not json"), Refused)
     assert "exceeds" in decode_order(b" " * 2_000_000).reason
-
-
-def test_book_events_become_status_messages_with_rising_header_ids() -> None:
-    book = OrderBook(small_inventory(small_layout()))
-    book.submit(Order("O1", (OrderLine("SKU-1", 1),), "CH001"), SIM_EPOCH)
-    book.submit(Order("O2", (OrderLine("NOPE", 1),), "CH001"), SIM_EPOCH)
-    topic, ids = order_status_topic("site1"), HeaderIds()
-    msgs = [status_message(e, topic, ids) for e in book.events]
-    assert [(m.headerId, m.orderId, m.status) for m in msgs] == [(0, "O1", "received"), (1, "O2", "refused")]
-    assert "unknown SKU" in msgs[1].reason
-    schema = json.loads((SCHEMA_DIR / "wms-order-status.schema.json").read_text())
-    for m in msgs:
-        jsonschema.validate(json.loads(m.model_dump_json()), schema)
 
 
 def test_topics() -> None:

@@ -6,16 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.assign_sim import SimConfig, fresh_inventory, simulate
 from bus.clock import SIM_EPOCH, Instant, seconds
-from controller.assignment import FlowAssigner, TravelTimes
+from controller.assignment import TravelTimes
 from controller.orders import Order, OrderLine
-from controller.orders.generator import OrderGenerator, StreamConfig, constant_profile
 from controller.slotting import ForecastConfig, MoverClass, classify, forecast_demand, plan_slotting
 from controller.slotting.forecast import line_counts, smooth
-from controller.slotting.placement import cell_ranking, random_slotting
+from controller.slotting.placement import cell_ranking
 from tests.unit.orders.helpers import small_inventory, small_layout
-from warehouse_maps.catalog import load_layout
 
 
 def _order(i: int, sku: str, hour: int) -> Order:
@@ -64,42 +61,3 @@ def test_busiest_pods_go_nearest_the_stations() -> None:
     assert plan.return_cell("POD8", (9, 9)) == ranked[0]
     # planned cell taken: the free cell ranked next to it
     assert plan.return_cell("POD8", (9, 9), occupied={ranked[0]}) == ranked[1]
-
-
-def test_pods_drift_to_their_planned_cells_as_they_are_used() -> None:
-    layout = load_layout("small-fc")
-    dist = TravelTimes(layout.grid)
-    places = {p.id: p.cell for p in layout.of_kind("pick_station")}
-    stream = StreamConfig(n_skus=300, profile=constant_profile(1500))
-    history = OrderGenerator(stream, np.random.default_rng(1), "H").orders(SIM_EPOCH, 3 * 3600)
-    inv = fresh_inventory(layout, 300, 3)
-    plan = plan_slotting(layout, inv, forecast_demand(history, SIM_EPOCH), dist)
-    before = sum(plan.cells[p.id] == p.home for p in inv.pods)
-    orders = OrderGenerator(stream, np.random.default_rng(2)).orders(SIM_EPOCH, 600)
-    res = simulate(layout, inv, orders, FlowAssigner(places, list(places)), 10, dist,
-                   SimConfig(horizon_s=3600), on_return=plan.return_cell)
-    assert res.trips_done > 50
-    homes = [p.home for p in inv.pods]
-    assert len(set(homes)) == len(homes)  # all pods back: never two on one cell
-    assert sum(plan.cells[p.id] == p.home for p in inv.pods) > before
-
-
-def test_forecast_slotting_travels_less_per_line_than_random() -> None:
-    # a light load (300 orders/h), so that few lines share a pod visit and placement shows
-    layout = load_layout("small-fc")
-    dist = TravelTimes(layout.grid)
-    places = {p.id: p.cell for p in layout.of_kind("pick_station")}
-    stream = StreamConfig(n_skus=300, profile=constant_profile(300))
-    history = OrderGenerator(stream, np.random.default_rng(1), "H").orders(SIM_EPOCH, 6 * 3600)
-    orders = OrderGenerator(stream, np.random.default_rng(2)).orders(SIM_EPOCH, 1200)
-    demand = forecast_demand(history, SIM_EPOCH)
-    travel = {}
-    for name in ("random", "forecast"):
-        inv = fresh_inventory(layout, 300, 3)
-        plan = (random_slotting(layout, inv, demand, np.random.default_rng(4)) if name == "random"
-                else plan_slotting(layout, inv, demand, dist))
-        plan.apply(inv)
-        res = simulate(layout, inv, orders, FlowAssigner(places, list(places)), 10, dist,
-                       SimConfig(horizon_s=1200), on_return=plan.return_cell)
-        travel[name] = res.travel_per_line()
-    assert travel["forecast"] < 0.85 * travel["random"]

@@ -1,0 +1,474 @@
+"""Goods-to-person operations: orders released to stations, pods chosen for pile-on, pods put away.
+
+Why: a pod visit costs a robot trip and a pod exchange at the station, whatever it serves; the
+throughput of a robotic mobile fulfilment system is set by how many order lines each visit
+serves (*pile-on*, Merschformann et al. 2019, RAWSim-O). This module is the live controller's one
+order and inventory model (``rule="pileon"``, the default):
+
+* an accepted order waits in the backlog until a station has a free order slot
+  (``station_open_orders``, a put wall); it is released to the station with the fewest open
+  orders, preferring (pod matching) an order whose lines a pod already bound there can serve;
+* each cycle, for a station with fewer than ``robots_per_station`` robots bound to it, the pod at
+  rest that serves most open lines of that station is chosen (an ageing bonus keeps old orders
+  from starving) and its units are reserved (:class:`Inventory`: never promised twice);
+* an open line a pod already on its way to the station can serve joins that pod's visit, as long
+  as the robot's plan has not reached the station (the core asks the executor);
+* robots are matched to the chosen pods by OR-Tools' linear sum assignment (travel to the pod);
+* after the station the pod goes to the free storage place nearest it (``StoragePlaces``).
+
+``rule="greedy"`` is the old baseline kept for comparison on the same model: orders first come
+first served, one trip per order and pod, pods back to their own place, no robot cap.
+
+Trips are :class:`controller.execution.trips.Trip` (three stops: ``pick`` the pod, ``wait`` at the
+station for ``lines x pick_time_s`` seconds, ``drop`` it on its place). Pure: no clock reads, no
+randomness; every iteration is in a stable order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from ortools.graph.python import linear_sum_assignment
+
+from bus.clock import Instant
+from controller.execution.trips import Stop, Trip
+from controller.intake import OrderRefused, WmsOrder
+from controller.orders.inventory import Inventory
+from controller.slotting.putaway import StoragePlaces
+from warehouse_maps.grid import Cell
+from warehouse_maps.layout import Layout, PlaceKind
+
+Rule = Literal["pileon", "greedy"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpsConfig:
+    """The rules and their defaults (``docs/operations.md`` gives the reasons).
+
+    Attributes:
+        rule: ``pileon`` or ``greedy`` (the old baseline).
+        station_open_orders: orders a station holds open at once (put-wall slots).
+        robots_per_station: robots bound to one station at once (travelling, queueing, at it).
+        pick_time_s: picker's time per order line; the station stop lasts lines x this.
+        age_per_line_s: waiting this long is worth one more line when pods are ranked.
+        refill_below: a slot left with fewer units is refilled at the station.
+    """
+
+    rule: Rule = "pileon"
+    station_open_orders: int = 12
+    robots_per_station: int = 12
+    pick_time_s: float = 5.0
+    age_per_line_s: float = 120.0
+    refill_below: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One order line to pick: ``quantity`` of ``sku`` for line ``index`` of ``order_id``."""
+
+    order_id: str
+    index: int
+    sku: str
+    quantity: int
+
+
+@dataclass
+class _Visit:
+    """A trip in flight: the pod, its station, the lines reserved on it, where the pod goes."""
+
+    trip: Trip
+    pod: str
+    station: str
+    lines: list[Line]
+    place_from: str
+    lifted: bool = False
+    picked: bool = False
+
+
+@dataclass
+class _OrderState:
+    order: WmsOrder
+    arrived: Instant
+    station: str | None = None
+    open_lines: list[Line] = field(default_factory=list)  # released, not yet on a pod
+    lines_left: int = 0  # not yet picked
+
+
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """Lines picked at a station visit: per order, and the orders now wholly picked."""
+
+    lines: int
+    orders_done: tuple[str, ...]
+
+
+class Operations:
+    """See the module docstring.
+
+    Args:
+        layout: the floor (pick stations, storage places).
+        inventory: stock per (pod, SKU); pods start on the storage place at their cell.
+        config: rules and defaults.
+    """
+
+    def __init__(self, layout: Layout, inventory: Inventory, config: OpsConfig = OpsConfig()) -> None:
+        self.config = config
+        self.inventory = inventory
+        self.grid = layout.grid
+        stations = sorted(layout.of_kind(PlaceKind.PICK_STATION), key=lambda p: p.id)
+        self.stations = {p.id: p.cell for p in stations}
+        storage = {p.id: p.cell for p in layout.of_kind(PlaceKind.STORAGE)}
+        by_cell = {c: pid for pid, c in storage.items()}
+        pods_at = {}
+        for pod in inventory.pods:
+            if pod.home not in by_cell:
+                raise ValueError(f"pod {pod.id} stands on {pod.home}, which is no storage place")
+            pods_at[pod.id] = by_cell[pod.home]
+        self.places = StoragePlaces(self.grid, storage, pods_at, self.stations.values())
+        self._st_dist = {s: self.grid.distance_table(c) for s, c in self.stations.items()}
+        self.orders: dict[str, _OrderState] = {}
+        self.backlog: deque[str] = deque()  # accepted, not yet released to a station
+        self.at_station: dict[str, list[str]] = {s: [] for s in self.stations}  # open orders per station
+        self.visits: dict[str, _Visit] = {}  # trip id -> visit, until the pod is set down
+        self.busy_pods: set[str] = set()
+        self.counters: Counter[str] = Counter()
+        self._next_trip = 0
+
+    # -- intake ---------------------------------------------------------------------------------
+    def check(self, order: WmsOrder) -> None:
+        """Raise :class:`OrderRefused` when the order cannot be done here."""
+        if not self.stations:
+            raise OrderRefused("impossible: the layout has no pick station")
+        for i, line in enumerate(order.lines):
+            if not self.inventory.knows(line.sku):
+                raise OrderRefused(f"impossible: lines[{i}].sku {line.sku!r} is not stocked")
+            if self.inventory.capacity(line.sku) < line.quantity:
+                raise OrderRefused(
+                    f"impossible: lines[{i}] wants {line.quantity} x {line.sku}, more than any pod holds"
+                )
+
+    def accept(self, order: WmsOrder, now: Instant, picked: frozenset[int] = frozenset()) -> None:
+        """Queue an order for release (``picked``: line indices already picked before a restart)."""
+        lines = [Line(order.order_id, i, ln.sku, ln.quantity)
+                 for i, ln in enumerate(order.lines) if i not in picked]
+        self.orders[order.order_id] = _OrderState(order, now, open_lines=lines, lines_left=len(lines))
+        self.backlog.append(order.order_id)
+
+    def drop_orders(self, order_ids: set[str]) -> None:
+        """Forget failed orders: their unreserved lines leave; reserved ones stay with their pod
+        (released in :meth:`lost` or picked and discarded) so stock stays consistent."""
+        for oid in sorted(order_ids):
+            st = self.orders.pop(oid, None)
+            if st is None:
+                continue
+            if st.station is not None and oid in self.at_station[st.station]:
+                self.at_station[st.station].remove(oid)
+        self.backlog = deque(o for o in self.backlog if o in self.orders)
+
+    # -- planning -------------------------------------------------------------------------------
+    def plan(
+        self,
+        now: Instant,
+        robots: Sequence[tuple[str, Cell]],
+        blocked: frozenset[Cell],
+        amendable: Callable[[str], bool],
+    ) -> tuple[list[tuple[str, Trip]], list[Trip], set[str]]:
+        """One assignment cycle.
+
+        Args:
+            now: the cycle's time (ages).
+            robots: idle robots allowed to work, with the cell their plan ends on.
+            blocked: cells nobody may use (pods, stations and places there are skipped).
+            amendable: trip id -> True while its robot's plan has not reached the station.
+
+        Returns:
+            (robot, new trip) pairs, amended trips (same id, more lines), and the orders given
+            their first trip this cycle.
+        """
+        touched: set[str] = set()
+        self._release(blocked)
+        amended = self._add_on_the_way(amendable, touched) if self.config.rule == "pileon" else []
+        if not robots:
+            return [], amended, touched
+        free = [s for s in self.stations if self.stations[s] not in blocked]
+        if self.config.rule == "pileon":
+            cands = self._pileon_candidates(now, free, len(robots), blocked)
+        else:
+            cands = self._greedy_candidates(free, len(robots), blocked)
+        out = []
+        for robot, (station, pod, lines) in self._match(robots, cands):
+            trip = self._start(station, pod, lines, blocked)
+            touched.update(ln.order_id for ln in lines)
+            out.append((robot, trip))
+        return out, amended, touched
+
+    def _release(self, blocked: frozenset[Cell]) -> None:
+        """Move backlog orders into free station slots (greedy: every order at once)."""
+        cap = self.config.station_open_orders if self.config.rule == "pileon" else 1 << 30
+        usable = [s for s in self.stations if self.stations[s] not in blocked]
+        while self.backlog and usable:
+            station = min(usable, key=lambda s: (len(self.at_station[s]), s))
+            if len(self.at_station[station]) >= cap:
+                return
+            oid = self._pick_for(station) if self.config.rule == "pileon" else self.backlog[0]
+            self.backlog.remove(oid)
+            st = self.orders[oid]
+            st.station = station
+            self.at_station[station].append(oid)
+
+    def _pick_for(self, station: str, window: int = 50) -> str:
+        """Pod matching: of the oldest ``window`` backlog orders, the one with most lines a pod
+        already bound to ``station`` can serve (ties: the oldest)."""
+        bound = [v.pod for v in self.visits.values() if v.station == station and not v.picked]
+        if not bound:
+            return self.backlog[0]
+        best, best_n = self.backlog[0], 0
+        for k, oid in enumerate(self.backlog):
+            if k >= window:
+                break
+            lines = self.orders[oid].open_lines
+            n = sum(1 for ln in lines if any(self.inventory.free(p, ln.sku) >= ln.quantity for p in bound))
+            if n > best_n:
+                best, best_n = oid, n
+        return best
+
+    def _add_on_the_way(self, amendable: Callable[[str], bool], touched: set[str]) -> list[Trip]:
+        """Open lines a pod already bound to their station can serve join that pod's visit."""
+        amended: dict[str, _Visit] = {}
+        for tid, v in sorted(self.visits.items()):
+            if v.picked or not amendable(tid):
+                continue
+            for oid in self.at_station[v.station]:
+                st = self.orders[oid]
+                for ln in list(st.open_lines):
+                    if self.inventory.free(v.pod, ln.sku) >= ln.quantity:
+                        self.inventory.reserve(v.pod, ln.sku, ln.quantity)
+                        st.open_lines.remove(ln)
+                        v.lines.append(ln)
+                        amended[tid] = v
+                        touched.add(oid)
+        out = []
+        for tid, v in amended.items():
+            v.trip = self._trip(tid, v.station, v.pod, v.lines, self.places.place_of[v.pod], v.place_from)
+            self.counters["lines_added_on_the_way"] += 1
+            out.append(v.trip)
+        return out
+
+    def _bound_to(self) -> Counter[str]:
+        return Counter(v.station for v in self.visits.values() if not v.picked)
+
+    def _pileon_candidates(self, now: Instant, stations: list[str], limit: int,
+                           blocked: frozenset[Cell]) -> list[tuple[str, str, list[Line]]]:
+        """Per station under its robot cap, the pods at rest serving most of its open lines."""
+        bound = self._bound_to()
+        room = {s: self.config.robots_per_station - bound[s] for s in stations}
+        taken: set[str] = set()
+        used: set[tuple[str, int]] = set()  # lines put on a candidate pod this cycle
+        out: list[tuple[str, str, list[Line]]] = []
+        while len(out) < limit:
+            progress = False
+            for s in sorted(stations, key=lambda s: (bound[s], s)):
+                if room[s] <= 0 or len(out) >= limit:
+                    continue
+                best = self._best_pod(now, s, taken, used, blocked)
+                if best is None:
+                    room[s] = 0
+                    continue
+                pod, lines = best
+                taken.add(pod)
+                used.update((ln.order_id, ln.index) for ln in lines)
+                out.append((s, pod, lines))
+                room[s] -= 1
+                bound[s] += 1
+                progress = True
+            if not progress:
+                break
+        return out
+
+    def _best_pod(self, now: Instant, station: str, taken: set[str], used: set[tuple[str, int]],
+                  blocked: frozenset[Cell]) -> tuple[str, list[Line]] | None:
+        """The pod at rest with the best score for the station's unserved lines, and those lines."""
+        score: Counter[str] = Counter()
+        age_unit = self.config.age_per_line_s * 1e9
+        for oid in self.at_station[station]:
+            st = self.orders[oid]
+            bonus = (now - st.arrived) / age_unit if age_unit > 0 else 0.0
+            for ln in st.open_lines:
+                if (ln.order_id, ln.index) in used:
+                    continue
+                for pod in self.inventory.pods_with(ln.sku):
+                    if pod in self.busy_pods or pod in taken:
+                        continue
+                    if self.inventory.free(pod, ln.sku) >= ln.quantity:
+                        score[pod] += 1.0 + bonus
+        if not score:
+            return None
+        table = self._st_dist[station]
+        for pod in sorted(score, key=lambda p: (-score[p], self._dist(table, p), p)):
+            cell = self.places.cell_of(pod)
+            if cell in blocked or int(table[cell[1], cell[0]]) < 0:
+                continue
+            lines = self._lines_for(pod, self.at_station[station], used)
+            if lines:
+                return pod, lines
+        return None
+
+    def _lines_for(self, pod: str, order_ids: Sequence[str], used: set[tuple[str, int]]) -> list[Line]:
+        """Open lines of ``order_ids`` not in ``used`` the pod's free stock covers (cumulatively)."""
+        want: Counter[str] = Counter()
+        out = []
+        for oid in order_ids:
+            for ln in self.orders[oid].open_lines:
+                if (ln.order_id, ln.index) in used:
+                    continue
+                if self.inventory.free(pod, ln.sku) - want[ln.sku] >= ln.quantity:
+                    want[ln.sku] += ln.quantity
+                    out.append(ln)
+        return out
+
+    def _greedy_candidates(self, stations: list[str], limit: int,
+                           blocked: frozenset[Cell]) -> list[tuple[str, str, list[Line]]]:
+        """The old rule: oldest order first, one pod per trip serving that order's lines only."""
+        out: list[tuple[str, str, list[Line]]] = []
+        taken: set[str] = set()
+        for oid in list(self.orders):
+            if len(out) >= limit:
+                break
+            st = self.orders[oid]
+            if st.station is None or not st.open_lines:
+                continue
+            first = st.open_lines[0]
+            pods = [p for p in self.inventory.pods_with(first.sku)
+                    if p not in self.busy_pods and p not in taken
+                    and self.inventory.free(p, first.sku) >= first.quantity
+                    and self.places.cell_of(p) not in blocked]
+            if not pods:
+                continue
+            station = st.station
+            if station not in stations:
+                continue
+            table = self._st_dist[station]
+            pod = min(pods, key=lambda p: (self._dist(table, p), p))
+            lines = self._lines_for(pod, [oid], set())
+            taken.add(pod)
+            out.append((station, pod, lines))
+        return out
+
+    def _dist(self, table: np.ndarray, pod: str) -> int:
+        """Cells from the pod's cell to a station (a distance table), large when unreachable."""
+        c = self.places.cell_of(pod)
+        d = int(table[c[1], c[0]])
+        return d if d >= 0 else 1 << 30
+
+    def _match(self, robots: Sequence[tuple[str, Cell]],
+               cands: list[tuple[str, str, list[Line]]]) -> list[tuple[str, tuple[str, str, list[Line]]]]:
+        """Robots to candidate pods, least total travel (Manhattan cells), by OR-Tools."""
+        if not cands or not robots:
+            return []
+        pod_cells = np.array([self.places.cell_of(p) for _, p, _ in cands], dtype=np.int64)
+        robot_cells = np.array([c for _, c in robots], dtype=np.int64)
+        cost = np.abs(robot_cells[:, None, :] - pod_cells[None, :, :]).sum(axis=2)
+        n = max(len(robots), len(cands))  # padded square: dummy rows or columns cost nothing
+        solver = linear_sum_assignment.SimpleLinearSumAssignment()
+        for i in range(n):
+            for j in range(n):
+                real = i < len(robots) and j < len(cands)
+                solver.add_arc_with_cost(i, j, int(cost[i, j]) if real else 0)
+        if solver.solve() != solver.OPTIMAL:
+            raise RuntimeError("linear sum assignment failed on a complete bipartite graph")
+        pairs = []
+        for i in range(len(robots)):
+            j = solver.right_mate(i)
+            if j < len(cands):
+                pairs.append((robots[i][0], cands[j]))
+        return sorted(pairs, key=lambda p: p[0])
+
+    def _start(self, station: str, pod: str, lines: list[Line], blocked: frozenset[Cell]) -> Trip:
+        """Reserve the lines on the pod, claim its put-away place and build the trip."""
+        for ln in lines:
+            self.inventory.reserve(pod, ln.sku, ln.quantity)
+            self.orders[ln.order_id].open_lines.remove(ln)
+        place_from = self.places.place_of[pod]
+        rule = "nearest" if self.config.rule == "pileon" else "home"
+        place = self.places.claim_for(pod, self.stations[station], rule, blocked)
+        self._next_trip += 1
+        tid = f"T{self._next_trip:07d}"
+        trip = self._trip(tid, station, pod, lines, place, place_from)
+        self.visits[tid] = _Visit(trip, pod, station, list(lines), place_from)
+        self.busy_pods.add(pod)
+        self.counters["trips"] += 1
+        return trip
+
+    def _trip(self, tid: str, station: str, pod: str, lines: list[Line], place: str, place_from: str) -> Trip:
+        picks = ",".join(f"{ln.order_id}:{ln.index}" for ln in lines)
+        duration = len(lines) * self.config.pick_time_s
+        return Trip(
+            trip_id=tid,
+            stops=(
+                Stop(self.places.cells[place_from], "pick", (("podId", pod),)),
+                Stop(self.stations[station], "wait",
+                     (("stationId", station), ("podId", pod), ("lines", picks), ("duration", duration))),
+                Stop(self.places.cells[place], "drop", (("podId", pod), ("placeId", place))),
+            ),
+            kind="pod",
+            order_ids=tuple(sorted({ln.order_id for ln in lines})),
+        )
+
+    # -- progress -------------------------------------------------------------------------------
+    def lifted(self, trip_id: str) -> None:
+        """Stop 0 done: the pod left its place."""
+        v = self.visits.get(trip_id)
+        if v is not None and not v.lifted:
+            v.lifted = True
+            self.places.lifted(v.pod)
+
+    def picked(self, trip_id: str) -> Picked:
+        """Stop 1 done: the visit's lines are picked (units consumed, slots running low refilled)."""
+        v = self.visits.get(trip_id)
+        if v is None or v.picked:
+            return Picked(0, ())
+        v.picked = True
+        done = []
+        for ln in v.lines:
+            self.inventory.consume(v.pod, ln.sku, ln.quantity)
+            st = self.orders.get(ln.order_id)
+            if st is None:  # failed meanwhile: the units went to the failed-order tote
+                continue
+            st.lines_left -= 1
+            if st.lines_left <= 0:
+                done.append(ln.order_id)
+                self.orders.pop(ln.order_id)
+                if st.station is not None and ln.order_id in self.at_station[st.station]:
+                    self.at_station[st.station].remove(ln.order_id)
+        self.counters["station_visits"] += 1
+        self.counters["lines_picked"] += len(v.lines)
+        self.counters["replenished_slots"] += self.inventory.replenish(v.pod, self.config.refill_below)
+        return Picked(len(v.lines), tuple(sorted(done)))
+
+    def set_down(self, trip_id: str) -> None:
+        """Stop 2 done: the pod stands on its new place and may be fetched again."""
+        v = self.visits.pop(trip_id, None)
+        if v is not None:
+            self.busy_pods.discard(v.pod)
+            self.inventory.move_pod(v.pod, self.places.cells[self.places.place_of[v.pod]])
+
+    def lost(self, trip_id: str) -> None:
+        """The trip's robot was lost before lifting the pod: its lines go back to their stations."""
+        v = self.visits.pop(trip_id, None)
+        if v is None:
+            return
+        for ln in v.lines:
+            self.inventory.release(v.pod, ln.sku, ln.quantity)
+            st = self.orders.get(ln.order_id)
+            if st is not None:
+                st.open_lines.append(ln)
+        self.places.unclaim(v.pod)
+        self.busy_pods.discard(v.pod)
+
+    def open_at(self, station: str) -> list[str]:
+        """Orders open at a station (released, not yet wholly picked)."""
+        return list(self.at_station[station])
