@@ -11,6 +11,9 @@ collisions and the real-time factor.
 The feed (12 orders per robot-hour) overloads every fleet size on purpose: the table measures
 what the fleet can do, not what it is asked. Figures come from ``summary.json`` of each run; a
 tree that predates these figures prints ``-`` for them (so the same script measures "before").
+``--layout fc-long`` is the second layout of the issue's "not from one layout" check: fc's
+generator with storage blocks 11 cells long instead of 5 (four cross aisles instead of eight, a
+seeded pillar and charger pattern of its own), written to a temporary YAML file for the run.
 Usage: ``python bench/throughput.py [--robots 25 50 100 200] [--rules pileon greedy]
 [--layout fc] [--sim-s 1800]``. The machine is shared: the real-time factor is noisy.
 """
@@ -26,6 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bulletyard.runtime.sim_setup import SimOptions, Simulation  # noqa: E402
+from warehouse_maps.generators import FC_SORTER, FulfilmentParams, fulfilment_centre  # noqa: E402
+from warehouse_maps.layout_yaml import save_layout_yaml  # noqa: E402
 
 COLUMNS = (
     ("robots", "robots"),
@@ -41,6 +46,16 @@ COLUMNS = (
     ("collisions", "collisions"),
     ("rtf", "RTF"),
 )
+
+
+def fc_long(folder: Path) -> str:
+    """Write the second layout (see the module docstring) into ``folder``; returns its path."""
+    params = FulfilmentParams(160, 60, stations=10, chargers=12, parking=200, station_zone_w=8,
+                              block_h=11, pillars=24)
+    layout = fulfilment_centre("fc-long", params, seed=5, equipment={"sorter": dict(FC_SORTER)})
+    path = folder / "fc-long.yaml"
+    save_layout_yaml(layout, path, description="fc with storage blocks 11 cells long")
+    return str(path)
 
 
 def one(robots: int, rule: str, layout: str, sim_s: float, per_robot_h: float, seed: int) -> dict:
@@ -90,9 +105,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rows = []
+    keep = tempfile.TemporaryDirectory()
+    layout = fc_long(Path(keep.name)) if args.layout == "fc-long" else args.layout
     for n in args.robots:
         for rule in args.rules:
-            row = one(n, rule, args.layout, args.sim_s, args.rate, args.seed)
+            row = one(n, rule, layout, args.sim_s, args.rate, args.seed)
             print("  run:", " ".join(f"{k}={_cell(v)}" for k, v in row.items()), flush=True)
             rows.append(row)
     print(f"layout {args.layout}, {args.sim_s:g} s, seed {args.seed}, {args.rate:g} orders per robot-hour")
@@ -100,6 +117,7 @@ def main() -> None:
     print("|" + "---|" * len(COLUMNS))
     for row in rows:
         print("| " + " | ".join(_cell(row[key]) for key, _ in COLUMNS) + " |")
+    keep.cleanup()
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, PlaceKind
 
 Rule = Literal["pileon", "greedy"]
+RELEASE_SLACK = 2
+"""pileon: an order may go to a station holding up to this many more open orders than the emptiest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,18 +209,51 @@ class Operations:
         return out, amended, touched
 
     def _release(self, blocked: frozenset[Cell]) -> None:
-        """Move backlog orders into free station slots (greedy: every order at once)."""
-        cap = self.config.station_open_orders if self.config.rule == "pileon" else 1 << 30
+        """Move backlog orders into free station slots, oldest first (greedy: every order at once,
+        to the station with the fewest open orders).
+
+        pileon: the oldest order goes to the station whose open lines and bound pods share most of
+        its SKUs (so a pod visit there can serve it too), among the stations within
+        ``RELEASE_SLACK`` open orders of the emptiest; when one station alone has room, it takes
+        the backlog order (of the oldest 50) that its bound pods serve best (pod matching).
+        """
         usable = [s for s in self.stations if self.stations[s] not in blocked]
-        while self.backlog and usable:
-            station = min(usable, key=lambda s: (len(self.at_station[s]), s))
-            if len(self.at_station[station]) >= cap:
+        if self.config.rule != "pileon":
+            while self.backlog and usable:
+                station = min(usable, key=lambda s: (len(self.at_station[s]), s))
+                self._put(self.backlog.popleft(), station)
+            return
+        cap = self.config.station_open_orders
+        skus = {s: self._station_skus(s) for s in usable}
+        while self.backlog:
+            room = [s for s in usable if len(self.at_station[s]) < cap]
+            if not room:
                 return
-            oid = self._pick_for(station) if self.config.rule == "pileon" else self.backlog[0]
-            self.backlog.remove(oid)
-            st = self.orders[oid]
-            st.station = station
-            self.at_station[station].append(oid)
+            low = min(len(self.at_station[s]) for s in room)
+            near = [s for s in room if len(self.at_station[s]) <= low + RELEASE_SLACK]
+            if len(room) == 1:
+                station = room[0]
+                oid = self._pick_for(station)
+                self.backlog.remove(oid)
+            else:
+                oid = self.backlog.popleft()
+                lines = self.orders[oid].open_lines
+                station = min(near, key=lambda s: (-sum(ln.sku in skus[s] for ln in lines),
+                                                   len(self.at_station[s]), s))
+            self._put(oid, station)
+            skus[station].update(ln.sku for ln in self.orders[oid].open_lines)
+
+    def _put(self, oid: str, station: str) -> None:
+        self.orders[oid].station = station
+        self.at_station[station].append(oid)
+
+    def _station_skus(self, station: str) -> set[str]:
+        """SKUs of the station's open lines and on the pods bound to it."""
+        out = {ln.sku for oid in self.at_station[station] for ln in self.orders[oid].open_lines}
+        for v in self.visits.values():
+            if v.station == station and not v.picked:
+                out.update(self.inventory.contents(v.pod))
+        return out
 
     def _pick_for(self, station: str, window: int = 50) -> str:
         """Pod matching: of the oldest ``window`` backlog orders, the one with most lines a pod
