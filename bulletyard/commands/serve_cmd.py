@@ -93,6 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="logging level (default INFO)",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed of the controller's random stream")
+    p.add_argument("--inventory", type=Path, default=None, metavar="FILE",
+                   help="stock per pod and SKU, CSV or JSON (default: the layout's seeded mixed stock)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds (tests)")
     p.set_defaults(func=run)
 
@@ -116,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from controller.config import load_config
     from controller.core import Controller
     from controller.journal import Journal
+    from controller.orders.stock import StockFileError, load_stock
     from warehouse_maps.catalog import load_layout
 
     setup_logging(args.log_level, args.log_format)
@@ -133,8 +136,13 @@ def run(args: argparse.Namespace) -> int:
         key_file=args.key_file,
         clean_session=False,  # the broker keeps QoS 1 orders for us while we restart
     )
+    try:
+        stock = load_stock(args.inventory, layout) if args.inventory is not None else None
+    except StockFileError as err:
+        raise UsageError(str(err)) from None
     journal = Journal(args.db) if args.db is not None else None
-    controller = Controller(config, layout, np.random.default_rng(args.seed), journal=journal)
+    rng = np.random.default_rng(args.seed)
+    controller = Controller(config, layout, rng, journal=journal, inventory=stock)
     runner = RealtimeRunner(controller, transport)
     metrics = None
     if args.metrics_port >= 0:
