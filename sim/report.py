@@ -132,10 +132,14 @@ def write_report(path: Path | str, summary: Mapping[str, object], kpi: KpiCollec
     done = [(b * bin_min, kpi.lines_per_bin.get(b, 0) * per_h) for b in range(last + 1)]
     util = kpi.utilisation_by_robot()
     chutes = [(c, kpi.chute_series(c)) for c in sorted(kpi.chute_fill)[:6]]
+    series = {"order lines arriving / h": arrivals, "order lines completed / h": done}
+    bound = summary.get("throughput_bound_lines_per_hour")
+    if isinstance(bound, int | float) and done:  # the run's bound (sim/bound.py), for scale
+        series["throughput bound / h"] = [(done[0][0], float(bound)), (done[-1][0], float(bound))]
     plots = [
         line_chart(
-            {"order lines arriving / h": arrivals, "order lines completed / h": done},
-            "Throughput vs arrival profile",
+            series,
+            "Throughput vs arrival profile and the bound",
             "simulated minutes",
             "lines per hour",
         ),
