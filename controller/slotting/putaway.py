@@ -54,6 +54,16 @@ class StoragePlaces:
             dist[dist < 0] = np.iinfo(np.int64).max
             self._ranked[cell] = [ids[k] for k in np.argsort(dist, kind="stable") if dist[k] >= 0]
 
+    @classmethod
+    def at_cells(cls, grid: Grid, places: Mapping[str, Cell], pods: Mapping[str, Cell],
+                 stations: Iterable[Cell]) -> StoragePlaces:
+        """Places with pods given by the cell they stand on (each must be a storage place)."""
+        by_cell = {c: pid for pid, c in places.items()}
+        for pod, cell in pods.items():
+            if cell not in by_cell:
+                raise ValueError(f"pod {pod} stands on {cell}, which is no storage place")
+        return cls(grid, places, {pod: by_cell[cell] for pod, cell in pods.items()}, stations)
+
     def cell_of(self, pod: str) -> Cell:
         """The cell the pod stands on now (before it is lifted) or will be set down on."""
         return self.cells[self.leaving.get(pod, self.place_of[pod])]

@@ -5,16 +5,13 @@ throughput of a robotic mobile fulfilment system is set by how many order lines 
 serves (*pile-on*, Merschformann et al. 2019, RAWSim-O). This module is the live controller's one
 order and inventory model (``rule="pileon"``, the default):
 
-* an accepted order waits in the backlog until a station has a free order slot
-  (``station_open_orders``, a put wall); it is released to the station with the fewest open
-  orders, preferring (pod matching) an order whose lines a pod already bound there can serve;
-* each cycle, for a station with fewer than ``robots_per_station`` robots bound to it, the pod at
-  rest that serves most open lines of that station is chosen (an ageing bonus keeps old orders
-  from starving) and its units are reserved (:class:`Inventory`: never promised twice);
-* an open line a pod already on its way to the station can serve joins that pod's visit, as long
-  as the robot's plan has not reached the station (the core asks the executor);
-* robots are matched to the chosen pods by OR-Tools' linear sum assignment (travel to the pod);
+* orders are released to stations, each holding at most ``station_open_orders`` (a put wall),
+  to the station whose open lines and bound pods share most of their SKUs;
+* per station under its ``robots_per_station`` cap, the pod at rest serving most of its open
+  lines is chosen and the units reserved (:class:`Inventory`: never promised twice); open lines
+  join pods already on their way; robots are matched to pods by OR-Tools;
 * after the station the pod goes to the free storage place nearest it (``StoragePlaces``).
+``docs/operations.md`` gives the rules and defaults in full.
 
 ``rule="greedy"`` is the old baseline kept for comparison on the same model: orders first come
 first served, one trip per order and pod, pods back to their own place, no robot cap.
@@ -28,84 +25,26 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
-from ortools.graph.python import linear_sum_assignment
 
 from bus.clock import Instant
-from controller.execution.trips import Stop, Trip
+from controller.execution.trips import Trip
 from controller.intake import OrderRefused, WmsOrder
 from controller.orders.inventory import Inventory
 from controller.slotting.putaway import StoragePlaces
+from controller.tasks.visits import (
+    RELEASE_SLACK,
+    Line,
+    OpsConfig,
+    OrderState,
+    Picked,
+    Visit,
+    match_robots,
+    pod_trip,
+)
 from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, PlaceKind
-
-Rule = Literal["pileon", "greedy"]
-RELEASE_SLACK = 2
-"""pileon: an order may go to a station holding up to this many more open orders than the emptiest."""
-
-
-@dataclass(frozen=True, slots=True)
-class OpsConfig:
-    """The rules and their defaults (``docs/operations.md`` gives the reasons).
-
-    Attributes:
-        rule: ``pileon`` or ``greedy`` (the old baseline).
-        station_open_orders: orders a station holds open at once (put-wall slots).
-        robots_per_station: robots bound to one station at once (travelling, queueing, at it).
-        pick_time_s: picker's time per order line; the station stop lasts lines x this.
-        age_per_line_s: waiting this long is worth one more line when pods are ranked.
-        refill_below: a slot left with fewer units is refilled at the station.
-    """
-
-    rule: Rule = "pileon"
-    station_open_orders: int = 12
-    robots_per_station: int = 12
-    pick_time_s: float = 5.0
-    age_per_line_s: float = 120.0
-    refill_below: int = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One order line to pick: ``quantity`` of ``sku`` for line ``index`` of ``order_id``."""
-
-    order_id: str
-    index: int
-    sku: str
-    quantity: int
-
-
-@dataclass
-class _Visit:
-    """A trip in flight: the pod, its station, the lines reserved on it, where the pod goes."""
-
-    trip: Trip
-    pod: str
-    station: str
-    lines: list[Line]
-    place_from: str
-    lifted: bool = False
-    picked: bool = False
-
-
-@dataclass
-class _OrderState:
-    order: WmsOrder
-    arrived: Instant
-    station: str | None = None
-    open_lines: list[Line] = field(default_factory=list)  # released, not yet on a pod
-    lines_left: int = 0  # not yet picked
-
-
-@dataclass(frozen=True, slots=True)
-class Picked:
-    """Lines picked at a station visit: per order, and the orders now wholly picked."""
-
-    lines: int
-    orders_done: tuple[str, ...]
 
 
 class Operations:
@@ -117,25 +56,20 @@ class Operations:
         config: rules and defaults.
     """
 
-    def __init__(self, layout: Layout, inventory: Inventory, config: OpsConfig = OpsConfig()) -> None:
-        self.config = config
+    def __init__(self, layout: Layout, inventory: Inventory, config: OpsConfig | None = None) -> None:
+        self.config = config or OpsConfig()
         self.inventory = inventory
         self.grid = layout.grid
         stations = sorted(layout.of_kind(PlaceKind.PICK_STATION), key=lambda p: p.id)
         self.stations = {p.id: p.cell for p in stations}
         storage = {p.id: p.cell for p in layout.of_kind(PlaceKind.STORAGE)}
-        by_cell = {c: pid for pid, c in storage.items()}
-        pods_at = {}
-        for pod in inventory.pods:
-            if pod.home not in by_cell:
-                raise ValueError(f"pod {pod.id} stands on {pod.home}, which is no storage place")
-            pods_at[pod.id] = by_cell[pod.home]
-        self.places = StoragePlaces(self.grid, storage, pods_at, self.stations.values())
+        pods = {pod.id: pod.home for pod in inventory.pods}
+        self.places = StoragePlaces.at_cells(self.grid, storage, pods, self.stations.values())
         self._st_dist = {s: self.grid.distance_table(c) for s, c in self.stations.items()}
-        self.orders: dict[str, _OrderState] = {}
+        self.orders: dict[str, OrderState] = {}
         self.backlog: deque[str] = deque()  # accepted, not yet released to a station
         self.at_station: dict[str, list[str]] = {s: [] for s in self.stations}  # open orders per station
-        self.visits: dict[str, _Visit] = {}  # trip id -> visit, until the pod is set down
+        self.visits: dict[str, Visit] = {}  # trip id -> visit, until the pod is set down
         self.busy_pods: set[str] = set()
         self.counters: Counter[str] = Counter()
         self._next_trip = 0
@@ -153,11 +87,10 @@ class Operations:
                     f"impossible: lines[{i}] wants {line.quantity} x {line.sku}, more than any pod holds"
                 )
 
-    def accept(self, order: WmsOrder, now: Instant, picked: frozenset[int] = frozenset()) -> None:
-        """Queue an order for release (``picked``: line indices already picked before a restart)."""
-        lines = [Line(order.order_id, i, ln.sku, ln.quantity)
-                 for i, ln in enumerate(order.lines) if i not in picked]
-        self.orders[order.order_id] = _OrderState(order, now, open_lines=lines, lines_left=len(lines))
+    def accept(self, order: WmsOrder, now: Instant) -> None:
+        """Queue an order for release to a station."""
+        lines = [Line(order.order_id, i, ln.sku, ln.quantity) for i, ln in enumerate(order.lines)]
+        self.orders[order.order_id] = OrderState(order, now, open_lines=lines, lines_left=len(lines))
         self.backlog.append(order.order_id)
 
     def drop_orders(self, order_ids: set[str]) -> None:
@@ -273,7 +206,7 @@ class Operations:
 
     def _add_on_the_way(self, amendable: Callable[[str], bool], touched: set[str]) -> list[Trip]:
         """Open lines a pod already bound to their station can serve join that pod's visit."""
-        amended: dict[str, _Visit] = {}
+        amended: dict[str, Visit] = {}
         for tid, v in sorted(self.visits.items()):
             if v.picked or not amendable(tid):
                 continue
@@ -402,25 +335,8 @@ class Operations:
     def _match(self, robots: Sequence[tuple[str, Cell]],
                cands: list[tuple[str, str, list[Line]]]) -> list[tuple[str, tuple[str, str, list[Line]]]]:
         """Robots to candidate pods, least total travel (Manhattan cells), by OR-Tools."""
-        if not cands or not robots:
-            return []
-        pod_cells = np.array([self.places.cell_of(p) for _, p, _ in cands], dtype=np.int64)
-        robot_cells = np.array([c for _, c in robots], dtype=np.int64)
-        cost = np.abs(robot_cells[:, None, :] - pod_cells[None, :, :]).sum(axis=2)
-        n = max(len(robots), len(cands))  # padded square: dummy rows or columns cost nothing
-        solver = linear_sum_assignment.SimpleLinearSumAssignment()
-        for i in range(n):
-            for j in range(n):
-                real = i < len(robots) and j < len(cands)
-                solver.add_arc_with_cost(i, j, int(cost[i, j]) if real else 0)
-        if solver.solve() != solver.OPTIMAL:
-            raise RuntimeError("linear sum assignment failed on a complete bipartite graph")
-        pairs = []
-        for i in range(len(robots)):
-            j = solver.right_mate(i)
-            if j < len(cands):
-                pairs.append((robots[i][0], cands[j]))
-        return sorted(pairs, key=lambda p: p[0])
+        pairs = match_robots([c for _, c in robots], [self.places.cell_of(p) for _, p, _ in cands])
+        return sorted(((robots[i][0], cands[j]) for i, j in pairs), key=lambda p: p[0])
 
     def _start(self, station: str, pod: str, lines: list[Line], blocked: frozenset[Cell]) -> Trip:
         """Reserve the lines on the pod, claim its put-away place and build the trip."""
@@ -433,25 +349,15 @@ class Operations:
         self._next_trip += 1
         tid = f"T{self._next_trip:07d}"
         trip = self._trip(tid, station, pod, lines, place, place_from)
-        self.visits[tid] = _Visit(trip, pod, station, list(lines), place_from)
+        self.visits[tid] = Visit(trip, pod, station, list(lines), place_from)
         self.busy_pods.add(pod)
         self.counters["trips"] += 1
         return trip
 
     def _trip(self, tid: str, station: str, pod: str, lines: list[Line], place: str, place_from: str) -> Trip:
-        picks = ",".join(f"{ln.order_id}:{ln.index}" for ln in lines)
-        duration = len(lines) * self.config.pick_time_s
-        return Trip(
-            trip_id=tid,
-            stops=(
-                Stop(self.places.cells[place_from], "pick", (("podId", pod),)),
-                Stop(self.stations[station], "wait",
-                     (("stationId", station), ("podId", pod), ("lines", picks), ("duration", duration))),
-                Stop(self.places.cells[place], "drop", (("podId", pod), ("placeId", place))),
-            ),
-            kind="pod",
-            order_ids=tuple(sorted({ln.order_id for ln in lines})),
-        )
+        cells = self.places.cells
+        return pod_trip(tid, station, self.stations[station], pod, lines,
+                        (place_from, cells[place_from]), (place, cells[place]), self.config.pick_time_s)
 
     # -- progress -------------------------------------------------------------------------------
     def lifted(self, trip_id: str) -> None:
