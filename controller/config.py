@@ -187,7 +187,7 @@ class AssignmentConfig(BaseModel):
     solver: Literal["pileon", "greedy"] = Field("pileon", description="operations rule: pileon or greedy")
     station_open_orders: int = Field(12, ge=1, description="pileon: orders a station holds open at once")
     robots_per_station: int = Field(
-        12, ge=1, description="pileon: robots bound to one station at once (travelling, queueing, at it)"
+        10, ge=1, description="pileon: robots bound to one station at once (travelling, queueing, at it)"
     )
 
 

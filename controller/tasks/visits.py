@@ -38,7 +38,7 @@ class OpsConfig:
 
     rule: Rule = "pileon"
     station_open_orders: int = 12
-    robots_per_station: int = 12
+    robots_per_station: int = 10
     pick_time_s: float = 5.0
     age_per_line_s: float = 120.0
     refill_below: int = 10
