@@ -101,7 +101,7 @@ def simulate(
     kill_robot: Sequence[str] = (),
     drop_rate: float | None = None,
     chute_close: Sequence[str] = (),
-    assigner: str = "flow",
+    assigner: str = "pileon",
     sorter: bool = True,
 ) -> SimulationResult:
     """Run one headless simulation, write its run folder and return its KPIs.

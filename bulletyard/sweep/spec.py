@@ -77,7 +77,7 @@ class ControllerSpec(BaseModel):
     """Controller options of ``bulletyard sim``."""
 
     model_config = STRICT
-    assigner: Literal["flow", "greedy"] = "flow"
+    assigner: Literal["pileon", "greedy"] = "pileon"  # operations rule (docs/operations.md)
     sorter: bool = True
 
 
@@ -115,7 +115,7 @@ class Cell(BaseModel):
     kill_robot: tuple[str, ...] = ()
     drop_rate: float | None = None
     chute_close: tuple[str, ...] = ()
-    assigner: str = "flow"
+    assigner: str = "pileon"
     sorter: bool = True
     trace_dt_s: float = 0.25
 
