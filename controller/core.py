@@ -643,13 +643,11 @@ class Controller:
     def _amendable(self, trip_id: str) -> bool:
         """True while the trip's robot has not had its station stop planned (more lines may join)."""
         serial = self.trip_robot.get(trip_id)
-        r = self.executor.robots.get(serial) if serial is not None else None
-        return r is not None and r.trip is not None and r.trip.trip_id == trip_id and r.plan_stop <= 1
+        return serial is not None and self.executor.stops_planned(serial, trip_id) in (0, 1)
 
     def _amend(self, trip: Trip) -> None:
         """Swap a robot's trip for the same trip with more lines at its station stop."""
-        r = self.executor.robots[self.trip_robot[trip.trip_id]]
-        r.trip = trip
+        self.executor.amend(self.trip_robot[trip.trip_id], trip)
 
     def _fail_blocked(self, now: Instant, blocked: frozenset) -> list[Envelope]:
         """Fail the orders open at a station whose cell a lost robot has blocked for

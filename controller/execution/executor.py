@@ -166,6 +166,24 @@ class Executor:
         r.detour = False
         r.action_stops = {}
 
+    def stops_planned(self, serial: str, trip_id: str) -> int | None:
+        """How many stops of trip ``trip_id`` the robot's plan has reached (None: not its trip)."""
+        r = self.robots.get(serial)
+        if r is None or r.trip is None or r.trip.trip_id != trip_id:
+            return None
+        return r.plan_stop
+
+    def amend(self, serial: str, trip: Trip) -> None:
+        """Give the robot a new version of its trip (same id and stops, more work at a stop whose
+        action is not yet planned); stops already planned keep what they were sent with."""
+        r = self.robots[serial]
+        if r.trip is None or r.trip.trip_id != trip.trip_id or len(r.trip.stops) != len(trip.stops):
+            raise ValueError(f"{serial}: {trip.trip_id} is not a new version of its trip")
+        changed = [i for i, (a, b) in enumerate(zip(r.trip.stops, trip.stops)) if a != b]
+        if changed and min(changed) < r.plan_stop:
+            raise ValueError(f"{serial}: stop {min(changed)} of {trip.trip_id} is already planned")
+        r.trip = trip
+
     def blocked_cells(self) -> frozenset[Cell]:
         """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
         cells = set(self.extra_blocked)
