@@ -4,21 +4,27 @@ order exactly once (status ``complete`` published once per order over both lives
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bus.inproc import InProcBroker
 from controller.config import ControllerConfig
 from controller.core import Controller
-from controller.journal import Journal
+from controller.journal import Journal, Retention
 from tests.unit.controller.fake_vehicle import FakeVehicle
 from tests.unit.controller.harness import LockStep, with_wms
 from tests.unit.controller.test_controller_orders import order, small_layout, submit
 
+# the journal's retention at its harshest (no audit trail kept, a sweep after every record) must
+# not lose what a restart of an open order reads
+HARSHEST = Retention(events_max_rows=0, events_max_age_s=0.0, sweep_every=1)
 
-def test_restart_from_journal_completes_each_order_once(tmp_path) -> None:
+
+@pytest.mark.parametrize("retention", [None, HARSHEST], ids=["default-retention", "harshest-retention"])
+def test_restart_from_journal_completes_each_order_once(tmp_path, retention: Retention | None) -> None:
     db = tmp_path / "journal.sqlite"
     layout = small_layout()
     broker = InProcBroker()
-    journal = Journal(db)
+    journal = Journal(db, retention=retention)
     assert journal.journal_mode() == "wal"
     ctl = Controller(ControllerConfig(), layout, np.random.default_rng(0), journal=journal)
     vehicles = [FakeVehicle(f"agv-{i + 1:04d}", layout.cell_centre_m((i, 2))) for i in range(3)]
@@ -38,7 +44,7 @@ def test_restart_from_journal_completes_each_order_once(tmp_path) -> None:
     assert loop.run_until(lambda: n_complete() >= 2 and pod_on_a_robot(), 300)  # kill with a pod on a robot
     # kill: the old controller vanishes without any clean-up (its transport drops, journal not closed)
     loop.ctl_t.close(clean=False)
-    journal2 = Journal(db)
+    journal2 = Journal(db, retention=retention)
     assert journal2.epoch == journal.epoch + 1
     ctl2 = Controller(ControllerConfig(), layout, np.random.default_rng(0), journal=journal2)
     assert ctl2.counters["recovered_orders"] >= 1
