@@ -83,6 +83,10 @@ class System:
         robots: fleet size.
         parts: which of broker, controller, fleet, sorter, feeder to start, in that order.
         fleet_args, controller_args, feeder_args: extra options appended to that child's command.
+        sorting_line: the sorter child is the layout's sorting line (``bulletyard sorter
+            --layout``: the stations' conveyor puts picked units on the layout's sorter, which
+            the controller drives); otherwise a sorter of its own with an automatic parcel supply.
+        transit_s: with ``sorting_line``, seconds from an order picked to its first unit inducted.
     """
 
     def __init__(
@@ -102,6 +106,8 @@ class System:
         controller_args: Sequence[str] = (),
         feeder_args: Sequence[str] = (),
         env: dict[str, dict[str, str]] | None = None,
+        sorting_line: bool = False,
+        transit_s: float = 30.0,
     ) -> None:
         self.setup = setup
         self.folder = Path(folder)
@@ -118,6 +124,8 @@ class System:
         self.controller_args = list(controller_args)
         self.feeder_args = list(feeder_args)
         self.env = dict(env or {})
+        self.sorting_line = sorting_line
+        self.transit_s = transit_s
         self.children: dict[str, ManagedProcess] = {}
         self.readiness: Readiness | None = None
         self._monitor: MqttTransport | None = None
@@ -125,21 +133,24 @@ class System:
 
     # -- command lines -------------------------------------------------------------------------
 
-    def _url(self, user: str) -> str:
-        return self.setup.url_for(user)
+    def _login(self, user: str) -> list[str]:
+        """``--broker URL --username U --password-file F``: the password stays off the command line."""
+        return ["--broker", self.setup.tls_url, "--username", user,
+                "--password-file", str(self.setup.password_file_for(user))]
 
     def commands(self) -> dict[str, list[str]]:
-        """The command line of each child (each with its own login)."""
+        """The command line of each child (each with its own login, no password in it)."""
         s, ca = self.setup, str(self.setup.ca_file)
         fleet = ["--layout", self.layout, "--count", str(self.robots), "--seed", str(self.seed)]
         if self.gui:
             fleet += ["--drive", "pybullet", "--gui"]
-        sorter_config = self.folder / "sorter.yaml"
+        sorter_config = ["--config", str(self.folder / "sorter.yaml")]
+        if self.sorting_line:
+            sorter_config = ["--layout", self.layout, "--transit-s", str(self.transit_s)]
         return {
             "controller": bulletyard_argv(
                 "serve",
-                "--broker",
-                self._url("controller"),
+                *self._login("controller"),
                 "--ca-file",
                 ca,
                 "--layout",
@@ -163,12 +174,10 @@ class System:
             ),
             "sorter": bulletyard_argv(
                 "sorter",
-                "--broker",
-                self._url("sorter-1"),
+                *self._login("sorter-1"),
                 "--ca-file",
                 ca,
-                "--config",
-                str(sorter_config),
+                *sorter_config,
                 "--site",
                 s.site,
                 "--seed",
@@ -176,8 +185,7 @@ class System:
             ),
             "feeder": bulletyard_argv(
                 "feed",
-                "--broker",
-                self._url("wms"),
+                *self._login("wms"),
                 "--ca-file",
                 ca,
                 "--layout",
@@ -230,7 +238,7 @@ class System:
         parts = [p for p in self.parts if only is None or p in only]
         started = time.monotonic()
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.logs.chmod(0o700)  # command lines and logs may show the local passwords
+        self.logs.chmod(0o700)  # logs show orders and the site's layout: the operator's only
         if "broker" in parts:
             broker = supervisor.add(self.child("broker"))
             broker.start_and_wait()  # type: ignore[attr-defined]
@@ -266,9 +274,10 @@ class System:
                 )
                 log(f"controller ready: it talks to the vehicles ({time.monotonic() - started:.1f} s)")
         if "sorter" in parts:
-            (self.folder / "sorter.yaml").write_text(
-                "# defaults: see docs/sorter.yaml\nsorter_id: sorter-1\n"
-            )
+            if not self.sorting_line:
+                (self.folder / "sorter.yaml").write_text(
+                    "# defaults: see docs/sorter.yaml\nsorter_id: sorter-1\n"
+                )
             supervisor.add(self.child("sorter")).start()
             topic = f"bulletyard/v1/{self.setup.site}/sorter/sorter-1/connection"
             self._wait(supervisor, lambda r: r.online([topic]) == 1, lambda r: "sorter not ONLINE")

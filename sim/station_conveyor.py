@@ -6,7 +6,8 @@ the pick stations and the sorter, and the sorter itself (:class:`sorter.agent.So
 :class:`sorter.loop.LoopSorter`), on the same bus as everything else. It learns what to put on
 the belt only from the wire, as a station would:
 
-* the WMS ``orders`` topic tells it each order's lines (quantities);
+* the WMS ``orders`` topic tells it each order's lines (quantities); orders without a
+  ``destination`` are not sorted and never reach the belt;
 * when the controller reports an order ``picked`` (every line picked at a station), each unit,
   labelled ``order/line/unit`` (the label convention of ``docs/protocol-sorter.md``), reaches an
   induct ``transit_s`` later, ``unit_gap_s`` apart, inducts taken in turn order by order;
@@ -199,6 +200,8 @@ class SortingLine:
             quantities = None
         if data is None or quantities is None:
             return  # the controller refuses it; nothing will be picked
+        if not data.get("destination"):
+            return  # not sorted: its goods are packed at the station (the controller's rule)
         self._quantities[str(data["orderId"])] = quantities
 
     def _on_status(self, now: Instant, payload: bytes) -> None:

@@ -13,13 +13,14 @@ import json
 import signal
 import time
 
+from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``feed``."""
     p = sub.add_parser("feed", help="send seeded WMS orders to the controller and count their statuses")
-    p.add_argument("--broker", required=True, help="mqtt[s]://[user:password@]host:port")
+    p.add_argument("--broker", required=True, help="mqtt[s]://host:port")
     p.add_argument("--layout", required=True, help="layout the orders pick from (bundled name or file)")
     p.add_argument("--orders", type=int, default=20, help="how many orders (default 20)")
     p.add_argument("--rate", type=float, default=1.0, help="orders per second (default 1)")
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds")
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
     p.add_argument("--client-id", default="wms", help="MQTT client id (default wms)")
+    add_login_options(p)
     p.set_defaults(func=_run)
 
 
@@ -50,7 +52,8 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     feeder = OrderFeeder(args.site, orders, clock.now())
-    transport = MqttTransport(args.broker, args.client_id, ca_file=args.ca_file)
+    transport = MqttTransport(args.broker, args.client_id, ca_file=args.ca_file, username=args.username,
+                              password=password(args))
     stop = {"now": False}
 
     def on_signal(signum, frame):  # noqa: ANN001, ANN202, ARG001

@@ -2,6 +2,7 @@
 
     bulletyard serve --broker mqtt[s]://host:port --layout L [--config controller.yaml] [--db path]
                      [--username U --password-file F] [--ca-file CA [--cert-file C --key-file K]]
+                     [--sortation auto|on|off] [--journal-keep-events N] [--journal-keep-days D]
                      [--metrics-port 9108] [--log-format text|json] [--seed K]
 
 The composition root for deployment: load the layout and config, open the SQLite journal
@@ -10,6 +11,10 @@ The composition root for deployment: load the layout and config, open the SQLite
 back to plaintext), serve Prometheus metrics over HTTP, and run the
 :class:`bulletyard.runtime.realtime.RealtimeRunner` until SIGTERM or Ctrl-C, which end the loop
 after the current iteration and disconnect cleanly. Logs are text or JSON lines on stderr.
+
+The layout's conveyor sorter is driven by default (``--sortation auto``, see
+:func:`bulletyard.runtime.site.with_sortation`); the broker password comes from a file or the
+environment, never the command line (:mod:`bulletyard.broker_login`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
+from bulletyard.runtime.site import add_site_options, retention, with_sortation
 
 log = logging.getLogger("bulletyard.serve")
 
@@ -72,13 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--db", type=Path, default=None, help="SQLite journal; orders survive restarts (default: none)"
     )
     p.add_argument("--client-id", default="bulletyard-controller", help="MQTT client id")
-    p.add_argument("--username", default=None, help="broker user name")
-    p.add_argument(
-        "--password-file",
-        type=Path,
-        default=None,
-        help="file holding the broker password (or set BULLETYARD_MQTT_PASSWORD)",
-    )
+    add_login_options(p)
+    add_site_options(p)
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
     p.add_argument("--cert-file", default=None, help="client certificate for mutual TLS")
     p.add_argument("--key-file", default=None, help="client key for mutual TLS")
@@ -99,15 +100,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    if args.password_file is not None:
-        try:
-            return args.password_file.read_text(encoding="utf-8").strip()
-        except OSError as err:
-            raise UsageError(f"--password-file {args.password_file}: {err.strerror}") from None
-    return os.environ.get("BULLETYARD_MQTT_PASSWORD")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the service until SIGTERM/SIGINT (or ``--duration``); exit status 0 on a clean stop."""
     from bulletyard.metrics import MetricsServer, render
@@ -122,15 +114,15 @@ def run(args: argparse.Namespace) -> int:
     from warehouse_maps.catalog import load_layout
 
     setup_logging(args.log_level, args.log_format)
-    config = load_config(args.config)
     layout = load_layout(args.layout)
+    config = with_sortation(load_config(args.config), layout, args.sortation)
     if args.metrics_port < -1 or args.metrics_port > 65535:
         raise UsageError(f"--metrics-port {args.metrics_port} is not a port")
     transport = MqttTransport(
         args.broker,
         args.client_id,
         username=args.username,
-        password=_password(args),
+        password=password(args),
         ca_file=args.ca_file,
         cert_file=args.cert_file,
         key_file=args.key_file,
@@ -140,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         stock = load_stock(args.inventory, layout) if args.inventory is not None else None
     except StockFileError as err:
         raise UsageError(str(err)) from None
-    journal = Journal(args.db) if args.db is not None else None
+    journal = Journal(args.db, retention=retention(args)) if args.db is not None else None
     rng = np.random.default_rng(args.seed)
     controller = Controller(config, layout, rng, journal=journal, inventory=stock)
     runner = RealtimeRunner(controller, transport)
@@ -156,12 +148,13 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _signum, _frame: runner.stop())
     log.info(
-        "serving layout %s on %s (journal %s, epoch %s, metrics port %s)",
+        "serving layout %s on %s (journal %s, epoch %s, metrics port %s, sortation %s)",
         layout.name,
         redact_url(args.broker),
         args.db,
         journal.epoch if journal else "-",
         metrics.port if metrics else "off",
+        "on" if controller.sortation is not None else "off",
     )
     runner.start()
     until = WallClock().now() + seconds(args.duration) if args.duration is not None else None

@@ -1,4 +1,4 @@
-"""``bulletyard sorter --broker URL --config sorter.yaml``: a simulated sorter on MQTT.
+"""``bulletyard sorter --broker URL --config sorter.yaml | --layout L``: a simulated sorter on MQTT.
 
 The composition root for one sorter: it loads the config, builds the model (loop or inline) and
 the :class:`sorter.agent.SorterAgent`, connects an :class:`bus.mqtt.MqttTransport` with the
@@ -9,6 +9,12 @@ Ctrl-C ends it cleanly with a retained OFFLINE connection.
 ``--plan auto|FILE`` also runs the controller's :class:`SortationPlanner` on the same broker (its
 own client), so a single command shows the whole exchange; normally the controller does that.
 ``--time-factor`` runs simulated time faster than the wall clock (simulation only).
+
+``--layout L`` runs the sorting line of the layout's ``equipment.sorter`` instead
+(:class:`sim.station_conveyor.SortingLine`): the pick stations' conveyor puts each unit of an
+order the controller reports ``picked`` on the sorter, labelled as ``docs/protocol-sorter.md``
+says, so the orders of ``bulletyard up`` are sorted by the controller. It reads the WMS
+``orders`` and ``orderStatus`` topics and its own ``divertConfirm``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
 from bus.clock import Instant, WallClock
 
@@ -46,7 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sorter", help="run a simulated sorter on an MQTT broker",
                        description="Run a simulated sorter (loop or inline) on an MQTT broker.")
     p.add_argument("--broker", required=True, help="mqtt://host:port or mqtts://host:port")
-    p.add_argument("--config", required=True, type=Path, help="sorter YAML (see docs/sorter.yaml)")
+    p.add_argument("--config", type=Path, default=None, help="sorter YAML (see docs/sorter.yaml)")
+    p.add_argument("--layout", default=None,
+                   help="instead of --config: the sorting line of this layout's equipment.sorter")
+    p.add_argument("--transit-s", type=float, default=30.0,
+                   help="with --layout: seconds from an order picked to its first unit at an induct")
     p.add_argument("--site", default="site1", help="site segment of the topics (default site1)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many wall seconds")
@@ -57,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cert-file", default=None, help="client certificate for mutual TLS")
     p.add_argument("--key-file", default=None, help="client key for mutual TLS")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    add_login_options(p)
     p.set_defaults(func=_run)
 
 
@@ -71,19 +83,27 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.time_factor <= 0:
         raise UsageError("--time-factor must be positive")
-    config = load_config(args.config)
+    if (args.config is None) == (args.layout is None):
+        raise UsageError("give either --config (a sorter of its own) or --layout (a layout's sorting line)")
     clock = ScaledClock(args.time_factor)
     rng = np.random.default_rng(args.seed)
     start = clock.now()
-    is_loop = isinstance(config, LoopConfig)
-    model = LoopSorter(config, rng, start) if is_loop else InlineSorter(config, rng, start)
-    agent = SorterAgent(config.sorter_id, args.site, model)
-    tls = {"ca_file": args.ca_file, "cert_file": args.cert_file, "key_file": args.key_file}
+    if args.layout is not None:
+        participant = _sorting_line(args, rng, start)
+        agent, config = participant.agent, participant.config
+        model = agent.model
+    else:
+        config = load_config(args.config)
+        is_loop = isinstance(config, LoopConfig)
+        model = LoopSorter(config, rng, start) if is_loop else InlineSorter(config, rng, start)
+        participant = agent = SorterAgent(config.sorter_id, args.site, model)
+    tls = {"ca_file": args.ca_file, "cert_file": args.cert_file, "key_file": args.key_file,
+           "username": args.username, "password": password(args)}
     transport = MqttTransport(args.broker, f"sorter-{config.sorter_id}", **tls)
     controller = _controller(args, config, tls) if args.plan else None
-    transport.connect(will=agent.will())
-    for topic_filter in agent.subscriptions():
-        transport.subscribe(topic_filter, qos=1)
+    transport.connect(will=participant.will())
+    for sub in participant.subscriptions():
+        transport.subscribe(sub if isinstance(sub, str) else sub[0], qos=1)
 
     world = None
     if args.gui and isinstance(model, LoopSorter):
@@ -102,16 +122,16 @@ def _run(args: argparse.Namespace) -> int:
             transport.publish(env.topic, env.payload, env.qos, env.retain)
 
     try:
-        publish(agent.on_connect(clock.now()))
+        publish(participant.on_connect(clock.now()))
         while not stop.is_set() and (end_wall is None or time.monotonic() < end_wall):
             for env in transport.drain():
-                publish(agent.handle(clock.now(), env))
+                publish(participant.handle(clock.now(), env))
             if controller is not None:
                 controller.step(clock.now())
-            publish(agent.tick(clock.now()))
+            publish(participant.tick(clock.now()))
             if world is not None:
                 world.sync(clock.now())
-            wake = agent.next_wakeup()
+            wake = participant.next_wakeup()
             timeout_s = 0.2 if wake is None else max(0.0, (wake - clock.now()) / 1e9 / args.time_factor)
             # the local controller has its own client: poll it often so replies meet their deadlines
             cap_s = 0.005 if controller is not None else (1 / 30 if world is not None else 0.2)
@@ -129,6 +149,20 @@ def _run(args: argparse.Namespace) -> int:
               f"on_line {len(model.parcels)}", flush=True)
     model.check_conservation()
     return 0
+
+
+def _sorting_line(args: argparse.Namespace, rng: np.random.Generator, start: Instant):  # noqa: ANN202
+    """The stations' conveyor and the sorter of ``--layout`` (a clear error when it has none)."""
+    from sim.station_conveyor import SortingLine
+    from warehouse_maps import load_layout
+
+    layout = load_layout(args.layout)
+    equipment = (layout.equipment or {}).get("sorter")
+    if not equipment:
+        raise UsageError(f"--layout {args.layout}: the layout has no sorter (equipment.sorter)")
+    if args.transit_s < 0:
+        raise UsageError("--transit-s must be >= 0")
+    return SortingLine(args.site, equipment, rng, start, transit_s=args.transit_s)
 
 
 class _LocalController:

@@ -8,10 +8,16 @@ in as itself:
 2. the controller service (``bulletyard serve``),
 3. the simulated fleet (``bulletyard robots``, every vehicle with its own login): ready when every
    vehicle's retained ``connection`` says ONLINE; the controller is ready when it talks to them,
-4. the simulated sorter (``bulletyard sorter``): ready when its ``connection`` says ONLINE,
+4. the simulated sorter (``bulletyard sorter``): ready when its ``connection`` says ONLINE. On a
+   layout with a conveyor sorter (``equipment.sorter``) it is that layout's sorting line: the
+   stations' conveyor puts every picked unit on it and the controller, which drives a layout's
+   sorter by default, answers it, so an order is complete once sorted; otherwise a sorter of its
+   own with an automatic parcel supply,
 5. the WMS order feeder (``bulletyard feed``).
 
-Readiness is read from the bus with a read-only ``monitor`` login, never guessed with sleeps.
+Each process logs in with its own account; its password is in a 0600 file it is pointed at
+(``--password-file``), never on a command line that ``ps`` shows. Readiness is read from the bus
+with a read-only ``monitor`` login, never guessed with sleeps.
 Ctrl-C or SIGTERM stops them in reverse order (SIGINT to our own processes so that each says
 OFFLINE, SIGTERM to Mosquitto, SIGKILL after ``--stop-timeout``). Logs are in ``--dir``/logs.
 """
@@ -136,6 +142,7 @@ def serve_available() -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bulletyard.runtime.site import has_sorter
     from bulletyard.secure_broker import generate_secure_broker
     from bulletyard.supervisor import Supervisor, free_port
     from bulletyard.system import System
@@ -157,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         plain_port=args.plain_port,
         site=args.site,
         persistence=True,
+        station_line=has_sorter(layout),
     )
     print(f"broker setup in {setup.folder} (CA {setup.ca_file}); logs in {folder / 'logs'}", flush=True)
     system = System(
@@ -170,6 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         rate_per_s=args.rate,
         ready_timeout_s=args.ready_timeout,
         parts=[p for p in ORDER_OF_START if p not in args.without],
+        sorting_line=has_sorter(layout),
     )
     supervisor = Supervisor()
     stopping = {"signal": None}

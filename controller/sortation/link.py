@@ -97,10 +97,11 @@ class SortationLink:
         return parsed is not None and parsed[0] == self.site
 
     def check(self, order: WmsOrder) -> None:
-        """Refuse an order the sorter cannot sort (no destination, or one the plan does not know)."""
-        if order.destination is None:
-            raise OrderRefused("destination is required: this site sorts every order to a destination")
-        if order.destination not in self.plan:
+        """Refuse an order the sorter cannot sort: one whose destination the plan does not know.
+
+        An order without a destination is not sorted (its goods leave the station another way,
+        e.g. packed there): it is complete once picked, as at a site without a sorter."""
+        if order.destination is not None and order.destination not in self.plan:
             groups = sorted(d for d in self.plan if d.startswith("D"))
             chutes = sorted(d for d in self.plan if not d.startswith("D"))
             raise OrderRefused(
@@ -112,8 +113,10 @@ class SortationLink:
                  on_line: Sequence[tuple[str, str, str]] = ()) -> None:
         """Expect the order's units: one label per unit, each sorted to the order's destination.
         A restarted controller passes what its journal knows: ``already_sorted`` labels, and
-        ``on_line`` (sorter_id, item_id, label) of items on the belt whose confirm is still to come."""
-        assert order.destination is not None
+        ``on_line`` (sorter_id, item_id, label) of items on the belt whose confirm is still to come.
+        An order without a destination is not tracked (:meth:`all_sorted` is True for it)."""
+        if order.destination is None:
+            return
         labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
         for label in labels:
             self.planner.register_parcel(label, order.order_id, order.destination)

@@ -55,9 +55,10 @@ def order(order_id: str, *skus: str) -> bytes:
 
 
 def make(
-    n_vehicles: int = 2, broker: InProcBroker | None = None, journal: Journal | None = None, **cfg
+    n_vehicles: int = 2, broker: InProcBroker | None = None, journal: Journal | None = None,
+    layout: Layout | None = None, **cfg
 ) -> tuple[LockStep, list[dict]]:
-    layout = small_layout()
+    layout = layout or small_layout()
     ctl = Controller(  # one SKU per pod: these tests follow a SKU to its one pod
         ControllerConfig(**cfg), layout, np.random.default_rng(0), journal=journal,
         inventory=dedicated_stock(layout),

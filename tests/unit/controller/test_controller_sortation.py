@@ -1,4 +1,4 @@
-"""The controller core at a sorting site: orders need a known destination, each unit's label is
+"""The controller core at a sorting site: a destination must be known, each unit's label is
 answered with a chute of that destination, a sorted unit is journaled, and a restarted controller
 still knows which units were sorted (so an order completes without sorting them twice)."""
 
@@ -24,7 +24,7 @@ from bus.transport import Envelope
 from controller.config import ControllerConfig, ControllerConfigError
 from controller.core import Controller
 from controller.journal import Journal
-from tests.unit.controller.test_controller_orders import small_layout
+from tests.unit.controller.test_controller_orders import make, small_layout
 
 CONFIG = ControllerConfig(sortation={"enabled": True})
 LAYOUT = replace(small_layout(), equipment={"sorter": {"chutes": 4, "inducts": 1}})
@@ -60,15 +60,15 @@ def confirm(now: Instant, header: int, item: str, chute: str) -> Envelope:
     return Envelope(sorter_topic("site1", "sorter-1", "divertConfirm"), encode(msg), 1)
 
 
-def test_orders_without_or_with_an_unknown_destination_are_refused() -> None:
+def test_orders_with_an_unknown_destination_are_refused() -> None:
     ctl = Controller(CONFIG, LAYOUT, np.random.default_rng(0))
     now = SIM_EPOCH
     assert ctl.sortation is not None
     groups = {d: c for d, c in ctl.sortation.plan.items() if d.startswith("D")}
     assert {d: len(c) for d, c in groups.items()} == {"D001": 2, "D002": 2}  # half the chutes, two each
     assert ctl.sortation.plan["c003"] == ("c003",)  # a chute can be named directly
-    [(_, status, reason)] = statuses(ctl.handle(now, order("o1", None, 1)))
-    assert (status, "destination is required" in reason) == ("refused", True)
+    [(_, status, _)] = statuses(ctl.handle(now, order("o1", None, 1)))
+    assert status == "received"  # not sorted: see the next test
     [(_, status, reason)] = statuses(ctl.handle(now, order("o2", "D009", 1)))
     assert (status, "D009" in reason) == ("refused", True)
     [(_, status, _)] = statuses(ctl.handle(now, order("o3", "D002", 2, 1)))
@@ -76,6 +76,24 @@ def test_orders_without_or_with_an_unknown_destination_are_refused() -> None:
     [(_, status, _)] = statuses(ctl.handle(now, order("o4", "c004", 1)))
     assert status == "received"
     assert ctl.sortation.planner.resolve("o3/0/1").destination == "D002"
+
+
+def test_an_order_without_destination_completes_when_picked_one_with_waits_for_its_units() -> None:
+    """At a sorting site the WMS may still send orders without a destination (goods packed at the
+    station): they are not sorted and complete once picked, as at a site without a sorter; an
+    order with a destination waits for its units in the chutes (no sorter runs in this test)."""
+    loop, seen = make(2, layout=LAYOUT, sortation={"enabled": True})
+    wms = loop.wms
+    for envelope in (order("plain", None, 1), order("sorted", "D001", 1)):
+        wms.publish(envelope.topic, envelope.payload, qos=1)
+
+    def said(order_id: str, status: str) -> bool:
+        wms.dispatch()
+        return any(s["orderId"] == order_id and s["status"] == status for s in seen)
+
+    assert loop.run_until(lambda: said("plain", "complete") and said("sorted", "picked"), 400), seen[-4:]
+    assert not said("sorted", "complete")
+    assert loop.controller.order_counts() == {"complete": 1, "picked": 1}
 
 
 def test_sorted_units_survive_a_restart(tmp_path) -> None:

@@ -1,0 +1,91 @@
+"""What ``bulletyard serve`` decides about a site on top of ``controller.yaml``: sortation and history.
+
+Sortation. A layout whose ``equipment.sorter`` describes a conveyor sorter is a site where the
+controller answers the sorter's destination requests; leaving them unanswered sends every item to
+the reject chute, which no engineer who brought a sorter wants. So ``--sortation auto`` (the
+default) turns :class:`controller.config.SortationConfig` on for such a layout unless the config
+file says ``sortation: {enabled: ...}`` itself; ``--sortation off`` (or ``enabled: false`` in the
+file) keeps the controller away from the sorter, and ``--sortation on`` insists (an error on a
+layout without a sorter). What enabling means for orders is in ``docs/deploy.md``: an order with
+a ``destination`` is complete once every unit is in a chute of it; an order without one is not
+sorted and completes when picked, as on a site without a sorter.
+
+History. The journal's :class:`controller.journal.Retention` comes from ``--journal-keep-events``
+and ``--journal-keep-days`` (0 for either: no limit of that kind).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from bulletyard.errors import UsageError
+
+if TYPE_CHECKING:
+    from controller.config import ControllerConfig
+    from controller.journal import Retention
+    from warehouse_maps.layout import Layout
+
+SORTATION_CHOICES = ("auto", "on", "off")
+
+
+def add_site_options(p: argparse.ArgumentParser) -> None:
+    """``--sortation`` and the journal's retention options."""
+    p.add_argument(
+        "--sortation",
+        choices=SORTATION_CHOICES,
+        default="auto",
+        help="drive the layout's conveyor sorter: auto (default: when the layout has one and the "
+        "config file does not say), on, or off",
+    )
+    p.add_argument(
+        "--journal-keep-events",
+        type=int,
+        default=2_000_000,
+        metavar="N",
+        help="audit events kept in the journal, newest first (default 2000000; 0: no limit)",
+    )
+    p.add_argument(
+        "--journal-keep-days",
+        type=float,
+        default=30.0,
+        metavar="D",
+        help="days of audit events kept in the journal (default 30; 0: no limit)",
+    )
+
+
+def has_sorter(layout: Layout) -> bool:
+    """True when the layout describes a conveyor sorter (``equipment.sorter``)."""
+    return bool((layout.equipment or {}).get("sorter"))
+
+
+def with_sortation(config: ControllerConfig, layout: Layout, choice: str) -> ControllerConfig:
+    """``config`` with sortation on or off as ``choice`` and the layout say (module docstring).
+
+    Raises:
+        UsageError: ``on`` for a layout without a sorter.
+    """
+    if choice == "auto":
+        if "enabled" in config.sortation.model_fields_set:
+            return config  # the config file decided
+        enabled = has_sorter(layout)
+    else:
+        enabled = choice == "on"
+        if enabled and not has_sorter(layout):
+            raise UsageError(f"--sortation on: layout {layout.name} has no sorter (equipment.sorter)")
+    if enabled == config.sortation.enabled:
+        return config
+    sortation = config.sortation.model_copy(update={"enabled": enabled})
+    return config.model_copy(update={"sortation": sortation})
+
+
+def retention(args: argparse.Namespace) -> Retention:
+    """The journal's retention from ``--journal-keep-events`` and ``--journal-keep-days``."""
+    from controller.journal import Retention
+
+    if args.journal_keep_events < 0 or args.journal_keep_days < 0:
+        raise UsageError("--journal-keep-events and --journal-keep-days must be >= 0")
+    return Retention(
+        events_max_rows=args.journal_keep_events or None,
+        events_max_age_s=args.journal_keep_days * 86400.0 or None,
+    )
