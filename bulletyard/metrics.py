@@ -8,13 +8,18 @@ Exposed: ``bulletyard_orders{state=...}``, ``bulletyard_robots{state=...}``, mes
 ``bulletyard_messages_total{direction=in|out}``, ``bulletyard_plan_seconds`` and
 ``bulletyard_reaction_seconds`` summaries (quantiles 0.5/0.99 over recent samples, sum, count),
 ``bulletyard_resends_total``, ``bulletyard_rejected_messages_total``, plus the controller's
-counters as ``bulletyard_events_total{event=...}``.
+counters as ``bulletyard_events_total{event=...}``. The process itself, under the names every
+Prometheus client library uses: ``process_resident_memory_bytes``, ``process_cpu_seconds_total``
+and ``process_open_fds`` (from ``/proc``; left out where there is none), so a long run's memory
+can be watched from the same scrape.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +29,31 @@ def _quantiles(samples) -> tuple[float, float, float, int]:
     if data.size == 0:
         return 0.0, 0.0, 0.0, 0
     return float(np.quantile(data, 0.5)), float(np.quantile(data, 0.99)), float(data.sum()), int(data.size)
+
+
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_lines() -> list[str]:
+    """The standard ``process_*`` metrics of this process from ``/proc/self`` ([] without /proc)."""
+    try:
+        rss_pages = int(Path("/proc/self/statm").read_text().split()[1])
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        fds = len(os.listdir("/proc/self/fd"))
+    except (OSError, IndexError, ValueError):
+        return []
+    return [
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.",
+        "# TYPE process_resident_memory_bytes gauge",
+        f"process_resident_memory_bytes {rss_pages * PAGE_BYTES}",
+        "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.",
+        "# TYPE process_cpu_seconds_total counter",
+        f"process_cpu_seconds_total {(int(fields[11]) + int(fields[12])) / CLK_TCK:.2f}",
+        "# HELP process_open_fds Number of open file descriptors.",
+        "# TYPE process_open_fds gauge",
+        f"process_open_fds {fds}",
+    ]
 
 
 def render(controller, stats) -> str:
@@ -70,6 +100,7 @@ def render(controller, stats) -> str:
     family("bulletyard_events_total", "counter", "Controller events by kind.")
     for event, n in sorted(controller.counters.items()):
         lines.append(f'bulletyard_events_total{{event="{event}"}} {n}')
+    lines += process_lines()
     return "\n".join(lines) + "\n"
 
 

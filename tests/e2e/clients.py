@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from bulletyard.broker_login import private_folder, write_private
 from bulletyard.secure_broker import SecureBrokerSetup
 from bus.mqtt import MqttTransport
 from bus.transport import Envelope
@@ -16,6 +19,17 @@ def login(setup: SecureBrokerSetup, username: str, *, client_id: str | None = No
     account = setup.account(username)
     return MqttTransport(setup.tls_url, client_id or username, username=username, password=account.password,
                          ca_file=str(setup.ca_file), connect_timeout_s=5, **kwargs)  # type: ignore[arg-type]
+
+
+def mosquitto_login(setup: SecureBrokerSetup, username: str, folder: Path) -> dict[str, str]:
+    """Environment for ``mosquitto_pub`` logged in as ``username`` without ``-P`` on its command line.
+
+    The Mosquitto clients read default options from ``$XDG_CONFIG_HOME/mosquitto_pub``; the login
+    goes there, in a 0600 file, so ``ps`` never shows the password.
+    """
+    config = private_folder(folder / f"mosquitto-login-{username}")
+    write_private(config / "mosquitto_pub", f"-u {username}\n-P {setup.account(username).password}\n")
+    return {**os.environ, "XDG_CONFIG_HOME": str(config)}
 
 
 def collect_until(transport: MqttTransport, done: Callable[[list[Envelope]], bool],

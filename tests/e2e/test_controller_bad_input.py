@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bulletyard.system import System
-from tests.e2e.clients import collect_until, login
+from tests.e2e.clients import collect_until, login, mosquitto_login
 from tests.e2e.running import running_system
 
 pytestmark = [
@@ -31,8 +31,9 @@ BIG_BYTES = 3 * 1024 * 1024
 def _pub(system: System, user: str, topic: str, payload: list[str]) -> None:
     s = system.setup
     argv = ["mosquitto_pub", "-h", s.host, "-p", str(s.tls_port), "--cafile", str(s.ca_file),
-            "-u", user, "-P", s.account(user).password, "-q", "1", "-t", topic, *payload]
-    done = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+            "-q", "1", "-t", topic, *payload]
+    env = mosquitto_login(s, user, system.folder)
+    done = subprocess.run(argv, capture_output=True, timeout=30, check=False, env=env)
     assert done.returncode == 0, done.stderr
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from bulletyard.supervisor import free_port
 from bus.transport import Envelope
-from tests.e2e.clients import collect_until
+from tests.e2e.clients import collect_until, mosquitto_login
 from tests.e2e.partition_proxy import PartitionProxy
 from tests.e2e.running import SERIALS, answering, controller_login, running_system
 
@@ -143,17 +143,14 @@ def test_bad_input_from_mosquitto_pub_every_process_keeps_serving(tmp_path: Path
             str(s.tls_port),
             "--cafile",
             str(s.ca_file),
-            "-u",
-            "controller",
-            "-P",
-            s.account("controller").password,
             "-q",
             "1",
         ]
+        env = mosquitto_login(s, "controller", tmp_path)
         for _ in range(3):  # the same garbage again: logged once, then only counted
             for topic, payload in garbage:
                 done = subprocess.run(
-                    [*base, "-t", topic, *payload], capture_output=True, timeout=30, check=False
+                    [*base, "-t", topic, *payload], capture_output=True, timeout=30, check=False, env=env
                 )
                 assert done.returncode == 0, done.stderr
         c = controller_login(system)

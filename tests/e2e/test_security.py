@@ -15,7 +15,7 @@ import pytest
 
 from bulletyard.secure_broker import mosquitto_password_hash
 from bus.mqtt import BusConnectionError, MqttTransport
-from tests.e2e.clients import collect_until, login, topics
+from tests.e2e.clients import collect_until, login, mosquitto_login, topics
 from tests.e2e.conftest import SecureBroker
 
 pytestmark = pytest.mark.timeout(60)
@@ -51,9 +51,9 @@ def test_plaintext_client_cannot_reach_the_tls_listener(secure_broker: SecureBro
     # and the real command-line client too, which leaves a broker log line but no session
     if shutil.which("mosquitto_pub"):
         done = subprocess.run(["mosquitto_pub", "-h", setup.host, "-p", str(setup.tls_port),
-                               "-u", "controller", "-P", account.password,
                                "-t", "uagv/v2/bulletyard/agv-0001/order", "-m", "{}"],
-                              capture_output=True, timeout=20, check=False)
+                              capture_output=True, timeout=20, check=False,
+                              env=mosquitto_login(setup, "controller", setup.folder))
         assert done.returncode != 0
 
 

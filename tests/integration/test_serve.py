@@ -30,8 +30,10 @@ def test_serve_completes_refuses_reports_metrics_and_stops_on_sigterm(broker, tm
     pods = near_pods(load_layout("small-fc"), 2)
     port = free_port()
     log = tmp_path / "serve.log"
-    url_with_password = broker.url.replace("mqtt://", "mqtt://controller:Sekr1t@")
-    service = bulletyard(*serve_argv(url_with_password, tmp_path / "j.sqlite", "--metrics-port", str(port)),
+    password_file = tmp_path / "password"  # the password is never on the command line
+    password_file.write_text("Sekr1t@x\n")
+    login = ["--username", "controller", "--password-file", str(password_file)]
+    service = bulletyard(*serve_argv(broker.url, tmp_path / "j.sqlite", "--metrics-port", str(port), *login),
                          log_path=log)
     fleet = bulletyard(*fleet_argv(broker.url, 3), log_path=tmp_path / "fleet.log")
     wms = Wms(broker.url)
@@ -64,12 +66,14 @@ def test_serve_completes_refuses_reports_metrics_and_stops_on_sigterm(broker, tm
         assert 'bulletyard_events_total{event="orders_refused"} 4' in text
         assert 'bulletyard_robots{state="idle"}' in text
         assert "bulletyard_reaction_seconds_count" in text
+        assert int(text.split("\nprocess_resident_memory_bytes ")[1].split()[0]) > 10 * 2**20
 
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=20) == 0
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
         assert any(x["msg"].startswith("stopped: orders") for x in lines)
         assert "Sekr1t" not in log.read_text()
+        assert "sortation off" in log.read_text()  # small-fc has no sorter
     finally:
         stop(service)
         stop(fleet)
@@ -113,6 +117,9 @@ CLOSED = ["--broker", "mqtt://127.0.0.1:1", "--layout", "small-fc"]
         ([*CLOSED, "--password-file", "nope"], "nope"),
         (["--broker", "mqtt://u:pw123@127.0.0.1:1", "--layout", "small-fc", "--metrics-port", "-1"],
          "cannot reach"),
+        (["--broker", "mqtt://u:pw@123@127.0.0.1:1", "--layout", "small-fc", "--metrics-port", "-1"],
+         "cannot reach"),
+        ([*CLOSED, "--sortation", "on"], "has no sorter"),
         ([*CLOSED, "--metrics-host", "192.0.2.1", "--metrics-port", "0"], "metrics: cannot listen"),
     ],
 )
@@ -129,3 +136,4 @@ def test_serve_bad_command_line_is_one_line_and_exit_2(argv: list[str], needle: 
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert "pw123" not in result.stderr
+    assert "123@" not in result.stderr  # a password holding '@' is hidden whole
