@@ -17,11 +17,12 @@ can lose the last commits but never corrupts the file; a killed process loses no
 
 A site runs for months, so the file must not grow without end (:class:`Retention`). Every
 ``sweep_every`` records the journal deletes ``events`` rows beyond the newest ``events_max_rows``
-and those older than ``events_max_age_s`` (stamped with the database's UTC clock; the audit trail
-is the only thing that reads it), and drops what only a restart of an *open* order needs from
-orders that reached a final status: their trips, units and items rows and their payload. The
-``orders`` row itself (id, status, reason: some 100 bytes) stays, so an old ``orderId`` sent
-again is still refused as a duplicate and the status counts stay exact. Open orders keep every
+and those older than ``events_max_age_s`` (stamped with the database's UTC clock, found by a
+binary search over the sequence number; the audit trail is the only thing that reads it), and
+drops what only a restart of an *open* order needs from orders that reached a final status: their
+trips, units and items rows and their payload. The ``orders`` row itself (id, status, reason:
+some 100 bytes) stays, so an old ``orderId`` sent again is still refused as a duplicate and the
+status counts stay exact. Open orders keep every
 record: the sweep never touches them.
 
 Every query the controller runs is served by an index (``tests/unit/controller/
@@ -63,7 +64,6 @@ CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status);
 CREATE INDEX IF NOT EXISTS trips_by_order ON trips (order_id, status);
 CREATE INDEX IF NOT EXISTS trips_by_status ON trips (status, stops_done);
 CREATE INDEX IF NOT EXISTS units_by_order ON units (order_id, label);
-CREATE INDEX IF NOT EXISTS events_by_ts ON events (ts);
 """
 
 QUERIES = {
@@ -223,7 +223,8 @@ class Journal:
                                  (r.events_max_rows,))
                 gone["events"] = cur.rowcount
             if r.events_max_age_s is not None:
-                cur = db.execute(f"DELETE FROM events WHERE ts < {NOW_S} - ?", (r.events_max_age_s,))
+                cutoff = db.execute(f"SELECT {NOW_S} - ?", (r.events_max_age_s,)).fetchone()[0]
+                cur = db.execute("DELETE FROM events WHERE seq < ?", (self._first_event_since(cutoff),))
                 gone["events"] = gone.get("events", 0) + cur.rowcount
             # what only a restart of an open order reads: these tables hold open orders' rows only
             for table in ("trips", "units", "items"):
@@ -234,6 +235,25 @@ class Journal:
             db.execute("ROLLBACK")
             raise
         return gone
+
+    def _first_event_since(self, cutoff_s: float) -> int:
+        """The lowest ``seq`` whose event is stamped at or after ``cutoff_s`` (Unix seconds).
+
+        Stamps grow with ``seq`` (one clock, appended in order), so a binary search over the
+        primary key finds it in some 20 lookups: no index on the stamp to update on every record.
+        A clock stepped back makes the bound approximate, never unsafe for open orders (events
+        are an audit trail; nothing is recovered from them)."""
+        db = self._db
+        lo, hi = db.execute("SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()
+        while lo < hi:  # invariant: every event below lo is older than cutoff_s; hi is newer or past the end
+            mid = (lo + hi) // 2
+            row = db.execute("SELECT seq, ts FROM events WHERE seq >= ? ORDER BY seq LIMIT 1",
+                             (mid,)).fetchone()
+            if row is None or row[1] >= cutoff_s:
+                hi = mid
+            else:
+                lo = row[0] + 1
+        return int(lo)
 
     def open_orders(self) -> list[tuple[str, str, str]]:
         """(order_id, status, payload) of the orders not yet complete, failed or refused, in

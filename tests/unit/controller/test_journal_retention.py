@@ -54,6 +54,23 @@ def test_events_are_bounded_by_age(tmp_path: Path) -> None:
     assert j.event_count() == 8
 
 
+@pytest.mark.parametrize(("old_upto", "gap"), [(20, (15, 25)), (20, (21, 30)), (0, (5, 9)), (50, (1, 3))])
+def test_age_cut_finds_the_boundary_across_gaps(tmp_path: Path, old_upto: int, gap: tuple[int, int]) -> None:
+    """The age cut is a binary search over seq: deleted ranges (earlier sweeps) must not fool it."""
+    db = tmp_path / "j.sqlite"
+    j = Journal(db, keep_events=True,
+                retention=Retention(events_max_rows=None, events_max_age_s=86400.0, sweep_every=10**6))
+    for k in range(50):
+        j.record("order", f"o{k}", "received", payload="{}")
+    with sqlite3.connect(db) as other:
+        other.execute("UPDATE events SET ts = ts - 31 * 86400 WHERE seq <= ?", (old_upto,))
+        other.execute("DELETE FROM events WHERE seq BETWEEN ? AND ?", gap)
+    j.sweep()
+    with sqlite3.connect(db) as other:
+        left = [r[0] for r in other.execute("SELECT seq FROM events ORDER BY seq")]
+    assert left == [s for s in range(1, 51) if s > old_upto and not gap[0] <= s <= gap[1]]
+
+
 def test_retention_keeps_open_orders_records_and_drops_finished_details(tmp_path: Path) -> None:
     db = tmp_path / "j.sqlite"
     j = Journal(db, retention=Retention(events_max_rows=0, events_max_age_s=0.0, sweep_every=10**6))
