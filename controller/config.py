@@ -195,8 +195,9 @@ class SortationConfig(BaseModel):
     """The conveyor sorter behind the pick stations (``controller.sortation``).
 
     When enabled (and the layout's ``equipment.sorter`` names its chutes), the controller answers
-    the sorter's destination requests, every order needs a ``destination``, and an order is
-    ``complete`` only once every picked unit has been sorted into a chute of that destination.
+    the sorter's destination requests, and an order with a ``destination`` is ``complete`` only
+    once every picked unit has been sorted into a chute of that destination (one without is not
+    sorted). ``bulletyard serve`` enables it for a layout with a sorter unless this file says.
     Destinations are ``D001``... (``destinations`` of them, default half the chutes), each
     served by the chutes a volume-balanced plan gives it (``controller.sortation.mapping``).
     """
