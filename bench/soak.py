@@ -97,6 +97,11 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("soak.jsonl"), help="JSON line per sample")
     args = p.parse_args()
     rows: list[dict] = []
+
+    def stop_early(signum, frame):  # noqa: ANN001, ANN202, ARG001
+        raise KeyboardInterrupt  # SIGTERM too: stop sampling, stop up, still print the table
+
+    signal.signal(signal.SIGTERM, stop_early)
     with tempfile.TemporaryDirectory(prefix="by-soak-") as tmp:
         orders = int(args.rate * args.minutes * 60) + 100
         up = subprocess.Popen(
@@ -125,6 +130,8 @@ def main() -> None:
                     if row["minutes"] >= args.minutes:
                         break
                     time.sleep(args.every)  # a benchmark's pacing, not a test's wait
+        except KeyboardInterrupt:
+            print("stopped early", flush=True)
         finally:
             up.send_signal(signal.SIGTERM)
             rest = up.communicate(timeout=120)[0]
