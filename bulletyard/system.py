@@ -159,6 +159,8 @@ class System:
                 str(self.folder / "controller.sqlite"),
                 "--metrics-port",
                 "0",  # any free port: several systems may share a machine (controller_args may override)
+                # without the sorting line nothing would ever put an order's units on the sorter
+                *([] if "sorter" in self.parts else ["--sortation", "off"]),
                 *self.controller_args,
             ),
             "fleet": bulletyard_argv(

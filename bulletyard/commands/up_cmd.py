@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         choices=("controller", "sorter", "feeder"),
-        help="leave one part out (repeatable), e.g. to run your own controller",
+        help="leave one part out (repeatable), e.g. to run your own controller; without the sorter "
+        "the controller does not sort (orders complete when picked)",
     )
     p.add_argument(
         "--exit-when-done",

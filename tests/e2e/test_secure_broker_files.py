@@ -109,5 +109,8 @@ def test_no_password_on_any_command_line_of_up(tmp_path: Path) -> None:
         assert argv[argv.index("--username") + 1] == user
         assert Path(argv[argv.index("--password-file") + 1]).read_text() == setup.account(user).password
     assert "--layout" in commands["sorter"]  # fc has a conveyor sorter: its sorting line runs
+    assert "--sortation" not in commands["controller"]  # the controller drives it (serve's default)
+    without = System(setup, tmp_path, layout="fc", robots=3, parts=("broker", "controller", "fleet"))
+    assert without.commands()["controller"][-2:] == ["--sortation", "off"]  # nobody would sort
     acl = setup.acl_file.read_text()
     assert "topic read bulletyard/v1/site1/orderStatus" in acl.split("user sorter-1")[1]
