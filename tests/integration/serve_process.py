@@ -39,7 +39,9 @@ def bulletyard(*argv: str, log_path: Path) -> subprocess.Popen:
 
 def serve_argv(url: str, db: Path, *extra: str) -> list[str]:
     """The service on ``small-fc`` with a journal, JSON log lines and no metrics port unless given."""
-    return ["serve", "--broker", url, "--layout", "small-fc", "--db", str(db), "--log-format", "json", *extra]
+    # no metrics port unless given: the default 9108 may be taken by another service on the machine
+    return ["serve", "--broker", url, "--layout", "small-fc", "--db", str(db), "--log-format", "json",
+            "--metrics-port", "-1", *extra]
 
 
 def fleet_argv(url: str, count: int) -> list[str]:
