@@ -105,6 +105,9 @@ class Executor:
         self.epoch = epoch
         self._actions_made = 0  # counts actionIds handed out: unique for the journal's life
         self._events: list[ExecutionEvent] = []  # events found outside a state (holds, planning)
+        # robots with a station hold or a rejection back-off running: the runner asks for the next
+        # wakeup after every message, so those deadlines are looked up among these few, not the fleet
+        self._timed: set[str] = set()
         self.adg = ActionDependencyGraph()
         self.resend = ResendTracker(config.resend.interval_s, config.resend.max_interval_s)
         self.headers = HeaderIds()
@@ -241,20 +244,29 @@ class Executor:
         r.rejections += 1
         backoff_s = self.config.fleet.rejection_backoff_s * 2 ** min(r.rejections - 1, 5)
         r.resync_at = now + seconds(backoff_s)
+        self._timed.add(serial)
         self._replan_stops(serial)
 
     def due_resyncs(self, now: Instant) -> list[Envelope]:
         """The cancels of rejected orders whose back-off has passed."""
         out: list[Envelope] = []
-        for serial, r in sorted(self.robots.items()):
+        for serial in sorted(self._timed):
+            r = self.robots[serial]
             if r.resync_at is not None and r.resync_at <= now and not r.lost:
                 out.extend(self.begin_resync(now, serial))
         return out
 
     def next_resync(self) -> Instant | None:
         """When the next back-off ends (None: no rejected order waits)."""
-        times = [r.resync_at for r in self.robots.values() if r.resync_at is not None and not r.lost]
+        robots = [self.robots[s] for s in self._timed]
+        times = [r.resync_at for r in robots if r.resync_at is not None and not r.lost]
         return min(times) if times else None
+
+    def _prune_timed(self) -> None:
+        """Forget robots with neither a hold nor a back-off running (see ``_timed``)."""
+        self._timed = {
+            s for s in self._timed if (r := self.robots[s]).hold_until is not None or r.resync_at is not None
+        }
 
     def _replan_stops(self, serial: str) -> None:
         """Plan the stops ahead of the vehicle again with its current profile (a rejection may have
@@ -434,6 +446,7 @@ class Executor:
             step = min(r.holds)
             if self.adg.reached(serial) >= step:
                 r.hold_until = now + seconds(r.holds[step][1])
+                self._timed.add(serial)
 
     def staying(self, serial: str) -> bool:
         """True while the robot stays on a charger after ``startCharging``."""
@@ -447,7 +460,9 @@ class Executor:
         """Station holds whose time is up: the stop is done and the next nodes may go out; also
         any event found while planning (a stop the vehicle cannot run)."""
         events, self._events = self._events, []
-        for serial, r in sorted(self.robots.items()):
+        self._prune_timed()
+        for serial in sorted(self._timed):
+            r = self.robots[serial]
             if r.hold_until is None or r.hold_until > now or r.lost or r.trip is None:
                 continue
             index, _ = r.holds.pop(min(r.holds))
@@ -462,7 +477,7 @@ class Executor:
 
     def next_hold_end(self) -> Instant | None:
         """When the next station hold ends (None: none running)."""
-        times = [r.hold_until for r in self.robots.values() if r.hold_until is not None]
+        times = [r.hold_until for s in self._timed if (r := self.robots[s]).hold_until is not None]
         return min(times) if times else None
 
     def _rollover_due(self, serial: str, state: StateView) -> bool:
