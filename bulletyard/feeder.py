@@ -23,9 +23,10 @@ import numpy as np
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.topics import wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
+from bus.wms import TERMINAL_STATUSES
 from warehouse_maps.layout import Layout
 
-TERMINAL = frozenset({"complete", "failed", "cancelled", "refused"})
+TERMINAL = TERMINAL_STATUSES
 WMS_VERSION = "1.0.0"
 
 

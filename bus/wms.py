@@ -14,6 +14,7 @@ The JSON schemas in ``docs/schemas/`` are generated from these models (``python 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,28 @@ OrderStatusName = Literal[
     "received", "allocated", "picking", "picked", "inducted", "sorted", "complete", "failed",
     "cancelled", "refused",
 ]
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life cycle; the values are the wire's ``status`` strings."""
+
+    RECEIVED = "received"  # accepted; no stock promised yet
+    ALLOCATED = "allocated"  # its lines are promised to pods and stations
+    PICKING = "picking"  # a pod serving it is under way
+    PICKED = "picked"  # every line picked at a station
+    INDUCTED = "inducted"  # every unit is on the sorter
+    SORTED = "sorted"  # every unit is in a chute of its destination
+    COMPLETE = "complete"
+    FAILED = "failed"  # ended with a reason
+    CANCELLED = "cancelled"
+    REFUSED = "refused"  # never accepted (see the reason)
+
+
+TERMINAL_STATUSES: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.COMPLETE, OrderStatus.FAILED, OrderStatus.CANCELLED, OrderStatus.REFUSED}
+)
+"""The statuses after which an order never changes again: the one definition every sender and
+reader uses."""
 
 
 # One source for topic names: the builders live in bus.topics (they raise a ValueError subclass

@@ -38,6 +38,7 @@ from bus.topics import (
     wms_orders_topic,
 )
 from bus.transport import Envelope
+from bus.wms import TERMINAL_STATUSES
 from controller.config import ControllerConfig, ControllerConfigError
 from controller.execution.adg import ScheduleConflict
 from controller.execution.executor import Executor
@@ -67,7 +68,7 @@ _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTS
 _POD_TRIP = Trip("probe", (Stop((0, 0), "pick"), Stop((0, 0), "wait"), Stop((0, 0), "drop")))
 """The stop actions of every pod trip (:mod:`controller.tasks.operations`), to ask a vehicle's profile."""
 STATUS_VERSION = "1.0.0"
-FINAL_STATUSES = ("complete", "failed", "refused")
+FINAL_STATUSES = TERMINAL_STATUSES
 RECENT_FINISHED_ORDERS = 100_000
 """Finished order ids kept in memory to refuse a replayed order; older ones are looked up in the
 journal (without one, a replay of an order older than this is accepted again)."""

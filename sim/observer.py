@@ -13,9 +13,10 @@ from bus import wire_json
 from bus.clock import Instant
 from bus.topics import wms_order_status_topic
 from bus.transport import Envelope
+from bus.wms import TERMINAL_STATUSES, OrderStatus
 from sim.kpi import KpiCollector
 
-TERMINAL_FAILED = frozenset({"failed", "refused", "cancelled"})
+TERMINAL_FAILED = TERMINAL_STATUSES - {OrderStatus.COMPLETE}
 DIVERT_RESULTS = {"SORTED": "sorted", "RECIRCULATED": "recirculated", "REJECTED": "rejected", "LOST": "lost"}
 
 

@@ -31,12 +31,13 @@ from bus.clock import Instant, seconds
 from bus.sorter_protocol import sorter_topic, unit_labels
 from bus.topics import wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
+from bus.wms import TERMINAL_STATUSES
 from sorter.agent import SorterAgent
 from sorter.config import ChuteLayout, InductConfig, LoopConfig
 from sorter.events import Item
 from sorter.loop import LoopSorter
 
-TERMINAL = frozenset({"complete", "failed", "refused", "cancelled"})
+TERMINAL = TERMINAL_STATUSES
 
 
 def _fields(payload: bytes, *keys: str) -> dict | None:

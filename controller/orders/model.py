@@ -12,27 +12,15 @@ These are plain frozen dataclasses; the wire form lives in ``bus/wms.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeAlias
 
 from bus.clock import Instant
+from bus.wms import TERMINAL_STATUSES, OrderStatus
 
 OrderId: TypeAlias = str
 Sku: TypeAlias = str
 
 
-class OrderStatus(StrEnum):
-    """Where an order is in its life cycle (the wire uses these strings)."""
-
-    RECEIVED = "received"  # accepted by the order book, no stock reserved yet
-    ALLOCATED = "allocated"  # every line has stock reserved on a pod
-    PICKING = "picking"  # at least one pod trip serving it is under way
-    PICKED = "picked"  # every line picked at a station
-    INDUCTED = "inducted"  # the packed order entered the sorter
-    SORTED = "sorted"  # the sorter dropped it into its destination chute
-    COMPLETE = "complete"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 #: The forward path; each status may move only to the next one (or to a terminal failure).
@@ -45,9 +33,7 @@ FORWARD: tuple[OrderStatus, ...] = (
     OrderStatus.SORTED,
     OrderStatus.COMPLETE,
 )
-TERMINAL: frozenset[OrderStatus] = frozenset(
-    {OrderStatus.COMPLETE, OrderStatus.FAILED, OrderStatus.CANCELLED}
-)
+TERMINAL = TERMINAL_STATUSES
 
 
 def allowed_next(status: OrderStatus) -> frozenset[OrderStatus]:
