@@ -24,7 +24,15 @@ from bulletyard.supervisor import (
 )
 from bus.mqtt import MqttTransport
 from bus.topicmatch import topic_matches
-from bus.topics import VdaTopic, vda_filter, vda_topic
+from bus.topics import (
+    SorterTopic,
+    VdaTopic,
+    sorter_filter,
+    sorter_topic,
+    vda_filter,
+    vda_topic,
+    wms_order_status_topic,
+)
 from bus.transport import Envelope
 
 VEHICLE_CONNECTIONS = vda_filter(VdaTopic.CONNECTION)
@@ -38,8 +46,8 @@ class Readiness:
         self.monitor = monitor
         self.connection: dict[str, str] = {}
         self.controller_seen = False
-        self.sorter_filter = f"bulletyard/v1/{site}/sorter/+/connection"
-        self.status_topic = f"bulletyard/v1/{site}/orderStatus"
+        self.sorter_filter = sorter_filter(site, None, SorterTopic.CONNECTION)
+        self.status_topic = wms_order_status_topic(site)
         self.status_messages = 0
 
     def subscribe(self) -> None:
@@ -281,7 +289,7 @@ class System:
                     "# defaults: see docs/sorter.yaml\nsorter_id: sorter-1\n"
                 )
             supervisor.add(self.child("sorter")).start()
-            topic = f"bulletyard/v1/{self.setup.site}/sorter/sorter-1/connection"
+            topic = sorter_topic(self.setup.site, "sorter-1", SorterTopic.CONNECTION)
             self._wait(supervisor, lambda r: r.online([topic]) == 1, lambda r: "sorter not ONLINE")
             log(f"sorter ready ({time.monotonic() - started:.1f} s)")
         if "feeder" in parts:
