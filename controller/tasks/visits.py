@@ -112,11 +112,11 @@ def match_robots(robot_cells: Sequence[Cell], pod_cells: Sequence[Cell]) -> list
     p = np.asarray(pod_cells, dtype=np.int64)
     cost = np.abs(r[:, None, :] - p[None, :, :]).sum(axis=2)
     n = max(len(r), len(p))  # dummy rows or columns cost nothing
+    square = np.zeros((n, n), dtype=np.int64)
+    square[: len(r), : len(p)] = cost
+    left, right = np.divmod(np.arange(n * n, dtype=np.int64), n)  # row-major, as arcs were added one by one
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
-    for i in range(n):
-        for j in range(n):
-            real = i < len(r) and j < len(p)
-            solver.add_arc_with_cost(i, j, int(cost[i, j]) if real else 0)
+    solver.add_arcs_with_cost(left, right, square.ravel())  # one call: n*n arcs from Python cost 30 ms at 500
     if solver.solve() != solver.OPTIMAL:
         raise RuntimeError("linear sum assignment failed on a complete bipartite graph")
     pairs = [(i, solver.right_mate(i)) for i in range(len(r))]
