@@ -510,7 +510,8 @@ class Controller:
         if v is None or kind in v.deviations:
             return
         v.deviations.add(kind)
-        self.counters["vehicle_deviations"] += 1
+        if level >= logging.WARNING:  # a vehicle's profile is news, not a deviation
+            self.counters["vehicle_deviations"] += 1
         log.log(level, "vehicle %s/%s %s", v.manufacturer, serial, text)
 
     def _can_run(self, serial: str, trip: Trip) -> bool:
