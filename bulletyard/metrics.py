@@ -92,7 +92,7 @@ def render(controller, stats) -> str:
         "counter",
         "Orders and instant actions resent for lack of acknowledgement.",
     )
-    lines.append(f"bulletyard_resends_total {controller.executor.resend.resent}")
+    lines.append(f"bulletyard_resends_total {controller.executor.outbox.resend.resent}")
     family(
         "bulletyard_rejected_messages_total", "counter", "Inbound messages rejected as malformed or unknown."
     )

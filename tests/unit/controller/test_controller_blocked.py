@@ -46,7 +46,7 @@ def test_order_whose_pod_a_dead_robot_carries_fails_with_a_reason() -> None:
     ctl = loop.controller
     submit(loop, order("o1", "S3"))
     assert loop.run_until(lambda: status_is(loop, statuses, "o1", "picking"), 120)
-    (trip_id, serial), = ctl.trip_robot.items()
+    (trip_id, serial), = ctl.dispatch.trip_robot.items()
     loop.vehicles[serial].fatal = True
     loop.vehicles[serial]._dirty = True
     assert loop.run_until(lambda: ctl.supervisor.is_lost(serial), 30)

@@ -26,7 +26,7 @@ def test_resend_until_acknowledged_under_30_percent_loss() -> None:
     for i, sku in enumerate(["S1", "S2", "S3", "S2"]):
         submit(loop, order(ids[i], sku))
     assert loop.run_until(lambda: complete(loop, statuses, ids), 900), loop.controller.order_counts()
-    assert loop.controller.executor.resend.resent > 0
+    assert loop.controller.executor.outbox.resend.resent > 0
     assert broker.counters.lost > 0
     assert loop.collisions == 0
     assert [s["orderId"] for s in statuses if s["status"] == "complete"].count("o3") == 1
@@ -36,13 +36,13 @@ def test_vehicle_offline_mid_trip_returns_trip_and_comes_back() -> None:
     loop, statuses = make(2)
     submit(loop, order("o1", "S3"))
     ctl = loop.controller
-    assert loop.run_until(lambda: bool(ctl.trip_robot), 30)
-    serial = next(iter(ctl.trip_robot.values()))
+    assert loop.run_until(lambda: bool(ctl.dispatch.trip_robot), 30)
+    serial = next(iter(ctl.dispatch.trip_robot.values()))
     # on its way to the pod, its connection drops (the broker publishes its will)
     loop.step()
     loop.vt[serial].close(clean=False)
     other = next(s for s in loop.vehicles if s != serial)
-    assert loop.run_until(lambda: other in ctl.trip_robot.values(), 30)  # its lines went on a new trip
+    assert loop.run_until(lambda: other in ctl.dispatch.trip_robot.values(), 30)  # its lines went on a new trip
     assert ctl.supervisor.is_lost(serial)
     assert ctl.counters["lost_connectionbroken"] == 1
     assert loop.run_until(lambda: complete(loop, statuses, ["o1"]), 300)
@@ -69,8 +69,8 @@ def test_fatal_error_loses_the_vehicle_and_others_finish() -> None:
     loop, statuses = make(2)
     submit(loop, order("o1", "S3"))
     ctl = loop.controller
-    assert loop.run_until(lambda: bool(ctl.trip_robot), 30)
-    serial = next(iter(ctl.trip_robot.values()))
+    assert loop.run_until(lambda: bool(ctl.dispatch.trip_robot), 30)
+    serial = next(iter(ctl.dispatch.trip_robot.values()))
     loop.vehicles[serial].fatal = True
     loop.vehicles[serial]._dirty = True
     assert loop.run_until(lambda: ctl.supervisor.is_lost(serial), 30)
@@ -83,7 +83,7 @@ def test_rejected_order_is_resynchronised() -> None:
     loop, statuses = make(1)
     ctl = loop.controller
     submit(loop, order("o1", "S2"))
-    loop.run_until(lambda: bool(ctl.trip_robot), 30)
+    loop.run_until(lambda: bool(ctl.dispatch.trip_robot), 30)
     v = loop.vehicles["agv-0001"]
     v.reject_next = True
     assert loop.run_until(lambda: ctl.counters["vehicle_rejections"] == 1, 10)
@@ -150,7 +150,7 @@ def test_bad_orders_are_refused_with_a_reason() -> None:
     assert refused["ok"].startswith("duplicate")
     assert refused["bad-sku"] == "impossible: lines[0].sku 'NOPE' is not stocked"
     assert [s["status"] for s in statuses if s["orderId"] == "ok"][:2] == ["received", "refused"]
-    assert loop.controller.orders["ok"].status in ("received", "allocated")  # the duplicate changed nothing
+    assert loop.controller.ledger.orders["ok"].status in ("received", "allocated")  # the duplicate changed nothing
 
 
 def test_garbage_vehicle_messages_never_crash() -> None:

@@ -106,9 +106,9 @@ def test_no_collision_in_normal_run() -> None:
 def test_finished_orders_leave_memory_and_a_replay_is_still_refused(monkeypatch, tmp_path) -> None:
     """Over a long shift only open orders are kept; a finished order's id stays refused, from the
     window of recent ids and, beyond it, from the journal."""
-    import controller.core as core
+    import controller.ledger as ledger
 
-    monkeypatch.setattr(core, "RECENT_FINISHED_ORDERS", 1)
+    monkeypatch.setattr(ledger, "RECENT_FINISHED_ORDERS", 1)
     loop, statuses = make(2, journal=Journal(tmp_path / "j.sqlite"))
     ctl = loop.controller
     for i, sku in enumerate(["S1", "S2", "S3"]):
@@ -119,8 +119,8 @@ def test_finished_orders_leave_memory_and_a_replay_is_still_refused(monkeypatch,
         return all(final_status(statuses, f"o{i}") == "complete" for i in range(3))
 
     assert loop.run_until(done, 400), (ctl.order_counts(), statuses[-5:])
-    assert ctl.orders == {}  # nothing finished is held
-    recent = list(ctl._finished)
+    assert ctl.ledger.orders == {}  # nothing finished is held
+    recent = list(ctl.ledger._finished)
     assert len(recent) == 1  # the window keeps the latest only (patched to 1)
     older = next(f"o{i}" for i in range(3) if f"o{i}" not in recent)
     assert ctl.order_counts() == {"complete": 3}

@@ -133,7 +133,7 @@ def test_inducted_once_every_unit_is_on_the_line_and_only_after_picked() -> None
     first, second = unit_labels("o1", [2])
     assert statuses(ctl.handle(now, inducted(now, 0, "itm-1", first))) == []  # one unit of two
     assert statuses(ctl.handle(now, inducted(now, 1, "itm-1b", first))) == []  # re-inducted: counted once
-    ctl.orders["o1"].status = "picked"  # (the robots' part, which this test leaves out)
+    ctl.ledger.orders["o1"].status = "picked"  # (the robots' part, which this test leaves out)
     assert statuses(ctl.handle(now, inducted(now, 2, "itm-2", second))) == [("o1", "inducted", "")]
     # an order not yet reported picked does not jump ahead (a station may induct line by line)
     [label] = unit_labels("o2", [1])

@@ -91,7 +91,7 @@ def test_idle_vehicles_get_a_fresh_order_so_action_states_stay_short() -> None:
 
     assert loop.run_until(done, 900), (ctl.order_counts(), dict(ctl.counters))
     assert [s["status"] for s in statuses].count("complete") == 6
-    assert ctl.executor.rollovers >= 2
+    assert ctl.executor.resync.rollovers >= 2
     assert max(r.stream.order_number for r in ctl.executor.robots.values()) >= 2
     assert errors == []
     # without rollovers one vehicle's order would hold every action of its trips (3 per trip)

@@ -121,7 +121,7 @@ def test_vehicle_without_wait_is_held_at_the_station_by_the_controller() -> None
     assert arrived is not None
     assert left is not None
     assert left - arrived >= seconds(7.0), "the vehicle left the station before the pick time"
-    assert loop.run_until(lambda: not ctl.trip_robot, max_s=120)  # the pod is set down after "complete"
+    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)  # the pod is set down after "complete"
     types = {a["actionType"] for m in v.sent_to_me("order") for n in m["nodes"] for a in n["actions"]}
     assert types == {"pick", "drop"}
     picks = [a for m in v.sent_to_me("order") for n in m["nodes"] for a in n["actions"]]
@@ -134,7 +134,7 @@ def test_no_order_to_cancel_counts_as_the_cancel_done() -> None:
     v = VendorVehicle("a-1", at((0, 2)))
     ctl, loop, statuses = run([v])
     loop.run_until(lambda: "a-1" in ctl.executor.robots, max_s=10)
-    cancels = ctl.executor.begin_resync(loop.now, "a-1")
+    cancels = ctl.executor.resync.begin(loop.now, "a-1")
     loop._publish(loop.ctl_t, cancels)
     assert loop.run_until(lambda: ctl.executor.robots["a-1"].resync_action is None, max_s=30)
     assert v.cancels_answered_by_error == 1
@@ -208,7 +208,7 @@ def test_fleet_file_restricts_manufacturers_and_maps_actions() -> None:
     ctl, loop, statuses = run([served, stranger], config)
     submit(loop, order("o1", "S2"))
     assert complete(loop, statuses, ["o1"])
-    assert loop.run_until(lambda: not ctl.trip_robot, max_s=120)  # the pod is set down after "complete"
+    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)  # the pod is set down after "complete"
     assert "x-1" not in ctl.registry.vehicles
     assert "x-1" not in ctl.executor.robots
     assert stranger.received == [], "a vehicle of an unserved manufacturer was sent something"

@@ -42,28 +42,28 @@ def test_a_lagging_robot_sits_out_and_the_others_keep_getting_plan() -> None:
     ex = _executor(cap=6)
     now = 0
     for _ in range(2):
-        assert ex.needs_window(now)
-        assert ex.plan_window(now)
+        assert ex.windows.needed(now)
+        assert ex.windows.plan(now)
         now += 10**9
     _drive(ex, "b")  # b keeps up, a does not move at all (a long action, a held vehicle)
     assert ex.adg.remaining("a") >= 6 > ex.adg.remaining("b")
-    assert ex.window_robots() == ["b"]
+    assert ex.windows.robots_in_next() == ["b"]
     a_end, a_last = ex.adg.last_cell("a"), ex.adg.last_step("a")
     b_last = ex.adg.last_step("b")
-    assert ex.needs_window(now)
-    assert ex.plan_window(now)
+    assert ex.windows.needed(now)
+    assert ex.windows.plan(now)
     assert ex.adg.last_step("a") == a_last  # a's plan is not extended
     assert ex.adg.last_step("b") == b_last + 4
     assert a_end not in ex.adg.cells("b")[b_last:]  # nobody plans through where a's plan ends
     # once a catches up it is planned again
     _drive(ex, "a")
-    assert ex.window_robots() == ["a", "b"]
+    assert ex.windows.robots_in_next() == ["a", "b"]
 
 
 def test_everyone_in_the_window_when_nobody_lags() -> None:
     ex = _executor(cap=40)
-    assert ex.window_robots() == ["a", "b"]
-    assert ex.plan_window(0)
+    assert ex.windows.robots_in_next() == ["a", "b"]
+    assert ex.windows.plan(0)
     assert ex.adg.last_step("a") == ex.adg.last_step("b") == 4
 
 
@@ -71,12 +71,12 @@ def test_a_state_naming_a_forgotten_step_changes_nothing() -> None:
     """A vehicle may send a state that still names a node the controller has already moved past
     (and forgotten); that used to index the forgotten part of the plan and crash the handler."""
     ex = _executor(cap=40)
-    assert ex.plan_window(0)
+    assert ex.windows.plan(0)
     _drive(ex, "a")
     reached = ex.adg.reached("a")
     assert reached >= 3
     ex.adg.forget_before("a", reached, min_batch=1)
-    ex._advance("a", 1)  # the state of the first step, late
+    ex.windows.advance("a", 1)  # the state of the first step, late
     assert ex.adg.reached("a") == reached
 
 
@@ -91,10 +91,10 @@ def test_an_idle_robot_keeps_a_short_plan_over_a_long_shift() -> None:
     now = 0
     stream = ex.robots["a"].stream
     for _ in range(3_000):
-        if ex.needs_window(now):
-            ex.plan_window(now)
-        ex.release_and_send(now)
-        ex.resend.on_state("a", stream.order_id, stream.update_id, [])  # the vehicle acknowledges
+        if ex.windows.needed(now):
+            ex.windows.plan(now)
+        ex.send(now)
+        ex.outbox.resend.on_state("a", stream.order_id, stream.update_id, [])  # the vehicle acknowledges
         now += 10**9
     assert stream.update_id == 0  # one order (the robot's cell), then only waits: nothing to send
     cells = ex.adg.cells("a")

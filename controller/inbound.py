@@ -1,0 +1,153 @@
+"""The controller's wire seam inbound: one envelope in, one typed value out.
+
+Why: everything the controller does after this point works on typed values, so an exception
+raised there is a bug of ours and surfaces, while every malformed, unexpected or unserved message
+ends here as :class:`Unreadable` (counted and logged once per kind) or :class:`OrderUnreadable`
+(answered with ``refused``). Payloads are decoded by the protocol modules' decoders:
+:func:`controller.intake.parse_order` (WMS), :func:`controller.fleet.registry.decode_vehicle_message`
+(VDA 5050) and the sortation planner (sorter protocol).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bus.topics import TopicFormatError, VdaTopic, parse_vda_topic, wms_orders_topic
+from bus.transport import Envelope
+from controller.fleet.registry import ConnectionView, StateView, VehicleMessageError, decode_vehicle_message
+from controller.intake import OrderRefused, WmsOrder, parse_order
+
+_VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReceived:
+    """A WMS order that decoded; ``payload`` is kept for the journal."""
+
+    order: WmsOrder
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUnreadable:
+    """A payload on the orders topic that is not a valid order (``order_id`` when it names one)."""
+
+    order_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleState:
+    """A vehicle's ``state``."""
+
+    manufacturer: str
+    serial: str
+    state: StateView
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleConnection:
+    """A vehicle's ``connection``."""
+
+    manufacturer: str
+    serial: str
+    connection: ConnectionView
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleFactsheet:
+    """A vehicle's ``factsheet`` (the JSON object, read leniently by the registry)."""
+
+    manufacturer: str
+    serial: str
+    factsheet: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SorterMessage:
+    """A message on one of the sorter's topics (decoded by the sortation planner)."""
+
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A message the controller cannot or will not read: ``where`` it came, and why."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Nothing to act on: an empty retained message that clears a vehicle's topic, or a VDA 5050
+    topic the controller does not read (its own orders and instant actions)."""
+
+    topic: str
+
+
+Inbound = (
+    OrderReceived | OrderUnreadable | VehicleState | VehicleConnection | VehicleFactsheet
+    | SorterMessage | Unreadable | Ignored
+)
+
+
+class InboundDecoder:
+    """Turns the controller's envelopes into :data:`Inbound` values.
+
+    Args:
+        site: the site's topic level (the WMS orders topic).
+        sorter_owns: True for a topic of the site's sorter (None: no sortation).
+        refusal: why a vehicle is not served by this controller (None: it is).
+    """
+
+    def __init__(
+        self,
+        site: str,
+        sorter_owns: Callable[[str], bool] | None,
+        refusal: Callable[[str, str], str | None],
+    ) -> None:
+        self.orders_topic = wms_orders_topic(site)
+        self.sorter_owns = sorter_owns
+        self.refusal = refusal
+
+    def decode(self, msg: Envelope) -> Inbound:
+        """The typed value of one inbound message; never raises for bad input."""
+        if msg.topic == self.orders_topic:
+            try:
+                return OrderReceived(parse_order(msg.payload), msg.payload)
+            except OrderRefused as err:
+                return OrderUnreadable(_order_id_or_none(msg.payload), str(err))
+        if self.sorter_owns is not None and self.sorter_owns(msg.topic):
+            return SorterMessage(msg)
+        try:
+            manufacturer, serial, kind = parse_vda_topic(msg.topic)
+        except TopicFormatError as err:
+            return Unreadable(msg.topic, f"unknown topic: {err}")
+        if kind not in _VEHICLE_TOPICS or (not msg.payload and kind != VdaTopic.STATE):
+            return Ignored(msg.topic)
+        refusal = self.refusal(manufacturer, serial)
+        if refusal is not None:
+            return Unreadable(msg.topic, f"not served: {refusal}")
+        try:
+            value = decode_vehicle_message(kind, msg.payload)
+        except VehicleMessageError as err:
+            return Unreadable(msg.topic, str(err))
+        if isinstance(value, StateView):
+            return VehicleState(manufacturer, serial, value)
+        if isinstance(value, ConnectionView):
+            return VehicleConnection(manufacturer, serial, value)
+        return VehicleFactsheet(manufacturer, serial, value)
+
+
+def _order_id_or_none(payload: bytes) -> str | None:
+    """Best effort: the orderId of a refused payload, so the refusal can name the order."""
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    oid = data.get("orderId") if isinstance(data, dict) else None
+    return oid if isinstance(oid, str) else None
