@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bus.clock import Instant, iso_timestamp, seconds
-from bus.topics import wms_order_status_topic, wms_orders_topic
+from bus.topics import WMS_DELIVERY, wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES
 from warehouse_maps.layout import Layout
@@ -131,7 +131,7 @@ class OrderFeeder:
             "priority": 0,
         }
         self._header_id += 1
-        return Envelope(self.orders_topic, json.dumps(payload).encode(), 1, False)
+        return Envelope(self.orders_topic, json.dumps(payload).encode(), *WMS_DELIVERY)
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """Count one status message; never raises on bad input."""

@@ -137,15 +137,6 @@ MESSAGES: dict[str, type[Header]] = {
 }
 """Topic kind -> wire model."""
 
-QOS = {"connection": 1, "state": 0, "inducted": 1, "destinationRequest": 1, "destination": 1,
-       "divertConfirm": 1, "chuteState": 1}
-"""QoS per kind. ``inducted`` is QoS 1 here (bus.topics defaults to 0): it is the controller's only
-record that an item entered the line, which item conservation on the controller side relies on."""
-RETAIN = {"connection": True}
-"""Only ``connection`` is retained: ``chuteState`` shares one topic for all chutes, so a retained
-copy would tell a late subscriber about one chute only; the sorter republishes every chute on connect."""
-
-
 def unit_labels(order_id: str, quantities: list[int]) -> list[str]:
     """Barcodes of an order's units at a sorting site, line by line: ``{orderId}/{line}/{unit}``
     (line index in WMS order, unit from 0; see docs/protocol-sorter.md). The station prints them,

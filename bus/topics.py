@@ -162,16 +162,19 @@ class SorterTopic(StrEnum):
 
 
 SORTER_DELIVERY: dict[SorterTopic, Delivery] = {
-    SorterTopic.INDUCTED: Delivery(0, False),
+    SorterTopic.INDUCTED: Delivery(1, False),
     SorterTopic.DESTINATION_REQUEST: Delivery(1, False),
     SorterTopic.DESTINATION: Delivery(1, False),
     SorterTopic.DIVERT_CONFIRM: Delivery(1, False),
-    SorterTopic.CHUTE_STATE: Delivery(1, True),
+    SorterTopic.CHUTE_STATE: Delivery(1, False),
     SorterTopic.STATE: Delivery(0, False),
     SorterTopic.CONNECTION: Delivery(1, True),
 }
-"""Default QoS/retain per sorter topic: decisions and confirmations at least once, the last
-chute state and the connection retained (the sorter protocol module may document otherwise)."""
+"""QoS/retain per sorter topic (``docs/protocol-sorter.md``), used by every sender: decisions and
+confirmations at least once. ``inducted`` is QoS 1: it is the controller's only record that an item
+entered the line, which item conservation relies on. Only ``connection`` is retained:
+``chuteState`` shares one topic for all chutes, so a retained copy would tell a late subscriber
+about one chute only; the sorter republishes every chute on connect."""
 
 
 class SorterTopicParts(NamedTuple):

@@ -23,8 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from bus.topics import wms_order_status_topic, wms_orders_topic
 
 WMS_PROTOCOL_VERSION = "1.0.0"
-WMS_QOS = 1
-WMS_RETAIN = False
 MAX_PAYLOAD_BYTES = 1_000_000
 
 OrderStatusName = Literal[

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bus import wire_json
 from bus.clock import Instant, iso_timestamp
 from bus.header import HeaderIds
-from bus.topics import wms_order_status_topic
+from bus.topics import WMS_DELIVERY, wms_order_status_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES, WMS_PROTOCOL_VERSION
 from controller.intake import OrderRefused, WmsOrder, parse_order
@@ -208,7 +208,7 @@ class OrderLedger:
             "status": status,
             "reason": reason,
         }
-        return Envelope(self.status_topic, wire_json.dumps(body), 1, False)
+        return Envelope(self.status_topic, wire_json.dumps(body), *WMS_DELIVERY)
 
     def _complete_if_done(self, now: Instant, order_id: str) -> list[Envelope]:
         """``complete`` once every line of the order is picked and, at a sorting site, every unit

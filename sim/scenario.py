@@ -28,7 +28,7 @@ import numpy as np
 
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
-from bus.topics import wms_orders_topic
+from bus.topics import WMS_DELIVERY, wms_orders_topic
 from bus.transport import Envelope
 from sim.kpi import KpiCollector
 from warehouse_maps.layout import Layout, PlaceKind
@@ -209,7 +209,8 @@ class OrderFeeder:
         while not self.exhausted and self._due(self.orders[self._next]) <= now:
             order = self.orders[self._next]
             self._next += 1
-            out.append(Envelope(self.topic, order.payload(self._headers.next(self.topic), now), qos=1))
+            payload = order.payload(self._headers.next(self.topic), now)
+            out.append(Envelope(self.topic, payload, *WMS_DELIVERY))
             self.kpi.order_arrived(order.order_id, (now - self.start) / 1e9, len(order.lines))
         return out
 

@@ -19,13 +19,12 @@ from bus.inbox import Inbox, Rejected
 from bus.sorter_protocol import (
     MAX_PAYLOAD_BYTES,
     MESSAGES,
-    QOS,
-    RETAIN,
     Counters,
     Destination,
     encode,
     sorter_topic,
 )
+from bus.topics import sorter_delivery
 from bus.transport import Envelope
 from sorter.core import SorterCore
 from sorter.events import (
@@ -178,7 +177,8 @@ class SorterAgent:
         topic = sorter_topic(self.site, self.sorter_id, kind)
         message = MESSAGES[kind](header_id=self._ids.next(topic), timestamp=iso_timestamp(at),
                                  sorter_id=self.sorter_id, **fields)
-        return Envelope(topic, encode(message), QOS[kind], RETAIN.get(kind, False))
+        qos, retain = sorter_delivery(kind)
+        return Envelope(topic, encode(message), qos, retain)
 
     def _connection(self, at: Instant, state: str) -> Envelope:
         return self._envelope(at, "connection", connection_state=state)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from bus import wire_json
 from bus.clock import Instant, iso_timestamp
 from bus.header import HeaderIds
-from bus.topics import VdaTopic, vda_topic
+from bus.topics import VdaTopic, vda_delivery, vda_topic
 from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ActionDependencyGraph
@@ -111,4 +111,4 @@ class VdaOutbox:
             serial_number=serial,
             version=self.profile_of(serial).version,
         )
-        return Envelope(topic, wire_json.dumps(msg), 0, False)
+        return Envelope(topic, wire_json.dumps(msg), *vda_delivery(kind))

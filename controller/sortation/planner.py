@@ -37,6 +37,7 @@ from bus.sorter_protocol import (
     sorter_filter,
     sorter_topic,
 )
+from bus.topics import SorterTopic, sorter_delivery
 from bus.transport import Envelope
 from controller.sortation.events import ItemInducted, ItemRejected, ItemSorted, SortationEvent
 from controller.sortation.mapping import ChutePlan
@@ -317,4 +318,4 @@ class SortationPlanner:
         topic = sorter_topic(self.site, sorter_id, "destination")
         msg = Destination(header_id=self._ids.next(topic), timestamp=iso_timestamp(now), sorter_id=sorter_id,
                           item_id=item_id, chute_id=chute_id)
-        return Envelope(topic, encode(msg), 1, False)
+        return Envelope(topic, encode(msg), *sorter_delivery(SorterTopic.DESTINATION))
