@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bus.topics import wms_order_status_topic, wms_orders_topic
 
 WMS_PROTOCOL_VERSION = "1.0.0"
-MAX_PAYLOAD_BYTES = 1_000_000
+MAX_PAYLOAD_BYTES = 256 * 1024
 
 OrderStatusName = Literal[
     "received", "allocated", "picking", "picked", "inducted", "sorted", "complete", "failed",
@@ -76,9 +76,15 @@ class WmsOrder(_Wire):
     headerId: int = Field(ge=0, description="Counts up by one per message on this topic from this sender.")
     timestamp: str = Field(description="ISO 8601 UTC with milliseconds, e.g. 2026-11-11T00:00:00.000Z.")
     version: str = Field(default=WMS_PROTOCOL_VERSION, description="Protocol version, major.minor.patch.")
-    orderId: str = Field(min_length=1, description="Unique order id; a repeated id is refused.")
+    orderId: str = Field(min_length=1, max_length=128, description="Unique order id; repeats are refused.")
     lines: list[WmsOrderLine] = Field(min_length=1, description="Lines in WMS order (index = position).")
-    destination: str = Field(min_length=1, description="Chute or dock id the order is sorted to.")
+    destination: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Chute or dock id the order is sorted to; without one (or at a site without a "
+        "sorter) the order is complete once picked.",
+    )
     priority: int = Field(default=0, ge=0, description="Larger is more urgent; 0 is normal.")
     dueTime: str | None = Field(default=None, description="ISO 8601 UTC time it must be complete by.")
 

@@ -4,13 +4,12 @@ Why: everything the controller does after this point works on typed values, so a
 raised there is a bug of ours and surfaces, while every malformed, unexpected or unserved message
 ends here as :class:`Unreadable` (counted and logged once per kind) or :class:`OrderUnreadable`
 (answered with ``refused``). Payloads are decoded by the protocol modules' decoders:
-:func:`controller.intake.parse_order` (WMS), :func:`controller.fleet.registry.decode_vehicle_message`
+:func:`controller.orders.wire.decode_order` (WMS), :func:`controller.fleet.registry.decode_vehicle_message`
 (VDA 5050) and the sortation planner (sorter protocol).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,8 @@ from typing import Any
 from bus.topics import TopicFormatError, VdaTopic, parse_vda_topic, wms_orders_topic
 from bus.transport import Envelope
 from controller.fleet.registry import ConnectionView, StateView, VehicleMessageError, decode_vehicle_message
-from controller.intake import OrderRefused, WmsOrder, parse_order
+from controller.orders.model import Order, Refused
+from controller.orders.wire import decode_order
 
 _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
 
@@ -27,7 +27,7 @@ _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTS
 class OrderReceived:
     """A WMS order that decoded; ``payload`` is kept for the journal."""
 
-    order: WmsOrder
+    order: Order
     payload: bytes
 
 
@@ -117,10 +117,10 @@ class InboundDecoder:
     def decode(self, msg: Envelope) -> Inbound:
         """The typed value of one inbound message; never raises for bad input."""
         if msg.topic == self.orders_topic:
-            try:
-                return OrderReceived(parse_order(msg.payload), msg.payload)
-            except OrderRefused as err:
-                return OrderUnreadable(_order_id_or_none(msg.payload), str(err))
+            verdict = decode_order(msg.payload)
+            if isinstance(verdict, Refused):
+                return OrderUnreadable(verdict.order_id or None, verdict.reason)
+            return OrderReceived(verdict, msg.payload)
         if self.sorter_owns is not None and self.sorter_owns(msg.topic):
             return SorterMessage(msg)
         try:
@@ -142,12 +142,3 @@ class InboundDecoder:
             return VehicleConnection(manufacturer, serial, value)
         return VehicleFactsheet(manufacturer, serial, value)
 
-
-def _order_id_or_none(payload: bytes) -> str | None:
-    """Best effort: the orderId of a refused payload, so the refusal can name the order."""
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
-    oid = data.get("orderId") if isinstance(data, dict) else None
-    return oid if isinstance(oid, str) else None

@@ -59,7 +59,7 @@ class Order:
     Args:
         id: unique order id.
         lines: what to pick, in WMS order (line index = position).
-        destination: the chute / dock id it must be sorted to.
+        destination: the chute / dock id it must be sorted to (None: complete once picked).
         priority: larger is more urgent (0 = normal).
         due: when it must be complete, or ``None``.
         created: when the WMS created it (for generated and imported streams: the arrival time).
@@ -67,7 +67,7 @@ class Order:
 
     id: OrderId
     lines: tuple[OrderLine, ...]
-    destination: str
+    destination: str | None = None
     priority: int = 0
     due: Instant | None = None
     created: Instant | None = None
@@ -76,6 +76,10 @@ class Order:
     def units(self) -> int:
         """Total pieces over all lines."""
         return sum(line.quantity for line in self.lines)
+
+
+class OrderRefused(ValueError):
+    """An order that cannot be accepted; the message is the reason sent back to the WMS."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """The mapping between WMS wire messages (``bus/wms.py``) and order-book domain values.
 
-This is the one module that knows both sides. Inbound: :func:`decode_order` turns a payload into
-an :class:`Order` or a :class:`Refused` naming the field at fault (payload too large, not JSON,
-a line with quantity 0, ...), never raising. Outbound: :func:`status_message` turns an
+This is the one module that knows both sides, and the one WMS decoder: the live controller (its
+wire seam, :mod:`controller.inbound`) and its journal recovery read orders here. Inbound:
+:func:`decode_order` turns a payload into an :class:`Order` or a :class:`Refused` whose reason
+starts ``malformed:`` and names the field at fault (payload too large, not JSON, a line with
+quantity 0, an unknown field, ...), never raising. Outbound: :func:`status_message` turns an
 :class:`OrderEvent` of the order book into a :class:`WmsOrderStatus` with the next header id.
 """
 
@@ -21,18 +23,19 @@ from controller.orders.model import Order, OrderEvent, OrderLine, Refused
 def decode_order(payload: bytes) -> Order | Refused:
     """An order from a WMS payload, or a refusal whose reason names what is wrong."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return Refused("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+        return Refused("", f"malformed: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
         msg = WmsOrder.model_validate_json(payload)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "message"
-        return Refused(_order_id_of(payload), f"{where}: {err['msg']}")
+        errors = exc.errors()
+        said = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        return Refused(_order_id_of(payload), f"malformed: {said}{more}")
     try:
         due = parse_timestamp(msg.dueTime) if msg.dueTime else None
         created = parse_timestamp(msg.timestamp)
     except ValueError as exc:
-        return Refused(msg.orderId, f"timestamp: {exc}")
+        return Refused(msg.orderId, f"malformed: timestamp: {exc}")
     lines = tuple(OrderLine(ln.sku, ln.quantity) for ln in msg.lines)
     return Order(msg.orderId, lines, msg.destination, msg.priority, due, created)
 
@@ -41,7 +44,7 @@ def _order_id_of(payload: bytes) -> str:
     """Best effort: the orderId of an invalid message, so the refusal can name the order."""
     try:
         raw = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     oid = raw.get("orderId") if isinstance(raw, dict) else None
     return oid if isinstance(oid, str) else ""

@@ -23,7 +23,7 @@ from bus.clock import Instant
 from bus.sorter_protocol import parse_sorter_topic, unit_labels
 from bus.transport import Envelope
 from controller.config import ControllerConfigError, SortationConfig
-from controller.intake import OrderRefused, WmsOrder
+from controller.orders.model import Order, OrderRefused
 from controller.sortation.events import ItemInducted, ItemRejected, ItemSorted
 from controller.sortation.mapping import balanced_plan
 from controller.sortation.planner import SortationPlanner
@@ -96,7 +96,7 @@ class SortationLink:
         parsed = parse_sorter_topic(topic)
         return parsed is not None and parsed[0] == self.site
 
-    def check(self, order: WmsOrder) -> None:
+    def check(self, order: Order) -> None:
         """Refuse an order the sorter cannot sort: one whose destination the plan does not know.
 
         An order without a destination is not sorted (its goods leave the station another way,
@@ -109,7 +109,7 @@ class SortationLink:
                 f"or to a chute {chutes[0]}..{chutes[-1]})"
             )
 
-    def register(self, order: WmsOrder, already_sorted: set[str] = frozenset(),
+    def register(self, order: Order, already_sorted: set[str] = frozenset(),
                  on_line: Sequence[tuple[str, str, str]] = ()) -> None:
         """Expect the order's units: one label per unit, each sorted to the order's destination.
         A restarted controller passes what its journal knows: ``already_sorted`` labels, and
@@ -117,11 +117,11 @@ class SortationLink:
         An order without a destination is not tracked (:meth:`all_sorted` is True for it)."""
         if order.destination is None:
             return
-        labels = unit_labels(order.order_id, [line.quantity for line in order.lines])
+        labels = unit_labels(order.id, [line.quantity for line in order.lines])
         for label in labels:
-            self.planner.register_parcel(label, order.order_id, order.destination)
+            self.planner.register_parcel(label, order.id, order.destination)
         done = set(already_sorted) & set(labels)
-        units = self._units[order.order_id] = _Units(labels, inducted=set(done), sorted=done)
+        units = self._units[order.id] = _Units(labels, inducted=set(done), sorted=done)
         for sorter_id, item_id, label in on_line:
             if label in labels:
                 units.inducted.add(label)

@@ -30,8 +30,8 @@ import numpy as np
 
 from bus.clock import Instant
 from controller.execution.trips import Trip
-from controller.intake import OrderRefused, WmsOrder
 from controller.orders.inventory import Inventory
+from controller.orders.model import Order, OrderRefused
 from controller.slotting.putaway import StoragePlaces
 from controller.tasks.visits import (
     RELEASE_SLACK,
@@ -75,7 +75,7 @@ class Operations:
         self._next_trip = 0
 
     # -- intake ---------------------------------------------------------------------------------
-    def check(self, order: WmsOrder) -> None:
+    def check(self, order: Order) -> None:
         """Raise :class:`OrderRefused` when the order cannot be done here."""
         if not self.stations:
             raise OrderRefused("impossible: the layout has no pick station")
@@ -87,11 +87,11 @@ class Operations:
                     f"impossible: lines[{i}] wants {line.quantity} x {line.sku}, more than any pod holds"
                 )
 
-    def accept(self, order: WmsOrder, now: Instant) -> None:
+    def accept(self, order: Order, now: Instant) -> None:
         """Queue an order for release to a station."""
-        lines = [Line(order.order_id, i, ln.sku, ln.quantity) for i, ln in enumerate(order.lines)]
-        self.orders[order.order_id] = OrderState(order, now, open_lines=lines, lines_left=len(lines))
-        self.backlog.append(order.order_id)
+        lines = [Line(order.id, i, ln.sku, ln.quantity) for i, ln in enumerate(order.lines)]
+        self.orders[order.id] = OrderState(order, now, open_lines=lines, lines_left=len(lines))
+        self.backlog.append(order.id)
 
     def drop_orders(self, order_ids: set[str]) -> None:
         """Forget failed orders: their unreserved lines leave; reserved ones stay with their pod

@@ -15,7 +15,7 @@ from ortools.graph.python import linear_sum_assignment
 
 from bus.clock import Instant
 from controller.execution.trips import Stop, Trip
-from controller.intake import WmsOrder
+from controller.orders.model import Order
 from warehouse_maps.grid import Cell
 
 Rule = Literal["pileon", "greedy"]
@@ -69,7 +69,7 @@ class Visit:
 
 @dataclass
 class OrderState:
-    order: WmsOrder
+    order: Order
     arrived: Instant
     station: str | None = None
     open_lines: list[Line] = field(default_factory=list)  # released, not yet on a pod

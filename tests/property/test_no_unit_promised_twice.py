@@ -21,8 +21,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.intake import OrderLine, WmsOrder
 from controller.orders.inventory import Inventory, Pod
+from controller.orders.model import Order, OrderLine
 from controller.tasks.operations import Operations, OpsConfig
 from tests.unit.orders.helpers import small_layout
 
@@ -75,7 +75,7 @@ def test_no_unit_is_promised_twice(stock, orders, steps, rule) -> None:
     inv = Inventory(pods, {p.id: s for p, s in zip(pods, stock, strict=True)})
     ops = Operations(LAYOUT, inv, OpsConfig(rule=rule, station_open_orders=2, robots_per_station=2))
     for k, lines in enumerate(orders):
-        order = WmsOrder(f"o{k}", tuple(OrderLine(s, q) for s, q in lines))
+        order = Order(f"o{k}", tuple(OrderLine(s, q) for s, q in lines))
         try:
             ops.check(order)
         except ValueError:

@@ -42,7 +42,8 @@ def test_vehicle_offline_mid_trip_returns_trip_and_comes_back() -> None:
     loop.step()
     loop.vt[serial].close(clean=False)
     other = next(s for s in loop.vehicles if s != serial)
-    assert loop.run_until(lambda: other in ctl.dispatch.trip_robot.values(), 30)  # its lines went on a new trip
+    # its lines went on a new trip
+    assert loop.run_until(lambda: other in ctl.dispatch.trip_robot.values(), 30)
     assert ctl.supervisor.is_lost(serial)
     assert ctl.counters["lost_connectionbroken"] == 1
     assert loop.run_until(lambda: complete(loop, statuses, ["o1"]), 300)
@@ -136,21 +137,23 @@ def test_late_vehicles_wait_but_never_collide() -> None:
 def test_bad_orders_are_refused_with_a_reason() -> None:
     loop, statuses = make(1)
     submit(loop, b"{not json")
+    header = {"headerId": 0, "timestamp": "2026-11-11T00:00:00.000Z", "version": "1.0.0"}
     submit(loop, json.dumps({"orderId": "m1", "lines": []}).encode())
-    submit(loop, json.dumps({"orderId": "m2", "lines": [{"sku": "S1", "quantity": 0}]}).encode())
+    submit(loop, json.dumps({**header, "orderId": "m2", "lines": [{"sku": "S1", "quantity": 0}]}).encode())
     submit(loop, order("ok", "S1"))
     submit(loop, order("ok", "S2"))
     submit(loop, order("bad-sku", "NOPE"))
     loop.step()
     loop.wms.dispatch()
     refused = {s["orderId"]: s["reason"] for s in statuses if s["status"] == "refused"}
-    assert refused[""].startswith("malformed: not JSON")
-    assert "lines must be a non-empty list" in refused["m1"]
-    assert "quantity must be a positive integer" in refused["m2"]
+    assert refused[""].startswith("malformed: message: Invalid JSON")
+    assert refused["m1"].startswith("malformed: headerId: Field required; timestamp: Field required; lines:")
+    assert refused["m2"] == "malformed: lines.0.quantity: Input should be greater than or equal to 1"
     assert refused["ok"].startswith("duplicate")
     assert refused["bad-sku"] == "impossible: lines[0].sku 'NOPE' is not stocked"
     assert [s["status"] for s in statuses if s["orderId"] == "ok"][:2] == ["received", "refused"]
-    assert loop.controller.ledger.orders["ok"].status in ("received", "allocated")  # the duplicate changed nothing
+    # the duplicate changed nothing
+    assert loop.controller.ledger.orders["ok"].status in ("received", "allocated")
 
 
 def test_garbage_vehicle_messages_never_crash() -> None:

@@ -121,7 +121,8 @@ def test_vehicle_without_wait_is_held_at_the_station_by_the_controller() -> None
     assert arrived is not None
     assert left is not None
     assert left - arrived >= seconds(7.0), "the vehicle left the station before the pick time"
-    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)  # the pod is set down after "complete"
+    # the pod is set down after "complete"
+    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)
     types = {a["actionType"] for m in v.sent_to_me("order") for n in m["nodes"] for a in n["actions"]}
     assert types == {"pick", "drop"}
     picks = [a for m in v.sent_to_me("order") for n in m["nodes"] for a in n["actions"]]
@@ -208,7 +209,8 @@ def test_fleet_file_restricts_manufacturers_and_maps_actions() -> None:
     ctl, loop, statuses = run([served, stranger], config)
     submit(loop, order("o1", "S2"))
     assert complete(loop, statuses, ["o1"])
-    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)  # the pod is set down after "complete"
+    # the pod is set down after "complete"
+    assert loop.run_until(lambda: not ctl.dispatch.trip_robot, max_s=120)
     assert "x-1" not in ctl.registry.vehicles
     assert "x-1" not in ctl.executor.robots
     assert stranger.received == [], "a vehicle of an unserved manufacturer was sent something"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from controller.intake import OrderLine, WmsOrder
 from controller.orders.inventory import Inventory, Pod
+from controller.orders.model import Order, OrderLine
 from controller.slotting.putaway import StoragePlaces
 from controller.tasks.operations import Operations, OpsConfig
 from tests.unit.orders.helpers import small_layout
@@ -65,7 +65,7 @@ def test_pods_never_stored_on_an_occupied_place_over_many_trips() -> None:
     inv = Inventory(pods, {p.id: {"A": 100, f"S{i}": 100} for i, p in enumerate(pods)})
     ops = Operations(LAYOUT, inv, OpsConfig(station_open_orders=4, robots_per_station=3))
     for k in range(40):
-        ops.accept(WmsOrder(f"o{k}", (OrderLine("A", 1), OrderLine(f"S{k % 6}", 1))), 0)
+        ops.accept(Order(f"o{k}", (OrderLine("A", 1), OrderLine(f"S{k % 6}", 1))), 0)
     robots = [("r1", (0, 1)), ("r2", (9, 0)), ("r3", (5, 3))]
     for cycle in range(60):
         before = dict(ops.places.holder)

@@ -12,8 +12,8 @@ Floor (S pick station, P storage; P1..P8 row by row)::
 
 from __future__ import annotations
 
-from controller.intake import OrderLine, WmsOrder
 from controller.orders.inventory import Inventory, Pod
+from controller.orders.model import Order, OrderLine
 from controller.tasks.operations import Operations, OpsConfig
 from tests.unit.orders.helpers import small_layout
 
@@ -26,8 +26,8 @@ def _ops(stock: dict[str, dict[str, int]], **cfg) -> Operations:
     return Operations(LAYOUT, Inventory(pods, stock), OpsConfig(**cfg))
 
 
-def _order(oid: str, *skus: str) -> WmsOrder:
-    return WmsOrder(oid, tuple(OrderLine(s, 1) for s in skus))
+def _order(oid: str, *skus: str) -> Order:
+    return Order(oid, tuple(OrderLine(s, 1) for s in skus))
 
 
 def _param(trip, stop: int, key: str):
