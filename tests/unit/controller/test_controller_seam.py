@@ -60,3 +60,58 @@ def test_a_bug_after_decoding_is_raised_not_counted_as_bad_input(monkeypatch) ->
     with pytest.raises(KeyError, match="a bug in the execution graph"):
         ctl.handle(SIM_EPOCH, v.state(SIM_EPOCH + 1))
     assert ctl.counters["rejected"] == before
+
+
+def test_the_wire_seam_turns_each_protocol_into_typed_values() -> None:
+    """Every envelope the controller reads becomes one typed value; only the seam sees bytes."""
+    from controller.inbound import (
+        Ignored,
+        OrderReceived,
+        OrderUnreadable,
+        Unreadable,
+        VehicleConnection,
+        VehicleFactsheet,
+        VehicleState,
+    )
+    from tests.unit.controller.test_controller_orders import order
+
+    ctl, v = controller_with_vehicle()
+    decode = ctl.wire.decode
+    orders_topic = "bulletyard/v1/site1/orders"
+    got = decode(Envelope(orders_topic, order("o1", "S1"), 1, False))
+    assert isinstance(got, OrderReceived)
+    assert got.order.id == "o1"
+    assert got.order.lines[0].sku == "S1"
+    bad = decode(Envelope(orders_topic, json.dumps({"orderId": "o2", "lines": []}).encode(), 1, False))
+    assert isinstance(bad, OrderUnreadable)
+    assert bad.order_id == "o2"
+    assert bad.reason.startswith("malformed:")
+    state = decode(v.state(SIM_EPOCH))
+    assert isinstance(state, VehicleState)
+    assert state.serial == "agv-0001"
+    assert state.state.order_id == ""
+    conn = decode(Envelope(vda_topic("acme", "v-1", VdaTopic.CONNECTION),
+                           json.dumps({"headerId": 1, "connectionState": "ONLINE"}).encode(), 1, True))
+    assert isinstance(conn, VehicleConnection)
+    assert conn.manufacturer == "acme"
+    sheet = decode(Envelope(vda_topic("acme", "v-1", VdaTopic.FACTSHEET), b"{}", 0, True))
+    assert isinstance(sheet, VehicleFactsheet)
+    assert sheet.factsheet == {}
+    assert isinstance(decode(Envelope(vda_topic("acme", "v-1", VdaTopic.FACTSHEET), b"", 0, True)), Ignored)
+    assert isinstance(decode(Envelope("elsewhere/x", b"{}", 0, False)), Unreadable)
+
+
+def test_a_bug_in_the_order_ledger_is_raised_not_answered_as_a_refusal(monkeypatch) -> None:
+    """A valid order that meets a bug must not come back to the WMS as 'refused'."""
+    from tests.unit.controller.test_controller_orders import order
+
+    ctl, _ = controller_with_vehicle()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the operations")
+
+    monkeypatch.setattr(ctl.ops, "accept", broken)
+    with pytest.raises(RuntimeError, match="a bug in the operations"):
+        ctl.handle(SIM_EPOCH, Envelope("bulletyard/v1/site1/orders", order("o1", "S1"), 1, False))
+    assert ctl.counters["orders_refused"] == 0
+    assert ctl.counters["rejected"] == 0
