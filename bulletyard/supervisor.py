@@ -2,7 +2,7 @@
 
 A :class:`ManagedProcess` is one child (``mosquitto`` or ``python -m bulletyard ...``) with its
 output in a log file. Stopping sends SIGTERM and waits up to a deadline, then SIGKILL, so a
-stuck child can never hang the caller. :class:`Supervisor` starts children in order and stops
+stuck child can never hang the caller. :class:`ProcessSupervisor` starts children in order and stops
 them in the reverse order (the fleet before the controller before the broker), which lets each
 one say goodbye on the bus (OFFLINE connection messages) while the broker is still up.
 
@@ -186,7 +186,7 @@ class MosquittoProcess(ManagedProcess):
         )
 
 
-class Supervisor:
+class ProcessSupervisor:
     """Children started in order and stopped in reverse order."""
 
     def __init__(self) -> None:

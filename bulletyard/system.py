@@ -18,7 +18,7 @@ from bulletyard.secure_broker import SecureBrokerSetup
 from bulletyard.supervisor import (
     ManagedProcess,
     MosquittoProcess,
-    Supervisor,
+    ProcessSupervisor,
     SupervisorError,
     bulletyard_argv,
 )
@@ -236,7 +236,7 @@ class System:
 
     def start(
         self,
-        supervisor: Supervisor,
+        supervisor: ProcessSupervisor,
         log: Callable[[str], None] = lambda line: None,
         only: Sequence[str] | None = None,
     ) -> None:
@@ -297,7 +297,10 @@ class System:
             log(f"feeder started: {self.orders} orders at {self.rate_per_s}/s")
 
     def _wait(
-        self, supervisor: Supervisor, ready: Callable[[Readiness], bool], progress: Callable[[Readiness], str]
+        self,
+        supervisor: ProcessSupervisor,
+        ready: Callable[[Readiness], bool],
+        progress: Callable[[Readiness], str],
     ) -> None:
         readiness = self.readiness
         assert readiness is not None
@@ -312,7 +315,7 @@ class System:
 
     # -- run -----------------------------------------------------------------------------------
 
-    def watch(self, supervisor: Supervisor, *, exit_when_done: bool = False) -> int:
+    def watch(self, supervisor: ProcessSupervisor, *, exit_when_done: bool = False) -> int:
         """Keep reading the bus until a child fails (1), or the feeder is done and asked to exit (0)."""
         assert self.readiness is not None
         while True:

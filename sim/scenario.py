@@ -30,6 +30,7 @@ from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
 from bus.topics import WMS_DELIVERY, wms_orders_topic
 from bus.transport import Envelope
+from controller.orders.model import OrderLine
 from sim.kpi import KpiCollector
 from warehouse_maps.layout import Layout, PlaceKind
 
@@ -40,14 +41,6 @@ PEAK_SHARE = 0.1  # without a surge duration, the first tenth of the orders is t
 
 class ScenarioError(ValueError):
     """An order file or profile that cannot be used (names the file and the order)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderLine:
-    """``quantity`` units of ``sku``."""
-
-    sku: str
-    quantity: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ def serve_available() -> bool:
 def _run(args: argparse.Namespace) -> int:
     from bulletyard.runtime.site import has_sorter
     from bulletyard.secure_broker import generate_secure_broker
-    from bulletyard.supervisor import Supervisor, free_port
+    from bulletyard.supervisor import ProcessSupervisor, free_port
     from bulletyard.system import System
     from warehouse_maps import load_layout
 
@@ -181,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
         parts=[p for p in ORDER_OF_START if p not in args.without],
         sorting_line=has_sorter(layout),
     )
-    supervisor = Supervisor()
+    supervisor = ProcessSupervisor()
     stopping = {"signal": None}
 
     def on_signal(signum, frame):  # noqa: ANN001, ANN202, ARG001

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bulletyard.secure_broker import generate_secure_broker
-from bulletyard.supervisor import Supervisor, free_port
+from bulletyard.supervisor import ProcessSupervisor, free_port
 from bulletyard.system import System
 from bus.clock import WallClock, iso_timestamp
 from tests.broker import require_mosquitto
@@ -41,7 +41,7 @@ def test_up_sorts_orders_by_default_and_completes_orders_without_destination(tmp
     system = System(setup, tmp_path, layout=LAYOUT, robots=3, orders=ORDERS, rate_per_s=1.0,
                     sorting_line=True, transit_s=2.0,
                     fleet_args=["--visualization-interval", "0", "--state-interval", "5"])
-    supervisor = Supervisor()
+    supervisor = ProcessSupervisor()
     try:
         system.start(supervisor, only=["broker", "controller", "fleet", "sorter"])
         assert "sortation on" in (system.logs / "controller.log").read_text()
