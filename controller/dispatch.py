@@ -152,7 +152,7 @@ class Dispatch:
                         waiting.setdefault(oid, (f"the pods of {ln.sku}", min(cells)))
         self._blocked_since = {k: v for k, v in self._blocked_since.items() if k in waiting}
         limit_s = self.config.blocked_trip_timeout_s
-        lost = [s for s, r in sorted(self.executor.robots.items()) if r.lost]
+        lost = [s for s, r in sorted(self.executor.robots.items()) if r.suspended]
         out: list[Envelope] = []
         for oid, (what, cell) in sorted(waiting.items()):
             since = self._blocked_since.setdefault(oid, now)

@@ -181,7 +181,7 @@ class Vehicles:
     def lose(self, now: Instant, serial: str, reason: str) -> Trip | None:
         """Take the vehicle out of planning; returns its trip when the trip had not started."""
         self.supervisor.lost.setdefault(serial, (reason, now))
-        trip = self.executor.mark_lost(serial)
+        trip = self.executor.suspend(serial)
         self.counters[f"lost_{reason}"] += 1
         log.warning("vehicle %s lost (%s)", serial, reason)
         return trip
@@ -235,7 +235,7 @@ class Vehicles:
         """Robots by state (for metrics): joining, idle, busy (on a trip), charging, lost."""
         counts = {"idle": 0, "busy": 0, "charging": 0, "lost": 0, "joining": len(self.joining)}
         for serial, r in self.executor.robots.items():
-            if r.lost or self.supervisor.is_lost(serial):
+            if r.suspended or self.supervisor.is_lost(serial):
                 counts["lost"] += 1
             elif r.trip is None:
                 counts["idle"] += 1

@@ -116,7 +116,7 @@ class Executor:
         """Give an idle robot a trip; planning aims at stop ``start_stop`` from the next window
         (a restarted controller resumes a trip whose first stops the robot already did)."""
         r = self.robots[serial]
-        if r.trip is not None or r.lost:
+        if r.trip is not None or r.suspended:
             raise ValueError(f"{serial} is not idle")
         r.trip, r.plan_stop, r.exec_stop, r.stop_steps = trip, start_stop, start_stop, []
         r.detour = False
@@ -138,17 +138,17 @@ class Executor:
         self.robots[serial].stay = False
 
     def blocked_cells(self) -> frozenset[Cell]:
-        """Cells nobody may plan through: lost robots' cells and cells of off-plan reports."""
+        """Cells nobody may plan through: suspended robots' cells and cells of off-plan reports."""
         cells = set(self.extra_blocked)
         for joining in self.joining_blocked.values():
             cells.update(joining)
         for s, r in self.robots.items():
-            if r.lost:
+            if r.suspended:
                 cells.update(self.adg.occupied_cells(s))
         return frozenset(cells)
 
-    # -- lost and back ----------------------------------------------------------------------------
-    def mark_lost(self, serial: str) -> Trip | None:
+    # -- out of planning and back ---------------------------------------------------------------
+    def suspend(self, serial: str) -> Trip | None:
         """Stop using a robot and replan everyone from their released ends.
 
         Returns its trip for the pool if the trip had not started (no stop action finished);
@@ -156,9 +156,9 @@ class Executor:
         when it is back.
         """
         r = self.robots[serial]
-        if r.lost:
+        if r.suspended:
             return None
-        r.lost = True
+        r.suspended = True
         r.resync_action = None
         r.resync_at = None
         trip = None
@@ -190,7 +190,7 @@ class Executor:
                 return [], self._off_plan(r, cell)
             events.append(Resynced(serial))
             return self.outbox.order_updates(now, [serial]), events
-        if r.lost:
+        if r.suspended:
             return [], events
         events.extend(self.resync.rejections_in(serial, state))
         if state.order_id == r.stream.order_id:
@@ -214,7 +214,7 @@ class Executor:
 
     def _off_plan(self, r: RobotRecord, cell: Cell | None) -> list[ExecutionEvent]:
         """The vehicle stands off its plan: it is not used until it is back."""
-        r.lost = True
+        r.suspended = True
         self.windows.changed()
         return [OffPlan(r.serial, cell if cell is not None else (-1, -1))]
 

@@ -56,7 +56,7 @@ class VdaOutbox:
         adg = self.adg
         for s in serials:
             r = self.robots[s]
-            if r.lost or r.resync_action is not None or self.resend.pending_order(s) is not None:
+            if r.suspended or r.resync_action is not None or self.resend.pending_order(s) is not None:
                 continue
             released = adg.released_prefix(s)
             if r.holds:  # the vehicle is told nothing beyond a station it must wait at

@@ -38,7 +38,9 @@ class RobotRecord:
     stop_steps: list[int] = field(default_factory=list)  # planned arrival step of each reached stop
     actions: dict[int, list[NodeAction]] = field(default_factory=dict)
     detour: bool = False
-    lost: bool = False
+    # out of planning: the vehicle is lost (the fleet supervision says why and since when, the one
+    # place "lost" is kept) or stood off its plan; a resync, once it is back, puts it in again
+    suspended: bool = False
     resync_action: str | None = None  # cancelOrder in flight; no new order until it is FINISHED
     reported: set[str] = field(default_factory=set)  # actionIds already turned into events
     manufacturer: str = ""
@@ -52,7 +54,7 @@ class RobotRecord:
     @property
     def idle(self) -> bool:
         """True when the robot has no trip and is usable."""
-        return self.trip is None and not self.lost
+        return self.trip is None and not self.suspended
 
     @property
     def timed(self) -> bool:

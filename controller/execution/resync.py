@@ -94,14 +94,14 @@ class Resync:
         out: list[Envelope] = []
         for serial in sorted(self.timed):
             r = self.robots[serial]
-            if r.resync_at is not None and r.resync_at <= now and not r.lost:
+            if r.resync_at is not None and r.resync_at <= now and not r.suspended:
                 out.extend(self.begin(now, serial))
         return out
 
     def next_due(self) -> Instant | None:
         """When the next back-off ends (None: no rejected order waits)."""
         robots = [self.robots[s] for s in self.timed]
-        times = [r.resync_at for r in robots if r.resync_at is not None and not r.lost]
+        times = [r.resync_at for r in robots if r.resync_at is not None and not r.suspended]
         return min(times) if times else None
 
     def finish(self, serial: str, cell: Cell | None) -> bool:
@@ -122,7 +122,7 @@ class Resync:
                 self.blocked.add(cell)
             return False
         self.adg.mark_reached(serial, step)
-        r.lost = False
+        r.suspended = False
         self.plan_changed()
         r.reported = {a for a in r.reported if not a.startswith(r.stream.order_id)}
         r.actions = {k: v for k, v in r.actions.items() if k > step}
@@ -155,7 +155,7 @@ class Resync:
             and r.resync_action is None
             and r.resync_at is None
             and r.hold_until is None
-            and not r.lost
+            and not r.suspended
             and not state.driving
             and self.adg.reached(serial) == self.adg.released_prefix(serial)
             and all(status in ("FINISHED", "FAILED") for _, _, status in state.action_states)

@@ -168,7 +168,7 @@ class TripStops:
         self.timed.intersection_update([s for s in self.timed if self.robots[s].timed])
         for serial in sorted(self.timed):
             r = self.robots[serial]
-            if r.hold_until is None or r.hold_until > now or r.lost or r.trip is None:
+            if r.hold_until is None or r.hold_until > now or r.suspended or r.trip is None:
                 continue
             index, _ = r.holds.pop(min(r.holds))
             r.hold_until = None

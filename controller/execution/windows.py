@@ -71,7 +71,7 @@ class PlanWindows:
         are appended in window order and nobody enters the cell of a robot that sits out.
         """
         cap = self.ex.max_backlog_steps
-        return sorted(s for s, r in self.robots.items() if not r.lost and self.adg.remaining(s) < cap)
+        return sorted(s for s, r in self.robots.items() if not r.suspended and self.adg.remaining(s) < cap)
 
     def needed(self, now: Instant) -> bool:
         """True when some robot of the next window is about to run out of plan and the last
@@ -88,7 +88,7 @@ class PlanWindows:
         if fewest is None:
             cap = self.ex.max_backlog_steps
             remaining = self.adg.remaining
-            usable = (n for s, r in self.robots.items() if not r.lost and (n := remaining(s)) < cap)
+            usable = (n for s, r in self.robots.items() if not r.suspended and (n := remaining(s)) < cap)
             fewest = self._fewest_remaining = min(usable, default=None)
         if fewest is None or fewest > self.ex.replan_margin_steps:
             return None
@@ -114,7 +114,8 @@ class PlanWindows:
         self._next_window = now + seconds(self.ex.window_interval_steps * self.ex.step_s)
         positions = [self.adg.last_cell(s) for s in active]
         goals = [self.goal(s) for s in active]
-        sitting_out = {self.adg.last_cell(s) for s, r in self.robots.items() if not (r.lost or s in active)}
+        robots = self.robots.items()
+        sitting_out = {self.adg.last_cell(s) for s, r in robots if not (r.suspended or s in active)}
         paths = self.planner.plan_window(
             positions,
             goals,
@@ -160,7 +161,7 @@ class PlanWindows:
             moved: set[str] = set()
             for serial in grown:
                 # planned waits on the cell the vehicle already stands on are reached at once
-                if not self.robots[serial].lost and self.robots[serial].resync_action is None:
+                if not self.robots[serial].suspended and self.robots[serial].resync_action is None:
                     before = self.adg.reached(serial)
                     self.advance(serial, before)
                     if self.adg.reached(serial) != before:
@@ -191,7 +192,7 @@ class PlanWindows:
             stream.forget_before(step)
             left = self.adg.remaining(serial)
             fewest = self._fewest_remaining
-            if fewest is not None and left < fewest and not self.robots[serial].lost:
+            if fewest is not None and left < fewest and not self.robots[serial].suspended:
                 self._fewest_remaining = left  # below the backlog cap, so the robot is in the window
 
     def truncate_all(self) -> None:
