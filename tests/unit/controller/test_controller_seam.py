@@ -115,3 +115,38 @@ def test_a_bug_in_the_order_ledger_is_raised_not_answered_as_a_refusal(monkeypat
         ctl.handle(SIM_EPOCH, Envelope("bulletyard/v1/site1/orders", order("o1", "S1"), 1, False))
     assert ctl.counters["orders_refused"] == 0
     assert ctl.counters["rejected"] == 0
+
+
+def test_a_state_reaches_the_order_that_answers_it_in_six_calls_from_handle() -> None:
+    """The state path of docs/controller.md: from ``Controller.handle`` to the envelope of the
+    order update it releases, every call on the way has a job (no forwarders)."""
+    import inspect
+
+    from tests.unit.controller.test_controller_orders import make, order, submit
+
+    loop, _ = make(1)
+    ctl = loop.controller
+    outbox = ctl.executor.outbox
+    build = outbox._envelope
+    paths: list[list[str]] = []
+
+    def watched(now, serial, kind, body):
+        if kind == VdaTopic.ORDER:
+            frames = inspect.stack()[1:]
+            names = [f"{type(f.frame.f_locals.get('self')).__name__}.{f.function}" for f in frames]
+            if "Controller.handle" in names:
+                paths.append(names[: names.index("Controller.handle") + 1][::-1] + ["VdaOutbox._envelope"])
+        return build(now, serial, kind, body)
+
+    outbox._envelope = watched
+    submit(loop, order("o1", "S1"))
+    assert loop.run_until(lambda: any("Vehicles.on_state" in p for p in paths), 120)
+    from_states = [p for p in paths if "Vehicles.on_state" in p]
+    assert from_states[0] == [
+        "Controller.handle",
+        "Controller.on_message",
+        "Vehicles.on_state",
+        "Executor.on_state",
+        "VdaOutbox.order_updates",
+        "VdaOutbox._envelope",
+    ]
