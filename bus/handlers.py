@@ -99,3 +99,26 @@ def take(inbox: deque[Envelope], max_messages: int | None) -> list[Envelope]:
         inbox.clear()
         return taken
     return [inbox.popleft() for _ in range(max_messages)]
+
+
+class HandlerDispatch:
+    """What every transport does the same way with its handlers: :meth:`dispatch` drains the
+    queued messages and calls the handlers of the matching filters on the caller's thread.
+
+    A transport mixes this in and provides ``_table`` (its :class:`HandlerTable`) and ``drain``.
+    """
+
+    _table: HandlerTable
+
+    def drain(self, max_messages: int | None = None) -> list[Envelope]:
+        """Take queued inbound messages, oldest first (each transport says how)."""
+        raise NotImplementedError
+
+    @property
+    def handler_errors(self) -> int:
+        """How many handler calls raised during :meth:`dispatch` (each logged once per topic)."""
+        return self._table.handler_errors
+
+    def dispatch(self, max_messages: int | None = None) -> int:
+        """Drain and call the handlers of the matching filters, on the caller's thread."""
+        return self._table.dispatch(self.drain(max_messages))

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bus.handlers import HandlerTable, as_payload, check_qos, take
+from bus.handlers import HandlerDispatch, HandlerTable, as_payload, check_qos, take
 from bus.topicmatch import check_topic_filter, check_topic_name
 from bus.transport import Envelope, Handler, NotConnectedError
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bus.inproc import InProcBroker, _Session
 
 
-class InProcTransport:
+class InProcTransport(HandlerDispatch):
     """One client of an :class:`InProcBroker`; implements :class:`bus.transport.Transport`.
 
     Args:
@@ -99,15 +99,6 @@ class InProcTransport:
         if not self._inbox:  # the common case in a simulation: most clients have no mail
             return []
         return take(self._inbox, max_messages)
-
-    @property
-    def handler_errors(self) -> int:
-        """How many handler calls raised during :meth:`dispatch` (each logged once per topic)."""
-        return self._table.handler_errors
-
-    def dispatch(self, max_messages: int | None = None) -> int:
-        """Drain and call the handlers of the matching filters on this thread."""
-        return self._table.dispatch(self.drain(max_messages))
 
     def wait(self, timeout_s: float) -> bool:
         """True if a message is queued. Never blocks: only this thread could deliver one."""

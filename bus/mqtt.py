@@ -26,7 +26,7 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from bus.handlers import HandlerTable, as_payload, check_qos, take
+from bus.handlers import HandlerDispatch, HandlerTable, as_payload, check_qos, take
 from bus.mqtt_client import PROTOCOLS, ClientSettings, make_paho_client
 from bus.mqtt_url import BusConfigError, check_tls, parse_broker_url, redact_url
 from bus.topicmatch import check_topic_filter, check_topic_name
@@ -51,7 +51,7 @@ class NetworkLoop(Protocol):
         ...
 
 
-class MqttTransport:
+class MqttTransport(HandlerDispatch):
     """A client of an MQTT broker; implements :class:`bus.transport.Transport`.
 
     Args:
@@ -331,15 +331,6 @@ class MqttTransport:
         """Take queued inbound messages, oldest first (thread-safe)."""
         with self._cond:
             return take(self._inbox, max_messages)
-
-    @property
-    def handler_errors(self) -> int:
-        """How many handler calls raised during :meth:`dispatch` (each logged once per topic)."""
-        return self._table.handler_errors
-
-    def dispatch(self, max_messages: int | None = None) -> int:
-        """Drain and call the handlers of the matching filters, on the caller's thread."""
-        return self._table.dispatch(self.drain(max_messages))
 
     def wait(self, timeout_s: float) -> bool:
         """Block up to ``timeout_s`` until an inbound message is queued; True if one is."""
