@@ -119,9 +119,7 @@ class Controller:
                 f"sortation.enabled: layout {layout.name} has no sorter (equipment.sorter)"
             )
         self.sortation = SortationLink(config.site, sorter, config.sortation) if sorter else None
-        self.wire = InboundDecoder(
-            config.site, self.sortation.owns if self.sortation is not None else None, self.registry.refusal
-        )
+        self.wire = InboundDecoder(config.site, self.sortation, self.registry.refusal)
         self.ledger = OrderLedger(config.site, self.ops, self.sortation, journal, self.counters)
         self.vehicles = Vehicles(
             config, layout, self.registry, self.supervisor, self.executor, self.counters, self.rejections
@@ -180,7 +178,7 @@ class Controller:
             return self.ledger.unreadable(now, msg.order_id, msg.reason)
         if isinstance(msg, SorterMessage):
             assert self.sortation is not None
-            return self.ledger.sorter_news(now, self.sortation.handle(now, msg.envelope))
+            return self.ledger.sorter_news(now, self.sortation.handle(now, msg.message))
         if isinstance(msg, VehicleState):
             out, events = self.vehicles.on_state(now, msg.serial, msg.state, msg.manufacturer)
             for ev in events:

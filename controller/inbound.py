@@ -19,6 +19,8 @@ from bus.transport import Envelope
 from controller.fleet.registry import ConnectionView, StateView, VehicleMessageError, decode_vehicle_message
 from controller.orders.model import Order, Refused
 from controller.orders.wire import decode_order
+from controller.sortation.link import SortationLink
+from controller.sortation.planner import SorterInbound
 
 _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
 
@@ -68,9 +70,9 @@ class VehicleFactsheet:
 
 @dataclass(frozen=True, slots=True)
 class SorterMessage:
-    """A message on one of the sorter's topics (decoded by the sortation planner)."""
+    """A decoded message from the site's sorter (its body is the sorter protocol's model)."""
 
-    envelope: Envelope
+    message: SorterInbound
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,9 @@ class Unreadable:
 
 @dataclass(frozen=True, slots=True)
 class Ignored:
-    """Nothing to act on: an empty retained message that clears a vehicle's topic, or a VDA 5050
-    topic the controller does not read (its own orders and instant actions)."""
+    """Nothing to act on: an empty retained message that clears a vehicle's topic, a VDA 5050
+    topic the controller does not read (its own orders and instant actions), or a sorter message
+    the sortation planner refused (it counts those)."""
 
     topic: str
 
@@ -100,18 +103,19 @@ class InboundDecoder:
 
     Args:
         site: the site's topic level (the WMS orders topic).
-        sorter_owns: True for a topic of the site's sorter (None: no sortation).
+        sorter: the site's sortation link, which owns and decodes the sorter's topics (None: no
+            sortation).
         refusal: why a vehicle is not served by this controller (None: it is).
     """
 
     def __init__(
         self,
         site: str,
-        sorter_owns: Callable[[str], bool] | None,
+        sorter: SortationLink | None,
         refusal: Callable[[str, str], str | None],
     ) -> None:
         self.orders_topic = wms_orders_topic(site)
-        self.sorter_owns = sorter_owns
+        self.sorter = sorter
         self.refusal = refusal
 
     def decode(self, msg: Envelope) -> Inbound:
@@ -121,8 +125,9 @@ class InboundDecoder:
             if isinstance(verdict, Refused):
                 return OrderUnreadable(verdict.order_id or None, verdict.reason)
             return OrderReceived(verdict, msg.payload)
-        if self.sorter_owns is not None and self.sorter_owns(msg.topic):
-            return SorterMessage(msg)
+        if self.sorter is not None and self.sorter.owns(msg.topic):
+            sorter_msg = self.sorter.decode(msg)  # bad input is counted by the sortation planner
+            return Ignored(msg.topic) if sorter_msg is None else SorterMessage(sorter_msg)
         try:
             manufacturer, serial, kind = parse_vda_topic(msg.topic)
         except TopicFormatError as err:

@@ -26,7 +26,7 @@ from controller.config import ControllerConfigError, SortationConfig
 from controller.orders.model import Order, OrderRefused
 from controller.sortation.events import ItemInducted, ItemRejected, ItemSorted
 from controller.sortation.mapping import balanced_plan
-from controller.sortation.planner import SortationPlanner
+from controller.sortation.planner import SortationPlanner, SorterInbound
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +127,14 @@ class SortationLink:
                 units.inducted.add(label)
                 self.planner.adopt(sorter_id, item_id, label)
 
-    def handle(self, now: Instant, msg: Envelope) -> SorterNews:
+    def decode(self, msg: Envelope) -> SorterInbound | None:
+        """The typed value of a message on this site's sorter topics (None: not read, or bad
+        input the planner counted)."""
+        return self.planner.decode(msg)
+
+    def handle(self, now: Instant, msg: SorterInbound) -> SorterNews:
         """Feed one sorter message to the planner: its replies, and what it means for orders."""
-        out = self.planner.handle(now, msg)
+        out = self.planner.on_message(now, msg)
         units_sorted: list[tuple[str, str]] = []
         items: list[tuple[str, str, str, str]] = []
         done: list[str] = []

@@ -92,6 +92,15 @@ class PlannerCounts:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SorterInbound:
+    """A decoded message from a sorter: the topic it came on, the sorter, and its body."""
+
+    topic: str
+    sorter_id: str
+    body: Inducted | DestinationRequest | DivertConfirm | ChuteState | Connection
+
+
 class SortationPlanner:
     """Destination decisions for every sorter of one site.
 
@@ -159,26 +168,37 @@ class SortationPlanner:
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """React to one sorter message; never raises on bad input."""
+        inbound = self.decode(msg)
+        return [] if inbound is None else self.on_message(now, inbound)
+
+    def decode(self, msg: Envelope) -> SorterInbound | None:
+        """The typed value of one sorter message; None for a topic not read here or a message
+        that does not decode (counted in ``counts.bad_messages``, logged once per reason)."""
         parsed = parse_sorter_topic(msg.topic)
         if parsed is None or parsed[0] != self.site:
-            return []
+            return None
         _, sorter_id, kind = parsed
         if kind not in KINDS_READ:
-            return []
+            return None
         body = self._inbox.decode(msg)
         if isinstance(body, Rejected):  # counted by reason and logged once per reason by the inbox
             self.counts.bad_messages += 1
-            return []
+            return None
         if body.sorter_id != sorter_id:
             self.counts.bad_messages += 1
             log.warning("%s: sorterId %r does not match the topic", msg.topic, body.sorter_id)
-            return []
+            return None
+        return SorterInbound(msg.topic, sorter_id, body)
+
+    def on_message(self, now: Instant, inbound: SorterInbound) -> list[Envelope]:
+        """Act on one decoded sorter message."""
+        topic, sorter_id, body = inbound.topic, inbound.sorter_id, inbound.body
         if isinstance(body, Connection):
             if body.connection_state == "ONLINE":  # a restarted sorter counts header ids from 0 again
                 self._stale.reset(sorter_id)
             self.connection[sorter_id] = body.connection_state
             return []
-        if not self._stale.accept(msg.topic, sorter_id, body.header_id):
+        if not self._stale.accept(topic, sorter_id, body.header_id):
             self.counts.stale_messages += 1
             return []
         if isinstance(body, DestinationRequest):
