@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import cpu_s, percentile, rss_mb  # noqa: E402
 from bulletyard.secure_broker import generate_secure_broker  # noqa: E402
-from bulletyard.supervisor import Supervisor, free_port  # noqa: E402
+from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
 
@@ -122,7 +122,7 @@ def reaction(args: argparse.Namespace) -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="by-bench-ctrl-") as tmp:
         system = _system(Path(tmp), args.layout, args.robots, args.orders, args.rate, port)
-        supervisor = Supervisor()
+        supervisor = ProcessSupervisor()
         try:
             system.start(supervisor, log=lambda line: print(line, flush=True))
             monitor = _monitor(system, [("uagv/v2/+/+/state", 0), ("uagv/v2/+/+/order", 0)])
@@ -171,7 +171,7 @@ def kills(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory(prefix="by-bench-kill-") as tmp:
         system = _system(Path(tmp), args.layout, args.robots, args.orders, args.rate, free_port())
-        supervisor = Supervisor()
+        supervisor = ProcessSupervisor()
         terminal: dict[str, list[str]] = {}
         done_kills = 0
         t0 = time.monotonic()

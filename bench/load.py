@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bulletyard.secure_broker import generate_secure_broker  # noqa: E402
-from bulletyard.supervisor import Supervisor, free_port  # noqa: E402
+from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.clock import WallClock, iso_timestamp  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
@@ -77,7 +77,7 @@ def run(
         ready_timeout_s=120 + robots * 0.2,
         fleet_args=["--visualization-interval", "0", "--state-interval", str(state_interval_s)],
     )
-    supervisor = Supervisor()
+    supervisor = ProcessSupervisor()
     site, sorter = setup.site, "sorter-1"
     prefix = f"bulletyard/v1/{site}/sorter/{sorter}"
     clock = WallClock()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bulletyard.secure_broker import generate_secure_broker
-from bulletyard.supervisor import Supervisor, free_port
+from bulletyard.supervisor import ProcessSupervisor, free_port
 from bulletyard.system import System
 from bus.mqtt import MqttTransport
 from tests.broker import require_mosquitto
@@ -51,7 +51,7 @@ def running_system(
         feeder_args=feeder_args,
         rate_per_s=1.0,
     )
-    supervisor = Supervisor()
+    supervisor = ProcessSupervisor()
     try:
         system.start(supervisor)
         yield system
