@@ -55,8 +55,9 @@ def test_serve_completes_refuses_reports_metrics_and_stops_on_sigterm(broker, tm
         assert terminal["A"] == ["refused", "complete"] or terminal["A"] == ["complete", "refused"]
         assert wms.reason("A").startswith("duplicate")
         assert terminal["B"] == ["complete"]
-        assert wms.reason("").startswith("malformed: not JSON")
-        assert wms.reason("C").startswith("malformed: lines[0].quantity")
+        assert wms.reason("").startswith("malformed: message: Invalid JSON")
+        assert wms.reason("C").startswith("malformed: headerId: Field required")
+        assert "lines.0.quantity: Input should be greater than or equal to 1" in wms.reason("C")
         assert wms.reason("D").startswith("impossible: lines[0].sku 'no-such-sku'")
 
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
