@@ -4,7 +4,8 @@ Every message carries a header (``headerId`` increasing per topic and sender, ``
 8601 UTC, ``version`` of this protocol, ``sorterId``) and travels on
 ``bulletyard/v1/{site}/sorter/{sorterId}/{kind}``. The sorter publishes ``connection`` (retained,
 with a last will), ``state``, ``inducted``, ``destinationRequest``, ``divertConfirm`` and
-``chuteState``; the controller publishes ``destination``. A ``destinationRequest`` has a
+``chuteState``; the controller publishes ``destination`` (and, for robotic sortation,
+``chuteRelease``). A ``destinationRequest`` has a
 ``deadline``: no valid ``destination`` by then and the item goes to the reject chute.
 
 The JSON schemas in ``docs/schemas/sorter-*.schema.json`` are generated from these models
@@ -126,6 +127,17 @@ class ChuteState(Header):
     capacity_items: int = Field(ge=0, description="0: unlimited (the reject chute)")
 
 
+class ChuteRelease(Header):
+    """Controller to chute (robotic sortation): nothing more is on its way to ``chuteId``.
+
+    Why: a robot tips its parcel seconds after its path was released, so a chute that turned FULL
+    (its bag at capacity, or an operator asking to swap it) must not close while robots are still
+    heading there. The controller stops choosing a FULL chute and sends this once the last parcel
+    it sent there has been tipped; only then does the chute close for the bag swap."""
+
+    chute_id: str = Field(min_length=1)
+
+
 MESSAGES: dict[str, type[Header]] = {
     "connection": Connection,
     "state": SorterState,
@@ -134,6 +146,7 @@ MESSAGES: dict[str, type[Header]] = {
     "destination": Destination,
     "divertConfirm": DivertConfirm,
     "chuteState": ChuteState,
+    "chuteRelease": ChuteRelease,
 }
 """Topic kind -> wire model."""
 

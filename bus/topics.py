@@ -157,6 +157,7 @@ class SorterTopic(StrEnum):
     DESTINATION = "destination"
     DIVERT_CONFIRM = "divertConfirm"
     CHUTE_STATE = "chuteState"
+    CHUTE_RELEASE = "chuteRelease"
     STATE = "state"
     CONNECTION = "connection"
 
@@ -167,6 +168,7 @@ SORTER_DELIVERY: dict[SorterTopic, Delivery] = {
     SorterTopic.DESTINATION: Delivery(1, False),
     SorterTopic.DIVERT_CONFIRM: Delivery(1, False),
     SorterTopic.CHUTE_STATE: Delivery(1, False),
+    SorterTopic.CHUTE_RELEASE: Delivery(1, False),
     SorterTopic.STATE: Delivery(0, False),
     SorterTopic.CONNECTION: Delivery(1, True),
 }

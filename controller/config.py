@@ -211,6 +211,29 @@ class SortationConfig(BaseModel):
     )
 
 
+class RoboticSortationConfig(BaseModel):
+    """Robots as the sorter (:mod:`controller.tasks.parcel_flow`, ``docs/sortation.md``).
+
+    Parcels wait at the layout's inducts; a robot is loaded there (``load_s``), drives to the drop
+    cell of an open chute of the parcel's destination, nearest to the induct, and tips it
+    (``tip_s``). Destinations are ``D001``... (``destinations`` of them, default a third of the
+    chutes), each served by the chutes a volume-balanced plan gives it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(False, description="robots carry parcels from inducts to chutes")
+    sorter_id: str = Field("robots", description="sorterId level of the robotic sorter's topics")
+    load_s: float = Field(3.0, gt=0, description="an operator puts one parcel on a robot (s)")
+    tip_s: float = Field(1.0, gt=0, description="a robot tips its parcel into a chute (s)")
+    chute_capacity: int = Field(60, ge=1, description="parcels a chute's bag holds before it is swapped")
+    destinations: int | None = Field(None, ge=1, description="destinations D001...; None: chutes // 3")
+    robots_per_induct: int = Field(6, ge=1, description="robots bound to one induct at once (queue)")
+    backlog_weight_cells: float = Field(
+        4.0, ge=0, description="one more parcel waiting at an induct is worth this many cells of travel"
+    )
+
+
 class ControllerConfig(BaseModel):
     """Everything the :class:`controller.core.Controller` needs besides the layout and the seed."""
 
@@ -222,6 +245,7 @@ class ControllerConfig(BaseModel):
     fleet: FleetConfig = FleetConfig()
     assignment: AssignmentConfig = AssignmentConfig()
     sortation: SortationConfig = SortationConfig()
+    robotic_sortation: RoboticSortationConfig = RoboticSortationConfig()
     assign_period_s: float = Field(1.0, gt=0, description="how often idle robots are matched to open trips")
     blocked_trip_timeout_s: float = Field(
         900.0,

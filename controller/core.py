@@ -58,6 +58,7 @@ from controller.orders.stock import mixed_stock
 from controller.rejections import Rejections
 from controller.sortation.link import SortationLink
 from controller.tasks.operations import Operations, OpsConfig
+from controller.tasks.parcel_flow import ParcelFlow
 from controller.vehicles import Vehicles
 from warehouse_maps.layout import Layout, PlaceKind
 
@@ -119,7 +120,6 @@ class Controller:
                 f"sortation.enabled: layout {layout.name} has no sorter (equipment.sorter)"
             )
         self.sortation = SortationLink(config.site, sorter, config.sortation) if sorter else None
-        self.wire = InboundDecoder(config.site, self.sortation, self.registry.refusal)
         self.ledger = OrderLedger(config.site, self.ops, self.sortation, journal, self.counters)
         self.vehicles = Vehicles(
             config, layout, self.registry, self.supervisor, self.executor, self.counters, self.rejections
@@ -132,6 +132,14 @@ class Controller:
             config, self.ops, self.ledger, self.executor, self.registry, self.supervisor,
             self.vehicles.can_run, self.charging.still_charging,
         )
+        self.parcels = ParcelFlow(  # robotic sortation (docs/sortation.md)
+            config.site, layout, config.robotic_sortation, self.dispatch
+        ) if config.robotic_sortation.enabled else None
+        self.dispatch.parcels = self.parcels
+        sorters = [x for x in (self.sortation, self.parcels) if x is not None]
+        self.wire = InboundDecoder(config.site, sorters, self.registry.refusal)
+        if self.parcels is not None:
+            self.ledger.parcel_pending = self.parcels.carries
         self._next_assign: Instant | None = None
         self._next_supervision: Instant | None = None
         self._recovered = self.ledger.recover() if journal is not None else []
@@ -148,7 +156,7 @@ class Controller:
         ]
         return vda + [(wms_orders_topic(self.config.site), 1)] + (
             self.sortation.subscriptions() if self.sortation is not None else []
-        )
+        ) + (self.parcels.subscriptions() if self.parcels is not None else [])
 
     def will(self) -> Envelope | None:
         """The controller has no last will (vehicles carry on with their released base)."""
@@ -176,6 +184,8 @@ class Controller:
             return self.ledger.receive(now, msg.order, msg.payload)
         if isinstance(msg, OrderUnreadable):
             return self.ledger.unreadable(now, msg.order_id, msg.reason)
+        if isinstance(msg, SorterMessage) and self.parcels and self.parcels.owns(msg.message.topic):
+            return self.parcels.on_message(now, msg.message)
         if isinstance(msg, SorterMessage):
             assert self.sortation is not None
             return self.ledger.sorter_news(now, self.sortation.handle(now, msg.message))
@@ -260,4 +270,11 @@ class Controller:
 
     def _lose(self, now: Instant, serial: str, reason: str) -> list[Envelope]:
         """A vehicle is lost: out of planning; a trip it had not started goes back to the pool."""
-        return self.dispatch.robot_lost(now, serial, self.vehicles.lose(now, serial, reason))
+        r = self.executor.robots.get(serial)
+        carried = r.trip if r is not None else None  # a loaded parcel stays on a lost robot
+        trip = self.vehicles.lose(now, serial, reason)
+        out = self.dispatch.robot_lost(now, serial, trip)
+        if self.parcels is not None:
+            out.extend(self.parcels.robot_lost(now, serial, trip, carried if trip is None else None))
+            out.extend(self.dispatch.parcel_outcomes(now))
+        return out

@@ -20,6 +20,7 @@ from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import Supervisor
 from controller.ledger import OrderLedger
 from controller.tasks.operations import Operations
+from controller.tasks.parcel_flow import ParcelFlow
 from warehouse_maps.grid import Cell
 
 log = logging.getLogger("bulletyard.controller")
@@ -61,6 +62,7 @@ class Dispatch:
         self.can_run = can_run
         self.charging = charging
         self.trip_robot: dict[str, str] = {}
+        self.parcels: ParcelFlow | None = None  # robotic sortation, set by the controller
         self._blocked_since: dict[str, Instant] = {}  # order -> when it first waited on a blocked cell
 
     def assign(self, now: Instant) -> list[Envelope]:
@@ -79,15 +81,42 @@ class Dispatch:
         blocked = self.executor.blocked_cells()
         out: list[Envelope] = self._fail_blocked(now, blocked)
         idle = [(s, cell) for s, cell in idle if self.can_run(s, _POD_TRIP)]  # vehicles' own actions
+        if self.parcels is not None:  # parcels first: a site's robots sort what waits at its inducts
+            parcel_trips = self.parcels.plan(now, idle, blocked)
+            taken = {robot for robot, _ in parcel_trips}
+            idle = [(s, cell) for s, cell in idle if s not in taken]
         started, amended, touched = self.ops.plan(now, idle, blocked, self._amendable)
         for trip in amended:
             self.executor.amend(self.trip_robot[trip.trip_id], trip)
+        if self.parcels is not None:
+            started = parcel_trips + started
         for robot, trip in started:
             self.executor.assign(robot, trip)
             self.trip_robot[trip.trip_id] = robot
             self.ledger.record("trip", trip.trip_id, f"assigned:{robot}")
         for oid in sorted(touched):
             out.extend(self.ledger.set_status(now, oid, "allocated"))
+        return out
+
+    # -- the parcel flow's view of the robots (controller.tasks.parcel_flow.ParcelFleet) ----------
+    def stops_planned(self, trip_id: str) -> int | None:
+        """Stops of the trip its robot's plan has reached (None: not under way)."""
+        serial = self.trip_robot.get(trip_id)
+        return self.executor.robots[serial].stops_planned(trip_id) if serial is not None else None
+
+    def amend(self, trip: Trip) -> None:
+        """Give the trip's robot the new version of its trip."""
+        self.executor.amend(self.trip_robot[trip.trip_id], trip)
+
+    def parcel_outcomes(self, now: Instant) -> list[Envelope]:
+        """A mixed site: orders whose parcel was sorted are ``sorted`` then ``complete``; orders
+        whose parcel failed fail with its reason."""
+        out: list[Envelope] = []
+        for oid, why in self.parcels.take_outcomes() if self.parcels is not None else ():
+            if why is None:
+                out.extend(self.ledger.parcel_sorted(now, oid))
+            else:
+                out.extend(self.ledger.fail(now, (oid,), why)[0])
         return out
 
     def _amendable(self, trip_id: str) -> bool:
@@ -100,6 +129,10 @@ class Dispatch:
         trip = ev.trip
         self.ledger.record("trip", trip.trip_id, f"stop{ev.stop_index}")
         out: list[Envelope] = []
+        if trip.kind == "parcel" and self.parcels is not None:
+            if ev.stop_index == len(trip.stops) - 1:
+                self.trip_robot.pop(trip.trip_id, None)
+            return self.parcels.stop_done(now, trip, ev.stop_index) + self.parcel_outcomes(now)
         if trip.kind != "pod":
             return out
         if ev.stop_index == 0:
@@ -110,7 +143,12 @@ class Dispatch:
             picked = self.ops.picked(trip.trip_id)
             self.ledger.counters["station_visits"] += 1
             self.ledger.counters["lines_picked"] += picked.lines
+            for oid in picked.orders_done if self.parcels is not None else ():  # a mixed site
+                rec = self.ledger.orders.get(oid)
+                if rec is not None and rec.destination is not None:
+                    out.extend(self.parcels.add_order(now, oid, rec.destination, trip.stops[1].cell))
             out.extend(self.ledger.picked(now, picked.orders_done))
+            out.extend(self.parcel_outcomes(now))
         elif ev.stop_index == len(trip.stops) - 1:
             self.ops.set_down(trip.trip_id)
             self.trip_robot.pop(trip.trip_id, None)

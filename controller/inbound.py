@@ -10,16 +10,15 @@ ends here as :class:`Unreadable` (counted and logged once per kind) or :class:`O
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bus.topics import TopicFormatError, VdaTopic, parse_vda_topic, wms_orders_topic
 from bus.transport import Envelope
 from controller.fleet.registry import ConnectionView, StateView, VehicleMessageError, decode_vehicle_message
 from controller.orders.model import Order, Refused
 from controller.orders.wire import decode_order
-from controller.sortation.link import SortationLink
 from controller.sortation.planner import SorterInbound
 
 _VEHICLE_TOPICS = frozenset({VdaTopic.STATE, VdaTopic.CONNECTION, VdaTopic.FACTSHEET})
@@ -98,24 +97,35 @@ Inbound = (
 )
 
 
+class SorterSeam(Protocol):
+    """A part that owns some sorter topics and decodes them (the conveyor sorter's link, the
+    robotic sortation's parcel flow)."""
+
+    def owns(self, topic: str) -> bool:
+        """True for a topic of this part."""
+
+    def decode(self, msg: Envelope) -> SorterInbound | None:
+        """The typed value (None: not read, or bad input the part counted)."""
+
+
 class InboundDecoder:
     """Turns the controller's envelopes into :data:`Inbound` values.
 
     Args:
         site: the site's topic level (the WMS orders topic).
-        sorter: the site's sortation link, which owns and decodes the sorter's topics (None: no
-            sortation).
+        sorters: the parts that own and decode sorter topics (the conveyor sorter's link, the
+            robotic sortation); none at a site without sortation.
         refusal: why a vehicle is not served by this controller (None: it is).
     """
 
     def __init__(
         self,
         site: str,
-        sorter: SortationLink | None,
+        sorters: Sequence[SorterSeam],
         refusal: Callable[[str, str], str | None],
     ) -> None:
         self.orders_topic = wms_orders_topic(site)
-        self.sorter = sorter
+        self.sorters = tuple(sorters)
         self.refusal = refusal
 
     def decode(self, msg: Envelope) -> Inbound:
@@ -125,9 +135,10 @@ class InboundDecoder:
             if isinstance(verdict, Refused):
                 return OrderUnreadable(verdict.order_id or None, verdict.reason)
             return OrderReceived(verdict, msg.payload)
-        if self.sorter is not None and self.sorter.owns(msg.topic):
-            sorter_msg = self.sorter.decode(msg)  # bad input is counted by the sortation planner
-            return Ignored(msg.topic) if sorter_msg is None else SorterMessage(sorter_msg)
+        for sorter in self.sorters:
+            if sorter.owns(msg.topic):
+                sorter_msg = sorter.decode(msg)  # bad input is counted by the part that owns it
+                return Ignored(msg.topic) if sorter_msg is None else SorterMessage(sorter_msg)
         try:
             manufacturer, serial, kind = parse_vda_topic(msg.topic)
         except TopicFormatError as err:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bus import wire_json
@@ -37,6 +37,7 @@ class OrderRecord:
     order_id: str
     status: str
     lines_open: int
+    destination: str | None = None  # where its parcel is sorted to (robotic sortation, mixed site)
 
 
 class OrderLedger:
@@ -64,6 +65,7 @@ class OrderLedger:
         self.journal = journal
         self.counters = counters
         self.headers = HeaderIds()
+        self.parcel_pending: Callable[[str], bool] = lambda order_id: False  # set at a mixed site
         self.orders: dict[str, OrderRecord] = {}  # open orders only
         self._finished: OrderedDict[str, None] = OrderedDict()  # the most recent finished order ids
         self._finished_counts: Counter[str] = Counter()
@@ -83,7 +85,7 @@ class OrderLedger:
             self.counters["orders_refused"] += 1
             self.record("order", order.id, "refused", reason=str(err))
             return [self.status(now, order.id, "refused", str(err))]
-        self.orders[order.id] = OrderRecord(order.id, "received", len(order.lines))
+        self.orders[order.id] = OrderRecord(order.id, "received", len(order.lines), order.destination)
         if self.sortation is not None:
             self.sortation.register(order)
         self.ops.accept(order, now)
@@ -119,6 +121,11 @@ class OrderLedger:
             out.extend(self.set_status(now, oid, "picked"))
             out.extend(self._complete_if_done(now, oid))
         return out
+
+    def parcel_sorted(self, now: Instant, order_id: str) -> list[Envelope]:
+        """A mixed site: the order's parcel is in a chute of its destination (``sorted``, then
+        ``complete``)."""
+        return self.set_status(now, order_id, "sorted") + self._complete_if_done(now, order_id)
 
     def sorter_news(self, now: Instant, news: SorterNews) -> list[Envelope]:
         """Journal what a sorter message changed; orders whose last unit went on the line or into
@@ -221,6 +228,8 @@ class OrderLedger:
             return []
         if self.sortation is not None and not self.sortation.all_sorted(order_id):
             return []
+        if self.parcel_pending(order_id):
+            return []  # a mixed site: its parcel is on its way to a chute
         self.counters["orders_completed"] += 1
         return self.set_status(now, order_id, "complete")
 

@@ -202,10 +202,13 @@ class OrderFeeder:
         while not self.exhausted and self._due(self.orders[self._next]) <= now:
             order = self.orders[self._next]
             self._next += 1
-            payload = order.payload(self._headers.next(self.topic), now)
-            out.append(Envelope(self.topic, payload, *WMS_DELIVERY))
+            out.append(self._message(order, now))
             self.kpi.order_arrived(order.order_id, (now - self.start) / 1e9, len(order.lines))
         return out
+
+    def _message(self, order: ScheduledOrder, now: Instant) -> Envelope:
+        """The WMS order message (the robotic sortation's inducts announce parcels instead)."""
+        return Envelope(self.topic, order.payload(self._headers.next(self.topic), now), *WMS_DELIVERY)
 
     def _due(self, order: ScheduledOrder) -> Instant:
         return Instant(self.start + seconds(order.t_s))

@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--orders", type=int, default=50, help="orders to generate (default 50)")
     g.add_argument("--order-file", help="orders from a JSON / JSON Lines file instead")
+    g.add_argument("--parcel-file", help="robotic sortation: parcels from a CSV / JSON Lines file "
+                   "(t_s, parcel id, destination[, induct]); --orders counts generated parcels there")
     p.add_argument("--profile", choices=("steady", "peak"), default="steady", help="arrival profile")
     p.add_argument("--rate", type=float, default=None, help="base arrival rate in orders per hour")
     p.add_argument("--peak-factor", type=float, default=None, help="peak: times the base rate (default 10)")
@@ -44,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--delays", default=None, metavar="P,MIN_S,MAX_S", help="random robot delays (LoRR style)")
     p.add_argument("--kill-robot", action="append", default=[], metavar="ID@T", help="drop a robot at T s")
     p.add_argument("--drop-rate", type=float, default=None, help="QoS 0 loss on the in-process bus")
+    p.add_argument("--chute-capacity", type=int, default=None, metavar="N",
+                   help="robotic sortation: parcels a chute bag holds before it is swapped (default 60)")
     p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--rule", "--assigner", dest="assigner", choices=("pileon", "greedy"), default="pileon",
@@ -76,6 +80,8 @@ def options_from_args(args: argparse.Namespace):
     from bulletyard.runtime.sim_setup import SimOptions
     from sim.faults import fault_plan
 
+    if getattr(args, "chute_capacity", None) is not None and args.chute_capacity < 1:
+        raise UsageError("--chute-capacity must be at least 1")
     if args.robots < 1:
         raise UsageError("--robots must be at least 1")
     if args.order_file is None and args.orders < 0:
@@ -105,6 +111,8 @@ def options_from_args(args: argparse.Namespace):
         assigner=getattr(args, "assigner", "pileon"),
         inventory=getattr(args, "inventory", None),
         sorter=not getattr(args, "no_sorter", False),
+        parcel_file=getattr(args, "parcel_file", None),
+        chute_capacity=getattr(args, "chute_capacity", None),
     )
 
 
@@ -160,6 +168,10 @@ def print_kpi_table(summary: dict, console) -> None:
     """The short KPI table printed at the end of a run."""
     from rich.table import Table
 
+    if summary.get("sortation"):
+        print_sortation_table(summary, console)
+        if "throughput_bound_lines_per_hour" not in summary:
+            return  # parcels are the run's orders
     table = Table(title="bulletyard run", show_header=True)
     table.add_column("KPI")
     table.add_column("value", justify="right")
@@ -190,6 +202,37 @@ def print_kpi_table(summary: dict, console) -> None:
             else []
         ),
         ("deadlocks", str(summary["deadlocks"])),
+        ("simulated / wall time (s)", f"{summary['sim_time_s']} / {summary['wall_time_s']}"),
+        ("real-time factor", f"{summary['real_time_factor']} x"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+def print_sortation_table(summary: dict, console) -> None:
+    """The KPI table of a robotic sortation run."""
+    from rich.table import Table
+
+    s = summary["sortation"]
+    bound = s["bound_parcels_per_hour"]
+    i2c, a2c = s["induct_to_chute_s"], s["arrival_to_chute_s"]
+    table = Table(title="bulletyard robotic sortation run", show_header=True)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    rows = [
+        ("parcels sorted / arrived", f"{s['parcels_sorted']} / {s['parcels_arrived']}"),
+        ("parcels failed / rerouted", f"{s['parcels_failed']} / {s['parcels_rerouted']}"),
+        ("parcels per hour (per robot)", f"{s['parcels_per_hour']} ({s['parcels_per_robot_hour']})"),
+        ("bound: inducts / fleet (parcels/h)", f"{bound['inducts']} / {bound['fleet']}"),
+        ("efficiency vs bound", str(s["efficiency"])),
+        ("induct utilisation", str(s["induct_utilisation"])),
+        ("induct to chute p50 / p95 (s)", f"{i2c['p50']} / {i2c['p95']}"),
+        ("arrival to chute p50 / p95 (s)", f"{a2c['p50']} / {a2c['p95']}"),
+        ("bag swaps / chute violations", f"{s['chute_bag_swaps']} / {sum(s['chute_violations'].values())}"),
+        ("robot utilisation", f"{summary['robot_utilisation']:.1%}"),
+        ("collisions (trace) / contacts (PyBullet)",
+         f"{summary['collisions']} / {summary['pybullet_contacts']}"),
         ("simulated / wall time (s)", f"{summary['sim_time_s']} / {summary['wall_time_s']}"),
         ("real-time factor", f"{summary['real_time_factor']} x"),
     ]

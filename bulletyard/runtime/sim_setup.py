@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from bulletyard.runtime.collector import tuned_for_run
+from bulletyard.runtime.site import has_sortation_area, is_robotic_site
+from bulletyard.runtime.sortation_setup import RoboticSortationSite
 from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
 from bus.inproc import InProcBroker
 from controller.config import ControllerConfig
@@ -82,6 +84,9 @@ class SimOptions:
     assigner: str = "pileon"  # operations rule: pileon or greedy (docs/operations.md)
     inventory: str | None = None  # stock file (CSV or JSON); None: the seeded mixed stock
     sorter: bool = True  # run the layout's conveyor sorter when it has one (equipment.sorter)
+    parcel_file: str | None = None  # robotic sortation: parcels from a file instead of the generator
+    chute_capacity: int | None = None  # robotic sortation: parcels per chute bag (None: the default)
+    sortation_settings: tuple[tuple[str, object], ...] = ()  # other robotic_sortation config fields
 
 
 @dataclass
@@ -133,7 +138,9 @@ class Simulation:
         ctl_seq, order_seq, fault_seq, bus_seq, sorter_seq, stock_seq = ss.spawn(6)
         self.clock = SimClock(SIM_EPOCH)
         self.start = self.clock.now()
-        self.orders = self._orders(np.random.default_rng(order_seq))
+        robotic = is_robotic_site(self.layout)  # parcels only; a mixed site sorts its picked orders
+        area = has_sortation_area(self.layout)
+        self.orders = [] if robotic else self._orders(np.random.default_rng(order_seq))
         self.kpi = KpiCollector(
             bin_s=60.0,
             cell_size_m=self.layout.cell_size_m,
@@ -142,8 +149,13 @@ class Simulation:
         )
         sorter_equipment = (self.layout.equipment or {}).get("sorter") if options.sorter else None
         self.config = ControllerConfig(
-            assignment={"solver": options.assigner}, sortation={"enabled": bool(sorter_equipment)}
+            assignment={"solver": options.assigner}, sortation={"enabled": bool(sorter_equipment)},
+            robotic_sortation={"enabled": area, **dict(options.sortation_settings), **(
+                {"chute_capacity": options.chute_capacity} if options.chute_capacity else {})},
         )
+        self.parcel_site = RoboticSortationSite(
+            self.layout, self.config.robotic_sortation, self.config.site, self.start, self.kpi, robotic
+        ) if area else None
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
         self.vehicles: list[SimRobot] = []
@@ -161,8 +173,15 @@ class Simulation:
             self.sorting = SortingLine(
                 self.config.site, sorter_equipment, np.random.default_rng(sorter_seq), self.start
             )
-        self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
-        self.observer = KpiObserver(self.kpi, self.site, self.start)
+        if self.parcel_site is not None and not robotic:  # a mixed site: orders end in a chute
+            self.orders = _with_destinations(self.orders, self.parcel_site.destinations)
+        if self.parcel_site is not None and robotic:
+            self.orders = self.parcel_site.parcels(options, order_seq)  # type: ignore[assignment]
+            self.feeder = self.parcel_site.feeder(self.orders)  # type: ignore[assignment, arg-type]
+            self.observer = self.parcel_site.observer  # type: ignore[assignment]
+        else:
+            self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
+            self.observer = KpiObserver(self.kpi, self.site, self.start)
         self.broker = None
         if options.broker_url is None:
             self.broker = InProcBroker(
@@ -183,6 +202,12 @@ class Simulation:
         seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
         if self.sorting is not None:
             seats.append(Seat("sorter", self.sorting, make("sorter"), self.sorting.subscriptions()))
+        if self.parcel_site is not None:
+            bank = self.parcel_site.chutes
+            seats.append(Seat("chutes", bank, make("chutes"), bank.subscriptions()))
+            if not robotic:
+                parcels = self.parcel_site.observer
+                seats.append(Seat("parcels", parcels, make("parcels"), parcels.subscriptions()))
         seats.append(Seat("observer", self.observer, make("observer"), self.observer.subscriptions()))
         self.trace = TraceWriter(self.run_dir / "trace.jsonl")
         self.recorder = (
@@ -248,9 +273,16 @@ class Simulation:
                 f"kill {kill.target}",
                 lambda now, rid=kill.target: self._kill(rid),
             )
-        if plan.chute_closes and self.sorting is None:
+        if self.parcel_site is not None:
+            for close in plan.chute_closes:
+                bank = self.parcel_site.chutes
+                if close.target not in bank.bags:
+                    raise ValueError(f"--chute-close {close.target}: no such chute ({min(bank.bags)}..)")
+                self.runner.schedule(Instant(self.start + seconds(close.t_s)), f"close {close.target}",
+                                     lambda now, cid=close.target, b=bank: b.close_chute(now, cid))
+        elif plan.chute_closes and self.sorting is None:
             raise ValueError(f"--chute-close: layout {self.layout.name} has no sorter (equipment.sorter)")
-        for close in plan.chute_closes:
+        for close in plan.chute_closes if self.parcel_site is None else ():
             assert self.sorting is not None
             if close.target not in self.sorting.agent.model.chutes:
                 count = self.sorting.config.chutes.count
@@ -343,7 +375,10 @@ class Simulation:
         )
         if self.surge is not None:
             summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
-        summary.update(self._throughput(summary))
+        if self.parcel_site is not None:
+            summary["sortation"] = self.parcel_site.summary(summary, o.robots, o.speed_mps)
+        if self.parcel_site is None or not is_robotic_site(self.layout):
+            summary.update(self._throughput(summary))
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,

@@ -10,6 +10,10 @@ layout without a sorter). What enabling means for orders is in ``docs/deploy.md`
 a ``destination`` is complete once every unit is in a chute of it; an order without one is not
 sorted and completes when picked, as on a site without a sorter.
 
+Robotic sortation. A layout with inducts and chutes (``sort-center``; with storage too, a mixed
+site) is a site where robots sort: ``robotic_sortation`` is turned on for it unless the config file says
+``robotic_sortation: {enabled: ...}`` itself (``docs/sortation.md``).
+
 History. The journal's :class:`controller.journal.Retention` comes from ``--journal-keep-events``
 and ``--journal-keep-days`` (0 for either: no limit of that kind).
 """
@@ -59,12 +63,33 @@ def has_sorter(layout: Layout) -> bool:
     return bool((layout.equipment or {}).get("sorter"))
 
 
+def has_sortation_area(layout: Layout) -> bool:
+    """True when robots can sort there: the layout has inducts and chutes (maybe storage too: a
+    mixed site, whose picked orders become parcels at the inducts)."""
+    from warehouse_maps.layout import PlaceKind
+
+    kinds = {p.kind for p in layout.places}
+    return PlaceKind.INDUCT in kinds and PlaceKind.CHUTE in kinds
+
+
+def is_robotic_site(layout: Layout) -> bool:
+    """True when robots are the sorter and nothing else: inducts and chutes, nothing to pick from."""
+    from warehouse_maps.layout import PlaceKind
+
+    return has_sortation_area(layout) and not any(p.kind is PlaceKind.STORAGE for p in layout.places)
+
+
 def with_sortation(config: ControllerConfig, layout: Layout, choice: str) -> ControllerConfig:
-    """``config`` with sortation on or off as ``choice`` and the layout say (module docstring).
+    """``config`` with sortation on or off as ``choice`` and the layout say, and robotic sortation
+    on for a robotic sortation site unless the file decided (module docstring).
 
     Raises:
         UsageError: ``on`` for a layout without a sorter.
     """
+    robotic = config.robotic_sortation
+    if "enabled" not in robotic.model_fields_set and robotic.enabled != has_sortation_area(layout):
+        config = config.model_copy(update={
+            "robotic_sortation": robotic.model_copy(update={"enabled": has_sortation_area(layout)})})
     if choice == "auto":
         if "enabled" in config.sortation.model_fields_set:
             return config  # the config file decided

@@ -34,7 +34,7 @@ DEFAULT_LOAD_PARAMETERS: tuple[tuple[str, str], ...] = (("stationType", "floor")
 implementation accepts. A site sets its own in the fleet config."""
 
 # a controller stop's parameters that are ours alone: never sent to a vehicle that did not list them
-_LOAD_ID_KEYS = ("podId",)
+_LOAD_ID_KEYS = ("podId", "parcelId")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class VehicleProfile:
         if action_type in ("pick", "drop"):
             if not self.runs(action_type):
                 return Unsupported(f"its factsheet lists no {action_type!r} action")
-            return ActionSpec(action_type, self.load_parameters + _load_id(parameters))
+            return ActionSpec(action_type, self.load_parameters + _load_id(parameters) + _timed(parameters))
         if action_type == "charge":
             if self.node_actions is not None and "charge" in self.node_actions:
                 return ActionSpec("charge", parameters)
@@ -155,6 +155,12 @@ def _duration(parameters: tuple[tuple[str, str], ...], default_s: float) -> floa
 def _load_id(parameters: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     """Our pod id as the predefined ``loadId`` parameter."""
     return tuple(("loadId", v) for k, v in parameters if k in _LOAD_ID_KEYS)
+
+
+def _timed(parameters: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """A stop's own ``duration`` (s) kept on ``pick``/``drop``: a parcel load or tip names its own
+    time (vehicles that do not know the parameter ignore it; pod trips give none)."""
+    return tuple((k, v) for k, v in parameters if k == "duration")
 
 
 def version_of(text: object) -> str | None:

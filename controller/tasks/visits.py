@@ -110,14 +110,22 @@ def match_robots(robot_cells: Sequence[Cell], pod_cells: Sequence[Cell]) -> list
         return []
     r = np.asarray(robot_cells, dtype=np.int64)
     p = np.asarray(pod_cells, dtype=np.int64)
-    cost = np.abs(r[:, None, :] - p[None, :, :]).sum(axis=2)
-    n = max(len(r), len(p))  # dummy rows or columns cost nothing
+    return min_cost_matching(np.abs(r[:, None, :] - p[None, :, :]).sum(axis=2))
+
+
+def min_cost_matching(cost: np.ndarray) -> list[tuple[int, int]]:
+    """(row, column) pairs of least total ``cost`` (integers, rows x columns), every row or every
+    column matched (whichever are fewer); OR-Tools' linear sum assignment on a padded square matrix."""
+    rows, cols = cost.shape
+    if not rows or not cols:
+        return []
+    n = max(rows, cols)  # dummy rows or columns cost nothing
     square = np.zeros((n, n), dtype=np.int64)
-    square[: len(r), : len(p)] = cost
+    square[:rows, :cols] = cost
     left, right = np.divmod(np.arange(n * n, dtype=np.int64), n)  # row-major, as arcs were added one by one
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     solver.add_arcs_with_cost(left, right, square.ravel())  # one call: n*n arcs from Python cost 30 ms at 500
     if solver.solve() != solver.OPTIMAL:
         raise RuntimeError("linear sum assignment failed on a complete bipartite graph")
-    pairs = [(i, solver.right_mate(i)) for i in range(len(r))]
-    return [(i, j) for i, j in pairs if j < len(p)]
+    pairs = [(i, solver.right_mate(i)) for i in range(rows)]
+    return [(i, j) for i, j in pairs if j < cols]

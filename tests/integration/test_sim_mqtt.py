@@ -27,3 +27,24 @@ def test_mqtt_run_matches_in_process_run(tmp_path: Path, broker) -> None:
     assert local["complete"] == remote["complete"] == ["o-000001", "o-000002", "o-000003"]
     assert local["collisions"] == remote["collisions"] == 0
     assert remote["manifest"]["transport"] == "mqtt"
+
+
+@pytest.mark.broker
+def test_robotic_sortation_over_mqtt(tmp_path: Path, broker) -> None:
+    """Parcels, chute states and releases over a real broker: every parcel sorted, none into a
+    closed chute (the floor of tests/scenarios/test_robotic_sortation.py, bags of 3)."""
+    from tests.scenarios.test_robotic_sortation import ROWS
+
+    layout = tmp_path / "mini-sort.yaml"
+    layout.write_text('format: bulletyard-layout/1\nname: "mini-sort"\nrows:\n'
+                      + "".join(f'  - "{r}"\n' for r in ROWS), encoding="utf-8")
+    sim = Simulation(SimOptions(layout=str(layout), robots=3, orders=6, rate_per_h=3600.0, seed=2,
+                                out=tmp_path / "run", broker_url=broker.url, real_time_factor=50.0,
+                                chute_capacity=3, max_sim_s=1200.0))
+    with sim:
+        summary = sim.run().summary
+    s = summary["sortation"]
+    assert s["parcels_sorted"] == 6
+    assert s["chute_bag_swaps"] >= 1
+    assert s["chute_violations"] == {}
+    assert summary["collisions"] == 0

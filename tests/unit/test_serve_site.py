@@ -51,3 +51,12 @@ def test_journal_retention_options() -> None:
     assert (unbounded.events_max_rows, unbounded.events_max_age_s) == (None, None)
     with pytest.raises(UsageError, match="must be >= 0"):
         retention(_args("--journal-keep-days", "-1"))
+
+
+def test_robots_sort_on_a_robotic_sortation_site_unless_the_file_says(tmp_path: Path) -> None:
+    center = load_layout("sort-center")  # inducts and chutes, no storage
+    assert with_sortation(ControllerConfig(), center, "auto").robotic_sortation.enabled
+    assert not with_sortation(ControllerConfig(), FC, "auto").robotic_sortation.enabled
+    off = tmp_path / "off.yaml"
+    off.write_text("robotic_sortation: {enabled: false}\n")
+    assert not with_sortation(load_config(off), center, "auto").robotic_sortation.enabled

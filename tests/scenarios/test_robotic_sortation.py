@@ -1,0 +1,174 @@
+"""Robotic sortation inside `bulletyard sim` (issue 20): every parcel ends in a chute of its
+destination or fails with a reason, a closed chute never receives a parcel, one seed gives one
+trace, and a bad parcel file is refused with one clear line (exit status 2).
+
+A small floor drawn here keeps each run to a few seconds (sort-center is the same kind at full
+size; bench/sortation.py runs it)::
+
+    x 0123456789012345
+    @@@@@@@@@@@@@@@@    I  inducts (I1 north-west, I2 south-west)
+    @I.............@    O  chute holes; H the drop cell a robot tips from
+    @..............@    6 chutes -> destinations D001, D002 (3 chutes each)
+    @...OH..OH..OH.@
+    @..............@
+    @...OH..OH..OH.@
+    @..............@
+    @I.............@
+    @KKKKKK..CC....@    K parking, C chargers
+    @@@@@@@@@@@@@@@@
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulletyard.cli import main
+from bulletyard.runtime.sim_setup import SimOptions, Simulation
+from sim.faults import fault_plan
+
+ROWS = [
+    "@@@@@@@@@@@@@@@@",
+    "@I.............@",
+    "@..............@",
+    "@...OH..OH..OH.@",
+    "@..............@",
+    "@...OH..OH..OH.@",
+    "@..............@",
+    "@I.............@",
+    "@KKKKKK..CC....@",
+    "@@@@@@@@@@@@@@@@",
+]
+
+
+@pytest.fixture
+def layout_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mini-sort.yaml"
+    body = "\n".join(f'  - "{r}"' for r in ROWS)
+    path.write_text(f'format: bulletyard-layout/1\nname: "mini-sort"\ncell_size_m: 1.0\nrows:\n{body}\n',
+                    encoding="utf-8")
+    return path
+
+
+def parcel_file(tmp_path: Path, n: int = 30) -> Path:
+    """``n`` parcels, one every 1.5 s, alternating destinations; p-bad goes to a destination with
+    no chute."""
+    lines = ["t_s,parcel_id,destination,induct"]
+    lines += [f"{k * 1.5:.1f},p-{k:03d},D00{1 + k % 2},I{1 + (k // 2) % 2}" for k in range(n)]
+    lines.append("5.0,p-bad,D999,I1")
+    path = tmp_path / "parcels.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(layout: Path, out: Path, **kw) -> tuple[dict, Simulation]:
+    options = SimOptions(**{"layout": str(layout), "robots": 5, "seed": 3, "out": out, "chute_capacity": 4,
+                            "contacts": False, **kw})
+    with Simulation(options) as sim:
+        result = sim.run()
+    assert result.exit_code == 0
+    return result.summary, sim
+
+
+def test_every_parcel_ends_in_a_chute_of_its_destination_or_fails_with_a_reason(
+        layout_file: Path, tmp_path: Path) -> None:
+    faults = fault_plan(None, [], None, ["CH2@20"])  # an operator asks to swap CH2's bag early
+    summary, sim = run(layout_file, tmp_path / "a", parcel_file=str(parcel_file(tmp_path)), faults=faults)
+    s = summary["sortation"]
+    bank = sim.parcel_site.chutes
+    plan = sim.controller.parcels.board.plan
+    parcels = {p.parcel_id: p for p in sim.orders}
+    assert s["parcels_arrived"] == len(parcels) == 31
+    for pid, chute in bank.tipped.items():
+        assert chute in plan[parcels[pid].destination], (pid, chute)
+    assert set(bank.tipped) == set(parcels) - {"p-bad"}  # each tipped once: a dict, and counts agree
+    assert bank.counts["sorted"] == s["parcels_sorted"] == 30
+    assert s["parcels_failed_by_reason"] == {"no chute serves destination 'D999'": 1}
+    assert s["chute_violations"] == {}  # no tip into a closed or released chute, none off a chute
+    assert s["chute_bag_swaps"] >= 30 // 4 - 1  # bags of 4 filled and were swapped while parcels came
+    assert bank.counts["operator_closes"] == 1
+    assert s["parcels_per_hour"] > 0
+    assert s["induct_to_chute_s"]["p50"] > 0
+    assert summary["collisions"] == 0
+
+
+def test_a_closed_chute_never_receives_a_parcel(layout_file: Path, tmp_path: Path) -> None:
+    """Generated feed above the fleet's capacity, bags of 3: many swaps, each chute checked by the
+    chute bank itself (it counts any parcel that falls into a chute it has closed)."""
+    summary, sim = run(layout_file, tmp_path / "b", orders=40, rate_per_h=3600.0, chute_capacity=3)
+    s = summary["sortation"]
+    assert s["chute_bag_swaps"] >= 8
+    assert s["chute_violations"] == {}
+    assert s["parcels_sorted"] == 40
+
+
+def test_same_seed_same_trace_other_seed_differs(layout_file: Path, tmp_path: Path) -> None:
+    kw = {"orders": 12, "rate_per_h": 3600.0}
+    run(layout_file, tmp_path / "s1", **kw)
+    run(layout_file, tmp_path / "s2", **kw)
+    run(layout_file, tmp_path / "s3", **{**kw, "seed": 4})
+    trace = [(tmp_path / d / "trace.jsonl").read_bytes() for d in ("s1", "s2", "s3")]
+    assert trace[0] == trace[1]
+    assert trace[0] != trace[2]
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("t_s,parcel_id,destination\nsoon,p-1,D001\n", "parcels.csv:2: time 'soon' is not a number of seconds"),
+    ("0,p-1,D001\n1,p-1,D002\n", "parcels.csv:2: duplicate parcel id 'p-1'"),
+    ("0,p-1\n", "parcels.csv:1: expected t_s, parcel id, destination[, induct]"),
+    ("0,p-1,D001,I9\n", "parcels.csv:1: induct 'I9' is not one of I1, I2"),
+    ('{"t_s": 1, "parcelId": "p-1"\n', "parcels.csv:1: not JSON"),
+    ("", "parcels.csv: no parcels"),
+])
+def test_bad_parcel_file_exits_2_with_one_line(layout_file: Path, tmp_path: Path, capsys, text: str,
+                                               expect: str) -> None:
+    path = tmp_path / "parcels.csv"
+    path.write_text(text, encoding="utf-8")
+    status = main(["sim", "--layout", str(layout_file), "--robots", "2", "--parcel-file", str(path),
+                   "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert expect in err
+
+
+def test_summary_is_json_with_the_sortation_block(layout_file: Path, tmp_path: Path) -> None:
+    run(layout_file, tmp_path / "j", orders=6, rate_per_h=3600.0)
+    s = json.loads((tmp_path / "j" / "summary.json").read_text())["sortation"]
+    assert set(s["bound_parcels_per_hour"]) == {"inducts", "fleet", "bound"}
+    assert s["bound_parcels_per_hour"]["inducts"] == 2 * 3600 / s["load_s"]
+
+
+MIXED = [
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+    "@.....KKKKKKKKKK.............@",
+    "@............................@",
+    "@S.....PP.PP.PP..............@",
+    "@......PP.PP.PP...OH..OH..OH.@",
+    "@I.....PP.PP.PP..............@",
+    "@......PP.PP.PP...OH..OH..OH.@",
+    "@S.....PP.PP.PP..............@",
+    "@I...........................@",
+    "@.....KKKKKKKKKK........CC...@",
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+]
+"""A mixed site: pods (P) picked at stations (S); each order picked becomes a parcel at the induct
+(I) nearest its station and is complete once a robot has tipped it into a chute of its destination."""
+
+
+def test_mixed_site_orders_picked_become_parcels_and_complete_when_sorted(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text('format: bulletyard-layout/1\nname: "mixed"\nrows:\n'
+                    + "".join(f'  - "{r}"\n' for r in MIXED), encoding="utf-8")
+    summary, sim = run(path, tmp_path / "m", robots=4, orders=6, rate_per_h=1200.0)
+    assert summary["orders_completed"] == 6  # complete = picked and then sorted by a robot
+    s = summary["sortation"]
+    assert s["parcels_sorted"] == 6
+    assert s["chute_violations"] == {}
+    plan = sim.controller.parcels.board.plan
+    for order in sim.orders:
+        assert sim.parcel_site.chutes.tipped[f"{order.order_id}/parcel"] in plan[order.destination]
+    assert summary["order_lines_per_hour"] > 0
