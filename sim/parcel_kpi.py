@@ -83,8 +83,11 @@ class ParcelObserver(KpiObserver):
         elif msg.topic == self.topics["divertConfirm"]:
             self._ended(pid, t_s, str(data.get("result")), str(data.get("chuteId")),
                         str(data.get("reason", "")))
-        elif msg.topic == self.topics["chuteState"] and data.get("state") == "CLOSED":
-            self.swaps += 1
+        elif msg.topic == self.topics["chuteState"]:
+            self.swaps += data.get("state") == "CLOSED"
+            fill, capacity = data.get("fillItems"), data.get("capacityItems")
+            if isinstance(fill, int) and isinstance(capacity, int) and capacity:  # the report's chart
+                self.kpi.chute_sample(str(data.get("chuteId")), t_s, fill / capacity)
         return []
 
     def _ended(self, pid: str, t_s: float, result: str, chute: str, reason: str) -> None:
