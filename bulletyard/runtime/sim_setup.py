@@ -377,6 +377,12 @@ class Simulation:
             summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
         if self.parcel_site is not None:
             summary["sortation"] = self.parcel_site.summary(summary, o.robots, o.speed_mps)
+            flow = self.controller.parcels
+            summary["sortation"]["controller"] = {  # type: ignore[index]
+                "counts": dict(sorted(flow.counts.items())),
+                "held_at_induct_by_reason": dict(sorted(flow.held_reasons.items())),
+                "failed_by_reason": dict(sorted(flow.failed_reasons.items())),
+            }
         if self.parcel_site is None or not is_robotic_site(self.layout):
             summary.update(self._throughput(summary))
         if getattr(self, "delays", None) is not None:

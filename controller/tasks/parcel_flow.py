@@ -1,8 +1,7 @@
 """Robotic sortation: parcels wait at inducts, robots carry each one to a chute of its destination.
 
-Why robots: small robots that take one parcel at an induct and tip it into the chute of its
-destination sort at the scale of a Singles Day without a conveyor loop. This module is the
-controller's side of it (``robotic_sortation.enabled``; ``docs/sortation.md``):
+Small robots sort at Singles-Day scale without a conveyor loop; this is the controller's side
+(``robotic_sortation.enabled``; ``docs/sortation.md``; a mixed site's picked orders come too):
 
 * an induct announces each parcel waiting there (the sorter protocol's ``inducted``, ``barcode``
   ``{destination}:{parcelId}``); it joins that induct's queue;
@@ -32,8 +31,9 @@ from typing import Protocol
 
 import numpy as np
 
-from bus.clock import Instant, iso_timestamp
+from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
+from bus.recent import RecentWindow
 from bus.sorter_protocol import (
     ChuteRelease,
     ChuteState,
@@ -118,7 +118,8 @@ class ParcelFlow:
         self.fleet = fleet
         self._headers = HeaderIds()
         self.outcomes: list[tuple[str, str | None]] = []  # (order, None: sorted | why it failed)
-        self._seen: set[str] = set()  # parcel ids ever announced (a repeat is refused)
+        # parcels announced in the last hour (a repeat is refused; a shift's ids are not all kept)
+        self._seen: RecentWindow[bool] = RecentWindow(seconds(3600.0), 200_000)
         self._next_trip = 0
 
     # -- messages -------------------------------------------------------------------------------
@@ -166,10 +167,10 @@ class ParcelFlow:
         if msg.induct_id not in self.inducts:
             self._bad(f"parcel {pid}: unknown induct {msg.induct_id!r}")
             return []
-        if pid in self._seen:
+        if pid in self._seen or pid in self.parcels:
             self.counts["duplicate_parcels"] += 1
             return []
-        self._seen.add(pid)
+        self._seen.add(now, pid, True)
         self.counts["arrived"] += 1
         destination = msg.barcode.split(":", 1)[0]
         parcel = Parcel(pid, destination, msg.induct_id, now)
@@ -184,7 +185,7 @@ class ParcelFlow:
         nearest that station (a conveyor takes it there); the order ends when its parcel does."""
         induct = min(self.inducts, key=lambda i: (int(self._tables[i][near[1], near[0]]) % (1 << 30), i))
         parcel = Parcel(f"{order_id}/parcel", destination, induct, now, order_id=order_id)
-        self._seen.add(parcel.parcel_id)
+        self._seen.add(now, parcel.parcel_id, True)
         self.counts["arrived"] += 1
         self.counts["from_orders"] += 1
         if not self.board.chutes_of(destination):
