@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from bus import topics
+from bus.clock import Instant, iso_timestamp
+from bus.header import HeaderIds
+from bus.transport import Envelope
 
 _OUR_PREFIX = f"{topics.BULLETYARD_PREFIX}/"  # bulletyard/v1/
 
@@ -182,6 +185,28 @@ def parse_sorter_topic(topic: str) -> tuple[str, str, str] | None:
     except topics.TopicFormatError:
         return None
     return site, sorter_id, str(kind.value)
+
+
+class SorterOutbox:
+    """One sender's sorter messages as envelopes: the header (``headerId`` per topic, timestamp,
+    ``sorterId``) filled in, QoS and retain as :func:`bus.topics.sorter_delivery` says.
+
+    Args:
+        site, sorter_id: the topic levels (``sorterId`` is also the header's).
+    """
+
+    def __init__(self, site: str, sorter_id: str) -> None:
+        self.site = site
+        self.sorter_id = sorter_id
+        self._headers = HeaderIds()
+
+    def envelope(self, now: Instant, kind: str, **fields: object) -> Envelope:
+        """The ``kind`` message with ``fields`` (snake_case names), stamped ``now``."""
+        topic = sorter_topic(self.site, self.sorter_id, kind)
+        msg = MESSAGES[kind](header_id=self._headers.next(topic), timestamp=iso_timestamp(now),
+                             sorter_id=self.sorter_id, **fields)
+        qos, retain = topics.sorter_delivery(kind)
+        return Envelope(topic, encode(msg), qos, retain)
 
 
 def encode(message: Header) -> bytes:

@@ -20,9 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bus import wire_json
-from bus.clock import Instant, iso_timestamp, seconds
-from bus.header import HeaderIds
-from bus.sorter_protocol import ChuteRelease, ChuteState, DivertConfirm, Header, ProtocolError, decode, encode
+from bus.clock import Instant, seconds
+from bus.sorter_protocol import ChuteRelease, ProtocolError, SorterOutbox, decode
 from bus.topics import VdaTopic, sorter_topic, vda_filter
 from bus.transport import Envelope
 from warehouse_maps.grid import Cell
@@ -65,7 +64,7 @@ class ChuteBank:
         self.counts: Counter[str] = Counter()
         self._pending: list[Envelope] = []
         self._swapping: set[str] = set()  # chutes whose bag is being swapped (a few of thousands)
-        self._headers = HeaderIds()
+        self.outbox = SorterOutbox(site, sorter_id)
         self._due_now = False
 
     # -- participant ----------------------------------------------------------------------------
@@ -160,9 +159,8 @@ class ChuteBank:
         bag.fill += 1
         self.tipped[load_id] = chute_id
         self.counts["sorted"] += 1
-        confirm = DivertConfirm(**self._header(now, "divertConfirm"), item_id=load_id, chute_id=chute_id,
-                                result="SORTED")
-        out = [self._envelope(confirm, "divertConfirm")]
+        out = [self.outbox.envelope(now, "divertConfirm", item_id=load_id, chute_id=chute_id,
+                                    result="SORTED")]
         if bag.fill >= self.capacity and bag.state == "OPEN":
             bag.state = "FULL"
         out.append(self._state(now, bag))
@@ -184,17 +182,9 @@ class ChuteBank:
     def _topic(self, kind: str) -> str:
         return sorter_topic(self.site, self.sorter_id, kind)
 
-    def _header(self, now: Instant, kind: str) -> dict[str, object]:
-        return {"header_id": self._headers.next(self._topic(kind)), "timestamp": iso_timestamp(now),
-                "sorter_id": self.sorter_id}
-
     def _state(self, now: Instant, bag: _Bag) -> Envelope:
-        msg = ChuteState(**self._header(now, "chuteState"), chute_id=bag.chute_id, state=bag.state,
-                         fill_items=bag.fill, capacity_items=self.capacity)
-        return self._envelope(msg, "chuteState")
-
-    def _envelope(self, msg: Header, kind: str) -> Envelope:
-        return Envelope(self._topic(kind), encode(msg), 1, False)
+        return self.outbox.envelope(now, "chuteState", chute_id=bag.chute_id, state=bag.state,
+                                    fill_items=bag.fill, capacity_items=self.capacity)
 
     def fill_levels(self) -> list[tuple[str, float]]:
         """(chute, fill as a share of the bag) for every chute."""

@@ -26,24 +26,17 @@ from __future__ import annotations
 import logging
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from bus.clock import Instant, iso_timestamp, seconds
-from bus.header import HeaderIds
+from bus.clock import Instant, seconds
 from bus.recent import RecentWindow
 from bus.sorter_protocol import (
-    ChuteRelease,
     ChuteState,
-    Destination,
-    DivertConfirm,
-    Header,
     Inducted,
     ProtocolError,
+    SorterOutbox,
     decode,
-    encode,
     parse_sorter_topic,
     sorter_topic,
 )
@@ -52,6 +45,7 @@ from controller.config import RoboticSortationConfig
 from controller.execution.trips import Stop, Trip
 from controller.sortation.planner import SorterInbound
 from controller.tasks.chutes import ChuteBoard
+from controller.tasks.parcel import Parcel, ParcelFleet
 from controller.tasks.visits import min_cost_matching
 from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, PlaceKind
@@ -61,31 +55,6 @@ SCAN_LIMIT = 64
 """Parcels of one induct's queue looked at per cycle for a chute (a queue far above capacity is long)."""
 UNREACHABLE_COST = 1 << 20
 """Matching cost of a robot that cannot reach an induct (it is chosen only when nothing else is)."""
-
-
-@dataclass(slots=True)
-class Parcel:
-    """A parcel the controller knows: where it waits, where it goes, who carries it."""
-
-    parcel_id: str
-    destination: str
-    induct: str
-    arrived: Instant
-    chute: str | None = None
-    trip_id: str | None = None
-    loaded: bool = False
-    held_reason: str = ""  # why it waits although a robot could take it (logged once)
-    order_id: str | None = None  # the order it carries (a mixed site), None for an induct's parcel
-
-
-class ParcelFleet(Protocol):
-    """What the parcel flow asks of the robots' side (the controller's dispatch implements it)."""
-
-    def stops_planned(self, trip_id: str) -> int | None:
-        """Stops of the trip its robot's plan has reached (None: not under way)."""
-
-    def amend(self, trip: Trip) -> None:
-        """Give the trip's robot the new version of its trip (same id, another chute)."""
 
 
 class ParcelFlow:
@@ -116,7 +85,7 @@ class ParcelFlow:
         self.failed_reasons: Counter[str] = Counter()
         self.held_reasons: Counter[str] = Counter()
         self.fleet = fleet
-        self._headers = HeaderIds()
+        self.outbox = SorterOutbox(site, config.sorter_id)
         self.outcomes: list[tuple[str, str | None]] = []  # (order, None: sorted | why it failed)
         # parcels announced in the last hour (a repeat is refused; a shift's ids are not all kept)
         self._seen: RecentWindow[bool] = RecentWindow(seconds(3600.0), 200_000)
@@ -212,6 +181,7 @@ class ParcelFlow:
     def plan(self, now: Instant, robots: Sequence[tuple[str, Cell]],
              blocked: frozenset[Cell]) -> list[tuple[str, Trip]]:
         """Idle robots (with the cell their plan ends on) to induct slots; the trips started."""
+        self._evacuate(blocked)
         if not robots:
             return []
         slots: list[tuple[str, Parcel]] = []
@@ -230,6 +200,32 @@ class ParcelFlow:
                 self.board.uncommit(parcel.chute)
                 parcel.chute = None
         return started
+
+    def _evacuate(self, blocked: frozenset[Cell]) -> None:
+        """Parcels waiting at an induct whose cell a lost robot blocks go to the nearest induct that is
+        not blocked (operators carry them over); a robot on its way for one is sent there too while
+        its load is not yet planned."""
+        usable = [i for i, c in self.inducts.items() if c not in blocked]
+        for induct, cell in self.inducts.items():
+            if cell not in blocked or not usable or not self.queues[induct]:
+                continue
+            to = min(usable, key=lambda i: (int(self._tables[i][cell[1], cell[0]]) % (1 << 30), i))
+            for pid in list(self.queues[induct]):
+                parcel = self.parcels[pid]
+                tid = parcel.trip_id
+                if tid is not None and self.fleet.stops_planned(tid) != 0:
+                    continue  # its robot is about to load it (or stands blocked itself)
+                if tid is not None:
+                    stops = (self._load_stop(to, parcel), self.trips[tid].stops[1])
+                    trip = self.trips[tid] = Trip(tid, stops, "parcel", (pid,))
+                    self.fleet.amend(trip)
+                    self.bound[induct] -= 1
+                    self.bound[to] += 1
+                self.queues[induct].remove(pid)
+                self.queues[to].append(pid)
+                parcel.induct = to
+                self.counts["moved_from_blocked_induct"] += 1
+                log.warning("parcel %s moved from induct %s (blocked at %s) to %s", pid, induct, cell, to)
 
     def _slot_costs(self, robots: Sequence[tuple[str, Cell]], slots: list[tuple[str, Parcel]]) -> np.ndarray:
         """Robots x slots: path steps to the slot's induct, plus ``backlog_weight_cells`` per parcel
@@ -370,30 +366,15 @@ class ParcelFlow:
             self.outcomes.append((parcel.order_id, f"its parcel: {reason}"))
         self.counts["failed"] += 1
         self.failed_reasons["robot lost with the parcel" if "lost" in reason else reason] += 1
-        msg = DivertConfirm(**self._header(now, "divertConfirm"), item_id=parcel.parcel_id,
-                            chute_id="reject", result="REJECTED", reason=reason)
-        return [self._envelope(msg, "divertConfirm")]
+        return [self.outbox.envelope(now, "divertConfirm", item_id=parcel.parcel_id, chute_id="reject",
+                                     result="REJECTED", reason=reason)]
 
     def _destination(self, now: Instant, parcel: Parcel) -> Envelope:
-        assert parcel.chute is not None
-        msg = Destination(**self._header(now, "destination"), item_id=parcel.parcel_id, chute_id=parcel.chute)
-        return self._envelope(msg, "destination")
+        return self.outbox.envelope(now, "destination", item_id=parcel.parcel_id, chute_id=parcel.chute)
 
     def _releases(self, now: Instant, chutes: list[str]) -> list[Envelope]:
-        out = []
-        for cid in chutes:
-            self.counts["chute_releases"] += 1
-            out.append(self._envelope(ChuteRelease(**self._header(now, "chuteRelease"), chute_id=cid),
-                                      "chuteRelease"))
-        return out
-
-    def _header(self, now: Instant, kind: str) -> dict[str, object]:
-        topic = sorter_topic(self.site, self.config.sorter_id, kind)
-        return {"header_id": self._headers.next(topic), "timestamp": iso_timestamp(now),
-                "sorter_id": self.config.sorter_id}
-
-    def _envelope(self, msg: Header, kind: str) -> Envelope:
-        return Envelope(sorter_topic(self.site, self.config.sorter_id, kind), encode(msg), 1, False)
+        self.counts["chute_releases"] += len(chutes)
+        return [self.outbox.envelope(now, "chuteRelease", chute_id=cid) for cid in chutes]
 
     def waiting(self) -> dict[str, int]:
         """Parcels waiting per induct (not yet on a robot)."""

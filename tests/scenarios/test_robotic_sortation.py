@@ -94,6 +94,23 @@ def test_every_parcel_ends_in_a_chute_of_its_destination_or_fails_with_a_reason(
     assert summary["collisions"] == 0
 
 
+@pytest.mark.parametrize(("kill_s", "sorted_n", "failed"), [
+    (18, 30, {}),  # agv-0002 dies on induct I1: its queue is carried to I2, nothing strands
+    (24, 29, {"robot lost with the parcel": 1}),  # it dies with p-001 on board: that one fails
+])
+def test_a_lost_robot_strands_no_parcel(layout_file: Path, tmp_path: Path, kill_s: int, sorted_n: int,
+                                        failed: dict) -> None:
+    faults = fault_plan(None, [f"agv-0002@{kill_s}"], None, [])
+    summary, sim = run(layout_file, tmp_path / "k", parcel_file=str(parcel_file(tmp_path)), faults=faults)
+    s = summary["sortation"]
+    assert s["parcels_sorted"] == sorted_n
+    assert s["parcels_failed_by_reason"] == {"no chute serves destination 'D999'": 1, **failed}
+    assert s["parcels_sorted"] + s["parcels_failed"] == s["parcels_arrived"]  # none left waiting
+    assert s["chute_violations"] == {}
+    if kill_s == 18:
+        assert s["controller"]["counts"]["moved_from_blocked_induct"] > 0
+
+
 def test_a_closed_chute_never_receives_a_parcel(layout_file: Path, tmp_path: Path) -> None:
     """Generated feed above the fleet's capacity, bags of 3: many swaps, each chute checked by the
     chute bank itself (it counts any parcel that falls into a chute it has closed)."""

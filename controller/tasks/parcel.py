@@ -1,0 +1,37 @@
+"""A parcel as the robotic sortation knows it, and what the parcel flow asks of the robots' side.
+
+Split from :mod:`controller.tasks.parcel_flow` so that file holds the decisions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bus.clock import Instant
+from controller.execution.trips import Trip
+
+
+@dataclass(slots=True)
+class Parcel:
+    """A parcel the controller knows: where it waits, where it goes, who carries it."""
+
+    parcel_id: str
+    destination: str
+    induct: str
+    arrived: Instant
+    chute: str | None = None
+    trip_id: str | None = None
+    loaded: bool = False
+    held_reason: str = ""  # why it waits although a robot could take it (logged once)
+    order_id: str | None = None  # the order it carries (a mixed site), None for an induct's parcel
+
+
+class ParcelFleet(Protocol):
+    """What the parcel flow asks of the robots' side (the controller's dispatch implements it)."""
+
+    def stops_planned(self, trip_id: str) -> int | None:
+        """Stops of the trip its robot's plan has reached (None: not under way)."""
+
+    def amend(self, trip: Trip) -> None:
+        """Give the trip's robot the new version of its trip (same id, another chute)."""
