@@ -72,9 +72,10 @@ class ChuteBoard:
         self.plan = balanced_plan(dict.fromkeys(names, 1.0), [p.id for p in places])
         self.destinations = names
 
-    def choose(self, destination: str, table: np.ndarray) -> Choice:
+    def choose(self, destination: str, table: np.ndarray, blocked: frozenset[Cell] = frozenset()) -> Choice:
         """The open chute of ``destination`` with room, nearest by ``table`` (a distance table to
-        every cell from where the robot loads; ties: chute order), or why there is none."""
+        every cell from where the robot loads; ties: chute order) whose drop cell is not ``blocked``
+        (a lost robot stands there), or why there is none."""
         ids = self.plan.get(destination)
         if not ids:
             return Choice(None, f"no chute serves destination {destination!r}", never=True)
@@ -84,7 +85,7 @@ class ChuteBoard:
             if c.state != "OPEN" or c.load >= self.capacity:
                 continue
             d = int(table[c.cell[1], c.cell[0]])
-            if d < 0:
+            if d < 0 or c.cell in blocked:
                 continue
             key = (d, chute_order(cid))
             if best is None or key < best:
@@ -98,7 +99,7 @@ class ChuteBoard:
         c = self.chutes[cid]
         if c.state != "OPEN":
             return c.state.lower()
-        return "full" if c.load >= self.capacity else "unreachable"
+        return "full" if c.load >= self.capacity else "unreachable or blocked"
 
     def commit(self, chute_id: str) -> None:
         """A parcel is on its way to the chute."""

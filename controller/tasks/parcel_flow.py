@@ -189,7 +189,7 @@ class ParcelFlow:
             if self.inducts[induct] in blocked:
                 continue
             room = self.config.robots_per_induct - self.bound[induct]
-            for parcel in self._ready(now, induct, room):
+            for parcel in self._ready(now, induct, room, blocked):
                 slots.append((induct, parcel))
         pairs = sorted(min_cost_matching(self._slot_costs(robots, slots))) if slots else []
         started = [(robots[i][0], self._start(*slots[j])) for i, j in pairs]
@@ -240,7 +240,7 @@ class ParcelFlow:
             cost[:, j] = d + int(round(self.config.backlog_weight_cells * (most - waiting[induct])))
         return cost
 
-    def _ready(self, now: Instant, induct: str, room: int) -> list[Parcel]:
+    def _ready(self, now: Instant, induct: str, room: int, blocked: frozenset[Cell]) -> list[Parcel]:
         """Up to ``room`` parcels of the induct's queue, in order, that have a chute now (chosen and
         committed); parcels that have none wait, with the reason logged once."""
         out: list[Parcel] = []
@@ -253,7 +253,7 @@ class ParcelFlow:
             parcel = self.parcels[pid]
             if parcel.trip_id is not None:
                 continue
-            choice = self.board.choose(parcel.destination, table)
+            choice = self.board.choose(parcel.destination, table, blocked)
             if choice.chute is None:
                 if not parcel.held_reason:
                     parcel.held_reason = choice.reason

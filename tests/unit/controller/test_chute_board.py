@@ -66,3 +66,10 @@ def test_chute_release_round_trips_on_the_wire() -> None:
     msg = ChuteRelease(header_id=3, timestamp="2026-11-11T00:00:00.000Z", sorter_id="robots", chute_id="CH7")
     assert decode("chuteRelease", encode(msg)) == msg
     assert b'"chuteId":"CH7"' in encode(msg)
+
+
+def test_a_chute_whose_drop_cell_a_lost_robot_blocks_is_not_chosen(board: ChuteBoard) -> None:
+    assert board.choose("D001", TABLE, frozenset({(4, 1)})).chute == "CH2"
+    none = board.choose("D001", TABLE, frozenset({(4, 1), (8, 1)}))
+    assert none.reason == ("every chute of D001 is unavailable "
+                           "(CH1 unreachable or blocked, CH2 unreachable or blocked)")
