@@ -63,7 +63,7 @@ def test_fault_run_still_completes_what_can_be_completed(tmp_path: Path) -> None
     # carries it): the controller failed it with a reason naming that robot, the run did not stall
     ctrl = sim.controller
     undone = summary["orders_total"] - summary["orders_completed"]
-    assert ctrl.orders == {}  # nothing left open (finished orders leave the controller's memory)
+    assert ctrl.ledger.orders == {}  # nothing left open (finished orders leave the controller's memory)
     assert ctrl.order_counts().get("failed", 0) == undone
     reasons = summary["orders_failed_by_reason"]
     assert sum(reasons.values()) == undone
