@@ -28,7 +28,7 @@ from controller.planning.guidance import (
     weighted_rotation_distances,
 )
 from controller.planning.pibt import pibt_configuration
-from controller.planning.rotation import rotation_step
+from controller.planning.rotation_stepper import RotationStepper
 from warehouse_maps.grid import Cell, Grid
 
 State = tuple[int, ...]
@@ -60,6 +60,8 @@ class LifelongPlanner:
             table costs about 0.13 ms to rebuild there, so a small cache is cheap, and a large one
             kept growing with every pod a long run visited. The cache is allocated whole at
             construction (never more rows than cells), so a long run's memory does not creep.
+        max_nodes: rotation model only: operations checked per step at most (a reproducible
+            budget for benchmarks; None: no limit, the wall-clock ``should_stop`` still applies).
     """
 
     use_swap: bool = False
@@ -72,6 +74,7 @@ class LifelongPlanner:
         seed: int = 0,
         lane_cost: int = 3,
         max_table_bytes: int = 32 * 2**20,
+        max_nodes: int | None = None,
     ) -> None:
         if lane_cost < 1:
             raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
@@ -97,6 +100,7 @@ class LifelongPlanner:
         self._priorities = np.zeros(0, dtype=np.float64)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
+        self._turns = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes)
 
     # -- distance tables -------------------------------------------------------------------
 
@@ -199,25 +203,22 @@ class LifelongPlanner:
         return np.argsort(-(prio + jitter), kind="stable").astype(np.int32)
 
     def _advance(
-        self, now: np.ndarray, goal_idx: np.ndarray, rows: np.ndarray, prio: np.ndarray, blocked: np.ndarray
+        self,
+        now: np.ndarray,
+        goal_idx: np.ndarray,
+        rows: np.ndarray,
+        prio: np.ndarray,
+        blocked: np.ndarray,
+        *,
+        remember: bool = True,
+        should_stop: Callable[[], bool] | None = None,
     ) -> np.ndarray:
         order = self._order(now, rows, prio)
         n_agents = len(now)
-        cand = np.zeros((n_agents, 5), dtype=np.int32)
         if self.rotations:
-            tie = self.rng.random((n_agents, 4)) * 0.5
-            return rotation_step(
-                now,
-                order,
-                self.flat.nbr,
-                self._table,
-                rows,
-                tie,
-                self._occ_now,
-                self._occ_next,
-                cand,
-                blocked,
-            )
+            return self._turns.advance(now, order, self._table, rows, goal_idx, blocked,
+                                       remember=remember, should_stop=should_stop)
+        cand = np.zeros((n_agents, 5), dtype=np.int32)
         tie = self.rng.random((n_agents, 5))
         v_next = np.full(n_agents, -1, dtype=np.int32)
         ok = pibt_configuration(
@@ -310,7 +311,7 @@ class LifelongPlanner:
         now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked, avoid)
         if should_stop is not None and should_stop():
             return self._decode(now)
-        nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx)
+        nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx, should_stop=should_stop)
         return self._decode(nxt)
 
     def plan_window(
@@ -332,6 +333,6 @@ class LifelongPlanner:
         prio = self._priorities.copy()
         states = [now]
         for _ in range(horizon):
-            states.append(self._advance(states[-1], goal_idx, rows, prio, blocked_idx))
+            states.append(self._advance(states[-1], goal_idx, rows, prio, blocked_idx, remember=False))
         stacked = np.stack(states, axis=1)  # (agents, horizon+1)
         return [self._decode(row) for row in stacked]
