@@ -111,13 +111,14 @@ def _cost(path, op, row, dist, weights, tie):
 
 @njit(cache=True)
 def prepare_candidates(
-    s_now, ops, nbr, dist, rows, weights, occ, prev_op, keep_bonus, tie, paths, cand, n_cand
+    s_now, ops, nbr, dist, rows, weights, occ, prev_op, keep_bonus, push_cost, tie, paths, cand, n_cand
 ):
     """Walk and cost every operation of every agent, cheapest first (fills ``paths``/``cand``/``n_cand``).
 
     ``paths[i, o]`` are the ``DEPTH + 1`` states of operation ``o``; ``cand[i, :n_cand[i]]`` the
     operations that stay on the map, sorted by cost. ``prev_op[i]`` (or -1) is last step's
-    operation: one that continues it (its tail as a prefix) gets ``keep_bonus`` off.
+    operation: one that continues it (its tail as a prefix) gets ``keep_bonus`` off; one that
+    enters a cell somebody stands on now costs ``push_cost`` more.
     """
     n_agents = s_now.shape[0]
     n_ops, depth = ops.shape
@@ -131,7 +132,7 @@ def prepare_candidates(
             for t in range(1, depth + 1):
                 j = occ[paths[i, o, t] // 4]
                 if j >= 0 and j != i:
-                    key += 0.3  # somebody stands there now: prefer free cells at equal cost
+                    key += push_cost  # somebody stands there now: prefer free cells
                     break
             p = prev_op[i]
             if p >= 0:
@@ -162,8 +163,47 @@ def _release(a, path, res):
 
 
 @njit(cache=True)
-def _plan(i, paths, cand, n_cand, res, planned, chosen, stack, budget):
-    """Give agent ``i`` an operation that fits the reservations; False (state unchanged) if none.
+def _fits(i, path, res):
+    """True if ``path`` meets no reservation: no vertex and no swap conflict at any timestep."""
+    for t in range(1, path.shape[0]):
+        c = path[t] // 4
+        r = res[t, c]
+        if r >= 0 and r != i:
+            return False
+        p = path[t - 1] // 4
+        if c != p:
+            j = res[t, p]
+            if j >= 0 and j != i and res[t - 1, c] == j:
+                return False
+    return True
+
+
+@njit(cache=True)
+def _rollback(mark, paths, res, planned, chosen, stack):
+    """Undo every agent planned since the stack height was ``mark``."""
+    while stack[0] > mark:
+        a = stack[stack[0]]
+        stack[0] -= 1
+        _release(a, paths[a, chosen[a]], res)
+        planned[a] = False
+        chosen[a] = -1
+
+
+@njit(cache=True)
+def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, budget):
+    """Give agent ``i0`` an operation that fits the reservations; False (state unchanged) if none.
+
+    Depth-first over pushes, written as a loop over ``frames`` (one row per agent being
+    planned: agent, next candidate, next timestep to clear, stack mark) rather than recursion,
+    whose numba cache went stale after an edit and crashed. A pushed agent takes its cheapest
+    operation that fits; the occupants of the cells it will use are planned next (inheritance);
+    if one cannot be, everything planned since the attempt began is undone and the next
+    operation is tried (backtracking).
+
+    An agent that failed once this step is not pushed again (``failed``; it may still plan at
+    its own turn): as in PIBT, where a failed agent stays put, this keeps a step's search from
+    growing exponentially in a jam. Without it, LoRR warehouse_small with 400 agents locked up
+    after about 550 steps, every agent spending its node budget on pushes.
 
     ``res[t, cell]`` is the agent at ``cell`` at timestep ``t``: row 0 holds every agent's
     current cell, rows 1.. the planned agents (and blocked cells as ``n_agents``).
@@ -171,55 +211,80 @@ def _plan(i, paths, cand, n_cand, res, planned, chosen, stack, budget):
     ``budget[0]`` the nodes left.
     """
     depth = paths.shape[2] - 1
-    for q in range(n_cand[i]):
-        if budget[0] <= 0:
-            return False
-        budget[0] -= 1
-        o = cand[i, q]
-        path = paths[i, o]
-        ok = True
-        for t in range(1, depth + 1):
-            c = path[t] // 4
-            r = res[t, c]
-            if r >= 0 and r != i:
-                ok = False  # vertex conflict with a reservation
-                break
-            p = path[t - 1] // 4
-            if c != p:
-                j = res[t, p]
-                if j >= 0 and j != i and res[t - 1, c] == j:
-                    ok = False  # swap
+    sp = 0
+    frames[0, 0] = i0
+    frames[0, 1] = 0
+    frames[0, 2] = 0
+    returning = False
+    result = False
+    while True:
+        i = frames[sp, 0]
+        if returning:
+            returning = False
+            if result:
+                frames[sp, 2] += 1  # that occupant is out of the way: clear the next timestep
+            else:
+                _rollback(frames[sp, 3], paths, res, planned, chosen, stack)
+                frames[sp, 2] = 0
+        if frames[sp, 2] == 0:  # choose the next operation that fits
+            found = False
+            o = -1
+            while frames[sp, 1] < n_cand[i] and budget[0] > 0:
+                budget[0] -= 1
+                o = cand[i, frames[sp, 1]]
+                frames[sp, 1] += 1
+                if _fits(i, paths[i, o], res):
+                    found = True
                     break
-        if not ok:
-            continue
-        mark = stack[0]
-        for t in range(1, depth + 1):
-            res[t, path[t] // 4] = i
-        planned[i] = True
-        chosen[i] = o
-        stack[0] += 1
-        stack[stack[0]] = i
-        good = True
-        for t in range(1, depth + 1):  # inheritance: occupants of these cells move first
-            j = res[0, path[t] // 4]
+            if not found:
+                failed[i] = True
+                if sp == 0:
+                    return False
+                sp -= 1
+                returning = True
+                result = False
+                continue
+            frames[sp, 3] = stack[0]
+            path = paths[i, o]
+            for t in range(1, depth + 1):
+                res[t, path[t] // 4] = i
+            planned[i] = True
+            chosen[i] = o
+            stack[0] += 1
+            stack[stack[0]] = i
+            frames[sp, 2] = 1
+        path = paths[i, chosen[i]]
+        pushed = False
+        blocked = False
+        while frames[sp, 2] <= depth:  # inheritance: occupants of these cells move first
+            j = res[0, path[frames[sp, 2]] // 4]
             if j >= 0 and j != i and not planned[j]:
-                if not _plan(j, paths, cand, n_cand, res, planned, chosen, stack, budget):
-                    good = False
-                    break
-        if good:
+                if failed[j]:
+                    blocked = True
+                else:
+                    sp += 1
+                    frames[sp, 0] = j
+                    frames[sp, 1] = 0
+                    frames[sp, 2] = 0
+                    pushed = True
+                break
+            frames[sp, 2] += 1
+        if pushed:
+            continue
+        if blocked:
+            _rollback(frames[sp, 3], paths, res, planned, chosen, stack)
+            frames[sp, 2] = 0
+            continue
+        if sp == 0:
             return True
-        while stack[0] > mark:  # backtrack: undo everything planned since this attempt began
-            a = stack[stack[0]]
-            stack[0] -= 1
-            _release(a, paths[a, chosen[a]], res)
-            planned[a] = False
-            chosen[a] = -1
-    return False
+        sp -= 1
+        returning = True
+        result = True
 
 
 @njit(cache=True)
 def operation_step(
-    order, start, paths, cand, n_cand, res, planned, chosen, stack, budget, chunk, agent_nodes
+    order, start, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, budget, chunk, agent_nodes
 ):
     """Plan agents ``order[start:]`` until ``chunk`` nodes are spent; return the next index.
 
@@ -237,7 +302,7 @@ def operation_step(
         if not planned[i]:
             local[0] = min(agent_nodes, budget[0])
             given = local[0]
-            _plan(i, paths, cand, n_cand, res, planned, chosen, stack, local)
+            _plan(i, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, local)
             budget[0] -= given - local[0]
         q += 1
         if budget[0] <= target or budget[0] <= 0:

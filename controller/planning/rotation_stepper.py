@@ -30,7 +30,10 @@ class RotationStepper:
         weights: int32 ``(cells, 4)``: cost of a forward move by heading (guidance lanes).
         rng: tie-break generator (seeded by the owner).
         max_nodes: operations checked per step at most (None: no limit).
-        keep_bonus: cost taken off an operation that continues last step's (in actions).
+        keep_bonus: cost taken off an operation that continues last step's (in actions). Large
+            (5) on purpose: an agent that re-decides every step turns back and forth; LoRR
+            warehouse_small, 200 agents, 400 steps: 4.17 tasks/step at 0, 4.36 at 5, 4.17 at 10.
+        push_cost: cost added to an operation entering a cell somebody stands on (in actions).
         chunk_nodes: nodes between two polls of ``should_stop``.
         agent_nodes: nodes one agent's planning (with the agents it pushes) may use.
         depth: actions per operation.
@@ -43,7 +46,8 @@ class RotationStepper:
         rng: np.random.Generator,
         *,
         max_nodes: int | None = None,
-        keep_bonus: float = 0.5,
+        keep_bonus: float = 5.0,
+        push_cost: float = 0.3,
         chunk_nodes: int = 20_000,
         agent_nodes: int = 2_000,
         depth: int = DEPTH,
@@ -53,6 +57,7 @@ class RotationStepper:
         self.rng = rng
         self.max_nodes = max_nodes
         self.keep_bonus = keep_bonus
+        self.push_cost = push_cost
         self.chunk_nodes = chunk_nodes
         self.agent_nodes = agent_nodes
         self.ops = operations(depth)
@@ -72,8 +77,10 @@ class RotationStepper:
         self._cand = np.zeros((n_agents, n_ops), dtype=np.int32)
         self._n_cand = np.zeros(n_agents, dtype=np.int32)
         self._planned = np.zeros(n_agents, dtype=np.bool_)
+        self._failed = np.zeros(n_agents, dtype=np.bool_)
         self._chosen = np.full(n_agents, -1, dtype=np.int32)
         self._stack = np.zeros(n_agents + 1, dtype=np.int32)
+        self._frames = np.zeros((n_agents + 1, 4), dtype=np.int64)
         self.prev_op = np.full(n_agents, -1, dtype=np.int32)
         self._prev_goal = np.full(n_agents, -1, dtype=np.int32)
 
@@ -108,8 +115,9 @@ class RotationStepper:
         tie = self.rng.random((n_agents, len(self.ops))) * 0.005
         prev_op = np.where(goals == self._prev_goal, self.prev_op, -1).astype(np.int32)  # new goal, new plan
         prepare_candidates(now, self.ops, self.nbr, table, rows, self.weights, res[0], prev_op,
-                           self.keep_bonus, tie, self._paths, self._cand, self._n_cand)
+                           self.keep_bonus, self.push_cost, tie, self._paths, self._cand, self._n_cand)
         self._planned.fill(False)
+        self._failed.fill(False)
         self._chosen.fill(-1)
         self._stack[0] = 0
         budget = np.array([UNLIMITED if self.max_nodes is None else self.max_nodes], dtype=np.int64)
@@ -119,7 +127,8 @@ class RotationStepper:
             if should_stop is not None and should_stop():
                 break
             q = operation_step(order, q, self._paths, self._cand, self._n_cand, res, self._planned,
-                               self._chosen, self._stack, budget, self.chunk_nodes, self.agent_nodes)
+                               self._chosen, self._failed, self._stack, self._frames, budget,
+                               self.chunk_nodes, self.agent_nodes)
             if budget[0] <= 0:
                 break
         self.nodes_used = int(start - budget[0])
