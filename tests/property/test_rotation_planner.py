@@ -20,31 +20,17 @@ from hypothesis import strategies as st
 
 from controller.planning.lifelong import LifelongPlanner
 from controller.planning.validator import validate_oriented_paths
+from tests.property.regions import largest_region
 from warehouse_maps.grid import MOVES, Cell, Grid
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _region(grid: Grid) -> list[Cell]:
-    """The largest connected set of floor cells."""
-    best: list[Cell] = []
-    seen: set[Cell] = set()
-    for cell in grid.free_cells:
-        if cell in seen:
-            continue
-        table = grid.distance_table(cell)
-        region = [c for c in grid.free_cells if table[c[1], c[0]] >= 0]
-        seen.update(region)
-        if len(region) > len(best):
-            best = region
-    return best
 
 
 def _instance(seed: int, n_agents: int, size: int):
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(3, size + 1)), int(rng.integers(3, size + 1))
     grid = Grid(rng.random((h, w)) > 0.2)
-    region = _region(grid)
+    region = largest_region(grid)
     n = min(n_agents, len(region) - 1)
     starts = [region[i] for i in rng.permutation(len(region))[:n]]
     goals = [region[i] for i in rng.permutation(len(region))[:n]]
