@@ -46,13 +46,15 @@ FORWARD, CLOCKWISE, COUNTER, WAIT = 0, 1, 2, 3
 def operations(depth: int = DEPTH) -> np.ndarray:
     """int8 ``(ops, depth)``: action sequences worth considering, waits-only last.
 
-    Dropped: a turn undone by the next action (``RL``, ``LR``) and three turns one way (one
-    turn the other way does it); a 180 degree turn is ``RR`` or ``LL``. The all-wait operation
+    Dropped: a turn undone by the next action (``RL``, ``LR``) or after waits (``RWL``: waiting
+    in place, only worse), and three turns one way (one turn the other way does it); a 180
+    degree turn is ``RR`` or ``LL``. The all-wait operation
     is last so that it is the fallback of equal cost.
     """
     keep = []
     for seq in product((FORWARD, CLOCKWISE, COUNTER, WAIT), repeat=depth):
-        pairs = list(zip(seq, seq[1:]))
+        turns = [a for a in seq if a != WAIT]  # a turn undone before any forward move
+        pairs = list(zip(turns, turns[1:]))
         if (CLOCKWISE, COUNTER) in pairs or (COUNTER, CLOCKWISE) in pairs:
             continue
         if any(seq[k : k + 3] in ((CLOCKWISE,) * 3, (COUNTER,) * 3) for k in range(depth - 2)):
@@ -100,10 +102,10 @@ def _cost(path, op, row, dist, weights, tie):
         a = op[t - 1]
         if a == 0:
             c += weights[path[t - 1] // 4, path[t - 1] % 4]
+        elif a == 3:
+            c += 1.0 + 0.001 * (depth - t + 1)  # rather wait later than now
         else:
-            c += 1.0
-            if a == 3:
-                c += 0.01 * (depth - t + 1)  # rather wait later than now
+            c += 1.01  # a turn costs a hair more than a wait: a blocked agent waits, not spins
         if dist[row, path[t]] == 0:
             return c + tie
     return c + dist[row, path[depth]] + tie
@@ -190,7 +192,7 @@ def _rollback(mark, paths, res, planned, chosen, stack):
 
 
 @njit(cache=True)
-def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, budget):
+def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, budget):
     """Give agent ``i0`` an operation that fits the reservations; False (state unchanged) if none.
 
     Depth-first over pushes, written as a loop over ``frames`` (one row per agent being
@@ -200,10 +202,13 @@ def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, 
     if one cannot be, everything planned since the attempt began is undone and the next
     operation is tried (backtracking).
 
-    An agent that failed once this step is not pushed again (``failed``; it may still plan at
-    its own turn): as in PIBT, where a failed agent stays put, this keeps a step's search from
-    growing exponentially in a jam. Without it, LoRR warehouse_small with 400 agents locked up
-    after about 550 steps, every agent spending its node budget on pushes.
+    An agent that failed once is not pushed again while ``i0`` tries the same operation
+    (``failed``, listed in ``flist`` to be cleared when ``i0`` moves on to its next one): as
+    in PIBT, where a failed agent stays put, this keeps the search from growing exponentially
+    in a jam (without it, LoRR warehouse_small with 400 agents locked up after about 550 steps,
+    every agent spending its node budget on pushes), while each operation of ``i0`` still gets
+    a fresh search: facing an agent head-on in a corridor, ``FFF`` fails but ``WWF`` works once
+    the other has turned round, and a step-wide memo gave up after the first.
 
     ``res[t, cell]`` is the agent at ``cell`` at timestep ``t``: row 0 holds every agent's
     current cell, rows 1.. the planned agents (and blocked cells as ``n_agents``).
@@ -227,6 +232,10 @@ def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, 
                 _rollback(frames[sp, 3], paths, res, planned, chosen, stack)
                 frames[sp, 2] = 0
         if frames[sp, 2] == 0:  # choose the next operation that fits
+            if sp == 0:
+                for k in range(1, flist[0] + 1):
+                    failed[flist[k]] = False
+                flist[0] = 0
             found = False
             o = -1
             while frames[sp, 1] < n_cand[i] and budget[0] > 0:
@@ -237,9 +246,11 @@ def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, 
                     found = True
                     break
             if not found:
-                failed[i] = True
                 if sp == 0:
                     return False
+                failed[i] = True
+                flist[0] += 1
+                flist[flist[0]] = i
                 sp -= 1
                 returning = True
                 result = False
@@ -284,7 +295,8 @@ def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, 
 
 @njit(cache=True)
 def operation_step(
-    order, start, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, budget, chunk, agent_nodes
+    order, start, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, budget, chunk,
+    agent_nodes,
 ):
     """Plan agents ``order[start:]`` until ``chunk`` nodes are spent; return the next index.
 
@@ -302,7 +314,7 @@ def operation_step(
         if not planned[i]:
             local[0] = min(agent_nodes, budget[0])
             given = local[0]
-            _plan(i, paths, cand, n_cand, res, planned, chosen, failed, stack, frames, local)
+            _plan(i, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, local)
             budget[0] -= given - local[0]
         q += 1
         if budget[0] <= target or budget[0] <= 0:

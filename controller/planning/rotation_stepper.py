@@ -78,6 +78,7 @@ class RotationStepper:
         self._n_cand = np.zeros(n_agents, dtype=np.int32)
         self._planned = np.zeros(n_agents, dtype=np.bool_)
         self._failed = np.zeros(n_agents, dtype=np.bool_)
+        self._flist = np.zeros(n_agents + 1, dtype=np.int32)
         self._chosen = np.full(n_agents, -1, dtype=np.int32)
         self._stack = np.zeros(n_agents + 1, dtype=np.int32)
         self._frames = np.zeros((n_agents + 1, 4), dtype=np.int64)
@@ -127,7 +128,7 @@ class RotationStepper:
             if should_stop is not None and should_stop():
                 break
             q = operation_step(order, q, self._paths, self._cand, self._n_cand, res, self._planned,
-                               self._chosen, self._failed, self._stack, self._frames, budget,
+                               self._chosen, self._failed, self._flist, self._stack, self._frames, budget,
                                self.chunk_nodes, self.agent_nodes)
             if budget[0] <= 0:
                 break
