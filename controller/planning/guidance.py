@@ -35,21 +35,38 @@ def _lane_signs(passable: np.ndarray, axis: int) -> np.ndarray:
     return signs
 
 
-def lane_weights(flat: FlatGrid, against_cost: int) -> np.ndarray:
-    """int32 ``(cells, 4)``: cost of each move by heading E, S, W, N (1 with the lane)."""
+def lane_weights(flat: FlatGrid, against_cost: int, open_cost: int | None = None) -> np.ndarray:
+    """int32 ``(cells, 4)``: cost of each move by heading E, S, W, N (1 with the lane).
+
+    ``open_cost`` (default ``against_cost``) is charged instead against the lane where the cell
+    is not an aisle along that move (no walls on both sides): strict one-way aisles, soft
+    guidance in open floor. The rotation model uses 10 and 2: a head-on meeting in an aisle costs
+    turning round, but strong lanes in the open only make detours (LoRR 2023 MR23-I-03, a random
+    map: 1,354 tasks at 10 everywhere, 1,865 at 10 and 2; warehouse_small 200 agents 4.59 and 4.68
+    tasks/step).
+    """
     grid = flat.grid
     weights = np.ones((flat.n, 4), dtype=np.int32)
-    if against_cost <= 1:
+    if against_cost <= 1 and (open_cost is None or open_cost <= 1):
         return weights
     row_sign = _lane_signs(grid.passable, 0)  # +1: eastbound
     col_sign = _lane_signs(grid.passable, 1)  # +1: southbound
     ys, xs = np.divmod(np.arange(flat.n), grid.width)
     east = row_sign[ys] > 0
     south = col_sign[xs] > 0
-    weights[~east, 0] = against_cost
-    weights[east, 2] = against_cost
-    weights[~south, 1] = against_cost
-    weights[south, 3] = against_cost
+    cost_ew = np.full(flat.n, against_cost, dtype=np.int32)
+    cost_ns = np.full(flat.n, against_cost, dtype=np.int32)
+    if open_cost is not None:
+        walled = np.zeros((grid.height + 2, grid.width + 2), dtype=bool)
+        walled[1:-1, 1:-1] = grid.passable
+        aisle_ew = (~walled[:-2, 1:-1] & ~walled[2:, 1:-1]).ravel()  # walls above and below
+        aisle_ns = (~walled[1:-1, :-2] & ~walled[1:-1, 2:]).ravel()  # walls left and right
+        cost_ew[~aisle_ew] = open_cost
+        cost_ns[~aisle_ns] = open_cost
+    weights[~east, 0] = cost_ew[~east]
+    weights[east, 2] = cost_ew[east]
+    weights[~south, 1] = cost_ns[~south]
+    weights[south, 3] = cost_ns[south]
     return weights
 
 

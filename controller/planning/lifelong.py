@@ -55,9 +55,10 @@ class LifelongPlanner:
         seed: seed of the tie-break generator (same inputs and seed, same steps).
         lane_cost: cost of a move against a corridor's preferred direction
             (:mod:`controller.planning.guidance`); 1 turns guidance off (plain distances). None:
-            3 for the grid model, 10 for the rotation model (a head-on meeting costs turning
-            round there, so near-strict lanes pay: LoRR warehouse_small, 400 steps, 200 / 400
-            agents: 4.26 / collapse at 3, 4.49 / 6.80 tasks per step at 10).
+            3 for the grid model; for the rotation model 10 in aisles and ``open_lane_cost`` in
+            open floor (:func:`controller.planning.guidance.lane_weights`).
+        open_lane_cost: cost against the lane in open floor (not an aisle along the move);
+            None: ``lane_cost`` in the grid model, 2 in the rotation model.
         max_table_bytes: cap on cached distance tables (least recently used are dropped; the goals
             of one step always fit). 32 MiB holds about 870 tables of the 9,600-cell fc floor; a
             table costs about 0.13 ms to rebuild there, so a small cache is cheap, and a large one
@@ -76,18 +77,20 @@ class LifelongPlanner:
         rotations: bool = False,
         seed: int = 0,
         lane_cost: int | None = None,
+        open_lane_cost: int | None = None,
         max_table_bytes: int = 32 * 2**20,
         max_nodes: int | None = None,
     ) -> None:
         if lane_cost is None:
             lane_cost = 10 if rotations else 3
-        if lane_cost < 1:
-            raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
+            open_lane_cost = 2 if rotations and open_lane_cost is None else open_lane_cost
+        if lane_cost < 1 or (open_lane_cost is not None and open_lane_cost < 1):
+            raise PlanningInputError(f"lane costs must be >= 1, got {lane_cost} and {open_lane_cost}")
         self.grid = grid
         self.flat = FlatGrid.of(grid)
         self.rotations = rotations
         self.rng = np.random.default_rng(seed)
-        self._weights = lane_weights(self.flat, lane_cost)
+        self._weights = lane_weights(self.flat, lane_cost, open_lane_cost)
         self._dist_nbr = self.flat.nbr  # neighbour table the distance tables are built on
         self._dist_src = reverse_neighbours(self._dist_nbr)
         self._max_weight = int(self._weights.max()) if self._weights.size else 1

@@ -69,3 +69,19 @@ def test_unit_costs_give_bfs_distances() -> None:
                 assert table[y * grid.width + x] == bfs[y, x]
             else:
                 assert table[y * grid.width + x] == flat.far
+
+
+def test_open_floor_gets_the_soft_cost_and_aisles_the_strict_one() -> None:
+    #   @@@@@
+    #   .....   row 1: an east-west aisle (walls above and below)
+    #   @@@@@
+    #   .....   rows 3 and 4: open floor
+    #   .....
+    grid = Grid.from_rows(["@@@@@", ".....", "@@@@@", ".....", "....."])
+    flat = FlatGrid.of(grid)
+    weights = lane_weights(flat, 10, open_cost=2)
+    for x in range(5):
+        aisle, open_floor = weights[1 * 5 + x], weights[4 * 5 + x]
+        assert sorted((int(aisle[0]), int(aisle[2]))) == [1, 10]
+        assert sorted((int(open_floor[0]), int(open_floor[2]))) == [1, 2]
+    assert np.array_equal(lane_weights(flat, 10, open_cost=10), lane_weights(flat, 10))
