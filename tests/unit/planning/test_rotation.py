@@ -75,3 +75,15 @@ def test_wall_clock_stop_between_chunks_leaves_everyone_safe() -> None:
     nxt = planner.step(starts, goals, should_stop=lambda: next(calls, True))
     validate_oriented_paths(OPEN, [[a, b] for a, b in zip(starts, nxt)], starts)
     assert 0 < planner._turns.nodes_used < full._turns.nodes_used
+
+
+def test_blocked_and_avoided_cells_are_never_entered() -> None:
+    starts, goals = _fleet()
+    blocked, avoid = {(2, 0)}, {(3, 4)}
+    planner = LifelongPlanner(OPEN, rotations=True, seed=2)
+    pos = starts
+    for _ in range(30):
+        nxt = planner.step(pos, goals, blocked=blocked, avoid=avoid)
+        validate_oriented_paths(OPEN, [[a, b] for a, b in zip(pos, nxt)], pos)
+        assert not {(s[0], s[1]) for s in nxt} & (blocked | avoid)
+        pos = nxt
