@@ -15,7 +15,7 @@ those timesteps; only the first action is executed and every step is planned aga
 One step (:func:`operation_step`):
 
 1. every agent's operations are walked from its state and costed: the actions' costs until
-   the goal is reached (a forward move costs its guidance weight, a turn or wait 1) plus the
+   the goal is reached (a forward move costs its guidance weight, a wait 1, a turn 1.01) plus the
    heading-aware distance left (:func:`controller.planning.guidance.weighted_rotation_distances`),
    with small penalties for early waits and for entering occupied cells, and a bonus for
    continuing last step's operation (smooth motion, fewer oscillations);
@@ -48,8 +48,7 @@ def operations(depth: int = DEPTH) -> np.ndarray:
 
     Dropped: a turn undone by the next action (``RL``, ``LR``) or after waits (``RWL``: waiting
     in place, only worse), and three turns one way (one turn the other way does it); a 180
-    degree turn is ``RR`` or ``LL``. The all-wait operation
-    is last so that it is the fallback of equal cost.
+    degree turn is ``RR`` or ``LL``. The all-wait operation is last, the fallback among equals.
     """
     keep = []
     for seq in product((FORWARD, CLOCKWISE, COUNTER, WAIT), repeat=depth):
