@@ -25,7 +25,7 @@ from controller.planning.guidance import (
     bucket_distances,
     lane_weights,
     reverse_neighbours,
-    weighted_rotation_distances,
+    rotation_distances,
 )
 from controller.planning.pibt import pibt_configuration
 from controller.planning.rotation_stepper import RotationStepper
@@ -143,7 +143,9 @@ class LifelongPlanner:
         if old >= 0:
             self._row_at[old] = -1
         if self.rotations:
-            self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
+            self._table[r] = rotation_distances(
+                goal, self._dist_src, self._weights, self.flat.far, self._max_weight
+            )
         else:
             self._table[r] = bucket_distances(
                 goal, self._dist_src, self._weights, self.flat.far, self._max_weight

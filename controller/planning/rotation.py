@@ -16,7 +16,7 @@ One step (:func:`operation_step`):
 
 1. every agent's operations are walked from its state and costed: the actions' costs until
    the goal is reached (a forward move costs its guidance weight, a wait 1, a turn 1.01) plus the
-   heading-aware distance left (:func:`controller.planning.guidance.weighted_rotation_distances`),
+   heading-aware distance left (:func:`controller.planning.guidance.rotation_distances`),
    with small penalties for early waits and for entering occupied cells, and a bonus for
    continuing last step's operation (smooth motion, fewer oscillations);
 2. agents in priority order take their cheapest operation that collides with no reservation
