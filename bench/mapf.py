@@ -199,19 +199,37 @@ def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: b
                   f"{'; '.join(goal)} |")
 
 
-def bench_lifelong(agent_counts: list[int], steps: int) -> None:
-    print(f"\n## Lifelong MAPF, LoRR warehouse_small, {steps} steps\n")
-    print("| agents | rotations | tasks | tasks/step | plan ms mean | p99 | max | compile ms |")
-    print("|---|---|---|---|---|---|---|---|")
+def _lifelong_rows(label: str, inst, steps: int, step_nodes: int, lane_costs: tuple[int | None, ...]) -> None:
+    """Grid model, then the rotation model at each lane cost (None: its default), one row each."""
+    grid_rate = None
+    for rotations, lane in [(False, None)] + [(True, lane) for lane in lane_costs]:
+        run = run_lifelong(inst.grid, inst.starts, inst.task_for, steps, clock=time.perf_counter,
+                           rotations=rotations, step_budget_s=1.0, step_nodes=step_nodes, lane_cost=lane)
+        s = run.summary()
+        rate = s["throughput_per_step"]
+        ratio = f"{rate / grid_rate:.2f}" if rotations and grid_rate else "-"
+        grid_rate = grid_rate or rate
+        model = "grid" if not rotations else f"rotation (lanes {lane or 'default'})"
+        print(f"| {label} | {model} | {s['tasks_completed']} | {rate:.3f} | {ratio} | "
+              f"{s['plan_ms_mean']:.2f} | {s['plan_ms_p99']:.2f} | {s['plan_ms_max']:.2f} | "
+              f"{s['compile_ms']:.0f} |", flush=True)
+
+
+def bench_lifelong(agent_counts: list[int], steps: int, step_nodes: int, extra: list[str]) -> None:
+    """Grid and rotation model in the same run; the rotation model under a node budget per step
+    (``step_nodes``) so its tasks/step do not move with machine load (the 1 s wall budget stays as
+    a safety net and is never reached at these sizes)."""
+    print(f"\n## Lifelong MAPF, LoRR instances (rotation model: at most {step_nodes} nodes/step)\n")
+    print("| instance | model | tasks | tasks/step | rotation / grid | plan ms mean | p99 | max "
+          "| compile ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in agent_counts:
         inst = load_lorr_instance(SHARED / "benchmarks" / "lorr" / f"warehouse_small_{n}.json")
-        for rotations in (False, True):
-            run = run_lifelong(inst.grid, inst.starts, inst.task_for, steps, clock=time.perf_counter,
-                               rotations=rotations, step_budget_s=1.0)
-            s = run.summary()
-            print(f"| {n} | {rotations} | {s['tasks_completed']} | {s['throughput_per_step']:.3f} | "
-                  f"{s['plan_ms_mean']:.2f} | {s['plan_ms_p99']:.2f} | {s['plan_ms_max']:.2f} | "
-                  f"{s['compile_ms']:.0f} |", flush=True)
+        _lifelong_rows(f"warehouse_small_{n}, {steps} steps", inst, steps, step_nodes, (None,))
+    for spec in extra:  # PATH:STEPS, e.g. a LoRR 2023 main-round instance
+        path, _, n_steps = spec.rpartition(":")
+        _lifelong_rows(f"{Path(path).stem}, {n_steps} steps", load_lorr_instance(path), int(n_steps),
+                       step_nodes, (None, 2))
     print("\npymapf 0.9 has no lifelong planner; no peer column.")
 
 
@@ -277,6 +295,10 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true", help="skip pymapf")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--lifelong-agents", default="200,400")
+    ap.add_argument("--lorr", action="append", default=[], metavar="PATH:STEPS",
+                    help="also run this LoRR instance for STEPS steps (repeatable)")
+    ap.add_argument("--step-nodes", type=int, default=100_000,
+                    help="rotation model: operations checked per step at most")
     args = ap.parse_args()
     t0 = time.perf_counter()
     warm_up()
@@ -285,7 +307,8 @@ def main() -> None:
     if args.suite in ("oneshot", "all"):
         bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer)
     if args.suite in ("lifelong", "all"):
-        bench_lifelong([int(a) for a in args.lifelong_agents.split(",")], args.steps)
+        agents = [int(a) for a in args.lifelong_agents.split(",")]
+        bench_lifelong(agents, args.steps, args.step_nodes, args.lorr)
     if args.suite in ("kernels", "all"):
         bench_kernels()
 

@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--steps", type=int, required=True, help="timesteps to simulate")
     q.add_argument("--rotations", action="store_true", help="agents have a heading (forward/turn/wait)")
     q.add_argument("--step-budget-ms", type=float, default=1000.0, help="planning budget per step (ms)")
+    q.add_argument("--step-nodes", type=int, default=None,
+                   help="rotation model: operations checked per step at most (reproducible figures)")
     q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     q.add_argument("--out", type=Path, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
@@ -100,9 +102,12 @@ def _lifelong(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if args.step_budget_ms <= 0:
         raise UsageError(f"--step-budget-ms must be positive, got {args.step_budget_ms}")
+    if args.step_nodes is not None and args.step_nodes < 1:
+        raise UsageError(f"--step-nodes must be at least 1, got {args.step_nodes}")
     inst = load_lorr_instance(args.instance)
     run = run_lifelong(inst.grid, inst.starts, inst.task_for, args.steps, clock=time.perf_counter,
-                       rotations=args.rotations, step_budget_s=args.step_budget_ms / 1000.0, seed=args.seed)
+                       rotations=args.rotations, step_budget_s=args.step_budget_ms / 1000.0,
+                       step_nodes=args.step_nodes, seed=args.seed)
     data: dict[str, Any] = dict(run.summary())
     data["paths"] = [[list(s) for s in path] for path in run.paths]
     _write(args.out, data)

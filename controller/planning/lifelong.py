@@ -25,10 +25,10 @@ from controller.planning.guidance import (
     bucket_distances,
     lane_weights,
     reverse_neighbours,
-    weighted_rotation_distances,
+    rotation_distances,
 )
 from controller.planning.pibt import pibt_configuration
-from controller.planning.rotation import rotation_step
+from controller.planning.rotation_stepper import RotationStepper
 from warehouse_maps.grid import Cell, Grid
 
 State = tuple[int, ...]
@@ -54,12 +54,18 @@ class LifelongPlanner:
         rotations: use the rotation model (states carry a heading 0..3).
         seed: seed of the tie-break generator (same inputs and seed, same steps).
         lane_cost: cost of a move against a corridor's preferred direction
-            (:mod:`controller.planning.guidance`); 1 turns guidance off (plain distances).
+            (:mod:`controller.planning.guidance`); 1 turns guidance off (plain distances). None:
+            3 for the grid model; for the rotation model 10 in aisles and ``open_lane_cost`` in
+            open floor (:func:`controller.planning.guidance.lane_weights`).
+        open_lane_cost: cost against the lane in open floor (not an aisle along the move);
+            None: ``lane_cost`` in the grid model, 2 in the rotation model.
         max_table_bytes: cap on cached distance tables (least recently used are dropped; the goals
             of one step always fit). 32 MiB holds about 870 tables of the 9,600-cell fc floor; a
             table costs about 0.13 ms to rebuild there, so a small cache is cheap, and a large one
             kept growing with every pod a long run visited. The cache is allocated whole at
             construction (never more rows than cells), so a long run's memory does not creep.
+        max_nodes: rotation model only: operations checked per step at most (a reproducible
+            budget for benchmarks; None: no limit, the wall-clock ``should_stop`` still applies).
     """
 
     use_swap: bool = False
@@ -70,16 +76,21 @@ class LifelongPlanner:
         *,
         rotations: bool = False,
         seed: int = 0,
-        lane_cost: int = 3,
+        lane_cost: int | None = None,
+        open_lane_cost: int | None = None,
         max_table_bytes: int = 32 * 2**20,
+        max_nodes: int | None = None,
     ) -> None:
-        if lane_cost < 1:
-            raise PlanningInputError(f"lane_cost must be >= 1, got {lane_cost}")
+        if lane_cost is None:
+            lane_cost = 10 if rotations else 3
+            open_lane_cost = 2 if rotations and open_lane_cost is None else open_lane_cost
+        if lane_cost < 1 or (open_lane_cost is not None and open_lane_cost < 1):
+            raise PlanningInputError(f"lane costs must be >= 1, got {lane_cost} and {open_lane_cost}")
         self.grid = grid
         self.flat = FlatGrid.of(grid)
         self.rotations = rotations
         self.rng = np.random.default_rng(seed)
-        self._weights = lane_weights(self.flat, lane_cost)
+        self._weights = lane_weights(self.flat, lane_cost, open_lane_cost)
         self._dist_nbr = self.flat.nbr  # neighbour table the distance tables are built on
         self._dist_src = reverse_neighbours(self._dist_nbr)
         self._max_weight = int(self._weights.max()) if self._weights.size else 1
@@ -95,8 +106,10 @@ class LifelongPlanner:
         self._used = np.full(self._cap_rows, -1, dtype=np.int64)  # row -> stamp of last use, -1 if free
         self._stamp = 0
         self._priorities = np.zeros(0, dtype=np.float64)
+        self._last_goal = np.zeros(0, dtype=np.int32)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
+        self._turns = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes)
 
     # -- distance tables -------------------------------------------------------------------
 
@@ -130,7 +143,9 @@ class LifelongPlanner:
         if old >= 0:
             self._row_at[old] = -1
         if self.rotations:
-            self._table[r] = weighted_rotation_distances(goal, self._dist_nbr, self._weights, self.flat.far)
+            self._table[r] = rotation_distances(
+                goal, self._dist_src, self._weights, self.flat.far, self._max_weight
+            )
         else:
             self._table[r] = bucket_distances(
                 goal, self._dist_src, self._weights, self.flat.far, self._max_weight
@@ -192,32 +207,38 @@ class LifelongPlanner:
                 raise PlanningInputError(f"agent {i}: goal {g} is not a floor cell")
         raise PlanningInputError("bad positions or goals")
 
-    def _order(self, now: np.ndarray, rows: np.ndarray, prio: np.ndarray) -> np.ndarray:
+    def _order(self, now: np.ndarray, rows: np.ndarray, prio: np.ndarray, goal_idx: np.ndarray) -> np.ndarray:
+        """Agents by priority, highest first (updates ``prio``).
+
+        Rotation model: an agent with a new goal starts again from 0, so the oldest task goes
+        first and keeps going first until done (PIBT's progress argument). Without it a lifelong
+        run, where goals change at once on arrival, orders agents by jitter alone, and on LoRR
+        warehouse_small with 400 agents the fleet locked up within a few hundred steps.
+        """
+        if self.rotations and len(self._last_goal) == len(goal_idx):
+            prio[goal_idx != self._last_goal] = 0.0
         d = self._table[rows, now]
         prio[:] = np.where(d != 0, prio + 1.0, prio - np.floor(prio))
         jitter = self.rng.random(len(now)) * 1e-3
         return np.argsort(-(prio + jitter), kind="stable").astype(np.int32)
 
     def _advance(
-        self, now: np.ndarray, goal_idx: np.ndarray, rows: np.ndarray, prio: np.ndarray, blocked: np.ndarray
+        self,
+        now: np.ndarray,
+        goal_idx: np.ndarray,
+        rows: np.ndarray,
+        prio: np.ndarray,
+        blocked: np.ndarray,
+        *,
+        remember: bool = True,
+        should_stop: Callable[[], bool] | None = None,
     ) -> np.ndarray:
-        order = self._order(now, rows, prio)
+        order = self._order(now, rows, prio, goal_idx)
         n_agents = len(now)
-        cand = np.zeros((n_agents, 5), dtype=np.int32)
         if self.rotations:
-            tie = self.rng.random((n_agents, 4)) * 0.5
-            return rotation_step(
-                now,
-                order,
-                self.flat.nbr,
-                self._table,
-                rows,
-                tie,
-                self._occ_now,
-                self._occ_next,
-                cand,
-                blocked,
-            )
+            return self._turns.advance(now, order, self._table, rows, goal_idx, blocked,
+                                       remember=remember, should_stop=should_stop)
+        cand = np.zeros((n_agents, 5), dtype=np.int32)
         tie = self.rng.random((n_agents, 5))
         v_next = np.full(n_agents, -1, dtype=np.int32)
         ok = pibt_configuration(
@@ -310,7 +331,8 @@ class LifelongPlanner:
         now, goal_idx, rows, blocked_idx = self._prepare(positions, goals, blocked, avoid)
         if should_stop is not None and should_stop():
             return self._decode(now)
-        nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx)
+        nxt = self._advance(now, goal_idx, rows, self._priorities, blocked_idx, should_stop=should_stop)
+        self._last_goal = goal_idx
         return self._decode(nxt)
 
     def plan_window(
@@ -332,6 +354,6 @@ class LifelongPlanner:
         prio = self._priorities.copy()
         states = [now]
         for _ in range(horizon):
-            states.append(self._advance(states[-1], goal_idx, rows, prio, blocked_idx))
+            states.append(self._advance(states[-1], goal_idx, rows, prio, blocked_idx, remember=False))
         stacked = np.stack(states, axis=1)  # (agents, horizon+1)
         return [self._decode(row) for row in stacked]

@@ -68,6 +68,8 @@ def run_lifelong(
     clock: Callable[[], float],
     rotations: bool = False,
     step_budget_s: float | None = None,
+    step_nodes: int | None = None,
+    lane_cost: int | None = None,
     seed: int = 0,
     validate: bool = True,
 ) -> LifelongRun:
@@ -76,12 +78,17 @@ def run_lifelong(
     Args:
         task_for: ``task_for(agent, j)`` is agent's j-th goal (0-based).
         clock: seconds from any monotonic origin (e.g. ``time.perf_counter``).
-        step_budget_s: planning budget per step; past it the planner makes everyone wait.
+        step_budget_s: planning budget per step; past it the planner makes everyone wait (or,
+            in the rotation model, everyone not planned yet).
+        step_nodes: rotation model: operations checked per step at most, a budget that does not
+            depend on machine load (figures reproduce); None: no node limit.
+        lane_cost: guidance strength (:class:`LifelongPlanner`); None: the model's default.
     """
     t_compile = clock()
     warm_up()
     compile_ms = (clock() - t_compile) * 1000.0
-    planner = LifelongPlanner(grid, rotations=rotations, seed=seed)
+    planner = LifelongPlanner(grid, rotations=rotations, seed=seed, max_nodes=step_nodes,
+                              lane_cost=lane_cost)
     n = len(starts)
     pos: list[State] = [(s[0], s[1], 0) if rotations else (s[0], s[1]) for s in starts]
     served = [0] * n

@@ -18,6 +18,7 @@ from controller.planning.lacam import solve
 from controller.planning.lifelong import LifelongPlanner
 from controller.planning.options import PlanOptions
 from controller.planning.validator import validate_oriented_paths, validate_paths
+from tests.property.regions import largest_region
 from warehouse_maps.grid import Grid
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,16 +29,7 @@ def _instance(seed: int, n_agents: int):
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(3, 6)), int(rng.integers(3, 6))
     grid = Grid(rng.random((h, w)) > 0.2)
-    best: list = []
-    seen: set = set()
-    for cell in grid.free_cells:
-        if cell in seen:
-            continue
-        table = grid.distance_table(cell)
-        region = [c for c in grid.free_cells if table[c[1], c[0]] >= 0]
-        seen.update(region)
-        if len(region) > len(best):
-            best = region
+    best = largest_region(grid)
     n = min(n_agents, len(best) - 1)
     starts = [best[i] for i in rng.permutation(len(best))[:n]]
     goals = [best[i] for i in rng.permutation(len(best))[:n]]

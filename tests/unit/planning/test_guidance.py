@@ -10,7 +10,12 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from controller.planning.graph import FlatGrid
-from controller.planning.guidance import bucket_distances, lane_weights, reverse_neighbours
+from controller.planning.guidance import (
+    bucket_distances,
+    lane_weights,
+    reverse_neighbours,
+    rotation_distances,
+)
 from warehouse_maps.grid import Grid
 
 
@@ -69,3 +74,47 @@ def test_unit_costs_give_bfs_distances() -> None:
                 assert table[y * grid.width + x] == bfs[y, x]
             else:
                 assert table[y * grid.width + x] == flat.far
+
+
+def test_open_floor_gets_the_soft_cost_and_aisles_the_strict_one() -> None:
+    #   @@@@@
+    #   .....   row 1: an east-west aisle (walls above and below)
+    #   @@@@@
+    #   .....   rows 3 and 4: open floor
+    #   .....
+    grid = Grid.from_rows(["@@@@@", ".....", "@@@@@", ".....", "....."])
+    flat = FlatGrid.of(grid)
+    weights = lane_weights(flat, 10, open_cost=2)
+    for x in range(5):
+        aisle, open_floor = weights[1 * 5 + x], weights[4 * 5 + x]
+        assert sorted((int(aisle[0]), int(aisle[2]))) == [1, 10]
+        assert sorted((int(open_floor[0]), int(open_floor[2]))) == [1, 2]
+    assert np.array_equal(lane_weights(flat, 10, open_cost=10), lane_weights(flat, 10))
+
+
+@settings(max_examples=60, deadline=None)
+@given(grids(), st.integers(1, 10), st.integers(1, 4))
+def test_rotation_tables_equal_dijkstra_over_states(grid, against_cost, open_cost) -> None:
+    """(cell, heading) tables: a turn costs 1, a forward move its lane weight; any heading at the goal."""
+    flat = FlatGrid.of(grid)
+    weights = lane_weights(flat, against_cost, open_cost)
+    n = flat.n
+    rows, cols, costs = [], [], []  # reversed edges of the state graph: successor -> state
+    for v in range(n):
+        for h in range(4):
+            if flat.nbr[v, h] >= 0:
+                rows.append(int(flat.nbr[v, h]) * 4 + h)
+                cols.append(v * 4 + h)
+                costs.append(int(weights[v, h]))
+            for turn in (1, 3):
+                rows.append(v * 4 + (h + turn) % 4)
+                cols.append(v * 4 + h)
+                costs.append(1)
+    graph = csr_matrix((costs, (rows, cols)), shape=(4 * n, 4 * n))
+    src = reverse_neighbours(flat.nbr)
+    for goal in np.flatnonzero(grid.passable.ravel())[:6]:
+        dist = dijkstra(graph, directed=True, indices=[int(goal) * 4 + h for h in range(4)], min_only=True)
+        reference = np.where(np.isinf(dist), flat.far, dist).astype(np.int32)
+        table = rotation_distances(int(goal), src, weights, flat.far, int(weights.max()))
+        free = np.repeat(grid.passable.ravel(), 4)
+        assert np.array_equal(table[free], reference[free]), f"goal {int(goal)}"

@@ -126,3 +126,10 @@ def test_missing_instance_is_a_clear_error(tmp_path: Path, capsys) -> None:
     code = main(["lifelong", "--instance", str(tmp_path / "nope.json"), "--steps", "5", "--out", "o.json"])
     assert code == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_step_nodes_must_be_positive(tmp_path: Path, capsys) -> None:
+    code = main(["lifelong", "--instance", "i.json", "--steps", "5", "--rotations", "--step-nodes", "0",
+                 "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--step-nodes" in capsys.readouterr().err

@@ -104,3 +104,10 @@ def test_one_way_edges_are_honoured() -> None:
 def test_unknown_conflict_kind_is_refused() -> None:
     with pytest.raises(ValueError):
         PlanConflict("teleport", (0,), 0, "x")
+
+
+def test_oriented_paths_a_turning_agent_still_holds_its_cell() -> None:
+    """Turning in place is not leaving: driving into the cell of an agent that turns is a conflict."""
+    with pytest.raises(PlanConflict) as info:
+        validate_oriented_paths(OPEN, [[(0, 0, 0), (1, 0, 0)], [(1, 0, 2), (1, 0, 1)]])
+    assert (info.value.kind, info.value.t) == ("vertex", 1)

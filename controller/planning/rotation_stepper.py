@@ -1,0 +1,142 @@
+"""The rotation model's step with its scratch arrays and budgets (around :mod:`.rotation`).
+
+:class:`RotationStepper` owns what one planning step of the rotation model needs besides the
+distance tables: the operation list, the reservation table, per-agent candidate arrays (kept
+between steps, so a fleet of constant size allocates nothing per step) and last step's
+operations (for the continuation bonus). Two budgets stop a step early, and an agent left
+unplanned waits (always safe):
+
+* ``max_nodes``: operations checked per step, so benchmark figures do not depend on load;
+* ``should_stop``: the caller's wall-clock deadline, polled every ``chunk_nodes`` nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from controller.planning.rotation import DEPTH, operation_step, operations, prepare_candidates
+
+UNLIMITED = 2**62
+"""A node budget that never runs out."""
+
+
+class RotationStepper:
+    """Plans one timestep of the rotation model for a fleet.
+
+    Args:
+        nbr: int32 ``(cells, 4)`` neighbour table (moves the agents may make).
+        weights: int32 ``(cells, 4)``: cost of a forward move by heading (guidance lanes).
+        rng: tie-break generator (seeded by the owner).
+        max_nodes: operations checked per step at most (None: no limit).
+        keep_bonus: cost taken off an operation that continues last step's (in actions). Large
+            (5) on purpose: an agent that re-decides every step turns back and forth; LoRR
+            warehouse_small, 200 agents, 400 steps: 4.17 tasks/step at 0, 4.36 at 5, 4.17 at 10.
+        push_cost: cost added to an operation entering a cell somebody stands on (in actions).
+        chunk_nodes: nodes between two polls of ``should_stop``.
+        agent_nodes: nodes one agent's planning (with the agents it pushes) may use.
+        depth: actions per operation.
+    """
+
+    def __init__(
+        self,
+        nbr: np.ndarray,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        max_nodes: int | None = None,
+        keep_bonus: float = 5.0,
+        push_cost: float = 0.3,
+        chunk_nodes: int = 20_000,
+        agent_nodes: int = 2_000,
+        depth: int = DEPTH,
+    ) -> None:
+        self.nbr = nbr
+        self.weights = weights
+        self.rng = rng
+        self.max_nodes = max_nodes
+        self.keep_bonus = keep_bonus
+        self.push_cost = push_cost
+        self.chunk_nodes = chunk_nodes
+        self.agent_nodes = agent_nodes
+        self.ops = operations(depth)
+        self.wait_op = len(self.ops) - 1
+        n_cells = nbr.shape[0]
+        self._res = np.full((depth + 1, n_cells), -1, dtype=np.int32)
+        self._n = -1
+        self.prev_op = np.full(0, -1, dtype=np.int32)
+        self.nodes_used = 0
+
+    def _size(self, n_agents: int) -> None:
+        if n_agents == self._n:
+            return
+        self._n = n_agents
+        n_ops = len(self.ops)
+        self._paths = np.zeros((n_agents, n_ops, self.ops.shape[1] + 1), dtype=np.int32)
+        self._cand = np.zeros((n_agents, n_ops), dtype=np.int32)
+        self._n_cand = np.zeros(n_agents, dtype=np.int32)
+        self._planned = np.zeros(n_agents, dtype=np.bool_)
+        self._failed = np.zeros(n_agents, dtype=np.bool_)
+        self._flist = np.zeros(n_agents + 1, dtype=np.int32)
+        self._chosen = np.full(n_agents, -1, dtype=np.int32)
+        self._stack = np.zeros(n_agents + 1, dtype=np.int32)
+        self._frames = np.zeros((n_agents + 1, 4), dtype=np.int64)
+        self.prev_op = np.full(n_agents, -1, dtype=np.int32)
+        self._prev_goal = np.full(n_agents, -1, dtype=np.int32)
+
+    def advance(
+        self,
+        now: np.ndarray,
+        order: np.ndarray,
+        table: np.ndarray,
+        rows: np.ndarray,
+        goals: np.ndarray,
+        blocked: np.ndarray,
+        *,
+        remember: bool = True,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> np.ndarray:
+        """Next state per agent (int32), collision-free; ``order`` is highest priority first.
+
+        ``table[rows[i]]`` is agent i's heading-aware distance row, ``goals`` its goal cells.
+
+        ``remember`` keeps this step's operations for the next step's continuation bonus (a
+        lookahead window passes False so that it does not change the live planner's memory).
+        """
+        n_agents = len(now)
+        self._size(n_agents)
+        res = self._res
+        res.fill(-1)
+        cells = now // 4
+        res[0, cells] = np.arange(n_agents, dtype=np.int32)
+        if blocked.size:
+            free = blocked[res[0, blocked] < 0]
+            res[1:, free] = n_agents  # a sentinel no agent matches
+        tie = self.rng.random((n_agents, len(self.ops))) * 0.005
+        prev_op = np.where(goals == self._prev_goal, self.prev_op, -1).astype(np.int32)  # new goal, new plan
+        prepare_candidates(now, self.ops, self.nbr, table, rows, self.weights, res[0], prev_op,
+                           self.keep_bonus, self.push_cost, tie, self._paths, self._cand, self._n_cand)
+        self._planned.fill(False)
+        self._failed.fill(False)
+        self._chosen.fill(-1)
+        self._stack[0] = 0
+        budget = np.array([UNLIMITED if self.max_nodes is None else self.max_nodes], dtype=np.int64)
+        start = budget[0]
+        q = 0
+        while q < n_agents:
+            if should_stop is not None and should_stop():
+                break
+            q = operation_step(order, q, self._paths, self._cand, self._n_cand, res, self._planned,
+                               self._chosen, self._failed, self._flist, self._stack, self._frames, budget,
+                               self.chunk_nodes, self.agent_nodes)
+            if budget[0] <= 0:
+                break
+        self.nodes_used = int(start - budget[0])
+        chosen = np.where(self._planned, self._chosen, self.wait_op).astype(np.int32)
+        nxt = self._paths[np.arange(n_agents), chosen, 1].copy()
+        nxt[~self._planned] = now[~self._planned]  # unplanned: wait (paths of skipped agents are stale)
+        if remember:
+            self.prev_op = np.where(self._planned, self._chosen, -1).astype(np.int32)
+            self._prev_goal = goals.astype(np.int32)
+        return nxt.astype(np.int32)
