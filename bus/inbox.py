@@ -1,11 +1,13 @@
-"""Every inbound message goes through here: size cap, JSON, schema, topic checks, never a crash.
+"""Every inbound message goes through here: message limits, JSON, schema, topic checks, never a crash.
 
 A subscriber (the controller, a vehicle agent, the sorter agent) hands each :class:`Envelope` to
 an :class:`Inbox`, which returns either the validated pydantic model or a :class:`Rejected`
-value. Bad input (non-JSON, wrong types, missing fields, unknown enum values, a payload over the
-size cap, a topic nobody expects, a robot nobody knows) is counted per reason and logged once per
-(topic, reason) with the topic and the cause, then counted silently, so a misbehaving sender
-cannot flood the log or take down the process, and the next good message is served as usual.
+value. Bad input (a payload that breaks :mod:`bus.limits`: over the size cap, nested too deep,
+non-finite numbers, a key twice, a control character in an id; non-JSON, wrong types, missing
+fields, unknown enum values, a topic nobody expects, a robot nobody knows) is counted per reason
+and logged once per (reason, topic) with the cause, then counted and summed up at most once a
+minute (:class:`bus.reject_log.RejectionLog`), so a misbehaving sender cannot flood the log or
+take down the process, and the next good message is served as usual.
 
 Example::
 
@@ -26,6 +28,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bus import limits
+from bus.clock import Instant
+from bus.reject_log import RejectionLog
 from bus.topicmatch import check_topic_filter, topic_matches
 from bus.topics import TopicFormatError, parse_vda_topic
 from bus.transport import Envelope
@@ -35,10 +40,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 """1 MiB: far above any VDA 5050 order or state we produce, far below what would hurt."""
 
-MAX_LOGGED_KEYS = 1000
-"""Distinct (topic, reason) pairs logged before the inbox goes quiet: a sender spraying random
-topics cannot flood the log or grow memory without bound."""
-
 MAX_ROUTE_CACHE = 10_000
 """Topics whose model lookup is remembered; the cache is emptied when it grows past this."""
 
@@ -47,6 +48,11 @@ class RejectReason(StrEnum):
     """Why an inbound message was not accepted (the key rejections are counted under)."""
 
     TOO_LARGE = "too_large"
+    TOO_DEEP = "too_deep"
+    NON_FINITE = "non_finite"
+    BIG_INTEGER = "big_integer"
+    DUPLICATE_KEY = "duplicate_key"
+    CONTROL_CHARACTER = "control_character"
     NOT_JSON = "not_json"
     MISSING_FIELD = "missing_field"
     WRONG_TYPE = "wrong_type"
@@ -97,11 +103,12 @@ def classify(error: ValidationError) -> tuple[RejectReason, str]:
 
 
 class Decoder:
-    """Decodes one message kind: a size cap, then ``model.model_validate_json``.
+    """Decodes one message kind: the message limits, then ``model.model_validate_json``.
 
     Args:
         model: the pydantic model of the payload.
-        max_payload_bytes: larger payloads are rejected unread.
+        max_payload_bytes: larger payloads are rejected unread (the other limits are
+            :data:`bus.limits.DEFAULT_LIMITS`'s).
         strict: pydantic strict mode (no "1" -> 1 coercion); JSON strings still fill enums.
     """
 
@@ -116,16 +123,16 @@ class Decoder:
             raise ValueError("max_payload_bytes must be positive")
         self.model = model
         self.max_payload_bytes = max_payload_bytes
+        self.limits = limits.MessageLimits(max_payload_bytes=max_payload_bytes)
         self.strict = strict
 
     def decode(self, message: Envelope) -> BaseModel | Rejected:
         """The validated model, or :class:`Rejected` with the reason (never raises on bad input)."""
         payload = message.payload
-        if len(payload) > self.max_payload_bytes:
-            return Rejected(
-                message.topic, RejectReason.TOO_LARGE,
-                f"{len(payload)} bytes > limit {self.max_payload_bytes} bytes",
-            )
+        try:
+            limits.check(payload, self.limits)
+        except limits.MessageRefused as err:
+            return Rejected(message.topic, RejectReason(err.kind.value), err.detail)
         try:
             return self.model.model_validate_json(payload, strict=self.strict)
         except ValidationError as err:
@@ -183,14 +190,17 @@ class Inbox:
         ]
         self._route_cache: dict[str, Decoder | None] = {}
         self._topic_check = topic_check
-        self._logged: set[tuple[str, RejectReason]] = set()
+        self.log = RejectionLog(log)
+        self._now: Instant = 0
         self.rejections: Counter[RejectReason] = Counter()
         """How many messages were rejected, per reason."""
         self.accepted = 0
         """How many messages decoded fine."""
 
-    def decode(self, message: Envelope) -> Any:
-        """The validated model instance, or a :class:`Rejected` (counted and logged once)."""
+    def decode(self, message: Envelope, now: Instant = 0) -> Any:
+        """The validated model instance, or a :class:`Rejected` (counted and logged once; ``now``,
+        the receiver's time in ns, paces the summary lines)."""
+        self._now = now
         topic = message.topic
         if self._topic_check is not None:
             problem = self._topic_check(topic)
@@ -218,12 +228,5 @@ class Inbox:
 
     def _reject(self, rejected: Rejected) -> Rejected:
         self.rejections[rejected.reason] += 1
-        key = (rejected.topic, rejected.reason)
-        if key not in self._logged and len(self._logged) < MAX_LOGGED_KEYS:
-            self._logged.add(key)
-            log.warning(
-                "rejected message on %s: %s: %s", rejected.topic, rejected.reason.value, rejected.detail
-            )
-            if len(self._logged) == MAX_LOGGED_KEYS:
-                log.warning("%d distinct rejections logged: further ones are only counted", MAX_LOGGED_KEYS)
+        self.log.note(self._now, rejected.reason.value, rejected.topic, rejected.detail)
         return rejected

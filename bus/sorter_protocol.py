@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from bus import topics
+from bus import limits, topics
 from bus.clock import Instant, iso_timestamp
 from bus.header import HeaderIds
 from bus.transport import Envelope
@@ -217,8 +217,10 @@ def encode(message: Header) -> bytes:
 def decode(kind: str, payload: bytes, topic: str = "") -> Header:
     """Parse and validate; raises :class:`ProtocolError` naming the topic and the first bad field."""
     where = topic or kind
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError(f"{where}: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        limits.check(payload, limits.MessageLimits(max_payload_bytes=MAX_PAYLOAD_BYTES))
+    except limits.MessageRefused as exc:
+        raise ProtocolError(f"{where}: {exc}") from None
     model = MESSAGES.get(kind)
     if model is None:
         raise ProtocolError(f"{where}: unknown message kind {kind!r}")

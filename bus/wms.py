@@ -24,6 +24,8 @@ from bus.topics import wms_order_status_topic, wms_orders_topic
 
 WMS_PROTOCOL_VERSION = "1.0.0"
 MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_QUANTITY = 1_000_000
+"""Most pieces one order line may ask for (``docs/limits-bus.md``): more is a typo or an attack."""
 
 OrderStatusName = Literal[
     "received", "allocated", "picking", "picked", "inducted", "sorted", "complete", "failed",
@@ -67,7 +69,7 @@ class WmsOrderLine(_Wire):
     """One line: ``quantity`` pieces of ``sku``."""
 
     sku: str = Field(min_length=1, description="Stock keeping unit id, as the inventory names it.")
-    quantity: int = Field(ge=1, description="Pieces to pick; at least 1.")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="Pieces to pick; 1 to 1,000,000.")
 
 
 class WmsOrder(_Wire):

@@ -133,6 +133,12 @@ class FleetConfig(BaseModel):
         description="per manufacturer (key 'acme') or per vehicle (key 'acme/agv-7'): version, action "
         "map, pinned serials",
     )
+    max_vehicles: int = Field(
+        1000,
+        ge=1,
+        description="vehicles known at once; messages from further serials are refused, so a flood of "
+        "invented serials cannot grow memory (pin serials in profiles to refuse unknown ones outright)",
+    )
     station_type: str = Field(
         "floor", min_length=1, description="stationType sent with pick and drop (VDA 5050 6.8.2)"
     )

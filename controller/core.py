@@ -183,6 +183,8 @@ class Controller:
         if isinstance(msg, OrderReceived):
             return self.ledger.receive(now, msg.order, msg.payload)
         if isinstance(msg, OrderUnreadable):
+            what = f"order {msg.order_id or '(without orderId)'}: {msg.reason}"
+            self.rejections.log.note(now, msg.kind, self.wire.orders_topic, what)
             return self.ledger.unreadable(now, msg.order_id, msg.reason)
         if isinstance(msg, SorterMessage) and self.parcels and self.parcels.owns(msg.message.topic):
             return self.parcels.on_message(now, msg.message)
@@ -205,12 +207,13 @@ class Controller:
             self.registry.on_factsheet(now, msg.serial, msg.factsheet, msg.manufacturer)
             self.vehicles.note_profile(msg.serial)
         elif isinstance(msg, Unreadable):
-            self.rejections.reject(msg.where, msg.reason)
+            self.rejections.reject(now, msg.where, msg.reason, msg.kind)
         return []
 
     def tick(self, now: Instant) -> list[Envelope]:
         """Time-driven work: supervision, assignment, charging, planning, release, resends."""
         out: list[Envelope] = []
+        self.rejections.flush(now)
         if self._next_supervision is None or now >= self._next_supervision:
             out.extend(self.vehicles.supervise(now, lambda s, why: self._lose(now, s, why)))
             out.extend(self.vehicles.poke_silent(now))
@@ -264,7 +267,8 @@ class Controller:
             if ev.serial_number not in self.supervisor.lost:
                 self.supervisor.lost[ev.serial_number] = ("off-plan", now)
             log.warning("%s reports %s, off its plan", ev.serial_number, ev.cell)
-            self.executor.extra_blocked.add(ev.cell)
+            if self.registry.vehicles[ev.serial_number].proven:  # a ghost's word blocks nothing
+                self.executor.extra_blocked.add(ev.cell)
             return self._lose(now, ev.serial_number, "off-plan")
         return []
 

@@ -38,6 +38,7 @@ class OrderUnreadable:
 
     order_id: str | None
     reason: str
+    kind: str = "malformed"  # the rule broken (docs/limits-bus.md), for the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +77,12 @@ class SorterMessage:
 
 @dataclass(frozen=True, slots=True)
 class Unreadable:
-    """A message the controller cannot or will not read: ``where`` it came, and why."""
+    """A message the controller cannot or will not read: ``where`` it came, why, and the rule
+    broken (``kind``: a :class:`bus.limits.LimitKind` value, ``wrong_sender``, ``not_served``...)."""
 
     where: str
     reason: str
+    kind: str = "invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,7 @@ class InboundDecoder:
         if msg.topic == self.orders_topic:
             verdict = decode_order(msg.payload)
             if isinstance(verdict, Refused):
-                return OrderUnreadable(verdict.order_id or None, verdict.reason)
+                return OrderUnreadable(verdict.order_id or None, verdict.reason, verdict.kind)
             return OrderReceived(verdict, msg.payload)
         for sorter in self.sorters:
             if sorter.owns(msg.topic):
@@ -142,16 +145,16 @@ class InboundDecoder:
         try:
             manufacturer, serial, kind = parse_vda_topic(msg.topic)
         except TopicFormatError as err:
-            return Unreadable(msg.topic, f"unknown topic: {err}")
+            return Unreadable(msg.topic, f"unknown topic: {err}", "unknown_topic")
         if kind not in _VEHICLE_TOPICS or (not msg.payload and kind != VdaTopic.STATE):
             return Ignored(msg.topic)
         refusal = self.refusal(manufacturer, serial)
         if refusal is not None:
-            return Unreadable(msg.topic, f"not served: {refusal}")
+            return Unreadable(msg.topic, f"not served: {refusal}", "not_served")
         try:
-            value = decode_vehicle_message(kind, msg.payload)
-        except VehicleMessageError as err:
-            return Unreadable(msg.topic, str(err))
+            value = decode_vehicle_message(kind, msg.payload, (manufacturer, serial))
+        except VehicleMessageError as err:  # includes a payload that names another vehicle
+            return Unreadable(msg.topic, str(err), err.kind)
         if isinstance(value, StateView):
             return VehicleState(manufacturer, serial, value)
         if isinstance(value, ConnectionView):

@@ -94,9 +94,9 @@ class OrderLedger:
         return [self.status(now, order.id, "received", "")]
 
     def unreadable(self, now: Instant, order_id: str | None, reason: str) -> list[Envelope]:
-        """Refuse a payload that is not a valid order (named by its orderId when it has one)."""
+        """Refuse a payload that is not a valid order (named by its orderId when it has one); the
+        caller logs it (once per kind: a WMS sending garbage must not flood the log)."""
         self.counters["orders_refused"] += 1
-        log.warning("order %s refused: %s", order_id or "(without orderId)", reason)
         return [self.status(now, order_id or "", "refused", reason)]
 
     def set_status(self, now: Instant, order_id: str, status: str, reason: str = "") -> list[Envelope]:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from bus.clock import Instant, seconds
+from bus.header import Verdict
 from bus.transport import Envelope
 from controller.config import ControllerConfig
 from controller.execution.adg import ScheduleConflict
@@ -26,6 +27,9 @@ from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, PlaceKind
 
 log = logging.getLogger("bulletyard.controller")
+
+MAX_DROPS_LOGGED = 10
+"""Dropped vehicles named in the log; further ones are counted (``vehicles_dropped``)."""
 
 
 class Vehicles:
@@ -65,17 +69,29 @@ class Vehicles:
     def on_state(
         self, now: Instant, serial: str, state: StateView, manufacturer: str
     ) -> tuple[list[Envelope], list[ExecutionEvent]]:
-        """A vehicle's state: join it when it is new and still, then let the executor apply it."""
-        if not self.registry.on_state(now, serial, state, manufacturer):
+        """A vehicle's state: join it when it is new and still, then let the executor apply it. A
+        stale headerId is dropped and counted; one far from the last (``docs/limits-bus.md``) is
+        dropped as suspicious and logged once."""
+        verdict = self.registry.on_state(now, serial, state, manufacturer)
+        if verdict is Verdict.STALE:
             self.counters["state_stale"] += 1
             return [], []
         vehicle = self.registry.vehicles[serial]
+        if verdict is Verdict.SUSPICIOUS:
+            last = vehicle.state_floor.last
+            detail = f"headerId {state.header_id} is far from the last one ({last}): dropped"
+            self.rejections.reject(now, f"state/{serial}", detail, "suspicious_header")
+            return [], []
+        if verdict is Verdict.RESTARTED:
+            log.warning("vehicle %s restarted its headerIds at %d", serial, state.header_id)
         out: list[Envelope] = []
         if serial not in self.executor.robots:
             if not self._join(now, serial, state, vehicle.cell, out):
                 return out, []
             self.note_profile(serial)
         env, events = self.executor.on_state(now, serial, state, vehicle.cell)
+        if not vehicle.proven and self.executor.answered(serial, state):
+            vehicle.proven = True
         return out + env, events
 
     def _join(
@@ -87,15 +103,18 @@ class Vehicles:
         it; until it has stopped, the cells of its remaining nodes are kept out of planning.
         """
         if cell is None or not self.layout.grid.is_passable(cell):
-            self.rejections.reject(f"state/{serial}", f"position {cell} is not on the floor")
+            where = f"state/{serial}"
+            self.rejections.reject(now, where, f"position {cell} is not on the floor", "off_floor")
             return False
         profile = self.registry.vehicles[serial].profile
         size = self.layout.cell_size_m
         if max(profile.length_m or 0.0, profile.width_m or 0.0) > size + 1e-9:
             self.rejections.reject(
+                now,
                 f"state/{serial}",
                 f"footprint {profile.length_m} x {profile.width_m} m (factsheet) does not fit a cell of "
                 f"{size} m: not taken under control",
+                "footprint",
             )
             return False
         pending = self.joining.get(serial)
@@ -119,7 +138,7 @@ class Vehicles:
                 serial, cell, self._home_for(cell), manufacturer=self.registry.vehicles[serial].manufacturer
             )
         except ScheduleConflict as err:
-            self.rejections.reject(f"state/{serial}", f"cannot place vehicle: {err}")
+            self.rejections.reject(now, f"state/{serial}", f"cannot place vehicle: {err}", "cannot_place")
             return False
         log.info("vehicle %s joined at %s", serial, cell)
         return True
@@ -179,12 +198,33 @@ class Vehicles:
         return self.executor.robots[serial].rejections > self.config.fleet.max_order_rejections
 
     def lose(self, now: Instant, serial: str, reason: str) -> Trip | None:
-        """Take the vehicle out of planning; returns its trip when the trip had not started."""
-        self.supervisor.lost.setdefault(serial, (reason, now))
-        trip = self.executor.suspend(serial)
+        """Take the vehicle out of planning; returns its trip when the trip had not started.
+
+        A vehicle that never answered the controller (no state of it echoed an order or cancel it
+        was sent) has not proven it stands where it said: it is dropped, blocking no cell, and its
+        record forgotten (a ghost that sent one state and fell silent strands nothing)."""
         self.counters[f"lost_{reason}"] += 1
-        log.warning("vehicle %s lost (%s)", serial, reason)
+        if self.registry.vehicles[serial].proven:
+            self.supervisor.lost.setdefault(serial, (reason, now))
+            log.warning("vehicle %s lost (%s)", serial, reason)
+            return self.executor.suspend(serial)
+        trip = self.executor.remove_robot(serial)
+        self.forget(serial)
+        self.counters["vehicles_dropped"] += 1
+        dropped = self.counters["vehicles_dropped"]
+        if dropped <= MAX_DROPS_LOGGED:
+            more = "; further drops are only counted" if dropped == MAX_DROPS_LOGGED else ""
+            log.warning("vehicle %s lost (%s) before it answered an order: dropped, it blocks no cell%s",
+                        serial, reason, more)
         return trip
+
+    def forget(self, serial: str) -> None:
+        """Forget a vehicle that is not (or no longer) under control: it holds no cells or records."""
+        self.registry.forget(serial)
+        self.supervisor.lost.pop(serial, None)
+        self.executor.joining_blocked.pop(serial, None)
+        self.joining.pop(serial, None)
+        self._poked.pop(serial, None)
 
     def supervise(self, now: Instant, on_lost: Callable[[str, str], list[Envelope]]) -> list[Envelope]:
         """Check every vehicle for silence, no progress and return; ``on_lost(serial, reason)``
@@ -200,12 +240,17 @@ class Vehicles:
         self._busy_seen = busy
         for ev in self.supervisor.check(now, self.registry, busy):
             if ev.serial_number not in self.executor.robots:
+                if isinstance(ev, RobotLost):  # silent before it joined: its joining cells are free
+                    self.forget(ev.serial_number)
                 continue
             if isinstance(ev, RobotLost):
                 out.extend(on_lost(ev.serial_number, ev.reason))
             elif isinstance(ev, RobotBack):
                 log.info("vehicle %s is back", ev.serial_number)
                 out.extend(self.executor.resync.begin(now, ev.serial_number))
+        for serial in self.registry.silent_unheard(now, seconds(self.config.fleet.state_timeout_s)):
+            if serial not in self.executor.robots:  # announced, never heard from, silent since
+                self.forget(serial)
         return out
 
     def poke_silent(self, now: Instant) -> list[Envelope]:

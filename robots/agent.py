@@ -16,11 +16,11 @@ stays in ``state.errors`` until an order is accepted.
 
 from __future__ import annotations
 
-import json
 import math
 
 from bus.clock import Instant
 from bus.header import HeaderIds
+from bus.limits import loads_or_none
 from bus.topics import vda_topic
 from bus.transport import Envelope
 from bus.vda5050 import (
@@ -34,6 +34,7 @@ from bus.vda5050 import (
     VdaDecodeError,
     parse_order,
 )
+from bus.vda5050.codec import VDA_LIMITS
 from bus.vda5050.state import Load
 from robots.actions import ActionRun
 from robots.agent_actions import ActionsMixin
@@ -473,12 +474,10 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         return due
 
 def _order_id_of(payload: bytes) -> tuple[tuple[str, str], ...]:
-    """Best-effort ``orderId`` reference from a payload that failed validation."""
-    try:
-        data = json.loads(payload[:100_000])
-        if isinstance(data, dict) and isinstance(data.get("orderId"), str):
-            return (("orderId", data["orderId"]),)
-    except (ValueError, UnicodeDecodeError):
-        pass
+    """Best-effort ``orderId`` reference from a payload that failed validation (none when the
+    payload breaks the message limits: nothing of it is read)."""
+    data = loads_or_none(payload, VDA_LIMITS)
+    if isinstance(data, dict) and isinstance(data.get("orderId"), str):
+        return (("orderId", data["orderId"][:128]),)
     return ()
 

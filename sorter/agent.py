@@ -95,7 +95,7 @@ class SorterAgent:
         out = self._advance(now)
         if msg.topic != self._destination_topic:  # not ours (a wide subscription): ignore
             return out
-        reply = self._inbox.decode(msg)
+        reply = self._inbox.decode(msg, now)
         if isinstance(reply, Rejected):  # counted by reason and logged once per reason by the inbox
             self.bad_messages += 1
             return out

@@ -2,8 +2,9 @@
 
 ``to_payload`` writes camelCase keys and leaves out every field that is ``None`` (the schemas
 have no nullable fields). ``parse_<kind>`` raise :class:`VdaDecodeError` (a ``ValueError``) for
-payloads that are too big, not JSON, or do not match the model, so an agent can reject an order
-without ever crashing on bad input.
+payloads that break the message limits (:mod:`bus.limits`: too big, too deep, non-finite
+numbers, duplicate keys, control characters in ids), are not JSON, or do not match the model,
+so an agent can reject an order without ever crashing on bad input.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bus import limits
 from bus.vda5050.connection import Connection
 from bus.vda5050.factsheet import Factsheet
 from bus.vda5050.instant_actions import InstantActions
@@ -21,6 +23,7 @@ from bus.vda5050.visualization import Visualization
 
 #: Largest payload we decode (bytes); an order of a few thousand nodes stays well below.
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+VDA_LIMITS = limits.MessageLimits(max_payload_bytes=MAX_PAYLOAD_BYTES)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,8 +39,10 @@ def to_payload(model: BaseModel) -> bytes:
 
 def parse(model_type: type[M], payload: bytes) -> M:
     """Decode ``payload`` as ``model_type``; :class:`VdaDecodeError` on any problem."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise VdaDecodeError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        limits.check(payload, VDA_LIMITS)
+    except limits.MessageRefused as exc:
+        raise VdaDecodeError(f"{model_type.__name__}: {exc}") from None
     try:
         return model_type.model_validate_json(payload)
     except ValidationError as exc:

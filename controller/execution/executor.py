@@ -168,6 +168,23 @@ class Executor:
         self.windows.truncate_all()
         return trip
 
+    def remove_robot(self, serial: str) -> Trip | None:
+        """Forget a robot altogether (its cells block nothing); returns its trip for the pool."""
+        trip = self.suspend(serial)
+        self.adg.remove_robot(serial)
+        self.stops.timed.discard(serial)
+        del self.robots[serial]
+        self.windows.changed()
+        return trip
+
+    def answered(self, serial: str, state: StateView) -> bool:
+        """True when ``state`` echoes what was sent to this robot: its order (or an error about
+        it) or its cancel. Proof that the vehicle is where it reports (see ``Vehicle.proven``)."""
+        r = self.robots[serial]
+        ours = {r.resync_action} | ({r.stream.order_id} if r.stream.update_id >= 0 else set())
+        return (state.order_id in ours or any(e[2] in ours for e in state.errors)
+                or any(a[0] in ours for a in state.action_states))
+
     # -- vehicle state --------------------------------------------------------------------------
     def on_state(
         self, now: Instant, serial: str, state: StateView, cell: Cell | None

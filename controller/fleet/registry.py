@@ -5,8 +5,12 @@ its retained ``connection``, ``factsheet`` or any ``state`` arrives; the registr
 of each and derives what supervision and planning need: the cell the vehicle stands on, its
 battery, its active errors and when it last made progress.
 
-Inbound payloads are decoded here with a size cap and never raise: a malformed message is
-returned as a rejection reason for the caller to log and count.
+Inbound payloads are decoded here under the bus's message limits (:mod:`bus.limits`: size,
+nesting, numbers, duplicate keys, control characters) and never raise: a malformed message, or
+one whose ``manufacturer``/``serialNumber`` differ from its topic's, is returned as a
+:class:`VehicleMessageError` for the caller to log and count. A state whose headerId jumps far
+from the last one is dropped as suspicious (:class:`bus.header.HeaderFloor`), not taken as the
+new floor.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bus import wire_json
+from bus import limits
 from bus.clock import Instant
+from bus.header import HeaderFloor, Verdict
 from controller.config import FleetConfig, VehicleProfileConfig, served_manufacturers
 from controller.fleet.profiles import (
     DEFAULT_VERSION,
@@ -31,7 +36,9 @@ from controller.fleet.profiles import (
 )
 from warehouse_maps.grid import Cell
 
-MAX_PAYLOAD_BYTES = 1 << 20
+VEHICLE_LIMITS = limits.MessageLimits(max_payload_bytes=1 << 20)
+"""Limits of state, connection and factsheet payloads (1 MiB; a state of 1,000 nodes is ~200 KB)."""
+MAX_PAYLOAD_BYTES = VEHICLE_LIMITS.max_payload_bytes
 
 
 class Link(StrEnum):
@@ -70,18 +77,27 @@ class StateView:
         return any(level == "FATAL" for _, level, _ in self.errors)
 
 
-def _load(payload: bytes) -> dict[str, Any]:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    data = wire_json.loads(payload)
+def _load(payload: bytes, sender: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The JSON object of a vehicle payload within the limits, from the ``sender`` its topic names
+    (``(manufacturer, serial)``; fields absent from the payload are not held against it)."""
+    data = limits.loads(payload, VEHICLE_LIMITS)
     if not isinstance(data, dict):
         raise ValueError("payload is not a JSON object")
+    if sender is not None:
+        for key, expected in zip(("manufacturer", "serialNumber"), sender, strict=True):
+            said = data.get(key, expected)
+            if said != expected:
+                raise WrongSender(f"payload {key} {str(said)[:64]!r} differs from the topic's {expected!r}")
     return data
 
 
-def decode_state(payload: bytes) -> StateView:
+class WrongSender(ValueError):
+    """A payload that names another vehicle than its topic does."""
+
+
+def decode_state(payload: bytes, sender: tuple[str, str] | None = None) -> StateView:
     """Decode a ``state`` payload; raises ValueError (or KeyError/TypeError) with the reason."""
-    d = _load(payload)
+    d = _load(payload, sender)
     pos = d.get("agvPosition")
     position = None
     if isinstance(pos, dict) and pos.get("positionInitialized", True):
@@ -135,7 +151,12 @@ class ConnectionView:
 
 
 class VehicleMessageError(ValueError):
-    """A vehicle message that cannot be decoded; the text says what is wrong with it."""
+    """A vehicle message that cannot be decoded; the text says what is wrong with it, ``kind``
+    names the rule (a :class:`bus.limits.LimitKind` value, ``wrong_sender`` or ``invalid``)."""
+
+    def __init__(self, text: str, kind: str = "invalid") -> None:
+        super().__init__(text)
+        self.kind = kind
 
 
 VehicleMessage = StateView | ConnectionView | dict[str, Any]
@@ -143,21 +164,32 @@ VehicleMessage = StateView | ConnectionView | dict[str, Any]
 by :func:`controller.fleet.profiles.read_factsheet`)."""
 
 
-def decode_vehicle_message(kind: str, payload: bytes) -> VehicleMessage:
+def decode_vehicle_message(
+    kind: str, payload: bytes, sender: tuple[str, str] | None = None
+) -> VehicleMessage:
     """The typed value of a ``state``, ``connection`` or ``factsheet`` payload.
 
     This is the one place vehicle payloads are decoded: every malformed one ends here as a
     :class:`VehicleMessageError`, so anything raised after it is a bug, not bad input.
+
+    Args:
+        kind: the topic's last level.
+        payload: the bytes.
+        sender: ``(manufacturer, serial)`` of the topic; a payload naming another is refused.
     """
     try:
         if kind == "state":
-            return decode_state(payload)
+            return decode_state(payload, sender)
         if kind == "connection":
-            d = _load(payload)
+            d = _load(payload, sender)
             return ConnectionView(
                 int(d.get("headerId", 0)), Link(str(d["connectionState"])), str(d.get("version", ""))
             )
-        return _load(payload)
+        return _load(payload, sender)
+    except limits.MessageRefused as err:
+        raise VehicleMessageError(f"{kind}: {err}", err.kind.value) from None
+    except WrongSender as err:
+        raise VehicleMessageError(f"{kind}: {err}", "wrong_sender") from None
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise VehicleMessageError(f"{kind}: {type(err).__name__}: {err}") from None
 
@@ -174,7 +206,10 @@ class Vehicle:
         cell: the grid cell of the last reported position (None before the first state).
         last_seen: when the last message of any kind arrived (ns).
         last_progress: when the vehicle last reached a new node or moved (ns).
-        state_header_id: highest state headerId accepted (stale ones are dropped).
+        state_floor: the state headerIds accepted so far (stale and suspicious ones are dropped).
+        proven: True once the vehicle answered the controller (a state echoing an order, an
+            instant action or an error about one it was sent): only then does its reported cell
+            count as occupied when it is lost (a ghost that falls silent blocks nothing).
         manufacturer: the manufacturer level of its topics.
         profile: its VDA 5050 dialect (version, actions, speed, footprint).
         deviations: kinds of deviation from the standard already logged for it (logged once).
@@ -192,7 +227,8 @@ class Vehicle:
     cell: Cell | None = None
     last_seen: Instant = 0
     last_progress: Instant = 0
-    state_header_id: int = -1
+    state_floor: HeaderFloor = field(default_factory=HeaderFloor)
+    proven: bool = False
     rejections: list[str] = field(default_factory=list)
 
 
@@ -224,7 +260,19 @@ class FleetRegistry:
         v = self.vehicles.get(serial)
         if v is not None and v.manufacturer and v.manufacturer != manufacturer:
             return f"serial {serial!r} is already used by manufacturer {v.manufacturer!r}"
+        if v is None and len(self.vehicles) >= self.fleet.max_vehicles:
+            return f"fleet.max_vehicles ({self.fleet.max_vehicles}) vehicles are known already"
         return None
+
+    def forget(self, serial: str) -> None:
+        """Drop the record of ``serial`` (a vehicle that never proved itself and fell silent); a
+        later message makes a fresh one."""
+        self.vehicles.pop(serial, None)
+
+    def silent_unheard(self, now: Instant, timeout: int) -> list[str]:
+        """Vehicles announced (connection, factsheet) but never heard from with a state, and silent
+        for longer than ``timeout`` (ns): nothing says they exist any more."""
+        return sorted(s for s, v in self.vehicles.items() if v.state is None and now - v.last_seen > timeout)
 
     def vehicle(self, serial: str, manufacturer: str = "") -> Vehicle:
         """The record of ``serial``, created on first mention."""
@@ -249,7 +297,7 @@ class FleetRegistry:
             v.connection_version = msg.version
             v.profile = self._profile(v)
         if link == Link.ONLINE and v.link != Link.ONLINE:
-            v.state_header_id = -1  # a reconnected vehicle counts header ids from 0 again
+            v.state_floor.reset()  # a reconnected vehicle counts header ids from 0 again
             v.last_progress = now
         v.link = link
         v.last_seen = now
@@ -265,12 +313,13 @@ class FleetRegistry:
         v.profile = self._profile(v)
         v.last_seen = now
 
-    def on_state(self, now: Instant, serial: str, state: StateView, manufacturer: str = "") -> bool:
-        """Apply a state message; False when its headerId is stale (it is then ignored)."""
+    def on_state(self, now: Instant, serial: str, state: StateView, manufacturer: str = "") -> Verdict:
+        """Apply a state message unless its headerId is stale or suspicious (see
+        :class:`bus.header.HeaderFloor`); the verdict says which."""
         v = self.vehicle(serial, manufacturer)
-        if state.header_id <= v.state_header_id:
-            return False
-        v.state_header_id = state.header_id
+        verdict = v.state_floor.judge(state.header_id)
+        if verdict not in (Verdict.NEW, Verdict.RESTARTED):
+            return verdict
         old = v.state
         if (
             old is None
@@ -294,7 +343,7 @@ class FleetRegistry:
         v.last_seen = now
         if state.position_m is not None:
             v.cell = self._cell_at_m(*state.position_m)
-        return True
+        return verdict
 
     def learn_refusals(self, serial: str, error_texts: tuple[str, ...]) -> list[str]:
         """Action types a rejection's error descriptions name: the vehicle does not run them, and its

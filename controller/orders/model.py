@@ -94,10 +94,13 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """The order book refused the order; ``reason`` says why and names the line when it is one."""
+    """The order book refused the order; ``reason`` says why and names the line when it is one,
+    ``kind`` the rule for the log (a :class:`bus.limits.LimitKind` value, ``malformed``, or
+    ``refused`` for an order that is well formed but cannot be served)."""
 
     order_id: OrderId
     reason: str
+    kind: str = "refused"
 
     def __bool__(self) -> bool:
         return False
