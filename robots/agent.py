@@ -207,7 +207,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
                       for n in order.nodes if n.node_position is not None})
         rejection = check_structure(order, manufacturer=self.manufacturer, serial_number=self.serial_number,
                                     known_positions=known) or check_capability(
-            order, map_id=self.map_id, node_actions=self.config.action_durations_s)
+            order, map_id=self.map_id, node_actions=self.config.action_durations_s,
+            bounds_m=self.config.map_bounds_m)
         if rejection is not None:
             self._reject(rejection)
             return

@@ -45,6 +45,9 @@ class VehicleConfig(BaseModel):
     action_durations_s: dict[str, float] = Field(default_factory=lambda: dict(NODE_ACTION_DURATIONS_S))
     charger_positions_m: tuple[tuple[float, float], ...] | None = Field(
         None, description="where charge may run (x, y metres); None: anywhere (tests)")
+    map_bounds_m: tuple[float, float, float, float] | None = Field(
+        None, description="(min x, min y, max x, max y) of the map in metres: an order with a node outside "
+        "is refused with noRouteError and the current order goes on; None: no bound (tests)")
     charger_tolerance_m: float = Field(0.25, ge=0, description="how close to a charger counts as on it")
     battery_low_percent: float = Field(20.0, ge=0, le=100, description="batteryLow warning below this")
     default_charge_target_percent: float = Field(100.0, gt=0, le=100, description="charge runs until this")

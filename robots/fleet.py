@@ -67,11 +67,19 @@ def start_cells(layout: Layout, count: int) -> list[Cell]:
     return chosen[:count]
 
 
+def map_bounds_m(layout: Layout) -> tuple[float, float, float, float]:
+    """The layout's extent in the map frame (min x, min y, max x, max y; metres): rows go south."""
+    size = layout.cell_size_m
+    return (0.0, -layout.grid.height * size, layout.grid.width * size, 0.0)
+
+
 def build_agents(layout: Layout, count: int, *, start: Instant, drive_factory: DriveFactory,
                  config: VehicleConfig | None = None, manufacturer: str = "bulletyard") -> list[VehicleAgent]:
-    """``count`` agents on the layout's parking cells, facing east, chargers taken from the layout."""
+    """``count`` agents on the layout's parking cells, facing east, chargers and the map's extent
+    taken from the layout."""
     chargers = tuple(layout.cell_centre_m(c) for c in layout.cells_of(PlaceKind.CHARGER))
-    cfg = (config or VehicleConfig()).model_copy(update={"charger_positions_m": chargers})
+    cfg = (config or VehicleConfig()).model_copy(
+        update={"charger_positions_m": chargers, "map_bounds_m": map_bounds_m(layout)})
     agents = []
     for i, cell in enumerate(start_cells(layout, count)):
         x, y = layout.cell_centre_m(cell)

@@ -74,13 +74,22 @@ def check_structure(order: Order, *, manufacturer: str, serial_number: str,
     return None
 
 
-def check_capability(order: Order, *, map_id: str, node_actions: Mapping[str, float]) -> Rejection | None:
-    """Actions this vehicle can run, fields it can use, and the map it is on."""
+def check_capability(order: Order, *, map_id: str, node_actions: Mapping[str, float],
+                     bounds_m: tuple[float, float, float, float] | None = None) -> Rejection | None:
+    """Actions this vehicle can run, fields it can use, the map it is on, and the map's extent
+    (``bounds_m``: min x, min y, max x, max y in metres; a node outside has no route to it)."""
     ref = (("orderId", order.order_id),)
     for node in order.nodes:
-        if node.node_position is not None and node.node_position.map_id != map_id:
-            return Rejection("orderError", f"node {node.node_id} is on map {node.node_position.map_id!r}, "
+        pos = node.node_position
+        if pos is not None and pos.map_id != map_id:
+            return Rejection("orderError", f"node {node.node_id} is on map {pos.map_id!r}, "
                              f"the vehicle is on {map_id!r}", ref + (("nodeId", node.node_id),))
+        if pos is not None and bounds_m is not None and not (
+                bounds_m[0] <= pos.x <= bounds_m[2] and bounds_m[1] <= pos.y <= bounds_m[3]):
+            x0, y0, x1, y1 = bounds_m
+            return Rejection("noRouteError", f"node {node.node_id} at ({pos.x:.6g}, {pos.y:.6g}) m is "
+                             f"outside map {map_id!r} (x {x0:g}..{x1:g}, y {y0:g}..{y1:g} m)",
+                             ref + (("nodeId", node.node_id),))
         for action in node.actions:
             if action.action_type not in node_actions:
                 return Rejection("orderError", f"action type {action.action_type!r} is not supported",
