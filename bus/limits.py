@@ -158,7 +158,8 @@ def loads(payload: bytes | str, limits: MessageLimits = DEFAULT_LIMITS) -> Any:
         if big is not None:
             digits = len(big.group().lstrip(b"-"))
             raise MessageRefused(LimitKind.BIG_INTEGER, f"integer of {digits} digits does not fit 64 bits")
-    if _keys(payload) != _keys(orjson.dumps(value)):  # a key given twice is read once
+    plain = b"\\" not in payload and not any(c in payload for c in _WHITESPACE)
+    if _keys(payload, plain) != _keys(orjson.dumps(value), plain):  # a key given twice is read once
         raise MessageRefused(LimitKind.DUPLICATE_KEY, f"key {_first_duplicate(payload)!r} appears twice")
     if (b"\\u00" in payload or b"\x7f" in payload or b"\xc2" in payload) and _CONTROL_IN_JSON.search(payload):
         where = _control_in_ids(value)
@@ -167,16 +168,14 @@ def loads(payload: bytes | str, limits: MessageLimits = DEFAULT_LIMITS) -> Any:
     return value
 
 
-def _keys(payload: bytes) -> int:
-    """How many object keys a valid JSON text holds.
+def _keys(text: bytes, plain: bool) -> int:
+    """How many object keys a valid JSON text holds, counted alike on both sides of a comparison.
 
-    Compact and without a backslash (every message we write), each ``":`` closes a key or opens
-    a string that starts with a colon; both sides of a comparison count those strings alike.
+    ``plain`` (compact and without a backslash, as every message we write): each ``":`` closes a
+    key or opens a string that starts with a colon, and such strings are the same on both sides.
     Otherwise the colons outside strings are counted.
     """
-    if b"\\" in payload or any(c in payload for c in _WHITESPACE):
-        return _skeleton(payload).count(b":")
-    return payload.count(b'":')
+    return text.count(b'":') if plain else _skeleton(text).count(b":")
 
 
 def check(payload: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> None:
