@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bus import limits
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.topics import WMS_DELIVERY, wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
@@ -138,7 +139,7 @@ class OrderFeeder:
         if msg.topic != self.status_topic:
             return []
         try:
-            data = json.loads(msg.payload)
+            data = limits.loads(msg.payload)  # a MessageRefused is a ValueError
             order_id, status = data["orderId"], data["status"]
             if not isinstance(order_id, str) or not isinstance(status, str):
                 raise TypeError("orderId and status must be strings")

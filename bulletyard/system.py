@@ -22,6 +22,7 @@ from bulletyard.supervisor import (
     SupervisorError,
     bulletyard_argv,
 )
+from bus import limits
 from bus.mqtt import MqttTransport
 from bus.topicmatch import topic_matches
 from bus.topics import (
@@ -62,7 +63,7 @@ class Readiness:
         """Record one message."""
         if msg.topic.endswith("/connection"):
             try:
-                self.connection[msg.topic] = str(json.loads(msg.payload).get("connectionState"))
+                self.connection[msg.topic] = str(limits.loads(msg.payload).get("connectionState"))
             except (ValueError, AttributeError):
                 self.connection[msg.topic] = "?"
         elif msg.topic == self.status_topic:

@@ -22,11 +22,11 @@ has its own seeded scanner), inducts and items are numbered in arrival order.
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Mapping
 
 import numpy as np
 
+from bus import limits
 from bus.clock import Instant, seconds
 from bus.sorter_protocol import sorter_topic, unit_labels
 from bus.topics import wms_order_status_topic, wms_orders_topic
@@ -43,10 +43,7 @@ TERMINAL = TERMINAL_STATUSES
 def _fields(payload: bytes, *keys: str) -> dict | None:
     """The JSON object of ``payload`` if it has every key, else None (others' bad messages are
     theirs to refuse; the conveyor just ignores them)."""
-    try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    data = limits.loads_or_none(payload)
     return data if isinstance(data, dict) and all(k in data for k in keys) else None
 
 

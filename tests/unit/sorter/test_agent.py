@@ -121,3 +121,24 @@ def test_restarted_controller_is_heard_again() -> None:
     agent.handle(at(2.6), destination("i1", "c001", header_id=7))
     agent.handle(at(2.6), destination("i2", "c002", header_id=0))  # controller restarted
     assert agent.verdicts.get(AssignVerdict.ACCEPTED) == 2
+
+
+def test_hostile_replies_are_counted_and_the_next_good_one_is_served() -> None:
+    """Issue 25: nesting 10,000 deep, a key twice, a control character in an id, a headerId 2e9."""
+    agent = SorterAgent("s1", SITE, make())
+    agent.induct(at(0), item(1), "in-1")
+    agent.induct(at(0.5), item(2), "in-1")
+    agent.tick(at(3))
+    topic = sorter_topic(SITE, "s1", "destination")
+    good = json.loads(destination("i2", "c002", header_id=2).payload)
+    for payload in (b"[" * 10_000 + b"]" * 10_000,
+                    json.dumps(good).replace('"chuteId"', '"chuteId": "c001", "chuteId"').encode(),
+                    json.dumps(dict(good, itemId="i\u00002")).encode()):
+        assert agent.handle(at(3), Envelope(topic, payload)) == []
+    agent.handle(at(3), destination("i1", "c003", header_id=1))
+    agent.handle(at(3), destination("i2", "c001", header_id=2_000_000_000))  # dropped: far from 1
+    agent.handle(at(3), destination("i2", "c002", header_id=2))
+    out = agent.tick(at(40))
+    assert agent.counters().bad_messages == 3
+    confirms = {body(e)["itemId"]: body(e)["chuteId"] for e in out if e.topic.endswith("divertConfirm")}
+    assert confirms == {"i1": "c003", "i2": "c002"}
