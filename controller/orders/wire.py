@@ -27,7 +27,7 @@ def decode_order(payload: bytes) -> Order | Refused:
     try:
         limits.check(payload, WMS_LIMITS)
     except limits.MessageRefused as exc:
-        text = f"not JSON ({exc.detail})" if exc.kind is limits.LimitKind.NOT_JSON else str(exc)
+        text = f"message: {exc.detail}" if exc.kind is limits.LimitKind.NOT_JSON else str(exc)
         return Refused("", f"malformed: {text}", exc.kind.value)
     try:
         msg = WmsOrder.model_validate_json(payload)

@@ -100,7 +100,7 @@ def test_a_payload_naming_another_vehicle_than_its_topic_is_refused() -> None:
     ctl.handle(loop.now, Envelope(vda(REAL), body(acme)))
     assert ctl.registry.vehicles[REAL].state_floor.last == floor
     assert "agv-0777" not in ctl.registry.vehicles
-    assert ctl.rejections == {"state: wrong_sender": 3}
+    assert ctl.rejections.kinds == {"state: wrong_sender": 3}
 
 
 def test_ghosts_that_fall_silent_are_dropped_block_no_cell_and_strand_no_order(caplog) -> None:
