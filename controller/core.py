@@ -183,8 +183,7 @@ class Controller:
         if isinstance(msg, OrderReceived):
             return self.ledger.receive(now, msg.order, msg.payload)
         if isinstance(msg, OrderUnreadable):
-            what = f"order {msg.order_id or '(without orderId)'}: {msg.reason}"
-            self.rejections.log.note(now, msg.kind, self.wire.orders_topic, what)
+            self.rejections.refused_order(now, self.wire.orders_topic, msg.order_id, msg.reason, msg.kind)
             return self.ledger.unreadable(now, msg.order_id, msg.reason)
         if isinstance(msg, SorterMessage) and self.parcels and self.parcels.owns(msg.message.topic):
             return self.parcels.on_message(now, msg.message)

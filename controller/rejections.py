@@ -40,6 +40,10 @@ class Rejections:
         self.kinds[f"{where.split('/')[-1]}: {kind}"] += 1
         self.counters["rejected"] += 1
 
+    def refused_order(self, now: Instant, topic: str, order_id: str | None, reason: str, kind: str) -> None:
+        """Log a refused WMS payload once per kind (it is counted as ``orders_refused``, and answered)."""
+        self.log.note(now, kind, topic, f"order {order_id or '(without orderId)'}: {reason}")
+
     def flush(self, now: Instant) -> None:
         """Write the summary line when one is due."""
         self.log.flush(now)

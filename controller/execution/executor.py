@@ -169,8 +169,10 @@ class Executor:
         return trip
 
     def remove_robot(self, serial: str) -> Trip | None:
-        """Forget a robot altogether (its cells block nothing); returns its trip for the pool."""
-        trip = self.suspend(serial)
+        """Forget a robot altogether (its cells block nothing); returns its trip for the pool (any
+        trip: the robot will not bring it back)."""
+        r = self.robots[serial]
+        trip = self.suspend(serial) or r.trip
         self.adg.remove_robot(serial)
         self.stops.timed.discard(serial)
         del self.robots[serial]
