@@ -16,7 +16,10 @@ candidate does the sender count as restarted there, and the floor follows it. A 
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_JUMP = 10_000
 """A headerId more than this above the floor is suspicious (see :class:`HeaderFloor`)."""
@@ -83,7 +86,8 @@ class HeaderFloor:
 
 
 class StaleFilter:
-    """A :class:`HeaderFloor` per (topic, sender): flags stale and suspicious messages.
+    """A :class:`HeaderFloor` per (topic, sender): flags stale and suspicious messages (the first
+    suspicious one of each (topic, sender) is logged at WARNING on ``bus.header``).
 
     A sender that restarts begins again at 0; a receiver sees that as stale until it is told the
     sender reconnected (:meth:`reset`), which the connection topic does, or until two messages in
@@ -93,6 +97,7 @@ class StaleFilter:
     def __init__(self, max_jump: int = DEFAULT_MAX_JUMP) -> None:
         self.max_jump = max_jump
         self._floors: dict[tuple[str, str], HeaderFloor] = {}
+        self._warned: set[tuple[str, str]] = set()
         self.suspicious = 0
         """Messages dropped because their headerId was far from the floor."""
 
@@ -102,9 +107,14 @@ class StaleFilter:
         floor = self._floors.get(key)
         if floor is None:
             floor = self._floors[key] = HeaderFloor(self.max_jump)
+        last = floor.last
         verdict = floor.judge(header_id)
         if verdict is Verdict.SUSPICIOUS:
             self.suspicious += 1
+            if key not in self._warned:
+                self._warned.add(key)
+                log.warning("suspicious headerId %d on %s from %s (the last was %d): dropped; logged once",
+                            header_id, topic, sender, last)
         return verdict
 
     def accept(self, topic: str, sender: str, header_id: int) -> bool:
@@ -115,3 +125,4 @@ class StaleFilter:
         """Forget what was seen from ``sender`` (it reconnected and starts counting again)."""
         for key in [k for k in self._floors if k[1] == sender]:
             del self._floors[key]
+            self._warned.discard(key)

@@ -77,3 +77,13 @@ def test_many_topics_of_one_kind_are_named_up_to_a_cap(caplog: pytest.LogCapture
     assert len(caplog.records) == MAX_TOPICS_PER_KIND + 1
     assert "only counted" in caplog.records[MAX_TOPICS_PER_KIND - 1].getMessage()
     assert rejected.total == 81
+
+
+def test_stale_filter_logs_a_suspicious_sender_once(caplog: pytest.LogCaptureFixture) -> None:
+    f = StaleFilter(max_jump=10)
+    f.accept("t", "a", 1)
+    with caplog.at_level(logging.WARNING, logger="bus.header"):
+        for header_id in (5_000, 9_000, 20_000):
+            assert not f.accept("t", "a", header_id)
+    assert len(caplog.records) == 1
+    assert "suspicious headerId 5000 on t from a" in caplog.records[0].getMessage()
