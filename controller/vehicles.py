@@ -90,7 +90,10 @@ class Vehicles:
                 return out, []
             self.note_profile(serial)
         env, events = self.executor.on_state(now, serial, state, vehicle.cell)
-        if not vehicle.proven and self.executor.answered(serial, state):
+        if not vehicle.proven and (
+            self.executor.answered(serial, state)
+            or any(a[0] == vehicle.asked for a in state.action_states if vehicle.asked)
+        ):
             vehicle.proven = True
         return out + env, events
 
@@ -274,6 +277,9 @@ class Vehicles:
         """A stateRequest to the vehicle (any later state answers it)."""
         self.counters["state_requests"] += 1
         action_id = f"stateRequest-{self.counters['state_requests']}"
+        v = self.registry.vehicles.get(serial)
+        if v is not None and not v.proven:
+            v.asked = action_id  # its echo proves the vehicle is there
         return self.executor.outbox.state_request(now, serial, action_id)
 
     def counts(self) -> dict[str, int]:

@@ -210,6 +210,8 @@ class Vehicle:
         proven: True once the vehicle answered the controller (a state echoing an order, an
             instant action or an error about one it was sent): only then does its reported cell
             count as occupied when it is lost (a ghost that falls silent blocks nothing).
+        asked: the actionId of the last ``stateRequest`` sent to it before it was proven (a
+            vehicle that lists it in its actionStates has answered).
         manufacturer: the manufacturer level of its topics.
         profile: its VDA 5050 dialect (version, actions, speed, footprint).
         deviations: kinds of deviation from the standard already logged for it (logged once).
@@ -229,6 +231,7 @@ class Vehicle:
     last_progress: Instant = 0
     state_floor: HeaderFloor = field(default_factory=HeaderFloor)
     proven: bool = False
+    asked: str = ""
     rejections: list[str] = field(default_factory=list)
 
 

@@ -186,3 +186,19 @@ def test_malformed_orders_give_one_line_per_kind_then_a_summary(caplog) -> None:
     assert "total 2000" in summary[0]
     assert ctl.counters["orders_refused"] == 2_000
     assert completes(loop, statuses, "o1", "S1", 120)
+
+
+def test_a_vehicle_that_answers_a_state_request_is_proven_before_its_first_order() -> None:
+    """A vehicle that lists the controller's stateRequest in its actionStates (the robots
+    package's agent does) has answered: it keeps its cell blocked if it dies before any order."""
+    loop, _ = joined()
+    ctl = loop.controller
+    ctl.handle(loop.now, Envelope(vda("agv-0042"), ghost_state(loop, "agv-0042", GHOST_CELLS[0])))
+    assert "agv-0042" in ctl.executor.robots
+    assert not ctl.registry.vehicles["agv-0042"].proven
+    request = json.loads(ctl.vehicles.state_request(loop.now, "agv-0042").payload)["actions"][0]
+    answer = json.loads(ghost_state(loop, "agv-0042", GHOST_CELLS[0], header_id=2))
+    answer["actionStates"] = [{"actionId": request["actionId"], "actionType": "stateRequest",
+                               "actionStatus": "FINISHED"}]
+    ctl.handle(loop.now, Envelope(vda("agv-0042"), body(answer)))
+    assert ctl.registry.vehicles["agv-0042"].proven
