@@ -29,16 +29,20 @@ class SimRobot:
     """One vehicle in the simulation (agent + PyBullet drive + fault state)."""
 
     def __init__(
-        self, serial: str, world: World, x_m: float, y_m: float, *, start: Instant, map_id: str
+        self, serial: str, world: World, x_m: float, y_m: float, *, start: Instant, map_id: str,
+        bounds_m: tuple[float, float, float, float] | None = None,
     ) -> None:
+        """``bounds_m``: the map's extent (min x, min y, max x, max y; metres); the agent refuses
+        order nodes outside it with ``noRouteError`` (None: no bound)."""
         self.robot_id = serial
         self.serial = serial
         body = world.add_robot(serial, x_m, y_m, 0.0)
         pose = Pose(x_m, y_m, 0.0)
         self.drive = PyBulletDrive(world.client, body, pose, start=start, mirror=False)
-        self.agent = VehicleAgent(
-            serial, drive=self.drive, map_id=map_id, initial_pose=pose, config=SIM_VEHICLE_CONFIG
-        )
+        config = SIM_VEHICLE_CONFIG
+        if bounds_m is not None:
+            config = config.model_copy(update={"map_bounds_m": bounds_m})
+        self.agent = VehicleAgent(serial, drive=self.drive, map_id=map_id, initial_pose=pose, config=config)
         self.held_until = Instant(0)
         self.killed = False
 

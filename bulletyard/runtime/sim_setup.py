@@ -29,6 +29,7 @@ from controller.config import ControllerConfig
 from controller.core import Controller
 from controller.orders.inventory import Inventory
 from controller.orders.stock import load_stock, mixed_stock
+from robots.fleet import map_bounds_m
 from sim.bound import throughput_bound
 from sim.faults import DelayInjector, FaultPlan
 from sim.kpi import KpiCollector
@@ -159,10 +160,12 @@ class Simulation:
         self.site = self.config.site
         self.world = World(self.layout, gui=options.gui)
         self.vehicles: list[SimRobot] = []
+        bounds = map_bounds_m(self.layout)  # an order node off the map is refused (noRouteError)
         for k, cell in enumerate(robot_cells(self.layout, options.robots)):
             x, y = self.layout.cell_centre_m(cell)
             self.vehicles.append(
-                SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name)
+                SimRobot(f"agv-{k + 1:04d}", self.world, x, y, start=self.start, map_id=self.layout.name,
+                         bounds_m=bounds)
             )
         self.controller = Controller(
             self.config, self.layout, np.random.default_rng(ctl_seq), inventory=self._stock(stock_seq)
