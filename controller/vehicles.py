@@ -91,7 +91,7 @@ class Vehicles:
             self.note_profile(serial)
         env, events = self.executor.on_state(now, serial, state, vehicle.cell)
         if not vehicle.proven and (
-            self.executor.answered(serial, state)
+            self.executor.robots[serial].answered_by(state)
             or any(a[0] == vehicle.asked for a in state.action_states if vehicle.asked)
         ):
             vehicle.proven = True

@@ -179,14 +179,6 @@ class Executor:
         self.windows.changed()
         return trip
 
-    def answered(self, serial: str, state: StateView) -> bool:
-        """True when ``state`` echoes what was sent to this robot: its order (or an error about
-        it) or its cancel. Proof that the vehicle is where it reports (see ``Vehicle.proven``)."""
-        r = self.robots[serial]
-        ours = {r.resync_action} | ({r.stream.order_id} if r.stream.update_id >= 0 else set())
-        return (state.order_id in ours or any(e[2] in ours for e in state.errors)
-                or any(a[0] in ours for a in state.action_states))
-
     # -- vehicle state --------------------------------------------------------------------------
     def on_state(
         self, now: Instant, serial: str, state: StateView, cell: Cell | None

@@ -61,6 +61,13 @@ class RobotRecord:
         """True while a station hold or a rejection back-off runs (a deadline to wake up for)."""
         return self.hold_until is not None or self.resync_at is not None
 
+    def answered_by(self, state: StateView) -> bool:
+        """True when ``state`` echoes what was sent to this robot: its order (or an error about
+        it) or its cancel. Proof that the vehicle is where it reports (see ``Vehicle.proven``)."""
+        ours = {self.resync_action} | ({self.stream.order_id} if self.stream.update_id >= 0 else set())
+        return (state.order_id in ours or any(e[2] in ours for e in state.errors)
+                or any(a[0] in ours for a in state.action_states))
+
     def stops_planned(self, trip_id: str) -> int | None:
         """How many stops of trip ``trip_id`` the plan has reached (None: not its trip)."""
         if self.trip is None or self.trip.trip_id != trip_id:
