@@ -20,7 +20,6 @@ import math
 
 from bus.clock import Instant
 from bus.header import HeaderIds
-from bus.limits import loads_or_none
 from bus.topics import vda_topic
 from bus.transport import Envelope
 from bus.vda5050 import (
@@ -34,14 +33,21 @@ from bus.vda5050 import (
     VdaDecodeError,
     parse_order,
 )
-from bus.vda5050.codec import VDA_LIMITS
 from bus.vda5050.state import Load
 from robots.actions import ActionRun
 from robots.agent_actions import ActionsMixin
 from robots.agent_outbound import OutboundMixin
 from robots.config import VehicleConfig
 from robots.drive import Drive, Pose, Verdict, wrap_angle
-from robots.order_check import Rejection, check_capability, check_structure
+from robots.order_check import (
+    Held,
+    Rejection,
+    check_capability,
+    check_sequence,
+    check_structure,
+    decision_point,
+    order_reference,
+)
 
 
 class VehicleAgent(ActionsMixin, OutboundMixin):
@@ -189,18 +195,11 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         return bool(self._nodes) or any(not r.done for r in self._actions.values()
                                         if r.node_sequence_id is not None)
 
-    def _decision_point(self) -> tuple[str, int]:
-        """Node id and sequence id an update must start from: the last base node."""
-        base = [n for n in self._nodes if n.released]
-        if base:
-            return base[-1].node_id, base[-1].sequence_id
-        return self.last_node_id, self.last_node_sequence_id
-
     def _on_order(self, now: Instant, payload: bytes) -> None:
         try:
             order = parse_order(payload)
         except VdaDecodeError as exc:
-            self._reject(Rejection("validationError", str(exc), _order_id_of(payload)))
+            self._reject(Rejection("validationError", str(exc), order_reference(payload)))
             return
         known = dict(self._positions)
         known.update({n.node_id: (n.node_position.x, n.node_position.y)
@@ -212,41 +211,17 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if rejection is not None:
             self._reject(rejection)
             return
-        ref = (("orderId", order.order_id), ("orderUpdateId", str(order.order_update_id)))
-        if order.order_id == self.order_id and self.order_id:
-            if order.order_update_id == self.order_update_id:
-                return  # a resend of what we hold: ignored (spec 6.6.4.3)
-            if order.order_update_id < self.order_update_id:
-                self._reject(Rejection("orderUpdateError", f"orderUpdateId {order.order_update_id} is "
-                                       f"older than the current {self.order_update_id}", ref))
-                return
-            if self._cancelled:
-                self._reject(Rejection("orderUpdateError", f"order {order.order_id} was cancelled", ref))
-                return
-            stitch = self._decision_point()
-            first = order.nodes[0]
-            if (first.node_id, first.sequence_id) != stitch:
-                self._reject(Rejection("orderUpdateError", f"update starts at {first.node_id}/"
-                                       f"{first.sequence_id}, the decision point is {stitch[0]}/{stitch[1]}",
-                                       ref + (("nodeId", first.node_id),)))
-                return
+        point = decision_point(self._nodes, (self.last_node_id, self.last_node_sequence_id))
+        held = Held(self.order_id, self.order_update_id, self._cancelled, point, self._busy())
+        first_xy = known.get(order.nodes[0].node_id)
+        verdict = check_sequence(order, held, start_deviation_m=self.config.start_deviation_m,
+                                 distance_to_first=lambda: self.drive.pose(now).distance_to(*first_xy))
+        if isinstance(verdict, Rejection):
+            self._reject(verdict)
+        elif verdict == "update":
             self._accept_update(order, known)
-            return
-        if self._busy():
-            self._reject(Rejection("orderUpdateError", f"vehicle still executes order {self.order_id}; "
-                                   "cancel it first", ref))
-            return
-        first = order.nodes[0]
-        fx, fy = known[first.node_id]
-        allowed = self.config.start_deviation_m
-        if first.node_position is not None and first.node_position.allowed_deviation_xy:
-            allowed = max(allowed, first.node_position.allowed_deviation_xy)
-        away = self.drive.pose(now).distance_to(fx, fy)
-        if away > allowed:
-            self._reject(Rejection("orderError", f"first node {first.node_id} is {away:.2f} m away "
-                                   f"(allowed {allowed:.2f} m)", ref + (("nodeId", first.node_id),)))
-            return
-        self._accept_new(now, order, known)
+        elif verdict == "new":
+            self._accept_new(now, order, known)
 
     def _remember(self, known: dict[str, tuple[float, float]], order: Order) -> None:
         """Keep the positions of nodes still ahead, of the new order and of the last node (a later
@@ -473,12 +448,3 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         due = Instant(min(int(end), -(-hi // q) * q))  # late by < q: reports never early
         self._pass_cache = (key, due)
         return due
-
-def _order_id_of(payload: bytes) -> tuple[tuple[str, str], ...]:
-    """Best-effort ``orderId`` reference from a payload that failed validation (none when the
-    payload breaks the message limits: nothing of it is read)."""
-    data = loads_or_none(payload, VDA_LIMITS)
-    if isinstance(data, dict) and isinstance(data.get("orderId"), str):
-        return (("orderId", data["orderId"][:128]),)
-    return ()
-

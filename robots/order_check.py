@@ -8,10 +8,12 @@ vehicle cannot carry out (unknown action, unusable field, wrong map, too far fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bus.vda5050 import ErrorReference, Order
+from bus.limits import loads_or_none
+from bus.vda5050 import ErrorReference, Node, Order
+from bus.vda5050.codec import VDA_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +105,68 @@ def check_capability(order: Order, *, map_id: str, node_actions: Mapping[str, fl
             return Rejection("orderError", f"edge {edge.edge_id}: trajectories are not supported",
                              ref + (("edgeId", edge.edge_id),))
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What the vehicle holds when an order arrives (the inputs of :func:`check_sequence`)."""
+
+    order_id: str
+    order_update_id: int
+    cancelled: bool
+    decision_point: tuple[str, int]  # node id and sequence id of the last base node
+    busy: bool  # nodes or actions of the held order still ahead
+
+
+def decision_point(nodes: list[Node], last: tuple[str, int]) -> tuple[str, int]:
+    """Node id and sequence id an update must start from: the last base node of ``nodes`` (the
+    nodes still ahead), else ``last``, the node the vehicle last reached."""
+    base = [n for n in nodes if n.released]
+    return (base[-1].node_id, base[-1].sequence_id) if base else last
+
+
+def check_sequence(order: Order, held: Held, *, start_deviation_m: float,
+                   distance_to_first: Callable[[], float]) -> Rejection | str:
+    """How an order fits what the vehicle holds (spec 6.6.4.3): ``"resend"`` (the same update
+    again: ignored), ``"update"`` (it continues the held order at its decision point), ``"new"``
+    (a new order the vehicle may start: idle, and standing on its first node within the allowed
+    deviation, m), or the :class:`Rejection` of an update that does not fit or a new order the
+    vehicle cannot take now. ``distance_to_first()`` (the vehicle's distance to the order's first
+    node, m) is asked only for a new order."""
+    ref = (("orderId", order.order_id), ("orderUpdateId", str(order.order_update_id)))
+    first = order.nodes[0]
+    if order.order_id == held.order_id and held.order_id:
+        if order.order_update_id == held.order_update_id:
+            return "resend"
+        if order.order_update_id < held.order_update_id:
+            return Rejection("orderUpdateError", f"orderUpdateId {order.order_update_id} is "
+                             f"older than the current {held.order_update_id}", ref)
+        if held.cancelled:
+            return Rejection("orderUpdateError", f"order {order.order_id} was cancelled", ref)
+        stitch = held.decision_point
+        if (first.node_id, first.sequence_id) != stitch:
+            return Rejection("orderUpdateError", f"update starts at {first.node_id}/{first.sequence_id}, "
+                             f"the decision point is {stitch[0]}/{stitch[1]}",
+                             ref + (("nodeId", first.node_id),))
+        return "update"
+    if held.busy:
+        return Rejection("orderUpdateError",
+                         f"vehicle still executes order {held.order_id}; cancel it first", ref)
+    allowed = start_deviation_m
+    if first.node_position is not None and first.node_position.allowed_deviation_xy:
+        allowed = max(allowed, first.node_position.allowed_deviation_xy)
+    away = distance_to_first()
+    if away > allowed:
+        return Rejection("orderError", f"first node {first.node_id} is {away:.2f} m away "
+                         f"(allowed {allowed:.2f} m)", ref + (("nodeId", first.node_id),))
+    return "new"
+
+
+def order_reference(payload: bytes) -> tuple[tuple[str, str], ...]:
+    """Best-effort ``orderId`` reference from a payload that failed validation (none when the
+    payload breaks the message limits: nothing of it is read)."""
+    data = loads_or_none(payload, VDA_LIMITS)
+    if isinstance(data, dict) and isinstance(data.get("orderId"), str):
+        return (("orderId", data["orderId"][:128]),)
+    return ()
+
