@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bulletyard import __version__
 from bulletyard.errors import user_error_types
@@ -32,9 +33,29 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class ArgumentLineError(Exception):
+    """A bad option found while parsing; :func:`main` prints it as one line, exit status 2."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(f"{prog}: error: {message}")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming the option, exit status 2.
+
+    argparse's default prints the whole usage block and exits the interpreter; every other bad
+    input gives one line (``docs/limits.md``), so a bad option does too, and :func:`main`
+    returns the status instead of raising ``SystemExit`` (``--help`` still exits 0).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Raise :class:`ArgumentLineError` with ``PROG: error: MESSAGE``."""
+        raise ArgumentLineError(self.prog, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used by tests to check every ``--help``)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="bulletyard",
         description="Warehouse robotics controller and sorting-line simulator.",
     )
@@ -49,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentLineError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except user_error_types() as exc:

@@ -6,7 +6,7 @@ dependency rules); this module is the one place that lists them all.
 
 from __future__ import annotations
 
-from warehouse_maps.errors import MapFormatError
+from warehouse_maps.errors import InputError, MapFormatError
 
 
 class UsageError(ValueError):
@@ -15,7 +15,7 @@ class UsageError(ValueError):
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the user gave bad input", not "bulletyard has a bug"."""
-    types: list[type[BaseException]] = [MapFormatError, UsageError]
+    types: list[type[BaseException]] = [InputError, MapFormatError, UsageError]
     for module, name in _OPTIONAL_ERRORS:
         try:
             mod = __import__(module, fromlist=[name])
@@ -42,4 +42,5 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("bulletyard.supervisor", "SupervisorError"),
     ("bulletyard.metrics", "MetricsPortError"),
     ("bulletyard.sweep.yamlfile", "SpecError"),
+    ("warehouse_maps.limits", "LimitSettingError"),
 ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from warehouse_maps.errors import InputError
+from warehouse_maps.safe_load import read_text_capped, safe_yaml_load
 
 
 class ControllerConfigError(ValueError):
@@ -21,7 +23,7 @@ class ControllerConfigError(ValueError):
 class ExecutionConfig(BaseModel):
     """Planning windows and release policy."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     horizon_steps: int = Field(4, ge=1, description="steps planned per window")
     replan_margin_steps: int = Field(
@@ -77,7 +79,7 @@ class ExecutionConfig(BaseModel):
 class ResendConfig(BaseModel):
     """Resending QoS 0 orders and instant actions until acknowledged."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     interval_s: float = Field(1.0, gt=0, description="first resend interval")
     max_interval_s: float = Field(8.0, gt=0, description="cap of the doubling resend interval")
@@ -86,7 +88,7 @@ class ResendConfig(BaseModel):
 class ActionMapConfig(BaseModel):
     """One vendor action a stop of ours becomes (``actionType`` and fixed parameters)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     action_type: str = Field(min_length=1, max_length=64, description="the vehicle's actionType")
     parameters: dict[str, str] = Field(default_factory=dict, description="actionParameters sent as given")
@@ -99,7 +101,7 @@ class VehicleProfileConfig(BaseModel):
     actions, speed and footprint from its factsheet.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     version: Literal["2.0.0", "2.1.0"] | None = Field(None, description="VDA 5050 version it speaks")
     actions: dict[str, ActionMapConfig | None] = Field(
@@ -118,7 +120,7 @@ class VehicleProfileConfig(BaseModel):
 class FleetConfig(BaseModel):
     """Supervision limits and which vehicles the controller serves (mixed fleets, profiles)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     manufacturer: str | None = Field(
         None, description="shorthand for manufacturers: [this one] (older configs)"
@@ -188,7 +190,7 @@ class AssignmentConfig(BaseModel):
     ``docs/operations.md`` explains the defaults.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     solver: Literal["pileon", "greedy"] = Field("pileon", description="operations rule: pileon or greedy")
     station_open_orders: int = Field(12, ge=1, description="pileon: orders a station holds open at once")
@@ -208,7 +210,7 @@ class SortationConfig(BaseModel):
     served by the chutes a volume-balanced plan gives it (``controller.sortation.mapping``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     enabled: bool = Field(False, description="answer the sorter and sort orders before completing them")
     destinations: int | None = Field(None, ge=1, description="destinations D001...; None: chutes // 2")
@@ -243,7 +245,7 @@ class RoboticSortationConfig(BaseModel):
 class ControllerConfig(BaseModel):
     """Everything the :class:`controller.core.Controller` needs besides the layout and the seed."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     site: str = Field("site1", description="site level of our own topics (WMS, sorter)")
     execution: ExecutionConfig = ExecutionConfig()
@@ -273,12 +275,11 @@ def load_config(path: str | Path | None) -> ControllerConfig:
     if path is None:
         return ControllerConfig()
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as err:
-        raise ControllerConfigError(f"{p}: cannot read config: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ControllerConfigError(f"{p}: not valid YAML: {err}") from None
+    try:  # a regular file within the size limit; nesting, aliases, duplicate keys, finite numbers
+        data = safe_yaml_load(read_text_capped(p), p)[0] or {}
+    except InputError as err:
+        raise ControllerConfigError(f"{err.source}{f':{err.line}' if err.line else ''}: cannot read config: "
+                                    f"{err.message}") from None
     if not isinstance(data, dict):
         raise ControllerConfigError(f"{p}: expected a mapping at the top level")
     try:

@@ -25,7 +25,7 @@ INSTANT_ACTIONS: tuple[str, ...] = (
 class VehicleConfig(BaseModel):
     """Behaviour of a vehicle agent (message rates, tolerances, action timing, footprint)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     profile: DriveProfile = Field(default_factory=DriveProfile, description="motion limits")
     length_m: float = Field(1.0, gt=0, description="footprint length along the heading")

@@ -21,6 +21,7 @@ import numpy as np
 
 from bus.clock import Instant, seconds
 from bus.faults import FaultRule
+from warehouse_maps.limits import limit
 
 
 class FaultSpecError(ValueError):
@@ -80,8 +81,9 @@ def parse_delays(text: str | None) -> DelaySpec | None:
         p, lo, hi = (float(v) for v in text.split(","))
     except ValueError:
         raise FaultSpecError(f"--delays {text!r}: expected P,MIN_S,MAX_S (e.g. 0.01,1,20)") from None
-    if not 0.0 <= p <= 1.0 or lo < 0 or hi < lo:
-        raise FaultSpecError(f"--delays {text!r}: need 0 <= P <= 1 and 0 <= MIN_S <= MAX_S")
+    if not 0.0 <= p <= 1.0 or not 0 <= lo <= hi <= limit("seconds"):  # False for NaN too
+        raise FaultSpecError(f"--delays {text!r}: need 0 <= P <= 1 and 0 <= MIN_S <= MAX_S <= "
+                             f"{limit('seconds'):g} (finite seconds)")
     return DelaySpec(p, lo, hi)
 
 
@@ -92,8 +94,9 @@ def parse_timed(option: str, text: str) -> TimedTarget:
         t_s = float(t)
     except ValueError:
         t_s = -1.0
-    if not sep or not target or t_s < 0:
-        raise FaultSpecError(f"{option} {text!r}: expected ID@SECONDS (e.g. agv-0003@120)")
+    if not sep or not target or not 0 <= t_s <= limit("seconds"):  # refuses NaN and infinity too
+        raise FaultSpecError(f"{option} {text!r}: expected ID@SECONDS with 0 <= SECONDS <= "
+                             f"{limit('seconds'):g} (e.g. agv-0003@120)")
     return TimedTarget(target, t_s)
 
 
@@ -101,7 +104,7 @@ def parse_drop_rate(value: float | None) -> float:
     """Validate ``--drop-rate``."""
     if value is None:
         return 0.0
-    if not 0.0 <= value < 1.0:
+    if not 0.0 <= value < 1.0:  # False for NaN
         raise FaultSpecError(f"--drop-rate {value}: must be in [0, 1)")
     return value
 

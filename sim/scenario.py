@@ -33,6 +33,8 @@ from bus.transport import Envelope
 from controller.orders.model import OrderLine
 from sim.kpi import KpiCollector
 from warehouse_maps.layout import Layout, PlaceKind
+from warehouse_maps.limits import env_name, limit
+from warehouse_maps.safe_load import read_text_capped, safe_json_loads
 
 Profile = Literal["steady", "peak"]
 PEAK_FACTOR = 10.0
@@ -138,20 +140,27 @@ class SurgeWatch:
 
 
 def load_order_file(path: Path | str) -> list[ScheduledOrder]:
-    """Orders from a JSON list or JSON Lines file, sorted by arrival (stable)."""
+    """Orders from a JSON list or JSON Lines file, sorted by arrival (stable).
+
+    The file is read with the limits of :mod:`warehouse_maps.safe_load` (a regular file, size,
+    nesting, duplicate keys, finite numbers), and every order is checked before the run starts.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: no such order file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        stripped = text.lstrip()
-        if stripped.startswith("["):
-            raw = [(i + 1, r) for i, r in enumerate(json.loads(text))]
-        else:
-            raw = [(n, json.loads(ln)) for n, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
-    orders = [_order_from(path, where, r) for where, r in raw]
+    text = read_text_capped(path)
+    if text.lstrip().startswith("["):
+        data = safe_json_loads(text, path)
+        raw = [(i + 1, r) for i, r in enumerate(data)]
+        where = "order"
+    else:
+        raw = [(n, safe_json_loads(ln, f"{path}:{n}")) for n, ln in enumerate(text.splitlines(), start=1)
+               if ln.strip()]
+        where = "line"
+    if len(raw) > limit("orders"):
+        raise ScenarioError(f"{path}: {len(raw):,} orders exceed the limit {limit('orders'):,} "
+                            f"(raise it with {env_name('orders')})")
+    orders = [_order_from(path, f"{where} {n}" if where == "order" else str(n), r) for n, r in raw]
     ids = set()
     for o in orders:
         if o.order_id in ids:
@@ -160,18 +169,40 @@ def load_order_file(path: Path | str) -> list[ScheduledOrder]:
     return sorted(orders, key=lambda o: o.t_s)
 
 
-def _order_from(path: Path, where: int, raw: object) -> ScheduledOrder:
+def _whole(value: object, what: str, low: int, high: int) -> int:
+    """A whole number in ``[low, high]`` (``2.0`` passes; ``1.5``, ``true`` and ``"3"`` do not)."""
+    ok = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if not ok or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number in [{low}, {high:,}], found {value!r}")
+    return int(value)
+
+
+def _order_from(path: Path, where: str, raw: object) -> ScheduledOrder:
     try:
-        assert isinstance(raw, dict), "an order must be an object"
-        lines = tuple(OrderLine(str(ln["sku"]), int(ln["quantity"])) for ln in raw["lines"])
-        assert lines, "lines must not be empty"
-        t_s = float(raw.get("t_s", 0.0))
-        assert t_s >= 0, "t_s must be >= 0"
+        if not isinstance(raw, dict):
+            raise ValueError("an order must be an object")
+        order_id = raw.get("orderId")
+        if not isinstance(order_id, str) or not order_id:
+            raise ValueError("orderId must be a non-empty string")
+        raw_lines = raw.get("lines")
+        if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= limit("order_lines"):
+            raise ValueError(f"lines must be a list of 1 to {limit('order_lines'):,} lines")
+        lines = []
+        for ln in raw_lines:
+            sku = ln.get("sku") if isinstance(ln, dict) else None
+            if not isinstance(sku, str | int) or isinstance(sku, bool):
+                raise ValueError("a line must be an object with a sku and a quantity")
+            lines.append(OrderLine(str(sku), _whole(ln.get("quantity"), "quantity", 1, limit("quantity"))))
+        t_s = raw.get("t_s", 0.0)
+        if isinstance(t_s, bool) or not isinstance(t_s, int | float) or not 0 <= t_s <= limit("seconds"):
+            raise ValueError(f"t_s must be a number of seconds in [0, {limit('seconds'):g}], found {t_s!r}")
         destination = raw.get("destination")
-        assert destination is None or isinstance(destination, str), "destination must be a string"
-        return ScheduledOrder(t_s, str(raw["orderId"]), lines, int(raw.get("priority", 0)), destination)
-    except (AssertionError, KeyError, TypeError, ValueError) as exc:
-        raise ScenarioError(f"{path}:{where}: bad order ({exc})") from None
+        if destination is not None and not isinstance(destination, str):
+            raise ValueError("destination must be a string")
+        priority = _whole(raw.get("priority", 0), "priority", -1_000_000, 1_000_000)
+        return ScheduledOrder(float(t_s), order_id, tuple(lines), priority, destination)
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: {where}: bad order ({exc})") from None
 
 
 class OrderFeeder:

@@ -16,9 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sorter.errors import SorterConfigError
 
+#: Most chutes one sorter may have (the largest real sorters have a few thousand; docs/limits.md).
+MAX_CHUTES = 10_000
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class InductConfig(_Frozen):
@@ -45,7 +48,7 @@ class InductConfig(_Frozen):
 class ChuteLayout(_Frozen):
     """Destination chutes placed at even spacing, ``sides`` chutes per position (left and right)."""
 
-    count: int = Field(200, ge=1, description="number of destination chutes")
+    count: int = Field(200, ge=1, le=MAX_CHUTES, description="number of destination chutes")
     first_m: float = Field(30.0, ge=0, description="position of the first chute pair")
     spacing_m: float = Field(1.6, gt=0, description="distance between chute positions")
     sides: Literal[1, 2] = Field(2, description="chutes sharing a position (1 or 2 sides)")
@@ -71,7 +74,9 @@ class ScannerConfig(_Frozen):
 class FeedConfig(_Frozen):
     """The seeded parcel supply for automatic inducts (barcodes name a destination)."""
 
-    destinations: int = Field(180, ge=1, description="distinct destinations in the parcel stream")
+    destinations: int = Field(
+        180, ge=1, le=1_000_000, description="distinct destinations in the parcel stream"
+    )
     zipf_exponent: float = Field(0.6, ge=0, description="skew of destination volumes (0 = uniform)")
     oversized_fraction: float = Field(0.0, ge=0, le=1, description="share of items taking two carriers")
 

@@ -9,7 +9,6 @@ pick-up ends of the warehouse maps). LoRR ``S`` cells stay plain floor.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from warehouse_maps.errors import MapFormatError
@@ -17,6 +16,7 @@ from warehouse_maps.layout import Layout, Place, PlaceKind
 from warehouse_maps.layout_yaml import load_layout_yaml
 from warehouse_maps.lorr import load_lorr_instance, load_lorr_map
 from warehouse_maps.movingai import _read_lines, load_map
+from warehouse_maps.safe_load import safe_json_loads
 
 LAYOUT_DIR = Path(__file__).parent / "layouts"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -82,6 +82,6 @@ def _lorr_map_layout(path: Path, lines: list[str]) -> Layout:
 def _load_lorr_layout(path: Path) -> Layout:
     """A LoRR instance JSON: its map becomes the layout (agents and tasks stay with the instance)."""
     inst = load_lorr_instance(path)  # validates the whole instance, files and cells
-    map_file = path.parent / json.loads("\n".join(_read_lines(path)))["mapFile"]
+    map_file = path.parent / safe_json_loads("\n".join(_read_lines(path)), path)["mapFile"]
     layout = _lorr_map_layout(map_file, _read_lines(map_file))
     return Layout(inst.name, layout.grid, layout.places, layout.cell_size_m, layout.equipment)

@@ -1,7 +1,7 @@
-"""The one error type for bad map, scenario, instance and layout input.
+"""The error types for bad input files: `InputError` for any file, `MapFormatError` for floors.
 
-Every loader raises `MapFormatError` naming the file and, where it makes sense, the line, so
-the CLI can print one clear line and exit with status 2 instead of a traceback.
+Every loader raises one naming the file and, where it makes sense, the line, so the CLI can
+print one clear line and exit with status 2 instead of a traceback.
 """
 
 from __future__ import annotations
@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class MapFormatError(ValueError):
-    """A map, scenario, instance or layout file that cannot be used as it is.
+class InputError(ValueError):
+    """An input file that cannot be used as it is (too large, too deep, not text, ...).
+
+    The file-level checks of :mod:`warehouse_maps.safe_load` raise it for every kind of file
+    (orders, configs, specs, ...); ``str`` is ``file:line: message``.
 
     Args:
         source: the file (or a label such as ``<string>``) the problem is in.
@@ -24,3 +27,13 @@ class MapFormatError(ValueError):
         self.message = message
         where = f"{self.source}:{line}" if line is not None else self.source
         super().__init__(f"{where}: {message}")
+
+
+class MapFormatError(InputError):
+    """A map, scenario, instance or layout file that cannot be used as it is.
+
+    Args:
+        source: the file (or a label such as ``<string>``) the problem is in.
+        message: what is wrong, in words a warehouse engineer understands.
+        line: 1-based line number, when the problem sits on one line.
+    """

@@ -30,12 +30,14 @@ from typing import Any
 import yaml
 
 from warehouse_maps.ascii_rows import FLOOR, HOLE, ROW_CHARS, WALL, auto_places, layout_from_rows, layout_rows
-from warehouse_maps.errors import MapFormatError
+from warehouse_maps.errors import InputError, MapFormatError
 from warehouse_maps.grid import Cell
 from warehouse_maps.layout import Layout, Place, PlaceKind
+from warehouse_maps.movingai import check_grid_size
+from warehouse_maps.safe_load import safe_yaml_load
 
 FORMAT = "bulletyard-layout/1"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~20x faster on big rows
+MAX_CELL_SIZE_M = 100.0  # a cell is a robot's footprint; 100 m is a typo, not a warehouse
 TOP_KEYS = ("format", "name", "description", "cell_size_m", "rows", "places", "equipment", "one_way",
             "edge_weights")
 
@@ -104,16 +106,10 @@ def load_layout_yaml(path: str | Path) -> Layout:
 
 def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: str = "layout") -> Layout:
     """Parse layout YAML text; every error names ``source`` and a line."""
-    loader = _LOADER(text)  # one parse: the node tree gives line numbers, then the data
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise MapFormatError(source, f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
-    finally:
-        loader.dispose()
+    try:  # one parse: the node tree gives line numbers, then the data; limits and duplicates checked
+        data, root = safe_yaml_load(text, source)
+    except InputError as exc:
+        raise MapFormatError(exc.source, exc.message, exc.line) from None
     if not isinstance(data, dict) or root is None:
         raise MapFormatError(source, "a layout must be a YAML mapping with 'format' and 'rows'", 1)
     f = _Fields(source, root)
@@ -126,8 +122,9 @@ def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: 
     name = f.typed(data, "name", str, default_name)
     f.typed(data, "description", str, "")
     cell_size_m = f.typed(data, "cell_size_m", (int, float), 1.0)
-    if isinstance(cell_size_m, bool) or cell_size_m <= 0:
-        raise MapFormatError(source, f"cell_size_m must be a positive number, found {cell_size_m!r}",
+    if isinstance(cell_size_m, bool) or not 0 < cell_size_m <= MAX_CELL_SIZE_M:  # False for NaN
+        raise MapFormatError(source, f"cell_size_m must be a positive number up to {MAX_CELL_SIZE_M:g} "
+                             f"metres, found {cell_size_m!r}",
                              f.line("cell_size_m"))
     rows = f.typed(data, "rows", (list, str), None)
     if rows is None:
@@ -160,6 +157,8 @@ def parse_layout_yaml(text: str, source: str | Path = "<string>", default_name: 
             raise MapFormatError(source, f"edge weight must be a positive whole number, found {w!r}",
                                  f.line(*where))
         weights[(_cell(f, item["from"], where), _cell(f, item["to"], where))] = w
+    if rows and isinstance(rows[0], str):
+        check_grid_size(source, max(len(rows[0]), 1), len(rows), f.line("rows"))
     row_lines = row_lines or [f.line("rows", i) or 1 for i in range(len(rows))]
     for i, edge in enumerate(one_way):
         _check_edge(f, rows, edge, ("one_way", i))

@@ -9,15 +9,15 @@ line, then one cell per line numbered ``row * width + col``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from warehouse_maps.errors import MapFormatError
+from warehouse_maps.errors import InputError, MapFormatError
 from warehouse_maps.grid import Cell, Grid
-from warehouse_maps.movingai import _read_lines
+from warehouse_maps.movingai import _read_lines, check_grid_size
+from warehouse_maps.safe_load import safe_json_loads
 
 LORR_BLOCKED = frozenset("@TOW")
 LORR_PASSABLE = frozenset(".ESG")
@@ -54,6 +54,7 @@ def load_lorr_map(path: str | Path) -> Grid:
         width = int(lines[2].split()[1])
     except (IndexError, ValueError):
         raise MapFormatError(path, "height and width headers must be 'height N' and 'width N'", 2) from None
+    check_grid_size(path, width, height, 2)
     if lines[3].strip() != "map":
         raise MapFormatError(path, "expected the 'map' line", 4)
     rows = lines[4 : 4 + height]
@@ -113,13 +114,13 @@ def load_lorr_instance(path: str | Path) -> LorrInstance:
     path = Path(path)
     lines = _read_lines(path)
     try:
-        spec = json.loads("\n".join(lines))
-    except json.JSONDecodeError as exc:
-        raise MapFormatError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+        spec = safe_json_loads("\n".join(lines), path)
+    except InputError as exc:
+        raise MapFormatError(exc.source, exc.message, exc.line) from None
     if not isinstance(spec, dict):
         raise MapFormatError(path, "instance must be a JSON object")
     for key, typ in (("mapFile", str), ("agentFile", str), ("taskFile", str), ("teamSize", int)):
-        if not isinstance(spec.get(key), typ):
+        if not isinstance(spec.get(key), typ) or isinstance(spec.get(key), bool):
             raise MapFormatError(path, f"field {key!r} missing or not a {typ.__name__}")
     rule = spec.get("taskAssignmentStrategy", "roundrobin")
     if rule != "roundrobin":
@@ -129,6 +130,8 @@ def load_lorr_instance(path: str | Path) -> LorrInstance:
     starts = _read_cells(base / spec["agentFile"], grid, "agents")
     tasks = _read_cells(base / spec["taskFile"], grid, "tasks")
     team = spec["teamSize"]
+    if not tasks:
+        raise MapFormatError(path, f"the tasks file {spec['taskFile']} lists no tasks")
     if team <= 0 or team > len(starts):
         raise MapFormatError(path, f"teamSize {team} but the agents file has {len(starts)} agents")
     if len(set(starts[:team])) != team:

@@ -14,25 +14,30 @@ from pathlib import Path
 
 import numpy as np
 
-from warehouse_maps.errors import MapFormatError
+from warehouse_maps.errors import InputError, MapFormatError
 from warehouse_maps.grid import UNREACHABLE, Cell, Grid
+from warehouse_maps.limits import over_limit
+from warehouse_maps.safe_load import read_text_capped
 
 PASSABLE_CHARS = frozenset(".GS")
 BLOCKED_CHARS = frozenset("@OTW")
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The lines of a regular text file within the size limit (:func:`read_text_capped`)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MapFormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise MapFormatError(path, "is a directory, not a file") from None
-    except UnicodeDecodeError:
-        raise MapFormatError(path, "not a text file (cannot decode as UTF-8)") from None
-    except OSError as exc:
-        raise MapFormatError(path, f"cannot read: {exc.strerror}") from None
-    return text.splitlines()
+        return read_text_capped(path).splitlines()
+    except InputError as exc:
+        raise MapFormatError(exc.source, exc.message, exc.line) from None
+
+
+def check_grid_size(source: str | Path, width: int, height: int, line: int | None = None) -> None:
+    """Refuse a non-positive size or more cells than the ``grid_cells`` limit, before allocating."""
+    if height <= 0 or width <= 0:
+        raise MapFormatError(source, f"map size {width} x {height} must be positive", line)
+    problem = over_limit("grid_cells", width * height, f"map size {width} x {height} =")
+    if problem:
+        raise MapFormatError(source, f"{problem} cells", line)
 
 
 def parse_map_text(lines: list[str], source: str | Path = "<string>") -> Grid:
@@ -57,8 +62,7 @@ def parse_map_text(lines: list[str], source: str | Path = "<string>") -> Grid:
         height, width = int(header["height"]), int(header["width"])
     except ValueError:
         raise MapFormatError(source, "height and width must be whole numbers", 2) from None
-    if height <= 0 or width <= 0:
-        raise MapFormatError(source, f"map size {width} x {height} must be positive", 2)
+    check_grid_size(source, width, height, 2)
     rows = lines[i : i + height]
     if len(rows) < height:
         raise MapFormatError(

@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.paths import input_file_arg, output_file_arg, output_folder_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``check``."""
     p = sub.add_parser("check", help="run scenarios and check their KPI thresholds (JUnit XML)")
-    p.add_argument("scenarios", help="scenarios YAML (see docs/testing-your-site.md)")
-    p.add_argument("--out", default="runs/check", metavar="DIR", help="run folders (default runs/check)")
-    p.add_argument("--junit", default=None, metavar="FILE", help="JUnit XML (default DIR/junit.xml)")
+    p.add_argument("scenarios", type=input_file_arg, help="scenarios YAML (see docs/testing-your-site.md)")
+    p.add_argument("--out", default="runs/check", type=output_folder_arg, metavar="DIR",
+                   help="run folders (default runs/check)")
+    p.add_argument("--junit", default=None, type=output_file_arg, metavar="FILE",
+                   help="JUnit XML (default DIR/junit.xml)")
     p.add_argument("--ray", action="store_true", help="run the scenarios as Ray tasks")
     p.add_argument(
         "--address", default=None, help="with --ray: a Ray cluster (default $RAY_ADDRESS or local)"

@@ -15,6 +15,7 @@ import time
 
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import count_option, positive_number, seconds_option, topic_level
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,12 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("feed", help="send seeded WMS orders to the controller and count their statuses")
     p.add_argument("--broker", required=True, help="mqtt[s]://host:port")
     p.add_argument("--layout", required=True, help="layout the orders pick from (bundled name or file)")
-    p.add_argument("--orders", type=int, default=20, help="how many orders (default 20)")
-    p.add_argument("--rate", type=float, default=1.0, help="orders per second (default 1)")
-    p.add_argument("--max-lines", type=int, default=2, help="lines per order, 1 to this, seeded (default 2)")
-    p.add_argument("--site", default="site1", help="site level of the WMS topics (default site1)")
+    p.add_argument("--orders", type=count_option(bound="orders"), default=20,
+                   help="how many orders (default 20)")
+    p.add_argument("--rate", type=positive_number, default=1.0, help="orders per second (default 1)")
+    p.add_argument("--max-lines", type=count_option(bound="order_lines"), default=2,
+                   help="lines per order, 1 to this, seeded (default 2)")
+    p.add_argument("--site", default="site1", type=topic_level,
+                   help="site level of the WMS topics (default site1)")
     p.add_argument("--seed", type=int, default=1, help="seed of the order stream (default 1)")
-    p.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds")
+    p.add_argument("--timeout", type=seconds_option(0, above=True), default=None, metavar="S",
+                   help="give up after S seconds")
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
     p.add_argument("--client-id", default="wms", help="MQTT client id (default wms)")
     add_login_options(p)

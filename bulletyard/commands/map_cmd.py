@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from bulletyard.inputs.options import finite_number
+from bulletyard.inputs.paths import check_output_file
 from warehouse_maps.catalog import bundled_names, load_layout
 from warehouse_maps.layout import PLACE_CHARS, Layout
-from warehouse_maps.layout_yaml import HOLE, dump_layout_yaml, layout_rows
+from warehouse_maps.layout_yaml import HOLE, MAX_CELL_SIZE_M, dump_layout_yaml, layout_rows
 from warehouse_maps.movingai import load_scenario
 
 
@@ -29,14 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     names = ", ".join(bundled_names())
     show = msub.add_parser("show", help="print a map (ASCII, places marked) and its statistics")
     show.add_argument("file", help=f"bundled layout ({names}), layout .yaml, MovingAI .map or LoRR .json")
-    show.add_argument("--scen", type=Path, help="also load and check this MovingAI .scen against the map")
+    show.add_argument("--scen", type=Path,
+                      help="also load and check this MovingAI .scen against the map")
     show.add_argument("--stats-only", action="store_true", help="print the statistics without the rows")
     show.set_defaults(func=_show)
     conv = msub.add_parser("convert", help="write our layout YAML from a MovingAI or LoRR map")
     conv.add_argument("file", help="MovingAI .map, LoRR .map or instance .json (or any layout)")
     conv.add_argument("-o", "--output", default="-", help="YAML file to write ('-' for stdout, the default)")
     conv.add_argument("--name", help="layout name (default: the file's stem)")
-    conv.add_argument("--cell-size-m", type=float, help="cell edge in metres (default 1.0)")
+    conv.add_argument("--cell-size-m", type=finite_number, help="cell edge in metres (default 1.0)")
     conv.set_defaults(func=_convert)
 
 
@@ -88,18 +91,22 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    if args.output != "-":
+        check_output_file(args.output, "--output")
     layout = load_layout(args.file)
-    if args.name or args.cell_size_m:
-        if args.cell_size_m is not None and args.cell_size_m <= 0:
+    if args.name or args.cell_size_m is not None:
+        if args.cell_size_m is not None and not 0 < args.cell_size_m <= MAX_CELL_SIZE_M:
             from bulletyard.errors import UsageError
 
-            raise UsageError(f"--cell-size-m must be positive, got {args.cell_size_m}")
+            raise UsageError(f"--cell-size-m must be positive (at most {MAX_CELL_SIZE_M:g}), "
+                             f"got {args.cell_size_m}")
         layout = Layout(args.name or layout.name, layout.grid, layout.places,
                         args.cell_size_m or layout.cell_size_m, layout.equipment)
     text = dump_layout_yaml(layout, description=f"converted from {Path(args.file).name}")
     if args.output == "-":
         sys.stdout.write(text)
     else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}: {layout.grid.width} x {layout.grid.height}, {len(layout.places)} places")
     return 0

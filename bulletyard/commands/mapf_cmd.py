@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import count_option, finite_number, positive_number
+from bulletyard.inputs.paths import output_file_arg
 from controller.planning.lacam import solve, warm_up
 from controller.planning.lifelong_run import run_lifelong
 from controller.planning.options import PlanOptions
@@ -29,22 +31,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mapf", help="plan collision-free paths for a MovingAI scenario (LaCAM + LNS)")
     p.add_argument("--map", type=Path, required=True, help="MovingAI .map file")
     p.add_argument("--scen", type=Path, required=True, help="MovingAI .scen file")
-    p.add_argument("--agents", type=int, required=True, help="use the first N agents of the scenario")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds of planning (default 10)")
+    p.add_argument("--agents", type=count_option(bound="agents"), required=True,
+                   help="use the first N agents of the scenario")
+    p.add_argument("--time-limit", type=finite_number, default=10.0, help="seconds of planning (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--first-solution", action="store_true", help="stop at the first solution (no anytime)")
-    p.add_argument("--out", type=Path, required=True, help="result JSON file")
+    p.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     p.set_defaults(func=_mapf)
 
     q = sub.add_parser("lifelong", help="run lifelong MAPF on a League of Robot Runners instance")
     q.add_argument("--instance", type=Path, required=True, help="LoRR instance .json")
     q.add_argument("--steps", type=int, required=True, help="timesteps to simulate")
     q.add_argument("--rotations", action="store_true", help="agents have a heading (forward/turn/wait)")
-    q.add_argument("--step-budget-ms", type=float, default=1000.0, help="planning budget per step (ms)")
+    q.add_argument("--step-budget-ms", type=positive_number, default=1000.0,
+                   help="planning budget per step (ms)")
     q.add_argument("--step-nodes", type=int, default=None,
                    help="rotation model: operations checked per step at most (reproducible figures)")
     q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    q.add_argument("--out", type=Path, required=True, help="result JSON file")
+    q.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
 
 

@@ -14,11 +14,14 @@ seconds.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 from pathlib import Path
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import count_option, finite_number, seconds_option
+from bulletyard.inputs.paths import input_problem
+from warehouse_maps.errors import InputError
+from warehouse_maps.safe_load import safe_json_loads
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,18 +29,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("robots", help="run N simulated VDA 5050 vehicles against an MQTT broker")
     p.add_argument("--broker", required=True, help="broker URL, e.g. mqtt://127.0.0.1:1883")
     p.add_argument("--layout", required=True, help="bundled layout name or layout file")
-    p.add_argument("--count", type=int, required=True, help="number of vehicles")
+    p.add_argument("--count", type=count_option(bound="robots"), required=True, help="number of vehicles")
     p.add_argument("--drive", choices=("kinematic", "pybullet"), default="kinematic",
                    help="how bodies move (default kinematic)")
     p.add_argument("--gui", action="store_true", help="show the PyBullet window (with --drive pybullet)")
     p.add_argument("--seed", type=int, default=1, help="root seed for drive faults (default 1)")
-    p.add_argument("--state-interval", type=float, default=30.0, metavar="S",
+    p.add_argument("--state-interval", type=seconds_option(0, above=True), default=30.0, metavar="S",
                    help="longest gap between state messages, seconds (default 30)")
-    p.add_argument("--visualization-interval", type=float, default=1.0, metavar="S",
+    p.add_argument("--visualization-interval", type=seconds_option(0), default=1.0, metavar="S",
                    help="visualization period in seconds, 0 turns it off (default 1)")
-    p.add_argument("--breakdown-probability", type=float, default=0.0, metavar="P",
+    p.add_argument("--breakdown-probability", type=finite_number, default=0.0, metavar="P",
                    help="chance that any one move breaks down (default 0)")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=seconds_option(0), default=None, metavar="S",
+                   help="stop after S seconds")
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
     p.add_argument("--credentials", type=Path, default=None, metavar="FILE",
                    help="JSON object serial -> password; each vehicle logs in as its serial number")
@@ -54,12 +58,14 @@ def load_credentials(path: Path, serials: list[str]) -> dict[str, str]:
     Raises:
         UsageError: unreadable file, not a JSON object of strings, or a serial without a password.
     """
+    if path.exists() and input_problem(path):  # a folder, a device such as /dev/zero, too large
+        raise UsageError(f"--credentials {input_problem(path)}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = safe_json_loads(path.read_text(encoding="utf-8"), path)
     except OSError as err:
         raise UsageError(f"--credentials {path}: {err.strerror}") from None
-    except ValueError as err:
-        raise UsageError(f"--credentials {path}: not JSON ({err})") from None
+    except InputError as err:
+        raise UsageError(f"--credentials {path}: not JSON ({err.message})") from None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UsageError(f"--credentials {path}: expected a JSON object of serial -> password strings")
     missing = [s for s in serials if s not in data]

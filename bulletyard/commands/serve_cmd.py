@@ -24,12 +24,13 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import seconds_option
+from bulletyard.inputs.paths import input_file_arg, output_file_arg
 from bulletyard.runtime.site import add_site_options, retention, with_sortation
 
 log = logging.getLogger("bulletyard.serve")
@@ -73,9 +74,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--broker", required=True, help="mqtt://host:port or mqtts://host:port")
     p.add_argument("--layout", required=True, help="bundled layout name or layout file")
-    p.add_argument("--config", type=Path, default=None, help="controller.yaml (default: built-in defaults)")
+    p.add_argument("--config", type=input_file_arg, default=None,
+                   help="controller.yaml (default: built-in defaults)")
     p.add_argument(
-        "--db", type=Path, default=None, help="SQLite journal; orders survive restarts (default: none)"
+        "--db", type=output_file_arg, default=None,
+        help="SQLite journal; orders survive restarts (default: none)",
     )
     p.add_argument("--client-id", default="bulletyard-controller", help="MQTT client id")
     add_login_options(p)
@@ -94,9 +97,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="logging level (default INFO)",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed of the controller's random stream")
-    p.add_argument("--inventory", type=Path, default=None, metavar="FILE",
+    p.add_argument("--inventory", type=input_file_arg, default=None, metavar="FILE",
                    help="stock per pod and SKU, CSV or JSON (default: the layout's seeded mixed stock)")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds (tests)")
+    p.add_argument("--duration", type=seconds_option(0), default=None,
+                   help="stop after this many seconds (tests)")
     p.set_defaults(func=run)
 
 
@@ -118,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     config = with_sortation(load_config(args.config), layout, args.sortation)
     if args.metrics_port < -1 or args.metrics_port > 65535:
         raise UsageError(f"--metrics-port {args.metrics_port} is not a port")
+    try:  # every input checked before the broker is contacted
+        stock = load_stock(args.inventory, layout) if args.inventory is not None else None
+    except StockFileError as err:
+        raise UsageError(str(err)) from None
     transport = MqttTransport(
         args.broker,
         args.client_id,
@@ -128,10 +136,6 @@ def run(args: argparse.Namespace) -> int:
         key_file=args.key_file,
         clean_session=False,  # the broker keeps QoS 1 orders for us while we restart
     )
-    try:
-        stock = load_stock(args.inventory, layout) if args.inventory is not None else None
-    except StockFileError as err:
-        raise UsageError(str(err)) from None
     journal = Journal(args.db, retention=retention(args)) if args.db is not None else None
     rng = np.random.default_rng(args.seed)
     controller = Controller(config, layout, rng, journal=journal, inventory=stock)

@@ -10,10 +10,13 @@ collision exits 1. ``replay`` re-shows a run from its trace (GUI or headless fra
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.files import read_json_input
+from bulletyard.inputs.options import positive_number, seconds_option
+from bulletyard.inputs.paths import output_file_arg, output_folder_arg
+from warehouse_maps.limits import env_name, limit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,34 +65,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("replay", help="replay a run from its trace")
     r.add_argument("run_dir", help="a folder written by bulletyard sim")
     r.add_argument("--gui", action="store_true", help="PyBullet window (needs a display)")
-    r.add_argument("--speed", type=float, default=10.0, help="sim seconds per wall second (GUI)")
-    r.add_argument("--frames", default=None, metavar="DIR", help="headless: write PNG frames here")
-    r.add_argument("--every", type=float, default=5.0, help="headless: seconds between frames")
+    r.add_argument("--speed", type=positive_number, default=10.0, help="sim seconds per wall second (GUI)")
+    r.add_argument("--frames", default=None, type=output_folder_arg, metavar="DIR",
+                   help="headless: write PNG frames here")
+    r.add_argument("--every", type=seconds_option(0, above=True), default=5.0,
+                   help="headless: seconds between frames")
     r.set_defaults(func=_replay)
 
     s = sub.add_parser("snapshot", help="render one moment of a run to a PNG")
     s.add_argument("run_dir", help="a folder written by bulletyard sim")
-    s.add_argument("--at", type=float, default=0.0, help="simulated seconds since the start")
-    s.add_argument("--out", default="frame.png", help="PNG path (default frame.png)")
+    s.add_argument("--at", type=seconds_option(0), default=0.0, help="simulated seconds since the start")
+    s.add_argument("--out", default="frame.png", type=output_file_arg, help="PNG path (default frame.png)")
     s.add_argument("--size", default="960x600", help="WIDTHxHEIGHT in pixels")
     s.set_defaults(func=_snapshot)
 
 
 def options_from_args(args: argparse.Namespace):
     """SimOptions from parsed arguments (also used by ``demo``)."""
+    from bulletyard.inputs.sim_args import check_sim_args
     from bulletyard.runtime.sim_setup import SimOptions
     from sim.faults import fault_plan
 
-    if getattr(args, "chute_capacity", None) is not None and args.chute_capacity < 1:
-        raise UsageError("--chute-capacity must be at least 1")
-    if args.robots < 1:
-        raise UsageError("--robots must be at least 1")
-    if args.order_file is None and args.orders < 0:
-        raise UsageError("--orders must be >= 0")
-    for name in ("peak_factor", "peak_duration"):
-        value = getattr(args, name, None)
-        if value is not None and (value <= 0 or args.profile != "peak"):
-            raise UsageError(f"--{name.replace('_', '-')} {value}: needs --profile peak and a positive value")
+    check_sim_args(args)
     return SimOptions(
         layout=args.layout,
         robots=args.robots,
@@ -251,8 +248,11 @@ def _layout_of(run_dir: Path):
     summary = run_dir / "summary.json"
     if not summary.is_file():
         raise UsageError(f"{run_dir}: no summary.json (not a run folder written by bulletyard sim)")
-    manifest = json.loads(summary.read_text())["manifest"]
-    return load_layout(manifest["layout"])
+    data = read_json_input(summary)
+    layout = data.get("manifest", {}).get("layout") if isinstance(data, dict) else None
+    if not isinstance(layout, str) or not layout:
+        raise UsageError(f"{summary}: no manifest.layout (not a summary written by bulletyard sim)")
+    return load_layout(layout)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -276,6 +276,9 @@ def _snapshot(args: argparse.Namespace) -> int:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         raise UsageError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 960x600") from None
+    if w < 1 or h < 1 or w * h > limit("pixels"):
+        raise UsageError(f"--size {args.size}: needs 1 to {limit('pixels'):,} pixels "
+                         f"(raise it with {env_name('pixels')})")
     run_dir = Path(args.run_dir)
     out = snapshot(run_dir, _layout_of(run_dir), args.at, Path(args.out), w, h)
     print(f"wrote {out}")

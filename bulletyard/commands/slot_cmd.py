@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import yaml
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import count_option, finite_number, seconds_option
+from bulletyard.inputs.paths import input_file_arg, output_file_arg
 from bus.clock import SIM_EPOCH
 from controller.assignment.travel import TravelTimes
 from controller.orders.files import load_orders
@@ -33,12 +34,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``slot``."""
     p = sub.add_parser("slot", help="plan pod slotting from an order history")
     p.add_argument("--layout", required=True, help="bundled layout name or layout file")
-    p.add_argument("--history", required=True, type=Path, help="order history (.csv, .json, .jsonl)")
-    p.add_argument("--out", required=True, type=Path, help="slotting plan to write (.yaml)")
-    p.add_argument("--skus", type=int, default=5000, help="SKUs in the seeded inventory (default 5000)")
+    p.add_argument("--history", required=True, type=input_file_arg,
+                   help="order history (.csv, .json, .jsonl)")
+    p.add_argument("--out", required=True, type=output_file_arg, help="slotting plan to write (.yaml)")
+    p.add_argument("--skus", type=count_option(bound="skus"), default=5000,
+                   help="SKUs in the seeded inventory (default 5000)")
     p.add_argument("--seed", type=int, default=3, help="seed of the inventory (default 3)")
-    p.add_argument("--bucket-s", type=float, default=3600.0, help="history bucket in seconds (default 3600)")
-    p.add_argument("--alpha", type=float, default=0.3, help="smoothing factor in (0, 1] (default 0.3)")
+    p.add_argument("--bucket-s", type=seconds_option(1.0), default=3600.0,
+                   help="history bucket in seconds (default 3600)")
+    p.add_argument("--alpha", type=finite_number, default=0.3,
+                   help="smoothing factor in (0, 1] (default 0.3)")
     p.set_defaults(func=_slot)
 
 

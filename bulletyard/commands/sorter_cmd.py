@@ -24,12 +24,14 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
+from bulletyard.inputs.files import read_yaml_input
+from bulletyard.inputs.options import finite_number, seconds_option, topic_level
+from bulletyard.inputs.paths import input_file_arg
 from bus.clock import Instant, WallClock
 
 log = logging.getLogger("bulletyard.sorter")
@@ -53,15 +55,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sorter", help="run a simulated sorter on an MQTT broker",
                        description="Run a simulated sorter (loop or inline) on an MQTT broker.")
     p.add_argument("--broker", required=True, help="mqtt://host:port or mqtts://host:port")
-    p.add_argument("--config", type=Path, default=None, help="sorter YAML (see docs/sorter.yaml)")
+    p.add_argument("--config", type=input_file_arg, default=None, help="sorter YAML (see docs/sorter.yaml)")
     p.add_argument("--layout", default=None,
                    help="instead of --config: the sorting line of this layout's equipment.sorter")
-    p.add_argument("--transit-s", type=float, default=30.0,
+    p.add_argument("--transit-s", type=seconds_option(0), default=30.0,
                    help="with --layout: seconds from an order picked to its first unit at an induct")
-    p.add_argument("--site", default="site1", help="site segment of the topics (default site1)")
+    p.add_argument("--site", default="site1", type=topic_level,
+                   help="site segment of the topics (default site1)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many wall seconds")
-    p.add_argument("--time-factor", type=float, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--duration", type=seconds_option(0), default=None,
+                   help="stop after this many wall seconds")
+    p.add_argument("--time-factor", type=finite_number, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--plan", default=None, help="also answer destinations here: 'auto' or a plan YAML")
     p.add_argument("--gui", action="store_true", help="show the loop in the PyBullet GUI")
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")
@@ -76,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
     from bus.mqtt import MqttTransport
     from bus.mqtt_url import redact_url
     from sorter.agent import SorterAgent
-    from sorter.config import LoopConfig, load_config
+    from sorter.config import LoopConfig, config_from_mapping
     from sorter.inline import InlineSorter
     from sorter.loop import LoopSorter
 
@@ -93,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         agent, config = participant.agent, participant.config
         model = agent.model
     else:
-        config = load_config(args.config)
+        config = config_from_mapping(read_yaml_input(args.config) or {}, str(args.config))
         is_loop = isinstance(config, LoopConfig)
         model = LoopSorter(config, rng, start) if is_loop else InlineSorter(config, rng, start)
         participant = agent = SorterAgent(config.sorter_id, args.site, model)

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.paths import input_file_arg, output_folder_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sweep``."""
     p = sub.add_parser("sweep", help="run a grid of simulations on Ray (sizing study)")
-    p.add_argument("spec", help="sweep spec YAML (see docs/sizing.md)")
-    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder (results, cells, report)")
+    p.add_argument("spec", type=input_file_arg, help="sweep spec YAML (see docs/sizing.md)")
+    p.add_argument("--out", required=True, type=output_folder_arg, metavar="DIR",
+                   help="sweep folder (results, cells, report)")
     p.add_argument(
         "--address", default=None, help="Ray cluster (ray://HOST:PORT; default $RAY_ADDRESS or local)"
     )

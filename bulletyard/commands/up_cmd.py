@@ -31,6 +31,8 @@ import signal
 from pathlib import Path
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import count_option, positive_number, seconds_option, topic_level
+from bulletyard.inputs.paths import output_folder_arg
 
 ORDER_OF_START = ("broker", "controller", "fleet", "sorter", "feeder")
 
@@ -43,11 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     p.add_argument("--layout", required=True, help="bundled layout name or layout file")
-    p.add_argument("--robots", type=int, required=True, help="number of simulated vehicles")
+    p.add_argument("--robots", type=count_option(bound="robots"), required=True,
+                   help="number of simulated vehicles")
     p.add_argument("--gui", action="store_true", help="show the fleet in PyBullet's window")
     p.add_argument(
         "--dir",
-        type=Path,
+        type=output_folder_arg,
         default=Path("bulletyard-up"),
         help="folder for certificates, passwords, journal and logs (default ./bulletyard-up)",
     )
@@ -58,10 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="also listen in plaintext on this loopback port (same logins and ACLs)",
     )
-    p.add_argument("--orders", type=int, default=50, help="orders the feeder sends (default 50)")
-    p.add_argument("--rate", type=float, default=0.5, help="orders per second (default 0.5)")
+    p.add_argument("--orders", type=count_option(bound="orders"), default=50,
+                   help="orders the feeder sends (default 50)")
+    p.add_argument("--rate", type=positive_number, default=0.5, help="orders per second (default 0.5)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--site", default="site1", help="site level of the bulletyard topics (default site1)")
+    p.add_argument("--site", default="site1", type=topic_level,
+                   help="site level of the bulletyard topics (default site1)")
     p.add_argument(
         "--without",
         action="append",
@@ -77,14 +82,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--ready-timeout",
-        type=float,
+        type=seconds_option(0, above=True),
         default=60.0,
         metavar="S",
         help="longest wait for each part to come up (default 60)",
     )
     p.add_argument(
         "--stop-timeout",
-        type=float,
+        type=seconds_option(0),
         default=10.0,
         metavar="S",
         help="grace before SIGKILL when stopping (default 10)",
@@ -98,13 +103,16 @@ def register_setup(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "broker-setup", help="write a secure Mosquitto setup (CA, certificate, passwords, ACLs)"
     )
-    p.add_argument("--dir", type=Path, required=True, help="folder to write (e.g. /etc/bulletyard/broker)")
-    p.add_argument("--robots", type=int, required=True, help="vehicle accounts agv-0001 ... agv-NNNN")
+    p.add_argument("--dir", type=output_folder_arg, required=True,
+                   help="folder to write (e.g. /etc/bulletyard/broker)")
+    p.add_argument("--robots", type=count_option(bound="robots"), required=True,
+                   help="vehicle accounts agv-0001 ... agv-NNNN")
     p.add_argument("--port", type=int, default=8883, help="TLS port (default 8883)")
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--hostname", action="append", default=[], help="extra certificate name (repeatable)")
     p.add_argument("--sorter", action="append", default=None, help="sorter id (repeatable; default sorter-1)")
-    p.add_argument("--site", default="site1", help="site level of the bulletyard topics (default site1)")
+    p.add_argument("--site", default="site1", type=topic_level,
+                   help="site level of the bulletyard topics (default site1)")
     p.set_defaults(func=_run_setup)
 
 

@@ -24,6 +24,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bulletyard.errors import UsageError
+from bulletyard.inputs.options import finite_number
 
 if TYPE_CHECKING:
     from controller.config import ControllerConfig
@@ -51,7 +52,7 @@ def add_site_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--journal-keep-days",
-        type=float,
+        type=finite_number,
         default=30.0,
         metavar="D",
         help="days of audit events kept in the journal (default 30; 0: no limit)",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bulletyard.api import Kpis
 from bulletyard.sweep.spec import ControllerSpec, FaultsSpec, ProfileSpec, _layout_ref
 from bulletyard.sweep.yamlfile import SpecError, read_yaml, validate, where
+from warehouse_maps.limits import env_name, limit
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
@@ -49,7 +50,7 @@ class Threshold:
 class ScenarioSpec(BaseModel):
     """One scenario of the file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="letters, digits, - _ . (a folder name)")
     layout: str = "small-fc"
     robots: int = Field(10, ge=1)
@@ -85,7 +86,7 @@ class ScenarioSpec(BaseModel):
 class ScenariosFile(BaseModel):
     """The whole file: ``scenarios:`` (a list), optionally ``defaults:`` merged into each."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     defaults: dict[str, Any] = {}
     scenarios: list[dict[str, Any]] = Field(min_length=1)
 
@@ -114,6 +115,10 @@ def load_scenarios(path: Path) -> list[Scenario]:
         if spec.name in names:
             raise SpecError(where(path, node, [*loc, "name"], f"duplicate scenario name {spec.name!r}"))
         names.add(spec.name)
+        for key in ("robots", "orders"):
+            if getattr(spec, key) > limit(key):
+                raise SpecError(where(path, node, [*loc, key], f"{getattr(spec, key)} exceeds the limit "
+                                      f"{limit(key):,} (raise it with {env_name(key)})"))
         if spec.layout not in bundled_names() and not (path.parent / spec.layout).is_file():
             raise SpecError(where(path, node, [*loc, "layout"], f"unknown layout {spec.layout!r}"))
         thresholds = []

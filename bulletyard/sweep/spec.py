@@ -21,17 +21,22 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bulletyard.sweep.yamlfile import SpecError, read_yaml, validate, where
+from warehouse_maps.limits import MIN_TRACE_DT_S, env_name, limit
 
-STRICT = ConfigDict(extra="forbid", frozen=True)
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RangeSpec(BaseModel):
     """``{from: 25, to: 300, step: 25}``: both ends included."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
     start: int = Field(alias="from", ge=1)
     to: int = Field(ge=1)
     step: int = Field(1, ge=1)
+
+    def __len__(self) -> int:
+        """How many values, without listing them (a range to 10^9 must be refused, not built)."""
+        return len(range(self.start, self.to + 1, self.step))
 
     def values(self) -> list[int]:
         """The values of the range, ascending."""
@@ -172,8 +177,17 @@ class SweepSpec(BaseModel):
     def _orders_or_rate(self) -> SweepSpec:
         if self.orders is None and (self.rate_per_h is None or self.until_s is None):
             raise ValueError("give orders, or rate_per_h and until_s (orders then cover until_s)")
+        n_cells = len(self.layouts) * len(self.profiles) * len(self.robots) * len(self.seeds)
+        if n_cells > limit("sweep_cells"):
+            raise ValueError(f"{n_cells:,} cells exceed the limit {limit('sweep_cells'):,} "
+                             f"(raise it with {env_name('sweep_cells')})")
         if min(_values(self.robots)) < 1:
             raise ValueError("robots: every fleet size must be at least 1")
+        if max(_values(self.robots)) > limit("robots"):
+            raise ValueError(f"robots: {max(_values(self.robots))} exceeds the limit {limit('robots'):,} "
+                             f"(raise it with {env_name('robots')})")
+        if self.trace_dt_s < MIN_TRACE_DT_S:
+            raise ValueError(f"trace_dt_s must be at least {MIN_TRACE_DT_S:g} s")
         return self
 
     def cells(self, base_dir: Path) -> list[Cell]:
@@ -193,6 +207,9 @@ class SweepSpec(BaseModel):
             assert self.until_s is not None
             surge = (prof.multiplier or 10.0) if prof.name == "peak" else 1.0
             orders = math.ceil(self.rate_per_h * surge * self.until_s / 3600.0) + 20
+        if orders > limit("orders"):
+            raise SpecError(f"a cell of {orders:,} orders exceeds the limit {limit('orders'):,} "
+                            f"(lower rate_per_h or until_s, or raise {env_name('orders')})")
         f = self.faults
         return Cell(
             layout=layout, robots=robots, seed=seed, profile=prof.name, profile_label=prof.label,
@@ -241,4 +258,7 @@ def load_spec(path: Path) -> tuple[SweepSpec, list[Cell]]:
         if spec.target.profile not in labels:
             raise SpecError(where(path, node, ["target", "profile"],
                                   f"{spec.target.profile!r} is not one of the spec's profiles"))
-    return spec, spec.cells(path.parent)
+    try:
+        return spec, spec.cells(path.parent)
+    except SpecError as exc:  # a cell too large to run: name the file
+        raise SpecError(f"{path}: {exc}") from None

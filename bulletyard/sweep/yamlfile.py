@@ -14,6 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from warehouse_maps.errors import InputError
+from warehouse_maps.safe_load import read_text_capped, safe_yaml_load
+
 
 class SpecError(ValueError):
     """A sweep spec or scenarios file that cannot be used: one line naming file, line and key."""
@@ -24,14 +27,10 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     :class:`SpecError`."""
     if not path.is_file():
         raise SpecError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{where}: not valid YAML ({problem})") from None
+    try:  # size, nesting, alias bombs, duplicate keys and non-finite numbers refused (docs/limits.md)
+        return safe_yaml_load(read_text_capped(path), path)
+    except InputError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:

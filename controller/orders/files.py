@@ -25,6 +25,9 @@ from typing import Any
 
 from bus.clock import Instant, seconds
 from controller.orders.model import Order, OrderLine
+from warehouse_maps.errors import InputError
+from warehouse_maps.limits import limit
+from warehouse_maps.safe_load import read_text_capped, safe_json_loads
 
 CSV_COLUMNS = ("order_id", "sku", "quantity", "destination", "priority", "due_s", "created_s")
 REQUIRED_COLUMNS = CSV_COLUMNS[:4]
@@ -64,9 +67,9 @@ def load_orders(path: Path | str, start: Instant) -> ImportResult:
     """Read ``.csv``, ``.json`` or ``.jsonl`` orders; times are offsets from ``start``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OrderFileError(path, f"cannot read: {exc}") from None
+        text = read_text_capped(path)  # a regular file within the size limit (not /dev/zero)
+    except InputError as exc:
+        raise OrderFileError(path, f"cannot read: {exc.message}", exc.line) from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _from_csv(path, text, start)
@@ -148,7 +151,18 @@ def _line_problem(sku: Any, quantity: Any) -> str:
         return f"quantity {quantity!r} is not a whole number"
     if qty < 1:
         return f"quantity {qty} of {sku} must be at least 1"
+    if qty > limit("quantity"):
+        return (f"quantity {qty} of {sku} exceeds the limit {limit('quantity'):,} "
+                "(raise it with BULLETYARD_MAX_QUANTITY)")
     return ""
+
+
+def _checked_offset_s(name: str, value: Any) -> float:
+    """Seconds after the stream start: finite, >= 0 and within the ``seconds`` limit."""
+    offset = float(value)
+    if not 0 <= offset <= limit("seconds"):  # False for NaN too
+        raise ValueError(f"{name} {value!r} must be a finite number of seconds in [0, {limit('seconds'):g}]")
+    return offset
 
 
 def _add(result: ImportResult, path: Path, rec: dict[str, Any], start: Instant) -> None:
@@ -158,13 +172,17 @@ def _add(result: ImportResult, path: Path, rec: dict[str, Any], start: Instant) 
         if not rec.get("destination"):
             raise ValueError("destination is missing")
         priority = int(rec["priority"]) if rec.get("priority") not in ("", None) else 0
-        due = Instant(start + seconds(float(rec["due_s"]))) if rec.get("due_s") not in ("", None) else None
+        due = (
+            Instant(start + seconds(_checked_offset_s("due_s", rec["due_s"])))
+            if rec.get("due_s") not in ("", None)
+            else None
+        )
         created = (
-            Instant(start + seconds(float(rec["created_s"])))
+            Instant(start + seconds(_checked_offset_s("created_s", rec["created_s"])))
             if rec.get("created_s") not in ("", None)
             else None
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         result.issues.append(FileIssue(str(path), line, f"order {rec['id']}: {exc}"))
         result.line_of.pop(rec["id"], None)
         return
@@ -177,6 +195,11 @@ def _add(result: ImportResult, path: Path, rec: dict[str, Any], start: Instant) 
 
 
 def _from_json_array(path: Path, text: str, start: Instant) -> ImportResult:
+    try:  # the file as a whole first: nesting, duplicate keys, non-finite numbers (issue 25)
+        safe_json_loads(text, path)
+    except InputError as exc:
+        if not exc.message.startswith("not valid JSON"):  # plain syntax: the reader below says it better
+            raise OrderFileError(path, exc.message, exc.line) from None
     decoder = json.JSONDecoder()
     pos = _skip_ws(text, 0)
     if pos >= len(text) or text[pos] != "[":
@@ -206,9 +229,9 @@ def _from_json_lines(path: Path, text: str, start: Instant) -> ImportResult:
         if not raw.strip():
             continue
         try:
-            records.append((lineno, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            issues.append(FileIssue(str(path), lineno, f"not valid JSON: {exc.msg}"))
+            records.append((lineno, safe_json_loads(raw, path)))
+        except InputError as exc:
+            issues.append(FileIssue(str(path), lineno, exc.message))
     result = _from_records(path, records, start)
     result.issues[:0] = issues
     return result

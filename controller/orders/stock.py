@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 
 from controller.orders.inventory import Inventory, Pod
+from warehouse_maps.errors import InputError
 from warehouse_maps.layout import Layout, PlaceKind
+from warehouse_maps.limits import env_name, limit
+from warehouse_maps.safe_load import read_text_capped, safe_json_loads
 
 SKUS_PER_POD = 10
 UNITS_PER_SLOT = 30
@@ -66,16 +68,14 @@ def load_stock(path: str | Path, layout: Layout) -> Inventory:
     """The inventory in ``path`` (CSV or JSON, see the module docstring)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise StockFileError(f"{path}: cannot read inventory file: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise StockFileError(f"{path}: not a UTF-8 text file") from None
+        text = read_text_capped(path)  # a regular file within the size limit (not /dev/zero)
+    except InputError as err:
+        raise StockFileError(f"{path}: cannot read inventory file: {err.message}") from None
     if text.lstrip().startswith("["):
         try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise StockFileError(f"{path}:{err.lineno}: not JSON ({err.msg})") from None
+            raw = safe_json_loads(text, path)  # nesting, duplicate keys, non-finite numbers
+        except InputError as err:
+            raise StockFileError(f"{err.source}:{err.line}: not JSON ({err.message})") from None
         rows = [(f"{path}: entry {i + 1}", r) for i, r in enumerate(raw)]
     else:
         reader = csv.DictReader(io.StringIO(text))
@@ -110,6 +110,12 @@ def _row(where: str, row: object) -> tuple[str, str, str, int]:
     if missing:
         raise StockFileError(f"{where}: missing {', '.join(missing)}")
     units = row["units"]
+    for key in ("pod", "place", "sku"):
+        if not isinstance(row[key], str | int) or isinstance(row[key], bool):
+            raise StockFileError(f"{where}: {key} must be a name, not {row[key]!r}")
+    if isinstance(units, float | int) and not isinstance(units, bool) and units > limit("quantity"):
+        raise StockFileError(f"{where}: units {units:g} exceeds the limit {limit('quantity'):,} "
+                             f"(raise it with {env_name('quantity')})")
     try:
         n = int(units)
     except (TypeError, ValueError):
