@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bus.topics import TopicFormatError, check_level
 from warehouse_maps.errors import InputError
 from warehouse_maps.safe_load import read_text_capped, safe_yaml_load
 
@@ -264,6 +265,14 @@ class ControllerConfig(BaseModel):
         ),
     )
     pick_time_s: float = Field(5.0, ge=0, description="duration hint of the pick action at a station")
+
+    @field_validator("site")
+    @classmethod
+    def _one_topic_level(cls, value: str) -> str:
+        try:  # 'a/b' would reach the topic builder and raise there (issue 25)
+            return check_level(value, "site")
+        except TopicFormatError as err:
+            raise ValueError(str(err)) from None
 
 
 def load_config(path: str | Path | None) -> ControllerConfig:

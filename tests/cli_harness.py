@@ -51,9 +51,11 @@ class Outcome:
 
     @property
     def clean_refusal(self) -> bool:
-        """Exit status 2 with exactly one error line."""
+        """Exit status 2 with exactly one error line, the last (log lines of a service may precede it)."""
         lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
-        return self.status == 2 and len(lines) == 1 and ": error: " in lines[0]
+        errors = [ln for ln in lines if ": error: " in ln]
+        return (self.status == 2 and len(errors) == 1 and lines[-1] == errors[0]
+                and "Traceback" not in self.stderr)
 
     def describe(self) -> str:
         """A short account for assertion messages."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bulletyard.inputs.options import seed_option
 from bulletyard.inputs.paths import output_folder_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``demo``."""
     p = sub.add_parser("demo", help="run a short headless simulation on small-fc and print its KPIs")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="root seed (default 1)")
     p.add_argument("--out", default="runs/demo", type=output_folder_arg,
                    help="run folder (default runs/demo)")
     p.set_defaults(func=_demo)

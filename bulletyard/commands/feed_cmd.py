@@ -15,7 +15,7 @@ import time
 
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import count_option, positive_number, seconds_option, topic_level
+from bulletyard.inputs.options import count_option, positive_number, seconds_option, seed_option, topic_level
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="lines per order, 1 to this, seeded (default 2)")
     p.add_argument("--site", default="site1", type=topic_level,
                    help="site level of the WMS topics (default site1)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the order stream (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="seed of the order stream (default 1)")
     p.add_argument("--timeout", type=seconds_option(0, above=True), default=None, metavar="S",
                    help="give up after S seconds")
     p.add_argument("--ca-file", default=None, help="CA bundle for mqtts://")

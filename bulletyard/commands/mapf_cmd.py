@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import count_option, finite_number, positive_number
+from bulletyard.inputs.options import count_option, finite_number, positive_number, seed_option
 from bulletyard.inputs.paths import output_file_arg
 from controller.planning.lacam import solve, warm_up
 from controller.planning.lifelong_run import run_lifelong
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agents", type=count_option(bound="agents"), required=True,
                    help="use the first N agents of the scenario")
     p.add_argument("--time-limit", type=finite_number, default=10.0, help="seconds of planning (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_option, default=0, help="random seed (default 0)")
     p.add_argument("--first-solution", action="store_true", help="stop at the first solution (no anytime)")
     p.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     p.set_defaults(func=_mapf)
@@ -45,9 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--rotations", action="store_true", help="agents have a heading (forward/turn/wait)")
     q.add_argument("--step-budget-ms", type=positive_number, default=1000.0,
                    help="planning budget per step (ms)")
-    q.add_argument("--step-nodes", type=int, default=None,
+    q.add_argument("--step-nodes", type=count_option(minimum=1), default=None,
                    help="rotation model: operations checked per step at most (reproducible figures)")
-    q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    q.add_argument("--seed", type=seed_option, default=0, help="random seed (default 0)")
     q.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
 

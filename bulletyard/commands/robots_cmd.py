@@ -18,7 +18,7 @@ import signal
 from pathlib import Path
 
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import count_option, finite_number, seconds_option
+from bulletyard.inputs.options import count_option, finite_number, seconds_option, seed_option
 from bulletyard.inputs.paths import input_problem
 from warehouse_maps.errors import InputError
 from warehouse_maps.safe_load import safe_json_loads
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drive", choices=("kinematic", "pybullet"), default="kinematic",
                    help="how bodies move (default kinematic)")
     p.add_argument("--gui", action="store_true", help="show the PyBullet window (with --drive pybullet)")
-    p.add_argument("--seed", type=int, default=1, help="root seed for drive faults (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="root seed for drive faults (default 1)")
     p.add_argument("--state-interval", type=seconds_option(0, above=True), default=30.0, metavar="S",
                    help="longest gap between state messages, seconds (default 30)")
     p.add_argument("--visualization-interval", type=seconds_option(0), default=1.0, metavar="S",

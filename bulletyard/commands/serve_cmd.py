@@ -29,7 +29,7 @@ import numpy as np
 
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import seconds_option
+from bulletyard.inputs.options import seconds_option, seed_option
 from bulletyard.inputs.paths import input_file_arg, output_file_arg
 from bulletyard.runtime.site import add_site_options, retention, with_sortation
 
@@ -96,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="logging level (default INFO)",
     )
-    p.add_argument("--seed", type=int, default=0, help="root seed of the controller's random stream")
+    p.add_argument("--seed", type=seed_option, default=0, help="root seed of the controller's random stream")
     p.add_argument("--inventory", type=input_file_arg, default=None, metavar="FILE",
                    help="stock per pod and SKU, CSV or JSON (default: the layout's seeded mixed stock)")
     p.add_argument("--duration", type=seconds_option(0), default=None,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bulletyard.errors import UsageError
 from bulletyard.inputs.files import read_json_input
-from bulletyard.inputs.options import positive_number, seconds_option
+from bulletyard.inputs.options import positive_number, seconds_option, seed_option
 from bulletyard.inputs.paths import output_file_arg, output_folder_arg
 from warehouse_maps.limits import env_name, limit
 
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--peak-duration", type=float, default=None, metavar="S",
         help="peak: surge length in seconds (default: the first tenth of the orders)",
     )
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="root seed (default 1)")
     p.add_argument("--out", default="runs/latest", help="run folder (default runs/latest)")
     p.add_argument("--until", type=float, default=None, metavar="SIM_TIME", help="stop at this many seconds")
     p.add_argument("--gui", action="store_true", help="PyBullet window (needs a display)")

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import count_option, finite_number, seconds_option
+from bulletyard.inputs.options import count_option, finite_number, seconds_option, seed_option
 from bulletyard.inputs.paths import input_file_arg, output_file_arg
 from bus.clock import SIM_EPOCH
 from controller.assignment.travel import TravelTimes
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=output_file_arg, help="slotting plan to write (.yaml)")
     p.add_argument("--skus", type=count_option(bound="skus"), default=5000,
                    help="SKUs in the seeded inventory (default 5000)")
-    p.add_argument("--seed", type=int, default=3, help="seed of the inventory (default 3)")
+    p.add_argument("--seed", type=seed_option, default=3, help="seed of the inventory (default 3)")
     p.add_argument("--bucket-s", type=seconds_option(1.0), default=3600.0,
                    help="history bucket in seconds (default 3600)")
     p.add_argument("--alpha", type=finite_number, default=0.3,

@@ -30,7 +30,7 @@ import numpy as np
 from bulletyard.broker_login import add_login_options, password
 from bulletyard.errors import UsageError
 from bulletyard.inputs.files import read_yaml_input
-from bulletyard.inputs.options import finite_number, seconds_option, topic_level
+from bulletyard.inputs.options import finite_number, seconds_option, seed_option, topic_level
 from bulletyard.inputs.paths import input_file_arg
 from bus.clock import Instant, WallClock
 
@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --layout: seconds from an order picked to its first unit at an induct")
     p.add_argument("--site", default="site1", type=topic_level,
                    help="site segment of the topics (default site1)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="root seed (default 1)")
     p.add_argument("--duration", type=seconds_option(0), default=None,
                    help="stop after this many wall seconds")
     p.add_argument("--time-factor", type=finite_number, default=1.0, help="simulated seconds per wall second")

@@ -31,7 +31,7 @@ import signal
 from pathlib import Path
 
 from bulletyard.errors import UsageError
-from bulletyard.inputs.options import count_option, positive_number, seconds_option, topic_level
+from bulletyard.inputs.options import count_option, positive_number, seconds_option, seed_option, topic_level
 from bulletyard.inputs.paths import output_folder_arg
 
 ORDER_OF_START = ("broker", "controller", "fleet", "sorter", "feeder")
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--orders", type=count_option(bound="orders"), default=50,
                    help="orders the feeder sends (default 50)")
     p.add_argument("--rate", type=positive_number, default=0.5, help="orders per second (default 0.5)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--seed", type=seed_option, default=1, help="root seed (default 1)")
     p.add_argument("--site", default="site1", type=topic_level,
                    help="site level of the bulletyard topics (default site1)")
     p.add_argument(

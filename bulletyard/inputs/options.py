@@ -83,6 +83,17 @@ def count_option(minimum: int = 0, bound: str | None = None) -> Callable[[str], 
     return parse
 
 
+def seed_option(text: str) -> int:
+    """A root seed: a whole number in [0, 2^64) (numpy's ``SeedSequence`` refuses negative ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"{value}: a seed is a whole number from 0 to 2^64 - 1")
+    return value
+
+
 def topic_level(text: str) -> str:
     """One MQTT topic level (``--site``): non-empty, without ``/ + # $`` or NUL."""
     try:

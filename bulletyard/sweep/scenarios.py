@@ -58,7 +58,7 @@ class ScenarioSpec(BaseModel):
     order_file: str | None = None
     profile: ProfileSpec = ProfileSpec(name="steady")
     rate_per_h: float | None = Field(None, gt=0)
-    seed: int = 1
+    seed: int = Field(1, ge=0, lt=2**64)
     until_s: float | None = Field(None, gt=0)
     faults: FaultsSpec = FaultsSpec()
     controller: ControllerSpec = ControllerSpec()

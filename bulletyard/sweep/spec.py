@@ -183,6 +183,8 @@ class SweepSpec(BaseModel):
                              f"(raise it with {env_name('sweep_cells')})")
         if min(_values(self.robots)) < 1:
             raise ValueError("robots: every fleet size must be at least 1")
+        if not all(0 <= s < 2**64 for s in _values(self.seeds)):
+            raise ValueError("seeds: every seed must be a whole number from 0 to 2^64 - 1")
         if max(_values(self.robots)) > limit("robots"):
             raise ValueError(f"robots: {max(_values(self.robots))} exceeds the limit {limit('robots'):,} "
                              f"(raise it with {env_name('robots')})")
