@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 
 from bulletyard.errors import UsageError
+from warehouse_maps.errors import InputError
+from warehouse_maps.safe_load import read_text_capped
 
 PASSWORD_ENV = "BULLETYARD_MQTT_PASSWORD"
 """Environment variable holding the broker password when no ``--password-file`` is given."""
@@ -42,10 +44,10 @@ def password(args: argparse.Namespace) -> str | None:
         UsageError: the file cannot be read (names the file and why).
     """
     if args.password_file is not None:
-        try:
-            return args.password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as err:
-            raise UsageError(f"--password-file {args.password_file}: {err.strerror}") from None
+        try:  # a regular file within the size limit (a password file of /dev/zero would never end)
+            return read_text_capped(args.password_file).rstrip("\r\n")
+        except InputError as err:
+            raise UsageError(f"--password-file {err}") from None
     return os.environ.get(PASSWORD_ENV)
 
 

@@ -13,7 +13,8 @@ import heapq
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import yaml
+from warehouse_maps.errors import InputError
+from warehouse_maps.safe_load import read_text_capped, safe_yaml_load
 
 ChutePlan = dict[str, tuple[str, ...]]
 """Destination key -> the chutes serving it, in preference order."""
@@ -72,10 +73,11 @@ def _shared_plan(volume: Mapping[str, float], dests: list[str], chute_ids: Seque
 def load_plan(path: str | Path, chute_ids: Sequence[str] | None = None) -> ChutePlan:
     """Read a plan YAML ``{destinations: {D001: [c001, c002], ...}}``; checks chutes exist."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PlanError(str(path), f"cannot read plan: {exc}") from None
+    try:  # size, nesting, aliases, duplicate keys and finite numbers checked (docs/limits.md)
+        data = safe_yaml_load(read_text_capped(path), path)[0]
+    except InputError as exc:
+        raise PlanError(str(path), f"cannot read plan: {exc.message}"
+                        + (f" (line {exc.line})" if exc.line else "")) from None
     table = data.get("destinations") if isinstance(data, dict) else None
     if not isinstance(table, dict):
         raise PlanError(str(path), "expected a mapping 'destinations: {name: [chute, ...]}'")
