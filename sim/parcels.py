@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,9 @@ from bus.sorter_protocol import Inducted, encode, sorter_topic
 from bus.transport import Envelope
 from sim.kpi import KpiCollector
 from sim.scenario import PEAK_FACTOR, PEAK_SHARE, OrderFeeder, ScenarioError
+from warehouse_maps.errors import InputError
+from warehouse_maps.limits import env_name, limit
+from warehouse_maps.safe_load import read_text_capped, safe_json_loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +89,14 @@ def load_parcel_file(path: Path | str, inducts: Sequence[str]) -> list[Scheduled
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: no such parcel file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read parcel file ({exc})") from None
+    try:  # a regular file within the size limit (docs/limits.md)
+        text = read_text_capped(path)
+    except InputError as exc:
+        raise ScenarioError(f"{path}: cannot read parcel file ({exc.message})") from None
     rows = _json_rows(path, text) if text.lstrip().startswith("{") else _csv_rows(text)
+    if len(rows) > limit("parcels"):
+        raise ScenarioError(f"{path}: {len(rows):,} parcels exceed the limit {limit('parcels'):,} "
+                            f"(raise it with {env_name('parcels')})")
     out: list[ScheduledParcel] = []
     seen: set[str] = set()
     for line, row in rows:
@@ -109,10 +114,10 @@ def _json_rows(path: Path, text: str) -> list[tuple[int, object]]:
     rows = []
     for n, ln in enumerate(text.splitlines(), start=1):
         if ln.strip():
-            try:
-                data = json.loads(ln)
-            except json.JSONDecodeError as exc:
-                raise ScenarioError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            try:  # nesting, duplicate keys and non-finite numbers refused
+                data = safe_json_loads(ln, path)
+            except InputError as exc:
+                raise ScenarioError(f"{path}:{n}: not JSON ({exc.message})") from None
             if isinstance(data, dict):
                 data = [data.get("t_s"), data.get("parcelId"), data.get("destination"), data.get("induct")]
             rows.append((n, data))
@@ -138,8 +143,9 @@ def _parcel(path: Path, line: int, row: object, inducts: Sequence[str], k: int) 
         t_s = float(t_raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ScenarioError(f"{where}: time {t_raw!r} is not a number of seconds") from None
-    if not t_s >= 0:
-        raise ScenarioError(f"{where}: time {t_raw!r} must be >= 0")
+    if not 0 <= t_s <= limit("seconds"):  # False for NaN and infinity too
+        raise ScenarioError(f"{where}: time {t_raw!r} must be a number of seconds "
+                            f"in [0, {limit('seconds'):g}]")
     for name, value in (("parcel id", pid), ("destination", dest)):
         if not isinstance(value, str) or not value or ":" in value or "/" in value:
             raise ScenarioError(f"{where}: {name} {value!r} must be a non-empty string without ':' or '/'")

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, int] = {
     "grid_cells": 4_000_000,  # width x height of one map (2000 x 2000; LoRR's largest is ~0.3 M)
     "robots": 5_000,  # vehicles in one run or fleet process
     "orders": 2_000_000,  # orders in one file, stream or sweep cell
+    "parcels": 2_000_000,  # parcels in one parcel file (robotic sortation)
     "order_lines": 1_000,  # lines in one order
     "chutes": 10_000,  # chutes of one sorter
     "agents": 100_000,  # MAPF agents in one scenario
