@@ -72,8 +72,9 @@ def limit(name: str, environ: Mapping[str, str] | None = None) -> int:
 
 
 def over_limit(name: str, value: float, what: str) -> str:
-    """An error text when ``value`` exceeds bound ``name`` ("" when it does not)."""
+    """An error text when ``value`` exceeds bound ``name`` ("" when it does not); ``what`` names
+    the value with its unit, e.g. ``"map size 10 x 10 (100 cells)"``."""
     bound = limit(name)
     if value <= bound:
         return ""
-    return f"{what} {value:g} exceeds the limit {bound:,} (raise it with {env_name(name)}; docs/limits.md)"
+    return f"{what} exceeds the limit of {bound:,} (raise it with {env_name(name)}; docs/limits.md)"

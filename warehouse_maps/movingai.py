@@ -35,9 +35,10 @@ def check_grid_size(source: str | Path, width: int, height: int, line: int | Non
     """Refuse a non-positive size or more cells than the ``grid_cells`` limit, before allocating."""
     if height <= 0 or width <= 0:
         raise MapFormatError(source, f"map size {width} x {height} must be positive", line)
-    problem = over_limit("grid_cells", width * height, f"map size {width} x {height} =")
+    cells = width * height
+    problem = over_limit("grid_cells", cells, f"map size {width} x {height} ({cells:,} cells)")
     if problem:
-        raise MapFormatError(source, f"{problem} cells", line)
+        raise MapFormatError(source, problem, line)
 
 
 def parse_map_text(lines: list[str], source: str | Path = "<string>") -> Grid:
