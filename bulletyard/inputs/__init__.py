@@ -11,4 +11,6 @@ option or the file and line, with exit status 2.
 - :mod:`bulletyard.inputs.options`: argparse ``type=`` functions and value checks.
 - :mod:`bulletyard.inputs.paths`: input files and output folders.
 - :mod:`bulletyard.inputs.sim_args`: the checks of ``sim`` options shared by the CLI and the API.
+- :mod:`bulletyard.inputs.files`: whole YAML / JSON files read with every limit, for packages
+  that may not import :mod:`warehouse_maps` themselves (the sorter's config).
 """
