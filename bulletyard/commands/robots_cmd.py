@@ -107,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--breakdown-probability must be within [0, 1]")
     if args.keepalive < 1:
         raise UsageError(f"--keepalive must be at least 1 s (got {args.keepalive})")
+    if args.keepalive > 65535:  # the largest keep-alive an MQTT CONNECT packet can carry
+        raise UsageError(f"--keepalive must be at most 65535 s (got {args.keepalive})")
     from bus.mqtt_url import parse_broker_url, redact_url
 
     address = parse_broker_url(args.broker)
