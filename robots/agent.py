@@ -327,6 +327,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             self._move_nodes = 1
             return True
         if not self._nodes or not self._nodes[0].released:
+            self._face_next_node(now)
             return False
         node = self._nodes[0]
         x, y = self._positions[node.node_id]
@@ -347,6 +348,31 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
                                                          error_description=verdict.reason)
         self._dirty = True
         return False
+
+    def _face_next_node(self, now: Instant) -> None:
+        """Standing on the last released node: turn in place toward the next (horizon) node.
+
+        Why: a robot waiting for the next cell to be released (the robot ahead is still on it)
+        otherwise turns only once the release comes, which adds a turn (up to 2 s for half a turn)
+        to every hand-over of a busy cell, such as an induct. A turn in place keeps the robot on
+        its node; a later update that sends it elsewhere costs no more than the turn it would make
+        anyway.
+        """
+        if not (self.config.face_next_node and self._nodes) or self._cancel is not None or self._queue:
+            return
+        ahead = self._positions.get(self._nodes[0].node_id)  # a horizon node may have no position
+        if ahead is None:
+            return
+        x, y = ahead
+        pose = self.drive.pose(now)
+        if pose.distance_to(x, y) <= self.config.arrival_tolerance_m:
+            return
+        heading = pose.heading_to(x, y)
+        if abs(wrap_angle(heading - pose.theta_rad)) <= self.config.heading_tolerance_rad:
+            return
+        if self.drive.start_turn(now, heading).ok:
+            self._motion = "turn"
+            self._dirty = True
 
     # --- driving through nodes ------------------------------------------------------------------
     # Why: stopping dead on every node makes a 1 m cell cost 2 s (accelerate, brake) at a 1.5 m/s

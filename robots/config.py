@@ -37,6 +37,10 @@ class VehicleConfig(BaseModel):
     arrival_tolerance_m: float = Field(0.02, gt=0, description="a node counts as reached within this")
     start_deviation_m: float = Field(0.5, ge=0, description="first node of a new order must be this close")
     heading_tolerance_rad: float = Field(0.01, gt=0, description="turn first when further off than this")
+    face_next_node: bool = Field(
+        False, description="while standing on its last released node with horizon nodes ahead, turn in "
+        "place toward the next one, so the move starts at once when it is released (a turn in place "
+        "stays on the node; the hand-over at a busy cell then costs no turn)")
     pass_check_interval_s: float = Field(
         0.1, gt=0, description="nodes driven through, arrivals and finished actions are noticed on "
         "this grid of instants (ceil, the control cycle); a fleet then shares wakeups instead of each "

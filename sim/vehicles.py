@@ -22,7 +22,7 @@ from sim.pybullet_drive import PyBulletDrive
 from sim.trace import Pose as TracePose
 from sim.world import World
 
-SIM_VEHICLE_CONFIG = VehicleConfig(visualization_interval_s=None)
+SIM_VEHICLE_CONFIG = VehicleConfig(visualization_interval_s=None, face_next_node=True)
 
 
 class SimRobot:
