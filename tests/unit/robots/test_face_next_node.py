@@ -44,6 +44,6 @@ def test_the_release_of_a_faced_node_starts_the_move_without_a_turn() -> None:
         start = h.now
         h.send("order", line_order(serial_number=SERIAL, order_id="o", waypoints=ROUTE[:2], map_id=MAP,
                                    now=h.now, update_id=1))
-        assert h.run_until(lambda: h.state().last_node_id == "n0_1" and not h.state().driving, 20)
+        assert h.run_until(lambda h=h: h.state().last_node_id == "n0_1" and not h.state().driving, 20)
         took[face] = to_seconds(h.now - start)
     assert took[True] < took[False] - 0.5  # the quarter turn was made while waiting
