@@ -66,6 +66,13 @@ class ExecutionConfig(BaseModel):
             "with the first idle moment after it"
         ),
     )
+    sit_out_trip_kinds: tuple[str, ...] = Field(
+        ("parcel",),
+        description="trips of these kinds: a robot standing on a stop cell sits planning windows out "
+        "until the vehicle finished the stop's action (the nearest robot bound there waits beside it); "
+        "other kinds are planned on at once as if actions took no time. Measured: robotic sortation "
+        "gains (inducts), goods-to-person pod trips lose, so only parcel trips by default",
+    )
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
     plan_seed: int = Field(0, description="seed of the planner's tie-breaking")
 

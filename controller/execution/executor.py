@@ -24,7 +24,7 @@ from controller.execution.outbox import VdaOutbox
 from controller.execution.records import RobotRecord, cancel_done
 from controller.execution.resync import Resync
 from controller.execution.stops import TripStops
-from controller.execution.trips import ExecutionEvent, OffPlan, Resynced, Trip
+from controller.execution.trips import ExecutionEvent, OffPlan, Resynced, StopDone, Trip
 from controller.execution.vda_orders import OrderStream
 from controller.execution.window_planner import WindowPlanner
 from controller.execution.windows import PlanWindows
@@ -213,7 +213,10 @@ class Executor:
                 self.stops.start_hold(now, serial)
             if cell is not None and cell not in self.adg.occupied_cells(serial):
                 events.append(OffPlan(serial, cell))
-        events.extend(self.stops.on_action_states(serial, state))
+        done = self.stops.on_action_states(serial, state)
+        if done:  # a robot that sat windows out on its stop plans on now
+            self.windows.stop_done(now, (e.trip.kind for e in done if isinstance(e, StopDone)))
+        events.extend(done)
         if self.resync.rollover_due(serial, state):
             self.resync.rollovers += 1
             if state.node_sequence_ids:  # horizon nodes still on the vehicle: cancel them first
@@ -234,7 +237,9 @@ class Executor:
         """Plan a window when one is due, and end station holds whose time is up."""
         if self.windows.needed(now):
             self.windows.plan(now)
-        return self.stops.due(now)
+        events = self.stops.due(now)  # station holds whose time is up
+        self.windows.stop_done(now, (e.trip.kind for e in events if isinstance(e, StopDone)))
+        return events
 
     def send(self, now: Instant) -> list[Envelope]:
         """Everything due to vehicles: cancels after a back-off, order updates for every release

@@ -9,7 +9,7 @@ unknown. Keeping the cache beside both keeps the runner's ``next_wakeup`` cheap 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bus.clock import Instant, seconds
 from controller.config import ControllerConfig
@@ -71,7 +71,35 @@ class PlanWindows:
         are appended in window order and nobody enters the cell of a robot that sits out.
         """
         cap = self.ex.max_backlog_steps
-        return sorted(s for s, r in self.robots.items() if not r.suspended and self.adg.remaining(s) < cap)
+        return sorted(s for s, r in self.robots.items()
+                      if not r.suspended and self.adg.remaining(s) < cap and not self.stands_for_stop(s, r))
+
+    def stands_for_stop(self, serial: str, r: RobotRecord) -> bool:
+        """True while the robot stands on the cell of its last planned stop, its plan ends there and
+        the vehicle has not finished that stop (its action runs), for trips of the kinds in
+        ``execution.sit_out_trip_kinds``.
+
+        Why: planning knows no durations. It planned such a robot off the stop cell at the next step
+        although the load kept it there for seconds, and the next robot into the stop cell through
+        the cell it would leave by: at an induct both used one access cell, so the next robot
+        queued two cells back and waited for the leaving one to clear two cells. Sitting windows
+        out, the robot is a wall where it stands; the nearest robot bound for the same cell is
+        sent beside it (:meth:`plan`) and the others wait where they are. It plans on as soon as
+        its stop is done (:meth:`stop_done`).
+        """
+        if r.trip is None or r.exec_stop >= r.plan_stop or not r.stop_steps:
+            return False
+        if r.trip.kind not in self.ex.sit_out_trip_kinds:
+            return False
+        return (self.adg.last_cell(serial) == r.trip.stops[r.plan_stop - 1].cell
+                and self.adg.reached(serial) >= r.stop_steps[-1])
+
+    def stop_done(self, now: Instant, kinds: Iterable[str]) -> None:
+        """Stops of trips of ``kinds`` are done: if the robots sat windows out for them, plan the
+        next window now, not up to ``window_interval_steps`` later."""
+        if any(k in self.ex.sit_out_trip_kinds for k in kinds):
+            self._fewest_remaining = None
+            self._next_window = min(self._next_window, now)
 
     def needed(self, now: Instant) -> bool:
         """True when some robot of the next window is about to run out of plan and the last
@@ -88,7 +116,8 @@ class PlanWindows:
         if fewest is None:
             cap = self.ex.max_backlog_steps
             remaining = self.adg.remaining
-            usable = (n for s, r in self.robots.items() if not r.suspended and (n := remaining(s)) < cap)
+            usable = (n for s, r in self.robots.items()
+                      if not r.suspended and (n := remaining(s)) < cap and not self.stands_for_stop(s, r))
             fewest = self._fewest_remaining = min(usable, default=None)
         if fewest is None or fewest > self.ex.replan_margin_steps:
             return None
@@ -116,6 +145,19 @@ class PlanWindows:
         goals = [self.goal(s) for s in active]
         robots = self.robots.items()
         sitting_out = {self.adg.last_cell(s) for s, r in robots if not (r.suspended or s in active)}
+        # a robot bound for a cell where another stands for its stop goes beside it (the nearest
+        # one only: more crowd the stop's way out); the others wait where they are
+        nearest: dict[Cell, tuple[int, int]] = {}
+        for k, (p, g) in enumerate(zip(positions, goals)):
+            if g in sitting_out:
+                d = abs(p[0] - g[0]) + abs(p[1] - g[1])
+                if g not in nearest or d < nearest[g][0]:
+                    nearest[g] = (d, k)
+        for g, (_, k) in nearest.items():
+            p = positions[k]
+            beside = [n for n in self.grid.neighbors(g) if n not in sitting_out]
+            if beside:
+                goals[k] = min(beside, key=lambda n: abs(n[0] - p[0]) + abs(n[1] - p[1]))
         paths = self.planner.plan_window(
             positions,
             goals,
@@ -192,7 +234,9 @@ class PlanWindows:
             stream.forget_before(step)
             left = self.adg.remaining(serial)
             fewest = self._fewest_remaining
-            if fewest is not None and left < fewest and not self.robots[serial].suspended:
+            r = self.robots[serial]
+            in_window = not r.suspended and not self.stands_for_stop(serial, r)
+            if fewest is not None and left < fewest and in_window:
                 self._fewest_remaining = left  # below the backlog cap, so the robot is in the window
 
     def truncate_all(self) -> None:
