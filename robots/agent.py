@@ -39,6 +39,7 @@ from robots.agent_actions import ActionsMixin
 from robots.agent_outbound import OutboundMixin
 from robots.config import VehicleConfig
 from robots.drive import Drive, Pose, Verdict, wrap_angle
+from robots.facing import turn_toward
 from robots.order_check import (
     Held,
     Rejection,
@@ -327,7 +328,10 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             self._move_nodes = 1
             return True
         if not self._nodes or not self._nodes[0].released:
-            self._face_next_node(now)
+            ahead = self._positions.get(self._nodes[0].node_id) if self._nodes else None
+            if self.config.face_next_node and ahead and self._cancel is None and not self._queue:
+                if turn_toward(self.drive, now, ahead, self.config):  # see robots/facing.py
+                    self._motion, self._dirty = "turn", True
             return False
         node = self._nodes[0]
         x, y = self._positions[node.node_id]
@@ -348,31 +352,6 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
                                                          error_description=verdict.reason)
         self._dirty = True
         return False
-
-    def _face_next_node(self, now: Instant) -> None:
-        """Standing on the last released node: turn in place toward the next (horizon) node.
-
-        Why: a robot waiting for the next cell to be released (the robot ahead is still on it)
-        otherwise turns only once the release comes, which adds a turn (up to 2 s for half a turn)
-        to every hand-over of a busy cell, such as an induct. A turn in place keeps the robot on
-        its node; a later update that sends it elsewhere costs no more than the turn it would make
-        anyway.
-        """
-        if not (self.config.face_next_node and self._nodes) or self._cancel is not None or self._queue:
-            return
-        ahead = self._positions.get(self._nodes[0].node_id)  # a horizon node may have no position
-        if ahead is None:
-            return
-        x, y = ahead
-        pose = self.drive.pose(now)
-        if pose.distance_to(x, y) <= self.config.arrival_tolerance_m:
-            return
-        heading = pose.heading_to(x, y)
-        if abs(wrap_angle(heading - pose.theta_rad)) <= self.config.heading_tolerance_rad:
-            return
-        if self.drive.start_turn(now, heading).ok:
-            self._motion = "turn"
-            self._dirty = True
 
     # --- driving through nodes ------------------------------------------------------------------
     # Why: stopping dead on every node makes a 1 m cell cost 2 s (accelerate, brake) at a 1.5 m/s
