@@ -75,6 +75,18 @@ class ExecutionConfig(BaseModel):
     )
     step_s: float = Field(1.0, gt=0, description="nominal duration of one planned step (one cell) in seconds")
     plan_seed: int = Field(0, description="seed of the planner's tie-breaking")
+    motion_model: Literal["grid", "rotation"] = Field(
+        "grid",
+        description="grid: windows plan cells (vehicles turn when the graph releases their next move); "
+        "rotation: windows plan (cell, heading), a 90 degree turn in place is a planned step on its cell "
+        "and orders carry nodePosition.theta (docs/planning.md, the controller section)",
+    )
+    turn_s: float | None = Field(
+        None,
+        gt=0,
+        description="rotation model: seconds a vehicle takes for a 90 degree turn in place; None: from "
+        "the vehicles' factsheets (the slowest known), else one step_s",
+    )
 
     @model_validator(mode="after")
     def _refill_below_ahead(self) -> ExecutionConfig:

@@ -37,8 +37,9 @@ from controller.charging import Charging
 from controller.config import ControllerConfig, ControllerConfigError
 from controller.dispatch import Dispatch
 from controller.execution.executor import Executor
+from controller.execution.heading_planner import make_window_planner
 from controller.execution.trips import ExecutionEvent, OffPlan, OrderRejected, Resynced, StopDone, StopFailed
-from controller.execution.window_planner import LifelongWindowPlanner, WindowPlanner
+from controller.execution.window_planner import WindowPlanner
 from controller.fleet.registry import FleetRegistry
 from controller.fleet.supervision import SupervisionLimits, Supervisor
 from controller.inbound import (
@@ -72,7 +73,7 @@ class Controller:
         config: controller configuration.
         layout: the floor, its places (storage, stations, chargers, parking).
         rng: the controller's random stream (planner tie-breaks are seeded from it).
-        planner: window planner (default: :class:`LifelongWindowPlanner` on the layout's grid).
+        planner: window planner (default: the one ``execution.motion_model`` selects on the layout's grid).
         inventory: stock per (pod, SKU) (default: the layout's seeded mixed stock,
             :func:`controller.orders.stock.mixed_stock` with seed 0).
         journal: an open :class:`controller.journal.Journal`; orders and trips are recorded
@@ -92,7 +93,9 @@ class Controller:
         self.config = config
         self.layout = layout
         seed = int(rng.integers(2**31)) if planner is None else 0
-        self.planner = planner or LifelongWindowPlanner(layout.grid, seed=seed)
+        self.planner = planner or make_window_planner(
+            config.execution, layout.grid, seed=seed, fleet_turn_s=self._fleet_turn_s
+        )
         self.counters: Counter[str] = Counter()
         self.rejections = Rejections(self.counters)
         self.registry = FleetRegistry(layout.cell_at_m, config.fleet)
@@ -145,6 +148,10 @@ class Controller:
         self._recovered = self.ledger.recover() if journal is not None else []
 
     # -- runner protocol ------------------------------------------------------------------------
+    def _fleet_turn_s(self) -> float | None:
+        """The slowest known vehicle's 90 degree turn time in seconds (None: no factsheet says)."""
+        return max((t for v in self.registry.vehicles.values() if (t := v.profile.turn_s)), default=None)
+
     def subscriptions(self) -> list[tuple[str, int]]:
         """(topic filter, qos) pairs the runner subscribes before calling :meth:`on_connect`:
         every manufacturer's vehicles unless ``fleet.manufacturers`` names some."""

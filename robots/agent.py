@@ -39,7 +39,7 @@ from robots.agent_actions import ActionsMixin
 from robots.agent_outbound import OutboundMixin
 from robots.config import VehicleConfig
 from robots.drive import Drive, Pose, Verdict, wrap_angle
-from robots.facing import turn_toward
+from robots.facing import turn_to, turn_toward
 from robots.order_check import (
     Held,
     Rejection,
@@ -87,6 +87,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._queue: list[str] = []  # node actions still to run at the node just reached
         self._motion = "none"  # none | turn | move
         self._move_nodes = 1  # nodes the running move drives through (the last one it stops on)
+        self._face: float | None = None  # theta of the node reached, to turn to while standing there
         self._pass_cache: tuple[tuple[Instant, int], Instant] | None = None
         self._orders_taken = 0  # orders and updates accepted (the node list changed)
         self._run_checked = -1  # _orders_taken when the straight run was last measured
@@ -220,6 +221,9 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if isinstance(verdict, Rejection):
             self._reject(verdict)
         elif verdict == "update":
+            here = order.nodes[0].node_position
+            if point == (self.last_node_id, self.last_node_sequence_id) and here is not None:
+                self._face = here.theta  # standing on it: turn as the plan fixes, even before a release
             self._accept_update(order, known)
         elif verdict == "new":
             self._accept_new(now, order, known)
@@ -276,6 +280,7 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if self._edges and self._edges[0].end_node_id == node.node_id:
             self._edges.pop(0)
         self.last_node_id, self.last_node_sequence_id = node.node_id, node.sequence_id
+        self._face = node.node_position.theta if node.node_position is not None else None
         self._queue = [a.action_id for a in node.actions if a.action_id in self._actions]
         self._dirty = True
 
@@ -328,6 +333,10 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             self._move_nodes = 1
             return True
         if not self._nodes or not self._nodes[0].released:
+            face, self._face = self._face, None  # the plan's heading on this node (one try per node)
+            if face is not None and self._cancel is None and turn_to(self.drive, now, face, self.config):
+                self._motion, self._dirty = "turn", True
+                return False
             ahead = self._positions.get(self._nodes[0].node_id) if self._nodes else None
             if self.config.face_next_node and ahead and self._cancel is None and not self._queue:
                 if turn_toward(self.drive, now, ahead, self.config):  # see robots/facing.py

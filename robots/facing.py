@@ -4,6 +4,10 @@ Why: a robot waiting for the next cell (the robot ahead still stands on it) othe
 once the release comes, which adds a turn (up to 2 s for half a turn at pi/2 rad/s) to every
 hand-over of a busy cell such as an induct. A turn in place keeps the robot on its node; an update
 that sends it elsewhere costs no more than the turn it would make then anyway.
+
+A node whose order gives ``nodePosition.theta`` (the controller's rotation planner fixes the
+heading there, docs/planning.md) is turned to first (:func:`turn_to`): VDA 5050 has the vehicle
+assume theta on the node; facing the next node then costs nothing more.
 """
 
 from __future__ import annotations
@@ -24,3 +28,11 @@ def turn_toward(drive: Drive, now: Instant, target_m: tuple[float, float], confi
     if abs(wrap_angle(heading - pose.theta_rad)) <= config.heading_tolerance_rad:
         return False
     return drive.start_turn(now, heading).ok
+
+
+def turn_to(drive: Drive, now: Instant, theta_rad: float, config: VehicleConfig) -> bool:
+    """Start a turn in place to ``theta_rad`` (a node's theta, radians in the map frame) when the
+    vehicle is further off than ``heading_tolerance_rad``; True when a turn started."""
+    if abs(wrap_angle(theta_rad - drive.pose(now).theta_rad)) <= config.heading_tolerance_rad:
+        return False
+    return drive.start_turn(now, theta_rad).ok

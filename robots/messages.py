@@ -96,7 +96,7 @@ def factsheet(header_id: int, now: Instant, manufacturer: str, serial_number: st
         physical_parameters=PhysicalParameters(
             speed_min=0.0, speed_max=p.speed_mps, acceleration_max=p.accel_mps2,
             deceleration_max=p.decel_mps2, height_min=config.height_m, height_max=config.height_m,
-            width=config.width_m, length=config.length_m),
+            width=config.width_m, length=config.length_m, angular_speed_max=p.turn_rate_rps),
         protocol_limits=ProtocolLimits(
             max_string_lens={"topicSerialLen": 64, "idLen": 64},
             max_array_lens={"order.nodes": 1000, "order.edges": 999, "node.actions": 8},

@@ -29,6 +29,24 @@ from sim.trace import Pose, TraceFrame
 IDLE_STATES = frozenset({"idle", "charging", "offline"})
 WORKING_STILL_STATES = frozenset({"waiting", "driving"})
 
+BUSY_KINDS = ("moving", "turning", "waiting", "action")
+
+
+def _busy_kind(state: str, moved_m: float, before: Pose | None, after: Pose) -> str:
+    """What a busy robot did over one trace interval, from its state at the interval's end.
+
+    ``driving`` splits by what the body did: turning in place (heading changed, position not) or
+    moving; ``waiting`` is standing with nodes ahead that are not released yet, i.e. waiting on
+    the controller's execution graph (another robot first, or the next window); ``busy`` is an
+    action running (pick, drop, station time).
+    """
+    if state == "driving":
+        turned = before is not None and abs(after[2] - before[2]) > 1e-6
+        return "turning" if turned and moved_m < 1e-3 else "moving"
+    if state == "waiting":
+        return "waiting"
+    return "action"
+
 
 @dataclass(slots=True)
 class _RobotTrack:
@@ -75,6 +93,7 @@ class KpiCollector:
     station_cells: frozenset = frozenset()  # (x, y) cells of the pick stations
     station_busy_s: float = 0.0
     station_visits: int = 0
+    busy_by_kind: Counter = field(default_factory=Counter)  # robot-seconds: moving, turning, waiting, action
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -126,6 +145,7 @@ class KpiCollector:
             track.seen_s += dt
             if state not in IDLE_STATES:
                 track.busy_s += dt
+                self.busy_by_kind[_busy_kind(state, moved, track.last_pose, pose)] += dt
             cell = (int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m))
             working_at_station = state == "busy" and cell in self.station_cells
             if working_at_station:
@@ -223,7 +243,14 @@ class KpiCollector:
             if self.station_cells and sim_time_s > 0
             else None,
             "pybullet_contacts": self.pybullet_contacts,
+            "busy_time_share": self.busy_shares(),
         }
+
+    def busy_shares(self) -> dict[str, float]:
+        """Share of busy robot-time (see :func:`_busy_kind`) per kind, and the busy robot-seconds."""
+        busy = sum(self.busy_by_kind.values())
+        shares = {k: round(self.busy_by_kind[k] / busy, 4) if busy else 0.0 for k in BUSY_KINDS}
+        return {**shares, "busy_robot_s": round(busy, 1)}
 
     def utilisation_by_robot(self) -> Mapping[str, float]:
         """Share of time busy per robot (for the report)."""

@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--rule", "--assigner", dest="assigner", choices=("pileon", "greedy"), default="pileon",
                    help="operations rule: pileon (default) or greedy, the old baseline (docs/operations.md)")
+    p.add_argument("--motion-model", choices=("grid", "rotation"), default="grid",
+                   help="controller planning: grid (cells, default) or rotation (cells and headings, "
+                   "turns planned; docs/planning.md)")
     p.add_argument("--inventory", default=None, metavar="FILE",
                    help="stock per pod and SKU, CSV or JSON (default: a seeded mixed stock)")
     p.add_argument(
@@ -106,6 +109,7 @@ def options_from_args(args: argparse.Namespace):
         gui=args.gui,
         record=args.record,
         assigner=getattr(args, "assigner", "pileon"),
+        motion_model=getattr(args, "motion_model", "grid"),
         inventory=getattr(args, "inventory", None),
         sorter=not getattr(args, "no_sorter", False),
         parcel_file=getattr(args, "parcel_file", None),

@@ -83,6 +83,7 @@ class SimOptions:
     contacts: bool = True
     speed_mps: float = 1.0
     assigner: str = "pileon"  # operations rule: pileon or greedy (docs/operations.md)
+    motion_model: str = "grid"  # controller planning: grid or rotation (docs/planning.md)
     inventory: str | None = None  # stock file (CSV or JSON); None: the seeded mixed stock
     sorter: bool = True  # run the layout's conveyor sorter when it has one (equipment.sorter)
     parcel_file: str | None = None  # robotic sortation: parcels from a file instead of the generator
@@ -151,6 +152,7 @@ class Simulation:
         sorter_equipment = (self.layout.equipment or {}).get("sorter") if options.sorter else None
         self.config = ControllerConfig(
             assignment={"solver": options.assigner}, sortation={"enabled": bool(sorter_equipment)},
+            execution={"motion_model": options.motion_model},
             robotic_sortation={"enabled": area, **dict(options.sortation_settings), **(
                 {"chute_capacity": options.chute_capacity} if options.chute_capacity else {})},
         )
@@ -456,6 +458,7 @@ class Simulation:
                if o.peak_factor is not None or o.peak_duration_s is not None else {}),
             "inventory": o.inventory or "mixed (seeded)",
             "operations_rule": o.assigner,
+            "motion_model": o.motion_model,
             "until_s": o.until_s,
             "trace_dt_s": o.trace_dt_s,
             "faults": o.faults.as_dict(),

@@ -36,6 +36,9 @@ class PhysicalParameters(WireModel):
     width: float
     length: float
     height_min: float | None = None
+    angular_speed_max: float | None = None
+    """Turn-in-place rate limit, rad/s: not in VDA 5050 2.x (extra properties are allowed); the
+    controller's rotation planner takes a vehicle's 90 degree turn time from it."""
 
 
 class Timing(WireModel):

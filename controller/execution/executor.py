@@ -76,7 +76,8 @@ class Executor:
 
         def new_stream(serial: str, order_number: int, base_step: int) -> OrderStream:
             return OrderStream(serial, order_number, layout.cell_centre_m, layout.name,
-                               config.execution.horizon_nodes, epoch=epoch, base_step=base_step)
+                               config.execution.horizon_nodes, epoch=epoch, base_step=base_step,
+                               headings=config.execution.motion_model == "rotation")
 
         self.new_stream = new_stream
         self.outbox = VdaOutbox(self.robots, self.adg, config, profile_of, manufacturer_of_any)

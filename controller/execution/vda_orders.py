@@ -11,10 +11,15 @@ carries the newly released nodes as base plus a few planned nodes as horizon. Co
 planned steps on the same cell (waits) form one node. Sequence ids: nodes even (0, 2, 4, ...),
 edges odd, counted from the start of the order. Node ids are ``n{x}_{y}``; ``nodePosition`` is
 the cell centre in the metric map frame (x east, y north, metres), ``mapId`` the layout name.
+With ``headings`` (the rotation planner, ``execution.motion_model: rotation``) a node whose plan
+goes on to another cell also carries ``theta``: the heading the plan fixes there, the direction of
+the next move (radians counter-clockwise from the map's x axis); the plan's turns are its waits
+on that node, so the vehicle may turn to it as soon as it arrives.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +95,7 @@ class OrderStream:
         cell_centre_m: maps a cell to (x, y) metres in the map frame (``Layout.cell_centre_m``).
         map_id: the layout name.
         horizon_nodes: planned but unreleased nodes sent as horizon (0 = none).
+        headings: put ``nodePosition.theta`` on nodes where the plan fixes a heading.
     """
 
     serial_number: str
@@ -104,6 +110,7 @@ class OrderStream:
     waits_checked_step: int = -1  # released steps up to here are known waits on the last base node
     dropped_nodes: int = 0  # base nodes forgotten from the front (sequence ids keep counting)
     actions_planned: int = 0  # node actions put into this order so far (see order_rollover_actions)
+    headings: bool = False
 
     @property
     def order_id(self) -> str:
@@ -205,10 +212,25 @@ class OrderStream:
                 seq += 2
                 horizon.append(_Node(cells[step], step, seq))
                 last = cells[step]
-        return self._body(base_nodes, horizon, actions)
+        return self._body(base_nodes, horizon, actions, cells)
+
+    def theta(self, cell: Cell, first_step: int, cells: Sequence[Cell]) -> float | None:
+        """The heading the plan fixes on the node of ``cell`` entered at ``first_step``: towards
+        the next cell the plan drives to, in radians in (-pi, pi] (None: the plan stops there)."""
+        for step in range(first_step + 1, len(cells)):
+            nxt = cells[step]
+            if nxt != cell:
+                x0, y0 = self.cell_centre_m(cell)
+                x1, y1 = self.cell_centre_m(nxt)
+                return math.atan2(y1 - y0, x1 - x0)
+        return None
 
     def _body(
-        self, base: list[_Node], horizon: list[_Node], actions: dict[int, list[NodeAction]]
+        self,
+        base: list[_Node],
+        horizon: list[_Node],
+        actions: dict[int, list[NodeAction]],
+        cells: Sequence[Cell] = (),
     ) -> dict[str, Any]:
         wire_nodes: list[dict[str, Any]] = []
         wire_edges: list[dict[str, Any]] = []
@@ -229,17 +251,26 @@ class OrderStream:
             x_m, y_m = self.cell_centre_m(node.cell)
             stitching = i == 0 and self.update_id > 0  # the last base node of the previous message
             node_actions = self._actions_on(node, actions) if released and not stitching else []
+            position: dict[str, Any] = {
+                "x": round(x_m, 4),
+                "y": round(y_m, 4),
+                "mapId": self.map_id,
+                "allowedDeviationXY": ALLOWED_DEVIATION_XY_M,
+            }
+            if self.headings:
+                after = nodes[i + 1][0].cell if i + 1 < len(nodes) else None
+                theta = (
+                    self.theta(node.cell, node.first_step, cells) if after is None
+                    else math.atan2(self.cell_centre_m(after)[1] - y_m, self.cell_centre_m(after)[0] - x_m)
+                )
+                if theta is not None:
+                    position["theta"] = theta  # not rounded: pi rounded up leaves the schema's range
             wire_nodes.append(
                 {
                     "nodeId": node_id(node.cell),
                     "sequenceId": node.sequence_id,
                     "released": released,
-                    "nodePosition": {
-                        "x": round(x_m, 4),
-                        "y": round(y_m, 4),
-                        "mapId": self.map_id,
-                        "allowedDeviationXY": ALLOWED_DEVIATION_XY_M,
-                    },
+                    "nodePosition": position,
                     "actions": [a.to_wire() for a in node_actions],
                 }
             )

@@ -90,17 +90,14 @@ class LifelongWindowPlanner:
         avoid: frozenset[Cell] = frozenset(),
     ) -> list[list[Cell]]:
         """See :class:`WindowPlanner`. Goals inside blocked or avoided cells make their robot wait."""
-        here = set(positions)
-        walls = frozenset(c for c in blocked if c not in here)
-        avoid = frozenset(c for c in avoid if c not in here and c not in walls)
-        targets = [p if g in walls or g in avoid else g for p, g in zip(positions, goals)]
+        walls, avoid, targets = window_inputs(positions, goals, blocked, avoid)
         out = [[tuple(c)] for c in positions]
         config = [tuple(c) for c in positions]
         for _ in range(horizon):
             nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
             extra: set[Cell] = set()
             for _attempt in range(len(config)):
-                cycles = rotation_cycles(_index(self.grid, config), _index(self.grid, nxt))
+                cycles = rotation_cycles(cell_indices(self.grid, config), cell_indices(self.grid, nxt))
                 if not cycles:
                     break
                 self.cycles_broken += len(cycles)
@@ -116,6 +113,19 @@ class LifelongWindowPlanner:
         return out
 
 
-def _index(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
+def window_inputs(
+    positions: Sequence[Cell], goals: Sequence[Cell], blocked: frozenset[Cell], avoid: frozenset[Cell]
+) -> tuple[frozenset[Cell], frozenset[Cell], list[Cell]]:
+    """Walls, avoided cells and targets of a window: cells a robot stands on are neither walls nor
+    avoided, and a robot whose goal is a wall or avoided waits where it is."""
+    here = set(positions)
+    walls = frozenset(c for c in blocked if c not in here)
+    avoid = frozenset(c for c in avoid if c not in here and c not in walls)
+    targets = [p if g in walls or g in avoid else g for p, g in zip(positions, goals)]
+    return walls, avoid, targets
+
+
+def cell_indices(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
+    """Flat indices ``y * width + x`` of ``cells`` (int64)."""
     xy = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
     return xy[:, 1] * grid.width + xy[:, 0]

@@ -76,6 +76,8 @@ class VehicleProfile:
             stop a controller-side hold (for ``wait``) or forbids it.
         speed_max_mps: its top speed from the factsheet (None: unknown).
         length_m, width_m: its footprint from the factsheet (None: unknown).
+        turn_s: seconds it takes to turn 90 degrees in place, from its factsheet (None: unknown;
+            see :func:`turn_time_s`).
         source: where the action list came from: ``factsheet``, ``config`` or ``assumed``.
         load_parameters: ``stationType`` and ``loadType`` sent with ``pick`` and ``drop``.
     """
@@ -87,6 +89,7 @@ class VehicleProfile:
     speed_max_mps: float | None = None
     length_m: float | None = None
     width_m: float | None = None
+    turn_s: float | None = None
     source: str = "assumed"
     load_parameters: tuple[tuple[str, str], ...] = DEFAULT_LOAD_PARAMETERS
 
@@ -181,6 +184,26 @@ class FactsheetFacts:
     speed_max_mps: float | None
     length_m: float | None
     width_m: float | None
+    turn_s: float | None = None
+
+
+def turn_time_s(
+    angular_speed_max: float | None, speed_max: float | None, width: float | None
+) -> float | None:
+    """Seconds for a 90 degree turn in place, from factsheet figures (None: they do not say).
+
+    VDA 5050 2.x factsheets carry no turn rate. A vehicle may add ``angularSpeedMax`` (rad/s) to
+    ``physicalParameters`` (extra properties are allowed; ours do); then the turn takes
+    ``(pi / 2) / angularSpeedMax``. Otherwise it is derived for a differential drive turning on the
+    spot: its wheels, about ``width`` apart, run at most ``speedMax`` in opposite directions, so it
+    turns at most ``2 speedMax / width`` rad/s and a quarter turn takes ``pi width / (4 speedMax)``
+    (a lower bound: real vehicles often turn slower than that, which is why config may override).
+    """
+    if angular_speed_max is not None:
+        return (math.pi / 2) / angular_speed_max
+    if speed_max is not None and width is not None:
+        return math.pi * width / (4 * speed_max)
+    return None
 
 
 def read_factsheet(data: Mapping[str, Any]) -> FactsheetFacts:
@@ -210,6 +233,11 @@ def read_factsheet(data: Mapping[str, Any]) -> FactsheetFacts:
         speed_max_mps=_positive(physical.get("speedMax")),
         length_m=_positive(physical.get("length")),
         width_m=_positive(physical.get("width")),
+        turn_s=turn_time_s(
+            _positive(physical.get("angularSpeedMax")),
+            _positive(physical.get("speedMax")),
+            _positive(physical.get("width")),
+        ),
     )
 
 

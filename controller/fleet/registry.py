@@ -401,6 +401,7 @@ class FleetRegistry:
             speed_max_mps=facts.speed_max_mps if facts is not None else None,
             length_m=facts.length_m if facts is not None else None,
             width_m=facts.width_m if facts is not None else None,
+            turn_s=facts.turn_s if facts is not None else None,
             source=source,
             load_parameters=(("stationType", self.fleet.station_type), ("loadType", self.fleet.load_type)),
         )

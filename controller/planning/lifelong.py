@@ -335,6 +335,13 @@ class LifelongPlanner:
         self._last_goal = goal_idx
         return self._decode(nxt)
 
+    def overridden(self, agents: Collection[int]) -> None:
+        """The caller kept these agents from doing what the last :meth:`step` chose (a turn still
+        running made them wait): the next step does not continue their operation, whose remaining
+        actions no longer fit where they are."""
+        if self.rotations and agents:
+            self._turns.prev_op[np.asarray(sorted(agents), dtype=np.int64)] = -1
+
     def plan_window(
         self,
         positions: Sequence[State],
