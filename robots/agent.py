@@ -16,8 +16,6 @@ stays in ``state.errors`` until an order is accepted.
 
 from __future__ import annotations
 
-import math
-
 from bus.clock import Instant
 from bus.header import HeaderIds
 from bus.topics import vda_topic
@@ -39,7 +37,7 @@ from robots.agent_actions import ActionsMixin
 from robots.agent_outbound import OutboundMixin
 from robots.config import VehicleConfig
 from robots.drive import Drive, Pose, Verdict, wrap_angle
-from robots.facing import turn_to, turn_toward
+from robots.facing import turn_waiting
 from robots.order_check import (
     Held,
     Rejection,
@@ -49,6 +47,7 @@ from robots.order_check import (
     decision_point,
     order_reference,
 )
+from robots.straight_run import ahead_m, straight_run
 
 
 class VehicleAgent(ActionsMixin, OutboundMixin):
@@ -334,13 +333,10 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
             return True
         if not self._nodes or not self._nodes[0].released:
             face, self._face = self._face, None  # the plan's heading on this node (one try per node)
-            if face is not None and self._cancel is None and turn_to(self.drive, now, face, self.config):
-                self._motion, self._dirty = "turn", True
-                return False
             ahead = self._positions.get(self._nodes[0].node_id) if self._nodes else None
-            if self.config.face_next_node and ahead and self._cancel is None and not self._queue:
-                if turn_toward(self.drive, now, ahead, self.config):  # see robots/facing.py
-                    self._motion, self._dirty = "turn", True
+            idle = not self._queue
+            if self._cancel is None and turn_waiting(self.drive, now, self.config, face, ahead, idle):
+                self._motion, self._dirty = "turn", True
             return False
         node = self._nodes[0]
         x, y = self._positions[node.node_id]
@@ -352,7 +348,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if abs(wrap_angle(heading - pose.theta_rad)) > self.config.heading_tolerance_rad:
             verdict, self._motion = self.drive.start_turn(now, heading), "turn"
         else:
-            self._move_nodes = self._straight_run(pose)
+            tol = self.config.arrival_tolerance_m
+            self._move_nodes = straight_run(pose, self._nodes, self._positions, tol)
             self._run_checked = self._orders_taken
             verdict, self._motion = self._start_move(now), "move"
         if not verdict.ok:
@@ -362,36 +359,11 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._dirty = True
         return False
 
-    # --- driving through nodes ------------------------------------------------------------------
-    # Why: stopping dead on every node makes a 1 m cell cost 2 s (accelerate, brake) at a 1.5 m/s
-    # cruise speed. Released nodes straight ahead are driven as one move that ends at rest on the
-    # last of them (never beyond the released base); the nodes on the way are traversed (and
-    # reported) as the body passes them, and the move is lengthened when a release extends the run.
+    # --- driving through nodes (robots/straight_run.py says why) ----------------------------------
 
     def _ahead_m(self, pose: Pose, node: Node) -> tuple[float, float]:
         """Distance of ``node`` ahead of ``pose`` along its heading, and its sideways offset (m)."""
-        x, y = self._positions[node.node_id]
-        c, s = math.cos(pose.theta_rad), math.sin(pose.theta_rad)
-        dx, dy = x - pose.x_m, y - pose.y_m
-        return dx * c + dy * s, abs(-dx * s + dy * c)
-
-    def _straight_run(self, pose: Pose) -> int:
-        """How many leading nodes lie released and straight ahead (one move; >= 1).
-
-        The run ends at the first node with actions (the vehicle stops there to run them).
-        """
-        tol = self.config.arrival_tolerance_m
-        count, last_ahead = 0, -math.inf
-        for node in self._nodes:
-            if not node.released:
-                break
-            ahead, side = self._ahead_m(pose, node)
-            if side > tol or ahead <= last_ahead + tol or (count and ahead <= tol):
-                break
-            count, last_ahead = count + 1, ahead
-            if node.actions:
-                break
-        return max(1, count)
+        return ahead_m(pose, self._positions[node.node_id])
 
     def _start_move(self, now: Instant) -> Verdict:
         """Move (from the current speed) to the last node of the straight run."""
@@ -424,7 +396,8 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         if self._run_checked == self._orders_taken:
             return
         self._run_checked = self._orders_taken
-        longer = self._straight_run(self.drive.pose(now))
+        tol = self.config.arrival_tolerance_m
+        longer = straight_run(self.drive.pose(now), self._nodes, self._positions, tol)
         if longer > self._move_nodes and not self._nodes[self._move_nodes - 1].actions:
             self._move_nodes = longer
             verdict = self._start_move(now)

@@ -36,3 +36,13 @@ def turn_to(drive: Drive, now: Instant, theta_rad: float, config: VehicleConfig)
     if abs(wrap_angle(theta_rad - drive.pose(now).theta_rad)) <= config.heading_tolerance_rad:
         return False
     return drive.start_turn(now, theta_rad).ok
+
+
+def turn_waiting(drive: Drive, now: Instant, config: VehicleConfig, theta: float | None,
+                 next_m: tuple[float, float] | None, idle: bool) -> bool:
+    """What a vehicle standing on its node with nothing released ahead turns to: the plan's heading
+    ``theta`` (rad) first, else (``face_next_node``, no action queued: ``idle``) the next node at
+    ``next_m``; True when a turn started."""
+    if theta is not None and turn_to(drive, now, theta, config):
+        return True
+    return bool(config.face_next_node and next_m and idle and turn_toward(drive, now, next_m, config))
