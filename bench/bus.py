@@ -40,6 +40,7 @@ if str(REPO) not in sys.path:
 from bus.inproc import InProcBroker  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
 from bus.topics import vda_filter, vda_topic  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 from tests.broker import MosquittoBroker  # noqa: E402
 
 STATE_BODY = (
@@ -78,11 +79,6 @@ class Result:
     lost: int
     paced_p50_ms: float | None = None
     paced_p99_ms: float | None = None
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def topics_for(count: int) -> list[str]:
@@ -228,8 +224,8 @@ def measure(args: argparse.Namespace) -> list[Result]:
             runs = [inproc_once(n_topics, qos, args.inproc_messages) for _ in range(args.repeats)]
             results.append(Result(
                 "inproc", n_topics, qos, statistics.median(r[0] for r in runs),
-                statistics.median(percentile(r[1], 0.5) for r in runs),
-                statistics.median(percentile(r[1], 0.99) for r in runs), max(r[2] for r in runs)))
+                statistics.median(percentile(r[1], 50) for r in runs),
+                statistics.median(percentile(r[1], 99) for r in runs), max(r[2] for r in runs)))
     with tempfile.TemporaryDirectory(prefix="bulletyard-bench-") as tmp:
         broker = MosquittoBroker(Path(tmp) / "broker", extra_config=args.broker_config)
         broker.start()
@@ -245,10 +241,10 @@ def measure(args: argparse.Namespace) -> list[Result]:
                             broker.url, n_topics, qos, args.paced_messages, args.paced_rate, f"p{tag}"))
                     results.append(Result(
                         "mqtt", n_topics, qos, statistics.median(r[0] for r in runs),
-                        statistics.median(percentile(r[1], 0.5) for r in runs),
-                        statistics.median(percentile(r[1], 0.99) for r in runs), max(r[2] for r in runs),
-                        statistics.median(percentile(r[1], 0.5) for r in paced),
-                        statistics.median(percentile(r[1], 0.99) for r in paced)))
+                        statistics.median(percentile(r[1], 50) for r in runs),
+                        statistics.median(percentile(r[1], 99) for r in runs), max(r[2] for r in runs),
+                        statistics.median(percentile(r[1], 50) for r in paced),
+                        statistics.median(percentile(r[1], 99) for r in paced)))
             for qos in (0, 1):
                 runs = []
                 for _ in range(args.repeats):

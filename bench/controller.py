@@ -48,11 +48,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load import cpu_s, percentile, rss_mb  # noqa: E402
+from bench.load import cpu_s, rss_mb  # noqa: E402
 from bulletyard.secure_broker import generate_secure_broker  # noqa: E402
 from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 
 TERMINAL = ("complete", "failed", "cancelled", "refused")
 

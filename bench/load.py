@@ -40,6 +40,7 @@ from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.clock import WallClock, iso_timestamp  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -54,14 +55,6 @@ def cpu_s(pid: int) -> float:
 def rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` in MiB."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def run(

@@ -45,6 +45,7 @@ from bus.clock import WallClock  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
 from bus.vda5050 import to_payload  # noqa: E402
 from bus.vda5050.shared_loop import SharedNetworkLoop  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 from robots.config import VehicleConfig  # noqa: E402
 from robots.fleet import FleetRunner, build_agents  # noqa: E402
 from robots.kinematic import KinematicDrive  # noqa: E402
@@ -133,7 +134,7 @@ def run_once(url: str, count: int, seconds: float, net_kind: str = "shared") -> 
     del cpu0, wall0
 
     def pct(q: float) -> float:
-        return lags[min(len(lags) - 1, int(q * len(lags)))] * 1000 if lags else 0.0
+        return percentile(lags, q * 100) * 1000 if lags else 0.0
 
     rate = received / seconds
     return {"state_per_s": rate, "ratio": rate / (2 * count), "lag_p50_ms": pct(0.5),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from controller.stats import percentile
 from sim.trace import Pose, TraceFrame
 
 IDLE_STATES = frozenset({"idle", "charging", "offline"})
@@ -188,7 +189,7 @@ class KpiCollector:
         inducted = self.sorter.get("inducted", 0)
 
         def pct(q: float) -> float | None:
-            return None if cycles is None else round(float(np.percentile(cycles, q)), 3)
+            return None if cycles is None else round(percentile(cycles.tolist(), q), 3)
 
         return {
             "orders_total": self.orders_total,
