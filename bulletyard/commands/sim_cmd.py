@@ -150,7 +150,7 @@ def run_sim(options, quiet: bool = False) -> int:
 
                 result = sim.run(on_progress=progress)
     print_kpi_table(result.summary, console)
-    console.print(f"run folder: {result.run_dir} (summary.json, trace.jsonl, report.html)")
+    console.print(f"run folder: {result.run_dir} (summary.json, kpi_series.json, trace.jsonl, report.html)")
     if result.exit_code:
         console.print("[red]collision detected: exit status 1[/red]")
     return result.exit_code

@@ -3,7 +3,8 @@
 This is composition-root code (it may import every package): it picks the adapters (in-process bus
 or MQTT, stand-in vehicles), derives every random stream from the one root seed with
 ``numpy.random.SeedSequence(seed).spawn``, wires the participants into a :class:`sim.runner.SimRunner`
-and, after the run, writes ``summary.json``, ``trace.jsonl`` and ``report.html`` into the run folder.
+and, after the run, writes ``summary.json``, ``kpi_series.json``, ``trace.jsonl`` and ``report.html``
+into the run folder.
 
 Determinism: the seat order is fixed (feeder, controller, vehicles by serial, observer), the
 in-process bus delivers in order, and every stream is seeded, so one seed gives one trace.
@@ -36,6 +37,7 @@ from sim.kpi import KpiCollector
 from sim.observer import KpiObserver
 from sim.record import FrameRecorder
 from sim.report import write_report
+from sim.report_data import SERIES_FILE, kpi_series, run_data
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
 from sim.scenario import (
@@ -410,7 +412,9 @@ class Simulation:
             summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None,
                                     "video_error": self.recorder.video_error}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        write_report(self.run_dir / "report.html", summary, self.kpi)
+        series = kpi_series(self.kpi, self.layout, stats.sim_time_s)
+        (self.run_dir / SERIES_FILE).write_text(json.dumps(series) + "\n", encoding="utf-8")
+        write_report(self.run_dir / "report.html", run_data(self.run_dir.name, summary, series))
         bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
         return SimResult(summary, self.run_dir, 1 if bad else 0)
 
