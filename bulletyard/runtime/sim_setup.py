@@ -48,6 +48,7 @@ from sim.scenario import (
     generate_orders,
     load_order_file,
 )
+from sim.scene import SceneMarks
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -80,6 +81,8 @@ class SimOptions:
     broker_url: str | None = None
     real_time_factor: float = 1.0
     gui: bool = False
+    follow: str | None = None  # with gui: robot id the camera follows at start
+    gui_speed: float = 10.0  # with gui: times real time at start
     record: bool = False
     record_every_s: float = 2.0
     contacts: bool = True
@@ -218,11 +221,13 @@ class Simulation:
         self.recorder = (
             FrameRecorder(self.world, self.run_dir, options.record_every_s) if options.record else None
         )
+        self.marks = SceneMarks(self.world) if options.gui or options.record else None
         self.gui = None
         if options.gui:
             from sim.gui import GuiController
 
-            self.gui = GuiController(self.world, self.vehicles, self.kpi)
+            self.gui = GuiController(self.world, self.vehicles, self.kpi, self.marks,
+                                     follow=options.follow, speed=options.gui_speed)
         pacer = Pacer(options.real_time_factor) if options.broker_url else None
         self.runner = SimRunner(
             clock=self.clock,
@@ -325,16 +330,30 @@ class Simulation:
             self.world.set_pose(rid, x, y, th)
         if self.options.contacts:
             self.kpi.contacts(self.world.robot_contacts())
-        if self.options.gui or self.options.record:
-            for rid, state in frame.state.items():
-                self.world.set_state(rid, state)
-        if self.sorting is not None:
-            for chute_id, fill in self.sorting.fill_levels():
-                self.kpi.chute_sample(chute_id, frame.t_s, fill)
+        fills = self.sorting.fill_levels() if self.sorting is not None else []
+        for chute_id, fill in fills:
+            self.kpi.chute_sample(chute_id, frame.t_s, fill)
+        if self.marks is not None:
+            self.marks.note(frame)
+            draw_gui = self.gui is not None and self.gui.due()
+            if draw_gui or (self.recorder is not None and self.recorder.due(frame.t_s)):
+                self._draw(frame, draw_gui)
         if self.recorder is not None:
             self.recorder.maybe_capture(frame.t_s)
         if self.gui is not None:
-            self.gui.on_frame(frame)
+            self.gui.pace(frame)
+
+    def _draw(self, frame: TraceFrame, gui: bool) -> None:
+        """Robot colours, scene marks (and the GUI's overlay) for a picture, in one batch."""
+        assert self.marks is not None
+        paths = {v.serial: v.path_ahead() for v in self.vehicles}
+        chutes = self.sorting.fill_levels(len(self.world.chute_bodies)) if self.sorting is not None else []
+        with self.world.batch():
+            for rid, state in frame.state.items():
+                self.world.set_state(rid, state)
+            self.marks.draw(frame, paths, set(frame.pods), dict(chutes))
+            if gui and self.gui is not None:
+                self.gui.show(frame, paths)
 
     def done(self) -> bool:
         """Every order published and resolved, or nothing has progressed for too long."""
