@@ -100,7 +100,7 @@ class _Overlay:
                   "physicsClientId": self.world.client}
             if k < len(self.ids):
                 kw["replaceItemUniqueId"] = self.ids[k]
-            y = y1 + 1.0 + 2.0 * size * (len(lines) - k)
+            y = y1 + 1.0 + 2.4 * size * (len(lines) - k)
             item = p.addUserDebugText(text, [x0 + 0.5, y, 0.5], **kw)
             if k < len(self.ids):
                 self.ids[k] = item
@@ -158,7 +158,9 @@ class GuiController:
         rate = self.kpi.completed_lines / hours if hours > 0 else 0.0
         busy = sum(1 for s in frame.state.values() if s not in ("idle", "offline"))
         follow = ids[self.keys.follow] if self.keys.follow is not None else None
-        queues = "  ".join(f"{sid}:{n}" for sid, n in sorted(self.marks.queues(frame, paths).items()))
+        by_station = self.marks.queues(frame, paths)
+        order = sorted(by_station, key=lambda sid: (len(sid), sid))  # S1, S2, ... S10 (as the report)
+        queues = "  ".join(f"{sid}:{by_station[sid]}" for sid in order)
         self.overlay.show([
             f"t {frame.t_s:,.0f} s  x{self.keys.speed:g}{'  PAUSED' if self.keys.paused else ''}"
             f"{f'  following {follow}' if follow else ''}",

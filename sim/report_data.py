@@ -69,6 +69,11 @@ class RunData:
         return float(bound) if isinstance(bound, int | float) else None
 
 
+def place_order(place_id: str) -> tuple[int, str]:
+    """Sort key that puts ``S2`` before ``S10`` (ids of one prefix differ in length by number)."""
+    return (len(place_id), place_id)
+
+
 def kpi_series(kpi: KpiCollector, layout: Layout, sim_time_s: float) -> dict[str, Any]:
     """The JSON body of ``kpi_series.json`` for a finished run."""
     last = max([*kpi.lines_per_bin.keys(), *kpi.arrivals_per_bin.keys(), 0])
@@ -88,7 +93,7 @@ def kpi_series(kpi: KpiCollector, layout: Layout, sim_time_s: float) -> dict[str
         "robot_utilisation": {k: round(v, 4) for k, v in kpi.utilisation_by_robot().items()},
         "station_utilisation": {
             sid: round(kpi.station_busy_by_cell.get(cell, 0.0) / sim_time_s, 4) if sim_time_s > 0 else 0.0
-            for sid, cell in sorted(stations.items())
+            for sid, cell in sorted(stations.items(), key=lambda kv: place_order(kv[0]))
         },
         "congestion": congestion,
         "chute_fill": {

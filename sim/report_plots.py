@@ -18,7 +18,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from controller.stats import percentile
-from sim.report_data import RunData
+from sim.report_data import RunData, place_order
 
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 STATE_COLOURS = {
@@ -123,7 +123,7 @@ def utilisation(runs: Sequence[RunData]) -> Figure:
     """Share of time busy per pick station (bars) and per robot (ranked, busiest first)."""
     fig = Figure(figsize=(10, 3.6))
     ax_s, ax_r = fig.subplots(1, 2, width_ratios=(1, 1.4))
-    stations = sorted({s for r in runs for s in r.station_utilisation})
+    stations = sorted({s for r in runs for s in r.station_utilisation}, key=place_order)
     width = 0.8 / len(runs)
     for k, run in enumerate(runs):
         c = _colour(k)

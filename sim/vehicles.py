@@ -97,12 +97,10 @@ class SimRobot:
         return (p.x_m, p.y_m, p.theta_rad)
 
     def path_ahead(self) -> list[tuple[float, float]]:
-        """Map-frame points of the released nodes still ahead (for drawing; metres)."""
-        return [
-            (n.node_position.x, n.node_position.y)
-            for n in self.agent._nodes
-            if n.released and n.node_position is not None
-        ]
+        """Map-frame points of the order's nodes still ahead, released or not (for drawing, and
+        for the station queues: the last one is where the trip goes); metres."""
+        nodes = self.agent._nodes
+        return [(n.node_position.x, n.node_position.y) for n in nodes if n.node_position is not None]
 
     def carrying(self) -> bool:
         """True while the vehicle has a load on board (a pod lifted, not yet set down)."""
