@@ -32,13 +32,14 @@ MARKER = re.compile(r"<!-- figures:([\w.-]+) -->\n.*?<!-- /figures:\1 -->", re.D
 
 
 def provenance() -> dict[str, str]:
-    """Commit (``-dirty`` with uncommitted changes), UTC date and machine of this run."""
+    """Commit (``-dirty`` with uncommitted changes outside ``docs/figures``), UTC date and machine."""
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
     commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
+    # the figures themselves are tracked: a run that rewrote one is not "dirty" code
+    if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/figures"):
         commit += "-dirty"
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
