@@ -37,9 +37,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bus.inproc import InProcBroker  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
 from bus.topics import vda_filter, vda_topic  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 from tests.broker import MosquittoBroker  # noqa: E402
 
 STATE_BODY = (
@@ -78,11 +80,6 @@ class Result:
     lost: int
     paced_p50_ms: float | None = None
     paced_p99_ms: float | None = None
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def topics_for(count: int) -> list[str]:
@@ -228,8 +225,8 @@ def measure(args: argparse.Namespace) -> list[Result]:
             runs = [inproc_once(n_topics, qos, args.inproc_messages) for _ in range(args.repeats)]
             results.append(Result(
                 "inproc", n_topics, qos, statistics.median(r[0] for r in runs),
-                statistics.median(percentile(r[1], 0.5) for r in runs),
-                statistics.median(percentile(r[1], 0.99) for r in runs), max(r[2] for r in runs)))
+                statistics.median(percentile(r[1], 50) for r in runs),
+                statistics.median(percentile(r[1], 99) for r in runs), max(r[2] for r in runs)))
     with tempfile.TemporaryDirectory(prefix="bulletyard-bench-") as tmp:
         broker = MosquittoBroker(Path(tmp) / "broker", extra_config=args.broker_config)
         broker.start()
@@ -245,10 +242,10 @@ def measure(args: argparse.Namespace) -> list[Result]:
                             broker.url, n_topics, qos, args.paced_messages, args.paced_rate, f"p{tag}"))
                     results.append(Result(
                         "mqtt", n_topics, qos, statistics.median(r[0] for r in runs),
-                        statistics.median(percentile(r[1], 0.5) for r in runs),
-                        statistics.median(percentile(r[1], 0.99) for r in runs), max(r[2] for r in runs),
-                        statistics.median(percentile(r[1], 0.5) for r in paced),
-                        statistics.median(percentile(r[1], 0.99) for r in paced)))
+                        statistics.median(percentile(r[1], 50) for r in runs),
+                        statistics.median(percentile(r[1], 99) for r in runs), max(r[2] for r in runs),
+                        statistics.median(percentile(r[1], 50) for r in paced),
+                        statistics.median(percentile(r[1], 99) for r in paced)))
             for qos in (0, 1):
                 runs = []
                 for _ in range(args.repeats):
@@ -262,30 +259,32 @@ def measure(args: argparse.Namespace) -> list[Result]:
     return results
 
 
-def render(results: list[Result], args: argparse.Namespace) -> str:
-    lines = [
-        f"bus benchmark: {args.repeats} repeats (medians); inproc {args.inproc_messages} msgs/run, "
-        f"mqtt {args.mqtt_messages} msgs/run flat out + {args.paced_messages} paced at "
-        f"{args.paced_rate:.0f}/s; "
-        f"payload {len(state_payload(0, time.perf_counter_ns()))} B; broker config: {args.broker_config!r}",
-        f"{'transport':<9} {'topics':>6} {'qos':>3} {'msg/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'lost':>5}"
-        f" {'paced p50':>10} {'paced p99':>10}",
-    ]
+def table(results: list[Result], args: argparse.Namespace) -> FigureTable:
+    """The results as a figure table, with the targets in its notes."""
+    out = FigureTable(
+        "bus", "Bus throughput and latency per transport, topic count and QoS (medians over repeats)",
+        ["transport", "topics", "qos", "msg/s", "p50 ms", "p99 ms", "lost", "paced p50 ms", "paced p99 ms"],
+        {"repeats": args.repeats, "inproc msgs/run": args.inproc_messages,
+         "mqtt msgs/run": args.mqtt_messages, "paced msgs": args.paced_messages,
+         "paced rate /s": args.paced_rate, "payload B": len(state_payload(0, time.perf_counter_ns())),
+         "broker config": repr(args.broker_config)},
+    )
     for r in results:
-        paced = (f" {r.paced_p50_ms:>10.3f} {r.paced_p99_ms:>10.3f}" if r.paced_p50_ms is not None
-                 else f" {'-':>10} {'-':>10}")
-        lines.append(f"{r.transport:<9} {r.topics:>6} {r.qos:>3} {r.rate_mps:>10,.0f} {r.p50_ms:>8.3f} "
-                     f"{r.p99_ms:>8.3f} {r.lost:>5}" + paced)
-    lines.append("mqtt-recv = the subscribing adapter alone, fed by the C mosquitto_pub -l (no stamps)")
+        paced = ((f"{r.paced_p50_ms:.3f}", f"{r.paced_p99_ms:.3f}") if r.paced_p50_ms is not None
+                 else ("-", "-"))
+        out.add(r.transport, r.topics, r.qos, f"{r.rate_mps:,.0f}", f"{r.p50_ms:.3f}", f"{r.p99_ms:.3f}",
+                r.lost, *paced)
+    notes = ["mqtt-recv = the subscribing adapter alone, fed by the C mosquitto_pub -l (no stamps)."]
     inproc_min = min(r.rate_mps for r in results if r.transport == "inproc")
-    lines.append(f"target inproc >= 200,000 msg/s: {'met' if inproc_min >= 200_000 else 'NOT met'} "
-                 f"(lowest {inproc_min:,.0f})")
+    notes.append(f"Target inproc >= 200,000 msg/s: {'met' if inproc_min >= 200_000 else 'NOT met'} "
+                 f"(lowest {inproc_min:,.0f}).")
     for kind in ("mqtt", "mqtt-recv"):
         q1 = [r for r in results if r.transport == kind and r.qos == 1]
         ok = all(r.rate_mps >= 5000 and r.lost == 0 for r in q1)
-        lines.append(f"target {kind} QoS 1 >= 5,000 msg/s, no loss: {'met' if ok else 'NOT met'} "
-                     f"(lowest {min(r.rate_mps for r in q1):,.0f}, lost {sum(r.lost for r in q1)})")
-    return "\n".join(lines)
+        notes.append(f"Target {kind} QoS 1 >= 5,000 msg/s, no loss: {'met' if ok else 'NOT met'} "
+                     f"(lowest {min(r.rate_mps for r in q1):,.0f}, lost {sum(r.lost for r in q1)}).")
+    out.notes = " ".join(notes)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker-config", default="set_tcp_nodelay true",
                         help="extra mosquitto.conf lines (docs/bus.md advises set_tcp_nodelay)")
     parser.add_argument("--quick", action="store_true", help="small runs, one repeat")
+    add_figures_option(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.inproc_messages, args.mqtt_messages, args.paced_messages = 1, 20_000, 2_000, 1_000
-    print(render(measure(args), args))
+    table(measure(args), args).emit(args.figures)
     return 0
 
 

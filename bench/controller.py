@@ -48,11 +48,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load import cpu_s, percentile, rss_mb  # noqa: E402
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
+from bench.load import cpu_s, rss_mb  # noqa: E402
 from bulletyard.secure_broker import generate_secure_broker  # noqa: E402
 from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 
 TERMINAL = ("complete", "failed", "cancelled", "refused")
 
@@ -145,25 +147,30 @@ def reaction(args: argparse.Namespace) -> None:
             system.close()
             supervisor.stop_all(20)
     s = meter.samples_ms
-    print(f"\n## controller reaction, {args.robots} robots on {args.layout}, "
-          f"{args.duration:.0f} s measured\n")
-    print("| measure | value |\n|---|---|")
-    print(f"| states seen / orders seen | {meter.states} / {meter.orders} |")
-    print(f"| reactions paired | {len(s)} |")
-    print(f"| progress state -> next order to it, p50 / p99 / max (ms, monitor's view; includes waits "
-          f"for other robots) | {percentile(s, 50):.1f} / "
-          f"{percentile(s, 99):.1f} / {max(s, default=float('nan')):.1f} |")
+
     def ms(name: str, q: str) -> float:
         return _metric(text, f'{name}{{quantile="{q}"}}') * 1e3
 
     rs = "bulletyard_reaction_seconds"
-    print(f"| state received -> orders sent, p50 / p99 (ms, controller's metric) | {ms(rs, '0.5'):.2f} / "
-          f"{ms(rs, '0.99'):.2f} |")
-    print(f"| controller tick p50 / p99 (ms) | {ms('bulletyard_plan_seconds', '0.5'):.2f} / "
-          f"{ms('bulletyard_plan_seconds', '0.99'):.2f} |")
-    print(f"| controller CPU (% of one core) / peak RSS (MiB) | {cpu:.0f} / {peak_rss:.0f} |")
+    table = FigureTable(
+        f"controller-reaction-{args.robots}", "Controller service reaction time (bulletyard serve over MQTT)",
+        ["measure", "value"],
+        {"robots": args.robots, "layout": args.layout, "measured s": args.duration, "orders": args.orders,
+         "rate": args.rate},
+    )
+    table.add("states seen / orders seen", f"{meter.states} / {meter.orders}")
+    table.add("reactions paired", len(s))
+    table.add("progress state -> next order to it, p50 / p99 / max (ms, monitor's view; includes waits "
+              "for other robots)", f"{percentile(s, 50):.1f} / {percentile(s, 99):.1f} / "
+              f"{max(s, default=float('nan')):.1f}")
+    table.add("state received -> orders sent, p50 / p99 (ms, controller's metric)",
+              f"{ms(rs, '0.5'):.2f} / {ms(rs, '0.99'):.2f}")
+    table.add("controller tick p50 / p99 (ms)",
+              f"{ms('bulletyard_plan_seconds', '0.5'):.2f} / {ms('bulletyard_plan_seconds', '0.99'):.2f}")
+    table.add("controller CPU (% of one core) / peak RSS (MiB)", f"{cpu:.0f} / {peak_rss:.0f}")
     held = "holds" if ms(rs, "0.99") <= 50 else "does not hold"
-    print(f"| target p99 <= 50 ms (controller's metric) | {held} |")
+    table.add("target p99 <= 50 ms (controller's metric)", held)
+    table.emit(args.figures)
 
 
 def kills(args: argparse.Namespace) -> None:
@@ -207,13 +214,16 @@ def kills(args: argparse.Namespace) -> None:
             supervisor.stop_all(20)
     once = sum(1 for v in terminal.values() if v == ["complete"])
     twice = sum(1 for v in terminal.values() if len(v) > 1)
-    print(f"\n## controller kills, {args.robots} robots on {args.layout}, {args.orders} orders\n")
-    print("| measure | value |\n|---|---|")
-    print(f"| kills done | {done_kills} |")
-    print(f"| orders complete exactly once | {once} / {args.orders} |")
-    print(f"| orders with more than one terminal status | {twice} |")
-    print(f"| orders never finished | {args.orders - len(terminal)} |")
-    print(f"| wall time (s) | {time.monotonic() - t0:.0f} |")
+    table = FigureTable("controller-kills", "Controller killed repeatedly: every order ends exactly once",
+                        ["measure", "value"],
+                        {"robots": args.robots, "layout": args.layout, "orders": args.orders,
+                         "kills": args.kills, "seed": args.seed})
+    table.add("kills done", done_kills)
+    table.add("orders complete exactly once", f"{once} / {args.orders}")
+    table.add("orders with more than one terminal status", twice)
+    table.add("orders never finished", args.orders - len(terminal))
+    table.add("wall time (s)", f"{time.monotonic() - t0:.0f}")
+    table.emit(args.figures)
     if once != args.orders:
         raise SystemExit(1)
 
@@ -244,15 +254,18 @@ def delays(args: argparse.Namespace) -> None:
             rows.append((p, s, (tail[-1] - tail[0]) if tail else 0))
             print(f"P={p}: {s['orders_completed']} orders, {s['order_lines_per_hour']} lines/h", flush=True)
     base = rows[0][1]["order_lines_per_hour"] or 0.0
-    print(f"\n## delay injection, {args.robots} robots on {args.layout}, {args.sim_s:.0f} simulated s\n")
-    print("| P (per robot per s) | orders done | lines/h | throughput lost | collisions (trace/contacts) "
-          "| min distance (m) | stuck > 120 s | lines in last 10 min | real-time factor |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    table = FigureTable(
+        "controller-delays", "LoRR-style delay injection in the simulator",
+        ["P (per robot per s)", "orders done", "lines/h", "throughput lost", "collisions (trace/contacts)",
+         "min distance (m)", "stuck > 120 s", "lines in last 10 min", "real-time factor"],
+        {"robots": args.robots, "layout": args.layout, "simulated s": args.sim_s, "seed": args.seed},
+    )
     for p, s, tail in rows:
         lost = 1 - (s["order_lines_per_hour"] or 0.0) / base if base else float("nan")
-        print(f"| {p} | {s['orders_completed']} | {s['order_lines_per_hour']} | {lost:.1%} | "
-              f"{s['collisions']}/{s.get('pybullet_contacts', '-')} | {s.get('min_robot_distance_m', '-')} | "
-              f"{s['deadlocks']} | {tail} | {s['real_time_factor']} |")
+        table.add(p, s["orders_completed"], s["order_lines_per_hour"], f"{lost:.1%}",
+                  f"{s['collisions']}/{s.get('pybullet_contacts', '-')}", s.get("min_robot_distance_m", "-"),
+                  s["deadlocks"], tail, s["real_time_factor"])
+    table.emit(args.figures)
 
 
 def main() -> None:
@@ -284,6 +297,8 @@ def main() -> None:
     d.add_argument("--p", type=float, nargs="+", default=[0.0005, 0.02], help="delay probabilities")
     d.add_argument("--seed", type=int, default=1)
     d.set_defaults(func=delays)
+    for command in (r, k, d):
+        add_figures_option(command)
     args = parser.parse_args()
     args.func(args)
 

@@ -35,11 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bulletyard.secure_broker import generate_secure_broker  # noqa: E402
 from bulletyard.supervisor import ProcessSupervisor, free_port  # noqa: E402
 from bulletyard.system import System  # noqa: E402
 from bus.clock import WallClock, iso_timestamp  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -54,14 +56,6 @@ def cpu_s(pid: int) -> float:
 def rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` in MiB."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def run(
@@ -197,27 +191,32 @@ def main() -> int:
     )
     parser.add_argument("--probe-interval", type=float, default=0.2, help="stateRequest round trips, s")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folder here (logs)")
+    add_figures_option(parser)
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bulletyard-load-"))
     result = run(args.robots, args.duration, args.state_interval, args.probe_interval, folder)
     print(json.dumps(result, indent=1))
     c, s = result["counts"], result["sorter_final"]
-    print("\n| figure | value |\n|---|---|")
-    print(f"| robots / measured s | {result['robots']} / {result['duration_s']} |")
-    print(f"| state msgs received / asked (QoS 0) | {c.get('state', 0)} / {result['state_expected']} |")
-    print(f"| inducted received here / sorter total (QoS 1) | {c.get('inducted', 0)} / {s.get('inducted')} |")
-    print(f"| destinationRequest received (QoS 1) | {c.get('destinationRequest', 0)} |")
-    print(f"| divertConfirm received (QoS 1) | {c.get('divertConfirm', 0)} |")
-    print(f"| sorter late replies (no destination in time) | {s.get('late')} |")
-    print(
-        f"| stateRequest round trip p50 / p99 / max ms | {result['rtt_p50_ms']} / {result['rtt_p99_ms']} / "
-        f"{result['rtt_max_ms']} ({result['probes_answered']}/{result['probes_sent']} answered) |"
+    table = FigureTable(
+        f"load-{args.robots}", "The whole bus under load over TLS: vehicles, sorter, probes",
+        ["figure", "value"],
+        {"robots": args.robots, "measured s": args.duration, "state period s": args.state_interval,
+         "probe period s": args.probe_interval},
     )
+    table.add("robots / measured s", f"{result['robots']} / {result['duration_s']}")
+    table.add("state msgs received / asked (QoS 0)", f"{c.get('state', 0)} / {result['state_expected']}")
+    table.add("inducted received here / sorter total (QoS 1)",
+              f"{c.get('inducted', 0)} / {s.get('inducted')}")
+    table.add("destinationRequest received (QoS 1)", c.get("destinationRequest", 0))
+    table.add("divertConfirm received (QoS 1)", c.get("divertConfirm", 0))
+    table.add("sorter late replies (no destination in time)", s.get("late"))
+    table.add("stateRequest round trip p50 / p99 / max ms",
+              f"{result['rtt_p50_ms']} / {result['rtt_p99_ms']} / {result['rtt_max_ms']} "
+              f"({result['probes_answered']}/{result['probes_sent']} answered)")
     for name in ("broker", "fleet", "sorter"):
-        print(
-            f"| {name} CPU % of a core / peak RSS MiB | {result['cpu_pct'][name]} / "
-            f"{result['rss_peak_mb'][name]} |"
-        )
+        table.add(f"{name} CPU % of a core / peak RSS MiB",
+                  f"{result['cpu_pct'][name]} / {result['rss_peak_mb'][name]}")
+    table.emit(args.figures)
     return 0
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from controller.planning.lacam import solve, warm_up  # noqa: E402
 from controller.planning.lifelong_run import run_lifelong  # noqa: E402
 from controller.planning.options import PlanOptions  # noqa: E402
@@ -141,12 +142,14 @@ def _fmt(v: float | None, spec: str = ".3f") -> str:
     return "-" if v is None else format(v, spec)
 
 
-def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: bool) -> None:
+def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: bool,
+                  figures: str | None = None) -> None:
     folder = SHARED / "benchmarks" / "movingai"
-    print("\n## One-shot MAPF (ratio = sum of costs / sum of shortest paths)\n")
-    print("| map | agents | scen | planner | solved | first s | first ratio | runtime s | final ratio "
-          "| note |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    params = {"scenarios": "all" if not scens else ",".join(map(str, sorted(scens))),
+              "agents": "all" if not agent_filter else ",".join(map(str, sorted(agent_filter))), "peer": peer}
+    per_scen = FigureTable("mapf-oneshot", "One-shot MAPF (ratio = sum of costs / sum of shortest paths)",
+                           ["map", "agents", "scen", "planner", "solved", "first s", "first ratio",
+                            "runtime s", "final ratio", "note"], params)
     summary = []
     for map_name, agents, scen_range, limit_s, target, first_limit in ONESHOT:
         if agent_filter and agents not in agent_filter:
@@ -159,7 +162,7 @@ def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: b
                 continue
             scen_path = folder / f"{map_name}-random-{k}.scen"
             if not scen_path.exists():
-                print(f"| {map_name} | {agents} | {k} | - | - | - | - | - | - | scenario file absent |")
+                per_scen.add(map_name, agents, k, "-", "-", "-", "-", "-", "-", "scenario file absent")
                 continue
             scen = load_scenario(scen_path, grid)[:agents]
             starts, goals = [a.start for a in scen], [a.goal for a in scen]
@@ -172,14 +175,14 @@ def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: b
                     )
             for r in results:
                 rows.setdefault(r.planner, []).append(r)
-                print(f"| {map_name} | {agents} | {k} | {r.planner} | {r.solved} | "
-                      f"{_fmt(r.first_s, '.2f')} | {_fmt(r.ratio_first)} | {r.runtime_s:.2f} | "
-                      f"{_fmt(r.ratio)} | {r.note} |", flush=True)
+                per_scen.add(map_name, agents, k, r.planner, r.solved, _fmt(r.first_s, ".2f"),
+                             _fmt(r.ratio_first), f"{r.runtime_s:.2f}", _fmt(r.ratio), r.note)
+                print("  run:", per_scen.rows[-1], flush=True)
         summary.append((map_name, agents, limit_s, target, first_limit, rows))
-    print("\n### One-shot summary (medians over scenarios)\n")
-    print("| map | agents | limit s | planner | solved | median first s | max first s | median final ratio | "
-          "max final ratio | target |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    per_scen.emit(figures)
+    table = FigureTable("mapf-oneshot-summary", "One-shot MAPF summary (medians over scenarios)",
+                        ["map", "agents", "limit s", "planner", "solved", "median first s", "max first s",
+                         "median final ratio", "max final ratio", "target"], params)
     for map_name, agents, limit_s, target, first_limit, rows in summary:
         for planner, rs in rows.items():
             solved = [r for r in rs if r.solved]
@@ -191,15 +194,16 @@ def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: b
             if first_limit:
                 goal.append(f"first <= {first_limit} s")
             goal.append(f"all solved <= {limit_s:g} s")
-            print(f"| {map_name} | {agents} | {limit_s:g} | {planner} | {len(solved)}/{len(rs)} | "
-                  f"{_fmt(statistics.median(firsts) if firsts else None, '.2f')} | "
-                  f"{_fmt(max(firsts) if firsts else None, '.2f')} | "
-                  f"{_fmt(statistics.median(ratios) if ratios else None)} | "
-                  f"{_fmt(max(ratios) if ratios else None)} | "
-                  f"{'; '.join(goal)} |")
+            table.add(map_name, agents, f"{limit_s:g}", planner, f"{len(solved)}/{len(rs)}",
+                      _fmt(statistics.median(firsts) if firsts else None, ".2f"),
+                      _fmt(max(firsts) if firsts else None, ".2f"),
+                      _fmt(statistics.median(ratios) if ratios else None),
+                      _fmt(max(ratios) if ratios else None), "; ".join(goal))
+    table.emit(figures)
 
 
-def _lifelong_rows(label: str, inst, steps: int, step_nodes: int, lane_costs: tuple[int | None, ...]) -> None:
+def _lifelong_rows(table: FigureTable, label: str, inst, steps: int, step_nodes: int,
+                   lane_costs: tuple[int | None, ...]) -> None:
     """Grid model, then the rotation model at each lane cost (None: its default), one row each."""
     grid_rate = None
     for rotations, lane in [(False, None)] + [(True, lane) for lane in lane_costs]:
@@ -210,27 +214,31 @@ def _lifelong_rows(label: str, inst, steps: int, step_nodes: int, lane_costs: tu
         ratio = f"{rate / grid_rate:.2f}" if rotations and grid_rate else "-"
         grid_rate = grid_rate or rate
         model = "grid" if not rotations else f"rotation (lanes {lane or 'default'})"
-        print(f"| {label} | {model} | {s['tasks_completed']} | {rate:.3f} | {ratio} | "
-              f"{s['plan_ms_mean']:.2f} | {s['plan_ms_p99']:.2f} | {s['plan_ms_max']:.2f} | "
-              f"{s['compile_ms']:.0f} |", flush=True)
+        table.add(label, model, s["tasks_completed"], f"{rate:.3f}", ratio, f"{s['plan_ms_mean']:.2f}",
+                  f"{s['plan_ms_p99']:.2f}", f"{s['plan_ms_max']:.2f}", f"{s['compile_ms']:.0f}")
+        print("  run:", table.rows[-1], flush=True)
 
 
-def bench_lifelong(agent_counts: list[int], steps: int, step_nodes: int, extra: list[str]) -> None:
+def bench_lifelong(agent_counts: list[int], steps: int, step_nodes: int, extra: list[str],
+                   figures: str | None = None) -> None:
     """Grid and rotation model in the same run; the rotation model under a node budget per step
     (``step_nodes``) so its tasks/step do not move with machine load (the 1 s wall budget stays as
     a safety net and is never reached at these sizes)."""
-    print(f"\n## Lifelong MAPF, LoRR instances (rotation model: at most {step_nodes} nodes/step)\n")
-    print("| instance | model | tasks | tasks/step | rotation / grid | plan ms mean | p99 | max "
-          "| compile ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    table = FigureTable(
+        "mapf-lifelong", f"Lifelong MAPF, LoRR instances (rotation model: at most {step_nodes} nodes/step)",
+        ["instance", "model", "tasks", "tasks/step", "rotation / grid", "plan ms mean", "p99", "max",
+         "compile ms"],
+        {"steps": steps, "step nodes": step_nodes, "step budget s": 1.0, "extra": " ".join(extra) or "none"},
+        notes="pymapf 0.9 has no lifelong planner; no peer column.",
+    )
     for n in agent_counts:
         inst = load_lorr_instance(SHARED / "benchmarks" / "lorr" / f"warehouse_small_{n}.json")
-        _lifelong_rows(f"warehouse_small_{n}, {steps} steps", inst, steps, step_nodes, (None,))
+        _lifelong_rows(table, f"warehouse_small_{n}, {steps} steps", inst, steps, step_nodes, (None,))
     for spec in extra:  # PATH:STEPS, e.g. a LoRR 2023 main-round instance
         path, _, n_steps = spec.rpartition(":")
-        _lifelong_rows(f"{Path(path).stem}, {n_steps} steps", load_lorr_instance(path), int(n_steps),
+        _lifelong_rows(table, f"{Path(path).stem}, {n_steps} steps", load_lorr_instance(path), int(n_steps),
                        step_nodes, (None, 2))
-    print("\npymapf 0.9 has no lifelong planner; no peer column.")
+    table.emit(figures)
 
 
 KERNEL_SNIPPET = """
@@ -253,24 +261,24 @@ print(first, r.nodes_expanded, run.summary()["plan_ms_mean"])
 """
 
 
-def bench_kernels() -> None:
+def bench_kernels(figures: str | None = None) -> None:
     """Numba on versus off (NUMBA_DISABLE_JIT=1 runs the same kernels as plain Python)."""
     movingai = SHARED / "benchmarks" / "movingai"
     code = KERNEL_SNIPPET.format(repo=str(REPO), map=str(movingai / "warehouse-10-20-10-2-1.map"),
                                  scen=str(movingai / "warehouse-10-20-10-2-1-random-1.scen"),
                                  lorr=str(SHARED / "benchmarks" / "lorr" / "warehouse_small_200.json"))
-    print("\n## Kernels: numba versus plain Python (same code, NUMBA_DISABLE_JIT=1)\n")
-    print("| mode | LaCAM first solution, warehouse 100 agents (s) | nodes "
-          "| lifelong step, 200 agents (ms) |")
-    print("|---|---|---|---|")
+    table = FigureTable("mapf-kernels", "Kernels: numba versus plain Python (same code, NUMBA_DISABLE_JIT=1)",
+                        ["mode", "LaCAM first solution, warehouse 100 agents (s)", "nodes",
+                         "lifelong step, 200 agents (ms)"], {"lifelong steps": 50})
     for mode, env in (("numba", {}), ("plain Python", {"NUMBA_DISABLE_JIT": "1"})):
         try:
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
                                  env={**os.environ, **env})
             first, nodes, step_ms = out.stdout.split()
-            print(f"| {mode} | {float(first):.3f} | {nodes} | {float(step_ms):.2f} |", flush=True)
+            table.add(mode, f"{float(first):.3f}", nodes, f"{float(step_ms):.2f}")
         except (subprocess.TimeoutExpired, ValueError):
-            print(f"| {mode} | failed or timed out | - | - |", flush=True)
+            table.add(mode, "failed or timed out", "-", "-")
+    table.emit(figures)
 
 
 def _int_set(text: str | None) -> set[int] | None:
@@ -299,18 +307,19 @@ def main() -> None:
                     help="also run this LoRR instance for STEPS steps (repeatable)")
     ap.add_argument("--step-nodes", type=int, default=100_000,
                     help="rotation model: operations checked per step at most")
+    add_figures_option(ap)
     args = ap.parse_args()
     t0 = time.perf_counter()
     warm_up()
     print(f"# bulletyard MAPF bench\n\npython {sys.version.split()[0]}, cpus {os.cpu_count()}, "
           f"numba kernel compile/load {time.perf_counter() - t0:.2f} s (not counted below)")
     if args.suite in ("oneshot", "all"):
-        bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer)
+        bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer, args.figures)
     if args.suite in ("lifelong", "all"):
         agents = [int(a) for a in args.lifelong_agents.split(",")]
-        bench_lifelong(agents, args.steps, args.step_nodes, args.lorr)
+        bench_lifelong(agents, args.steps, args.step_nodes, args.lorr, args.figures)
     if args.suite in ("kernels", "all"):
-        bench_kernels()
+        bench_kernels(args.figures)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Run: ``python bench/maps_distance_tables.py`` (shared maps are used when ``../sh
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -24,6 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from warehouse_maps.catalog import load_layout  # noqa: E402
 from warehouse_maps.grid import MOVES, UNREACHABLE, Cell, Grid  # noqa: E402
 from warehouse_maps.lorr import load_lorr_map  # noqa: E402
@@ -102,9 +104,17 @@ def cases() -> list[tuple[str, np.ndarray, list[Cell]]]:
 
 
 def main() -> None:
-    print(f"median of {REPEATS} runs, milliseconds for all goals of the case (fresh Grid each run)")
-    header = f"{'case':38} {'distance_tables':>15} {'scipy':>8} {'numpy waves':>11} {'py queue':>9}"
-    print(f"{header} {'vs scipy':>9}")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_figures_option(ap)
+    args = ap.parse_args()
+    table = FigureTable(
+        "distance-tables",
+        "Distance tables: milliseconds for all goals of a case (median, fresh Grid each run)",
+        ["case", "distance_tables ms", "scipy ms", "numpy waves ms", "py queue ms", "scipy / ours"],
+        {"repeats": REPEATS},
+        notes="py queue: 5 goals timed, scaled to the case's goal count; "
+        "scipy: graph built outside the timing.",
+    )
     Grid.from_rows(["..", ".."]).distance_table((0, 0))  # compile / load the kernel outside the timing
     for label, passable, goals in cases():
         ours = median_ms(lambda p=passable, g=goals: Grid(p).distance_tables(g))
@@ -116,8 +126,9 @@ def main() -> None:
         check = Grid(passable)
         for goal in goals[:3]:
             assert np.array_equal(check.distance_table(goal), numpy_waves(passable, goal))
-        print(f"{label:38} {ours:15.2f} {scipy_ms:8.2f} {waves:11.2f} {queue:9.1f} {scipy_ms / ours:8.1f}x")
-    print("py queue: 5 goals timed, scaled to the case's goal count; scipy: graph built outside the timing")
+        table.add(label, f"{ours:.2f}", f"{scipy_ms:.2f}", f"{waves:.2f}", f"{queue:.1f}",
+                  f"{scipy_ms / ours:.1f} x")
+    table.emit(args.figures)
 
 
 if __name__ == "__main__":

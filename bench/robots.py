@@ -41,10 +41,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bus.clock import WallClock  # noqa: E402
 from bus.mqtt import MqttTransport  # noqa: E402
 from bus.vda5050 import to_payload  # noqa: E402
 from bus.vda5050.shared_loop import SharedNetworkLoop  # noqa: E402
+from controller.stats import percentile  # noqa: E402
 from robots.config import VehicleConfig  # noqa: E402
 from robots.fleet import FleetRunner, build_agents  # noqa: E402
 from robots.kinematic import KinematicDrive  # noqa: E402
@@ -133,7 +135,7 @@ def run_once(url: str, count: int, seconds: float, net_kind: str = "shared") -> 
     del cpu0, wall0
 
     def pct(q: float) -> float:
-        return lags[min(len(lags) - 1, int(q * len(lags)))] * 1000 if lags else 0.0
+        return percentile(lags, q * 100) * 1000 if lags else 0.0
 
     rate = received / seconds
     return {"state_per_s": rate, "ratio": rate / (2 * count), "lag_p50_ms": pct(0.5),
@@ -148,9 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peer-max", type=int, default=250,
                         help="also run the thread-per-client peer for sizes up to this (0: never)")
+    add_figures_option(parser)
     args = parser.parse_args(argv)
-    print("| vehicles | net | state/s | ratio | lag p50 ms | lag p99 ms | lag max ms | cpu | real time |")
-    print("|---:|:---|---:|---:|---:|---:|---:|---:|:---|")
+    table = FigureTable(
+        "robots-fleet", "Simulated vehicles on one shared network loop: state rate and loop lag (medians)",
+        ["vehicles", "net", "state/s", "ratio", "lag p50 ms", "lag p99 ms", "lag max ms", "cpu", "real time"],
+        {"counts": " ".join(map(str, args.counts)), "seconds": args.seconds, "repeats": args.repeats,
+         "peer max": args.peer_max},
+    )
     for count in args.counts:
         kinds = ["shared"] + (["threads"] if count <= args.peer_max else [])
         for net_kind in kinds:
@@ -168,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
                     finally:
                         broker.stop()
             if failure:
-                print(f"| {count} | {net_kind} | fails: {failure} | | | | | | no |", flush=True)
+                table.add(count, net_kind, f"fails: {failure}", "", "", "", "", "", "no")
                 continue
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             ok = med["ratio"] >= 0.95 and med["lag_p99_ms"] <= 100
-            print(f"| {count} | {net_kind} | {med['state_per_s']:.0f} | {med['ratio']:.2f} | "
-                  f"{med['lag_p50_ms']:.1f} | {med['lag_p99_ms']:.1f} | {med['lag_max_ms']:.0f} | "
-                  f"{med['cpu']:.2f} | {'yes' if ok else 'no'} |", flush=True)
+            table.add(count, net_kind, f"{med['state_per_s']:.0f}", f"{med['ratio']:.2f}",
+                      f"{med['lag_p50_ms']:.1f}", f"{med['lag_p99_ms']:.1f}", f"{med['lag_max_ms']:.0f}",
+                      f"{med['cpu']:.2f}", "yes" if ok else "no")
+            print("  run:", table.rows[-1], flush=True)
+    table.emit(args.figures)
     return 0
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bulletyard.runtime.sim_setup import SimOptions, Simulation  # noqa: E402
 
 
@@ -110,6 +111,7 @@ def main() -> None:
                     help="orders per robot per hour (12 overloads fc; about 3 is what 100 robots finish)")
     ap.add_argument("--repeats", type=int, default=1, help="runs per fleet size; the table gives medians")
     ap.add_argument("--no-sorter", action="store_true", help="leave the layout's sorter out")
+    add_figures_option(ap)
     args = ap.parse_args()
     keys = ("robots", "setup_s", "sim_s", "wall_s", "rtf", "orders_done", "collisions", "max_rss_mb")
     rows = []
@@ -124,12 +126,17 @@ def main() -> None:
         rtfs = sorted(r["rtf"] for r in runs)
         rows.append((n, statistics.median(rtfs), rtfs, statistics.median(r["orders_done"] for r in runs),
                      max(r["collisions"] for r in runs), max(r["max_rss_mb"] for r in runs)))
-    print("| robots | real-time factor (median) | all runs | orders done (median) | collisions "
-          "| peak RSS MB (process) |")
-    print("|---|---|---|---|---|---|")
+    table = FigureTable(
+        f"sim-speed-{args.layout}", "Simulation speed: real-time factor and memory per fleet size",
+        ["robots", "real-time factor (median)", "all runs", "orders done (median)", "collisions",
+         "peak RSS MB (process)"],
+        {"layout": args.layout, "simulated s": args.sim_s, "orders per robot-hour": args.rate,
+         "repeats": args.repeats, "sorter": not args.no_sorter},
+    )
     for n, rtf, rtfs, done, collisions, rss in rows:
         runs_text = ", ".join(f"{x:.1f}" for x in rtfs)
-        print(f"| {n} | {rtf:.1f} x | {runs_text} | {done:g} | {collisions} | {rss} |")
+        table.add(n, f"{rtf:.1f} x", runs_text, done, collisions, rss)
+    table.emit(args.figures)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bench.load import rss_mb  # noqa: E402
 from bulletyard.supervisor import bulletyard_argv  # noqa: E402
 
@@ -95,6 +96,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=0.5, help="orders per second from the feeder")
     p.add_argument("--every", type=float, default=60.0, help="seconds between samples")
     p.add_argument("--out", type=Path, default=Path("soak.jsonl"), help="JSON line per sample")
+    add_figures_option(p)
     args = p.parse_args()
     rows: list[dict] = []
 
@@ -137,19 +139,22 @@ def main() -> None:
             rest = up.communicate(timeout=120)[0]
             print(rest, flush=True)
     last = rows[-1] if rows else {"minutes": 0}
-    print(f"\n## bulletyard up, {args.robots} robots on {args.layout}, {last['minutes']:.0f} min in real "
-          f"time, orders at {args.rate}/s\n")
-    print("| min | controller RSS (MiB, metric) | fleet | sorter | broker | orders complete | open | "
-          "messages in | reaction p99 (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    table = FigureTable(
+        f"soak-{args.robots}", "bulletyard up in real time: memory, orders and reaction over the run",
+        ["min", "controller RSS (MiB, metric)", "fleet", "sorter", "broker", "orders complete", "open",
+         "messages in", "reaction p99 (ms)"],
+        {"robots": args.robots, "layout": args.layout, "minutes": f"{last['minutes']:.0f}",
+         "orders per s": args.rate},
+        notes=f"Controller RSS slope over the second half: {slope_mib_per_h(rows):+.1f} MiB/h.",
+    )
     for r in rows:
         o = r["orders"]
         open_orders = sum(n for s, n in o.items() if s not in ("complete", "failed", "refused"))
         rss = r["rss_mib"]
-        print(f"| {r['minutes']:.0f} | {r['controller_rss_metric_mib']} | {rss.get('fleet')} | "
-              f"{rss.get('sorter')} | {rss.get('broker')} | {o.get('complete', 0)} | {open_orders} | "
-              f"{r['messages_in']} | {r['reaction_p99_ms']} |")
-    print(f"\ncontroller RSS slope over the second half: {slope_mib_per_h(rows):+.1f} MiB/h")
+        table.add(f"{r['minutes']:.0f}", r["controller_rss_metric_mib"], rss.get("fleet"),
+                  rss.get("sorter"), rss.get("broker"), o.get("complete", 0), open_orders, r["messages_in"],
+                  r["reaction_p99_ms"])
+    table.emit(args.figures)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bus.clock import SIM_EPOCH, Instant, seconds  # noqa: E402
 from controller.sortation.mapping import balanced_plan  # noqa: E402
 from controller.sortation.planner import SortationPlanner  # noqa: E402
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pybullet-minutes", type=float, default=60.0)
+    add_figures_option(ap)
     args = ap.parse_args(argv)
 
     base = LoopConfig()
@@ -177,28 +179,34 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((results[0], [r.wall_s for r in results]))
         print(f"  {name}: done in {statistics.median(r.wall_s for r in results):.1f} s", flush=True)
     print()
-    print("| run | sim s | wall s (median) | x real time | throughput /h | vs analytic | recirc/item | "
-          "reject rate | no-read rate | late | on line at end |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    params = {"seed": args.seed, "repeats": args.repeats, "PyBullet minutes": args.pybullet_minutes,
+              "config sha256": digest, "analytic items/h": round(analytic)}
+    loop = FigureTable(
+        "sorter-loop",
+        f"Loop sorter ({base.loop_length_m:g} m, {base.chutes.count} chutes): throughput against the "
+        "analytic rate, speed",
+        ["run", "sim s", "wall s (median)", "x real time", "throughput /h", "vs analytic", "recirc/item",
+         "reject rate", "no-read rate", "late", "on line at end"], params)
     ok = True
     for r, walls in rows:
         wall = statistics.median(walls)
         speed = r.sim_s / wall
         dev = r.throughput_per_h / analytic - 1.0
-        print(f"| {r.name} | {r.sim_s:.0f} | {wall:.2f} | {speed:.0f} | {r.throughput_per_h:.0f} | "
-              f"{dev:+.2%} | {r.recirculation_rate:.4f} | {r.reject_rate:.4f} | {r.no_read_rate:.4f} | "
-              f"{r.late_replies} | {r.on_line_at_end} |")
+        loop.add(r.name, f"{r.sim_s:.0f}", f"{wall:.2f}", f"{speed:.0f}", f"{r.throughput_per_h:.0f}",
+                 f"{dev:+.2%}", f"{r.recirculation_rate:.4f}", f"{r.reject_rate:.4f}",
+                 f"{r.no_read_rate:.4f}", r.late_replies, r.on_line_at_end)
         target = 20.0 if "pybullet" in r.name else 120.0
         ok &= speed >= target and abs(dev) <= 0.02
-    print()
+    loop.emit(args.figures)
     inline = inline_run(args.seed)
-    print("| inline sorter (60 m, 2 m/s, one automatic induct 3600/h, 20 chutes) | sim s | wall s | "
-          "x real time | throughput /h | vs analytic 3600/h | reject rate |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| model with direct resolver | {inline.sim_s:.0f} | {inline.wall_s:.2f} | "
-          f"{inline.sim_s / inline.wall_s:.0f} | {inline.throughput_per_h:.0f} | "
-          f"{inline.throughput_per_h / 3600 - 1:+.2%} | {inline.reject_rate:.4f} |")
-    print()
+    line = FigureTable(
+        "sorter-inline", "Inline sorter (60 m, 2 m/s, one automatic induct 3600/h, 20 chutes)",
+        ["run", "sim s", "wall s", "x real time", "throughput /h", "vs analytic 3600/h", "reject rate"],
+        {"seed": args.seed})
+    line.add("model with direct resolver", f"{inline.sim_s:.0f}", f"{inline.wall_s:.2f}",
+             f"{inline.sim_s / inline.wall_s:.0f}", f"{inline.throughput_per_h:.0f}",
+             f"{inline.throughput_per_h / 3600 - 1:+.2%}", f"{inline.reject_rate:.4f}")
+    line.emit(args.figures)
     print("conservation: checked after every run (inducted = on line + in chutes + reject): OK")
     print("targets: |throughput - analytic| <= 2 %, >= 120 x real time headless, >= 20 x with PyBullet:",
           "MET" if ok else "MISSED")

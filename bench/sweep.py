@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bulletyard.sweep.table import flatten  # noqa: E402
 
 WALL = {"summary.wall_time_s", "summary.real_time_factor"}
@@ -34,6 +35,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--orders", type=int, default=40)
     ap.add_argument("--rate", type=float, default=480.0)
+    add_figures_option(ap)
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     spec = work / "spec.yaml"
@@ -67,12 +69,17 @@ def main() -> None:
         want = {k: "" if v is None else str(v) for k, v in expected.items() if k not in WALL}
         equal += all(row.get(k) == v for k, v in want.items())
     runs = len(alone)
-    print(f"| way | runs | wall time (s) |\n|---|---|---|\n"
-          f"| `bulletyard sim` one after another | {runs} | {sequential_s:.1f} |\n"
-          f"| `bulletyard sweep --workers {a.workers}` (local Ray, start included) | {runs} "
-          f"| {sweep_s:.1f} |")
-    print(f"\nratio sweep / sequential: {sweep_s / sequential_s:.2f}")
-    print(f"rows equal to the run made alone: {equal} of {len(table)}")
+    out = FigureTable(
+        "sweep", "A sweep on local Ray against the same runs one after another",
+        ["way", "runs", "wall time (s)"],
+        {"workers": a.workers, "layout": a.layout, "robots": " ".join(map(str, a.robots)),
+         "seeds": " ".join(map(str, a.seeds)), "orders": a.orders, "rate per h": a.rate},
+        notes=f"Ratio sweep / sequential: {sweep_s / sequential_s:.2f}. Rows equal to the run made alone: "
+        f"{equal} of {len(table)}.",
+    )
+    out.add("`bulletyard sim` one after another", runs, f"{sequential_s:.1f}")
+    out.add(f"`bulletyard sweep --workers {a.workers}` (local Ray, start included)", runs, f"{sweep_s:.1f}")
+    out.emit(a.figures)
 
 
 if __name__ == "__main__":

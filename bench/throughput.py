@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from bulletyard.runtime.sim_setup import SimOptions, Simulation  # noqa: E402
 from warehouse_maps.generators import FC_SORTER, FulfilmentParams, fulfilment_centre  # noqa: E402
 from warehouse_maps.layout_yaml import save_layout_yaml  # noqa: E402
@@ -103,6 +104,7 @@ def main() -> None:
     ap.add_argument("--sim-s", type=float, default=1800.0)
     ap.add_argument("--rate", type=float, default=12.0, help="orders per robot per hour")
     ap.add_argument("--seed", type=int, default=1)
+    add_figures_option(ap)
     args = ap.parse_args()
     rows = []
     keep = tempfile.TemporaryDirectory()
@@ -112,11 +114,15 @@ def main() -> None:
             row = one(n, rule, layout, args.sim_s, args.rate, args.seed)
             print("  run:", " ".join(f"{k}={_cell(v)}" for k, v in row.items()), flush=True)
             rows.append(row)
-    print(f"layout {args.layout}, {args.sim_s:g} s, seed {args.seed}, {args.rate:g} orders per robot-hour")
-    print("| " + " | ".join(title for _, title in COLUMNS) + " |")
-    print("|" + "---|" * len(COLUMNS))
+    table = FigureTable(
+        f"throughput-{args.layout}", "Order lines per hour against the bound, per fleet size and rule",
+        [title for _, title in COLUMNS],
+        {"layout": args.layout, "simulated s": args.sim_s, "seed": args.seed,
+         "orders per robot-hour": args.rate, "robots": " ".join(map(str, args.robots))},
+    )
     for row in rows:
-        print("| " + " | ".join(_cell(row[key]) for key, _ in COLUMNS) + " |")
+        table.add(*(_cell(row[key]) for key, _ in COLUMNS))
+    table.emit(args.figures)
     keep.cleanup()
 
 

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slot_cmd",
     "mapf_cmd",
     "sim_cmd",
+    "compare_cmd",
     "sweep_cmd",
     "check_cmd",
     "feed_cmd",

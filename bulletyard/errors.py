@@ -38,6 +38,7 @@ _OPTIONAL_ERRORS: list[tuple[str, str]] = [
     ("sim.faults", "FaultSpecError"),
     ("sim.scenario", "ScenarioError"),
     ("sim.trace", "TraceFormatError"),
+    ("sim.report_data", "NotARunError"),
     ("bulletyard.secure_broker", "SecureBrokerError"),
     ("bulletyard.supervisor", "SupervisorError"),
     ("bulletyard.metrics", "MetricsPortError"),

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from controller.stats import percentile
+
 
 def _quantiles(samples) -> tuple[float, float, float, int]:
     data = np.fromiter(samples, dtype=np.float64)
     if data.size == 0:
         return 0.0, 0.0, 0.0, 0
-    return float(np.quantile(data, 0.5)), float(np.quantile(data, 0.99)), float(data.sum()), int(data.size)
+    return percentile(data.tolist(), 50), percentile(data.tolist(), 99), float(data.sum()), int(data.size)
 
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096

@@ -108,6 +108,11 @@ class VehicleAgent(ActionsMixin, OutboundMixin):
         self._wire_cache: dict[tuple[str, int, bool], NodeState | EdgeState] = {}
 
     # --- the runner's interface --------------------------------------------------------------
+    @property
+    def loads(self) -> tuple[Load, ...]:
+        """What the vehicle carries now (the ``loads`` of its VDA 5050 state: a lifted pod)."""
+        return tuple(self._loads)
+
     def will(self) -> Envelope:
         """The last will: CONNECTIONBROKEN, QoS 1, retained.
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from controller.stats import percentile
 from sim.trace import Pose, TraceFrame
 
 IDLE_STATES = frozenset({"idle", "charging", "offline"})
@@ -94,6 +95,9 @@ class KpiCollector:
     station_busy_s: float = 0.0
     station_visits: int = 0
     busy_by_kind: Counter = field(default_factory=Counter)  # robot-seconds: moving, turning, waiting, action
+    station_busy_by_cell: Counter = field(default_factory=Counter)  # (x, y) -> seconds busy
+    state_s_per_bin: dict[int, Counter] = field(default_factory=dict)  # bin -> state -> robot-seconds
+    last_frame_t_s: float = 0.0
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class KpiCollector:
         """Account one trace frame: travel, busy time, congestion, stuck robots."""
         if self.congestion is None:
             self.congestion = np.zeros(self.grid_shape, dtype=np.float64)
+        self.last_frame_t_s = max(self.last_frame_t_s, frame.t_s)
         for rid, pose in frame.robots.items():
             track = self.robots.get(rid)
             if track is None:
@@ -143,6 +148,11 @@ class KpiCollector:
                 moved = math.hypot(pose[0] - track.last_pose[0], pose[1] - track.last_pose[1])
                 track.travel_m += moved
             track.seen_s += dt
+            if dt > 0:
+                states = self.state_s_per_bin.get(b := int(track.last_t_s // self.bin_s))
+                if states is None:
+                    states = self.state_s_per_bin[b] = Counter()
+                states[state] += dt
             if state not in IDLE_STATES:
                 track.busy_s += dt
                 self.busy_by_kind[_busy_kind(state, moved, track.last_pose, pose)] += dt
@@ -150,6 +160,7 @@ class KpiCollector:
             working_at_station = state == "busy" and cell in self.station_cells
             if working_at_station:
                 self.station_busy_s += dt
+                self.station_busy_by_cell[cell] += dt
                 if not track.at_station:
                     self.station_visits += 1
             track.at_station = working_at_station
@@ -208,7 +219,7 @@ class KpiCollector:
         inducted = self.sorter.get("inducted", 0)
 
         def pct(q: float) -> float | None:
-            return None if cycles is None else round(float(np.percentile(cycles, q)), 3)
+            return None if cycles is None else round(percentile(cycles.tolist(), q), 3)
 
         return {
             "orders_total": self.orders_total,
@@ -251,6 +262,22 @@ class KpiCollector:
         busy = sum(self.busy_by_kind.values())
         shares = {k: round(self.busy_by_kind[k] / busy, 4) if busy else 0.0 for k in BUSY_KINDS}
         return {**shares, "busy_robot_s": round(busy, 1)}
+
+    def robots_by_state(self) -> dict[str, list[float]]:
+        """Mean number of robots in each recorded state per time bin (for the stacked-area plot).
+
+        The states are the ones the simulated vehicles report (``sim.vehicles.SimRobot.state_name``):
+        driving (turning included), busy (an action running), waiting (nodes ahead, not moving:
+        waiting on the plan or on another robot), idle and offline.
+        """
+        last = max(self.state_s_per_bin, default=-1)
+        names = sorted({s for c in self.state_s_per_bin.values() for s in c})
+        # the last bin is cut short by the end of the run: divide by the time it covers
+        spans = [self.bin_s] * last + [max(self.last_frame_t_s - last * self.bin_s, 1e-9)]
+        return {
+            name: [self.state_s_per_bin.get(b, Counter()).get(name, 0.0) / spans[b] for b in range(last + 1)]
+            for name in names
+        }
 
     def utilisation_by_robot(self) -> Mapping[str, float]:
         """Share of time busy per robot (for the report)."""

@@ -110,9 +110,13 @@ class FrameRecorder:
         self.video_error: str | None = None
         self._next_t_s = 0.0
 
+    def due(self, t_s: float) -> bool:
+        """Whether :meth:`maybe_capture` at ``t_s`` would capture (to draw the scene marks first)."""
+        return t_s + 1e-9 >= self._next_t_s
+
     def maybe_capture(self, t_s: float) -> bool:
         """Capture a frame when ``t_s`` reached the next frame time."""
-        if t_s + 1e-9 < self._next_t_s:
+        if not self.due(t_s):
             return False
         write_png(self.frames_dir / f"frame_{self.count:05d}.png", render(self.world, *self.size))
         self.count += 1

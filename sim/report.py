@@ -1,173 +1,115 @@
-"""``report.html``: one self-contained page with inline SVG plots (no plotting dependency).
+"""``report.html`` and ``compare.html``: one self-contained page each, plots embedded as SVG.
 
-Plots: throughput over time against the arrival profile, order cycle-time histogram, robot
-utilisation, congestion heat map (where working robots stood still), sorter chute fill. The run
-manifest and the summary table head the page, so a report always says what produced it.
+A run's report heads with the run manifest (what produced it) and its headline KPIs, then the plots
+of :mod:`sim.report_plots`. A comparison shows the same plots with several runs overlaid and the
+headline KPIs side by side with each run's change from the first. Plots are SVG files embedded as
+base64 ``data:`` images: the page opens offline, from a CI artefact or a mail, and the figures stay
+sharp when zoomed; each image is its own document, so the ids matplotlib gives clip paths cannot
+clash between plots. Rendering is deterministic (fixed hash salt, no date in the files).
 """
 
 from __future__ import annotations
 
+import base64
 import html
-import json
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+import matplotlib
+from matplotlib.figure import Figure
 
-from sim.kpi import KpiCollector
+from sim.report_data import RunData
+from sim.report_plots import all_figures
+from sim.report_table import delta_rows, kpi_rows, manifest_rows, table
 
-W, H, PAD = 640, 260, 44
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-
-
-def _axes(title: str, xlabel: str, ylabel: str, x_max: float, y_max: float) -> list[str]:
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" '
-        f'font-size="11"><rect width="{W}" height="{H}" fill="white"/>',
-        f'<text x="{W / 2}" y="14" text-anchor="middle" font-size="13">{html.escape(title)}</text>',
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 10}" y2="{H - PAD}" stroke="black"/>',
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{PAD}" y2="24" stroke="black"/>',
-        f'<text x="{W / 2}" y="{H - 8}" text-anchor="middle">{html.escape(xlabel)}</text>',
-        f'<text x="12" y="{H / 2}" transform="rotate(-90 12 {H / 2})" text-anchor="middle">'
-        f"{html.escape(ylabel)}</text>",
-    ]
-    for k in range(5):
-        fx, fy = k / 4, k / 4
-        x = PAD + fx * (W - 10 - PAD)
-        y = H - PAD - fy * (H - PAD - 24)
-        parts.append(f'<text x="{x:.1f}" y="{H - PAD + 14}" text-anchor="middle">{fx * x_max:.4g}</text>')
-        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{fy * y_max:.4g}</text>')
-    return parts
-
-
-def _sx(x: float, x_max: float) -> float:
-    return PAD + (x / x_max if x_max else 0) * (W - 10 - PAD)
-
-
-def _sy(y: float, y_max: float) -> float:
-    return H - PAD - (y / y_max if y_max else 0) * (H - PAD - 24)
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}"
+    "table{border-collapse:collapse;margin:0.5em 0}th,td{border:1px solid #ddd;padding:3px 10px;"
+    "text-align:left;font-size:13px}td{text-align:right;font-variant-numeric:tabular-nums}"
+    "th{font-weight:normal;background:#f6f6f6}figure{margin:1.5em 0}img{max-width:100%}"
+    "figcaption{font-size:13px;color:#555}details{margin:1em 0}h2{border-bottom:1px solid #ddd}"
+)
+CAPTIONS = {
+    "Throughput": "Order lines completed per hour in each minute (solid), lines arriving (dotted) and "
+    "the throughput bound of the run's stations and fleet (dashed, sim/bound.py; docs/operations.md).",
+    "Order cycle time": "Arrival on the WMS topic to completion; p50/p95/p99 are nearest-rank percentiles.",
+    "Robot states": "Mean robots per state in each minute, as the simulated vehicles report it: driving "
+    "(turning is not told apart from driving), busy (an action: lift, pick, drop), waiting (nodes "
+    "ahead but standing: waiting on the plan or another robot), idle, offline.",
+    "Utilisation": "Pick stations: share of the run a robot was busy on the station's cell. Robots: "
+    "share of each robot's time not idle, charging or offline.",
+    "Congestion": "Seconds robots with work (driving or waiting) stood still on each cell, over the "
+    "layout: walls dark, racks (storage places) blue-grey, pick stations green, chute drops purple.",
+    "Sorter chute fill": "Fill of each chute at the end of each minute (100 % = full: the sorter "
+    "recirculates or rejects parcels for it).",
+}
 
 
-def line_chart(
-    series: Mapping[str, Sequence[tuple[float, float]]], title: str, xlabel: str, ylabel: str
-) -> str:
-    """Lines for named series of (x, y) points."""
-    xs = [x for pts in series.values() for x, _ in pts] or [1.0]
-    ys = [y for pts in series.values() for _, y in pts] or [1.0]
-    x_max, y_max = max(max(xs), 1e-9), max(max(ys), 1e-9) * 1.05
-    parts = _axes(title, xlabel, ylabel, x_max, y_max)
-    for k, (name, pts) in enumerate(series.items()):
-        colour = PALETTE[k % len(PALETTE)]
-        if pts:
-            path = " ".join(f"{_sx(x, x_max):.1f},{_sy(y, y_max):.1f}" for x, y in pts)
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{path}"/>')
-        parts.append(f'<text x="{W - 150}" y="{34 + 14 * k}" fill="{colour}">{html.escape(name)}</text>')
-    return "".join(parts) + "</svg>"
+def svg_data_uri(fig: Figure) -> str:
+    """The figure as an SVG ``data:`` URI (text kept as text, so the page stays searchable)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "bulletyard", "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, ylabel: str) -> str:
-    """Vertical bars (labels shown when there are few of them)."""
-    y_max = max(max(values, default=0.0), 1e-9) * 1.05
-    parts = _axes(title, xlabel, ylabel, float(len(values)), y_max)
-    width = (W - 10 - PAD) / max(len(values), 1)
-    for i, v in enumerate(values):
-        x = PAD + i * width
-        y = _sy(v, y_max)
+def figures_html(runs: Sequence[RunData]) -> str:
+    """Every plot as a ``<figure>`` with its caption."""
+    parts = []
+    for title, fig in all_figures(runs):
         parts.append(
-            f'<rect x="{x + 0.5:.1f}" y="{y:.1f}" width="{max(width - 1, 0.5):.1f}" '
-            f'height="{H - PAD - y:.1f}" fill="{PALETTE[0]}"><title>{html.escape(labels[i])}: {v:.3g}'
-            f"</title></rect>"
+            f'<figure><img alt="{html.escape(title)}" src="{svg_data_uri(fig)}">'
+            f"<figcaption><b>{html.escape(title)}.</b> {html.escape(CAPTIONS.get(title, ''))}"
+            "</figcaption></figure>"
         )
-    return "".join(parts) + "</svg>"
+    if not any(r.chute_fill for r in runs):
+        parts.append("<p>No sorter ran, so there is no chute fill plot.</p>")
+    return "".join(parts)
 
 
-def histogram(values: Sequence[float], title: str, xlabel: str, bins: int = 30) -> str:
-    """Histogram of values."""
-    if not len(values):
-        return bar_chart([], [], title, xlabel, "count")
-    counts, edges = np.histogram(np.asarray(values, dtype=float), bins=bins)
-    labels = [f"{edges[i]:.0f}-{edges[i + 1]:.0f}" for i in range(len(counts))]
-    svg = bar_chart(labels, [float(c) for c in counts], title, f"{xlabel} (0 to {edges[-1]:.0f})", "count")
-    return svg
-
-
-def heat_map(grid: np.ndarray, title: str) -> str:
-    """A grid of cells shaded by value (white = 0, dark red = max)."""
-    h, w = grid.shape
-    cell = max(1.0, min((W - 20) / max(w, 1), (H * 1.6 - 40) / max(h, 1)))
-    v_max = float(grid.max()) if grid.size and grid.max() > 0 else 1.0
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * cell + 20:.0f}" height="{h * cell + 40:.0f}" '
-        f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/>'
-        f'<text x="10" y="14" font-size="13">{html.escape(title)} (max {v_max:.0f} s)</text>'
-    ]
-    ys, xs = np.nonzero(grid)
-    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        a = float(grid[y, x]) / v_max
-        parts.append(
-            f'<rect x="{10 + x * cell:.1f}" y="{24 + y * cell:.1f}" width="{cell:.1f}" '
-            f'height="{cell:.1f}" fill="rgb(200,0,0)" fill-opacity="{0.1 + 0.9 * a:.2f}"/>'
-        )
-    parts.append(
-        f'<rect x="10" y="24" width="{w * cell:.1f}" height="{h * cell:.1f}" fill="none" stroke="#888"/>'
+def page(title: str, body: str) -> str:
+    """A whole HTML document (no external resource, no script)."""
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
     )
-    return "".join(parts) + "</svg>"
 
 
-def _table(summary: Mapping[str, object]) -> str:
-    rows = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v))}</td></tr>"
-        for k, v in summary.items()
-        if k != "manifest"
-    )
-    return f"<table>{rows}</table>"
-
-
-def write_report(path: Path | str, summary: Mapping[str, object], kpi: KpiCollector) -> Path:
-    """Write ``report.html`` for a finished run and return its path."""
-    bin_min = kpi.bin_s / 60.0
-    last = max([*kpi.lines_per_bin.keys(), *kpi.arrivals_per_bin.keys(), 0])
-    per_h = 3600.0 / kpi.bin_s
-    arrivals = [(b * bin_min, kpi.arrivals_per_bin.get(b, 0) * per_h) for b in range(last + 1)]
-    done = [(b * bin_min, kpi.lines_per_bin.get(b, 0) * per_h) for b in range(last + 1)]
-    util = kpi.utilisation_by_robot()
-    chutes = [(c, kpi.chute_series(c)) for c in sorted(kpi.chute_fill)[:6]]
-    series = {"order lines arriving / h": arrivals, "order lines completed / h": done}
-    bound = summary.get("throughput_bound_lines_per_hour")
-    if isinstance(bound, int | float) and done:  # the run's bound (sim/bound.py), for scale
-        series["throughput bound / h"] = [(done[0][0], float(bound)), (done[-1][0], float(bound))]
-    plots = [
-        line_chart(
-            series,
-            "Throughput vs arrival profile and the bound",
-            "simulated minutes",
-            "lines per hour",
-        ),
-        histogram(list(kpi.cycle_times_s), "Order cycle time", "seconds"),
-        bar_chart(
-            list(util), [v * 100 for v in util.values()], "Robot utilisation", "robot", "% of time busy"
-        ),
-        heat_map(
-            kpi.congestion if kpi.congestion is not None else np.zeros((1, 1)),
-            "Congestion: time working robots stood still per cell",
-        ),
-        line_chart(
-            {cid: [(t / 60, f * 100) for t, f in pts] for cid, pts in chutes} or {"no sorter": []},
-            "Sorter chute fill",
-            "simulated minutes",
-            "% full",
-        ),
-    ]
-    manifest = summary.get("manifest", {})
+def report_html(run: RunData) -> str:
+    """The report of one run."""
+    head, rest = kpi_rows(run.summary)
+    manifest: Mapping[str, Any] = run.summary.get("manifest", {})
     body = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>bulletyard run report</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:13px}"
-        "svg{margin:8px 0;display:block}</style></head><body>"
-        "<h1>bulletyard simulation report</h1><h2>Run manifest</h2>"
-        f"<pre>{html.escape(json.dumps(manifest, indent=2))}</pre><h2>Summary</h2>{_table(summary)}"
-        "<h2>Plots</h2>" + "".join(plots) + "</body></html>"
+        f"<h2>Key figures</h2>{table(head)}"
+        f"<h2>Plots</h2>{figures_html([run])}"
+        f"<h2>Run manifest</h2>{table(manifest_rows(manifest))}"
+        f"<details><summary>Every figure in summary.json</summary>{table(rest)}</details>"
     )
+    name = manifest.get("layout", run.layout.get("name", "?"))
+    return page(f"bulletyard run report: {name}, {manifest.get('robots', '?')} robots", body)
+
+
+def compare_html(runs: Sequence[RunData]) -> str:
+    """Several runs side by side: headline KPIs with changes from the first run, plots overlaid."""
+    header = ["", *(r.label for r in runs)]
+    settings = ("layout", "robots", "orders", "profile", "seed", "operations_rule")
+    setting_rows = [
+        (html.escape(k), *(html.escape(str(r.summary.get("manifest", {}).get(k, "n/a"))) for r in runs))
+        for k in settings
+    ]
+    body = (
+        f"<h2>Runs</h2>{table(setting_rows, header)}"
+        f"<h2>Key figures</h2><p>Change from {html.escape(runs[0].label)} in brackets "
+        f"(pp: percentage points).</p>{table(delta_rows([r.summary for r in runs]), header)}"
+        f"<h2>Plots</h2>{figures_html(runs)}"
+    )
+    return page(f"bulletyard comparison of {len(runs)} runs", body)
+
+
+def write_report(path: Path | str, run: RunData) -> Path:
+    """Write ``report.html`` for a finished run and return its path."""
     out = Path(path)
-    out.write_text(body, encoding="utf-8")
+    out.write_text(report_html(run), encoding="utf-8")
     return out

@@ -381,7 +381,8 @@ class SimRunner:
         t_s = round(to_seconds(now - self.start), 6)
         robots = {r.robot_id: r.pose(now) for r in self.robots}
         state = {r.robot_id: r.state_name() for r in self.robots}
-        frame = TraceFrame(t_s, robots, state)
+        pods = frozenset(r.robot_id for r in self.robots if getattr(r, "carrying", bool)())  # optional
+        frame = TraceFrame(t_s, robots, state, pods=pods)
         for observer in self.observers:
             observer.observe(frame)
         for hook in self.frame_hooks:

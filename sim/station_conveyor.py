@@ -171,13 +171,14 @@ class SortingLine:
             times.append(self.agent.model.now)
         return min(times) if times else None
 
-    def fill_levels(self, count: int = 6) -> list[tuple[str, float]]:
-        """(chute id, fill 0..1) of the first ``count`` chutes, read from the model (world truth, as
-        the trace reads robot poses): the report plots them over the run. The sorter's own
-        ``chuteState`` messages only come when a chute turns full, closed or open again."""
+    def fill_levels(self, count: int | None = 6) -> list[tuple[str, float]]:
+        """(chute id, fill 0..1) of the first ``count`` chutes (None: all), read from the model
+        (world truth, as the trace reads robot poses): the report plots them over the run. The
+        sorter's own ``chuteState`` messages only come when a chute turns full, closed or open again."""
         chutes = self.agent.model.chutes
         out = []
-        for chute_id in chutes.destination_ids()[:count]:
+        ids = chutes.destination_ids()
+        for chute_id in ids if count is None else ids[:count]:
             chute = chutes.get(chute_id)
             out.append((chute_id, chute.fill_items / chute.capacity_items if chute.capacity_items else 0.0))
         return out

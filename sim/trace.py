@@ -3,7 +3,8 @@
 Each line is ``{"t": seconds, "robots": {"agv-0001": [x_m, y_m, theta_rad], ...}}`` in the metric
 map frame (x east, y north, theta counter-clockwise from east). Optional keys a line may carry:
 ``"state"`` (robot id -> short state name, for colouring replays) and ``"paths"`` (robot id ->
-list of ``[x_m, y_m]`` points ahead, for drawing planned paths). ``t`` counts seconds since the
+list of ``[x_m, y_m]`` points ahead, for drawing planned paths) and ``"pods"`` (the sorted ids of the
+robots carrying a pod, for drawing the pod on the robot). ``t`` counts seconds since the
 start of the run. Positions are rounded to the millimetre and angles to 1e-4 rad so that the file
 is byte-identical for the same seed whatever the platform's float printing does with the noise.
 
@@ -37,12 +38,14 @@ class TraceFrame:
         robots: robot id -> pose.
         state: robot id -> short state name (``idle``, ``driving``, ``busy``, ``offline``...).
         paths: robot id -> planned points ahead, ``[(x_m, y_m), ...]``.
+        pods: ids of the robots carrying a pod (or any load).
     """
 
     t_s: float
     robots: Mapping[str, Pose]
     state: Mapping[str, str] = field(default_factory=dict)
     paths: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
+    pods: frozenset[str] = frozenset()
 
 
 def encode_frame(frame: TraceFrame) -> str:
@@ -57,6 +60,8 @@ def encode_frame(frame: TraceFrame) -> str:
         line["paths"] = {
             rid: [[round(x, 3), round(y, 3)] for x, y in pts] for rid, pts in sorted(frame.paths.items())
         }
+    if frame.pods:
+        line["pods"] = sorted(frame.pods)
     return wire_json.dumps(line).decode()
 
 
@@ -68,9 +73,10 @@ def decode_frame(text: str, where: str = "trace") -> TraceFrame:
         robots = {str(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in raw["robots"].items()}
         state = {str(k): str(v) for k, v in raw.get("state", {}).items()}
         paths = {str(k): [(float(x), float(y)) for x, y in v] for k, v in raw.get("paths", {}).items()}
+        pods = frozenset(str(k) for k in raw.get("pods", ()))
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise TraceFormatError(f"{where}: not a trace line ({exc})") from None
-    return TraceFrame(t_s=t_s, robots=robots, state=state, paths=paths)
+    return TraceFrame(t_s=t_s, robots=robots, state=state, paths=paths, pods=pods)
 
 
 class TraceWriter:

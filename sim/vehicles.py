@@ -96,6 +96,16 @@ class SimRobot:
         p = self.drive.pose(now)
         return (p.x_m, p.y_m, p.theta_rad)
 
+    def path_ahead(self) -> list[tuple[float, float]]:
+        """Map-frame points of the order's nodes still ahead, released or not (for drawing, and
+        for the station queues: the last one is where the trip goes); metres."""
+        nodes = self.agent._nodes
+        return [(n.node_position.x, n.node_position.y) for n in nodes if n.node_position is not None]
+
+    def carrying(self) -> bool:
+        """True while the vehicle has a load on board (a pod lifted, not yet set down)."""
+        return bool(self.agent.loads)
+
     def state_name(self) -> str:
         """offline, driving, busy (an action running), waiting (work ahead), idle."""
         a = self.agent

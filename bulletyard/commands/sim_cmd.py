@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs/latest", help="run folder (default runs/latest)")
     p.add_argument("--until", type=float, default=None, metavar="SIM_TIME", help="stop at this many seconds")
     p.add_argument("--gui", action="store_true", help="PyBullet window (needs a display)")
+    p.add_argument("--follow", default=None, metavar="ROBOT",
+                   help="with --gui: start with the camera following this robot (keys f/b/o change it)")
+    p.add_argument("--gui-speed", type=float, default=10.0, metavar="X",
+                   help="with --gui: start at X times real time (default 10; keys +/- change it)")
     p.add_argument("--record", action="store_true", help="write PNG frames (and an MP4 when ffmpeg exists)")
     p.add_argument("--broker", default=None, metavar="URL", help="run over MQTT at mqtt://host:port")
     p.add_argument(
@@ -107,6 +111,8 @@ def options_from_args(args: argparse.Namespace):
         broker_url=args.broker,
         real_time_factor=args.real_time_factor,
         gui=args.gui,
+        follow=getattr(args, "follow", None),
+        gui_speed=getattr(args, "gui_speed", 10.0),
         record=args.record,
         assigner=getattr(args, "assigner", "pileon"),
         motion_model=getattr(args, "motion_model", "grid"),
@@ -154,7 +160,7 @@ def run_sim(options, quiet: bool = False) -> int:
 
                 result = sim.run(on_progress=progress)
     print_kpi_table(result.summary, console)
-    console.print(f"run folder: {result.run_dir} (summary.json, trace.jsonl, report.html)")
+    console.print(f"run folder: {result.run_dir} (summary.json, kpi_series.json, trace.jsonl, report.html)")
     if result.exit_code:
         console.print("[red]collision detected: exit status 1[/red]")
     return result.exit_code

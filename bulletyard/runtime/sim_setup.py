@@ -3,7 +3,8 @@
 This is composition-root code (it may import every package): it picks the adapters (in-process bus
 or MQTT, stand-in vehicles), derives every random stream from the one root seed with
 ``numpy.random.SeedSequence(seed).spawn``, wires the participants into a :class:`sim.runner.SimRunner`
-and, after the run, writes ``summary.json``, ``trace.jsonl`` and ``report.html`` into the run folder.
+and, after the run, writes ``summary.json``, ``kpi_series.json``, ``trace.jsonl`` and ``report.html``
+into the run folder.
 
 Determinism: the seat order is fixed (feeder, controller, vehicles by serial, observer), the
 in-process bus delivers in order, and every stream is seeded, so one seed gives one trace.
@@ -36,6 +37,7 @@ from sim.kpi import KpiCollector
 from sim.observer import KpiObserver
 from sim.record import FrameRecorder
 from sim.report import write_report
+from sim.report_data import SERIES_FILE, kpi_series, run_data
 from sim.runner import Pacer, Seat, SimRunner
 from sim.safety import check_frames
 from sim.scenario import (
@@ -46,6 +48,7 @@ from sim.scenario import (
     generate_orders,
     load_order_file,
 )
+from sim.scene import SceneMarks
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -55,6 +58,7 @@ from warehouse_maps.layout import Cell, Layout, PlaceKind
 
 ORDERS_PER_ROBOT_H = 12.0
 STALL_S = 1800.0
+CHUTE_SAMPLE_S = 10.0  # chute fill for the report: every chute, every 10 simulated seconds
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class SimOptions:
     broker_url: str | None = None
     real_time_factor: float = 1.0
     gui: bool = False
+    follow: str | None = None  # with gui: robot id the camera follows at start
+    gui_speed: float = 10.0  # with gui: times real time at start
     record: bool = False
     record_every_s: float = 2.0
     contacts: bool = True
@@ -218,11 +224,13 @@ class Simulation:
         self.recorder = (
             FrameRecorder(self.world, self.run_dir, options.record_every_s) if options.record else None
         )
+        self.marks = SceneMarks(self.world) if options.gui or options.record else None
         self.gui = None
         if options.gui:
             from sim.gui import GuiController
 
-            self.gui = GuiController(self.world, self.vehicles, self.kpi)
+            self.gui = GuiController(self.world, self.vehicles, self.kpi, self.marks,
+                                     follow=options.follow, speed=options.gui_speed)
         pacer = Pacer(options.real_time_factor) if options.broker_url else None
         self.runner = SimRunner(
             clock=self.clock,
@@ -241,6 +249,7 @@ class Simulation:
             self.runner.schedule(Instant(self.start + seconds(self.surge.end_s)), "surge end",
                                  lambda now: self.surge.note(self.kpi.open_orders))
         self._last_progress = (0, 0.0)
+        self._next_chute_sample_s = 0.0
 
     # -- set-up helpers ---------------------------------------------------------------------------
 
@@ -325,16 +334,31 @@ class Simulation:
             self.world.set_pose(rid, x, y, th)
         if self.options.contacts:
             self.kpi.contacts(self.world.robot_contacts())
-        if self.options.gui or self.options.record:
-            for rid, state in frame.state.items():
-                self.world.set_state(rid, state)
-        if self.sorting is not None:
-            for chute_id, fill in self.sorting.fill_levels():
+        if self.sorting is not None and frame.t_s >= self._next_chute_sample_s:  # every chute, every 10 s
+            for chute_id, fill in self.sorting.fill_levels(None):
                 self.kpi.chute_sample(chute_id, frame.t_s, fill)
+            self._next_chute_sample_s = frame.t_s + CHUTE_SAMPLE_S
+        if self.marks is not None:
+            self.marks.note(frame)
+            draw_gui = self.gui is not None and self.gui.due()
+            if draw_gui or (self.recorder is not None and self.recorder.due(frame.t_s)):
+                self._draw(frame, draw_gui)
         if self.recorder is not None:
             self.recorder.maybe_capture(frame.t_s)
         if self.gui is not None:
-            self.gui.on_frame(frame)
+            self.gui.pace(frame)
+
+    def _draw(self, frame: TraceFrame, gui: bool) -> None:
+        """Robot colours, scene marks (and the GUI's overlay) for a picture, in one batch."""
+        assert self.marks is not None
+        paths = {v.serial: v.path_ahead() for v in self.vehicles}
+        chutes = self.sorting.fill_levels(None) if self.sorting is not None else []
+        with self.world.batch():
+            for rid, state in frame.state.items():
+                self.world.set_state(rid, state)
+            self.marks.draw(frame, paths, set(frame.pods), dict(chutes))
+            if gui and self.gui is not None:
+                self.gui.show(frame, paths)
 
     def done(self) -> bool:
         """Every order published and resolved, or nothing has progressed for too long."""
@@ -412,7 +436,9 @@ class Simulation:
             summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None,
                                     "video_error": self.recorder.video_error}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        write_report(self.run_dir / "report.html", summary, self.kpi)
+        series = kpi_series(self.kpi, self.layout, stats.sim_time_s)
+        (self.run_dir / SERIES_FILE).write_text(json.dumps(series) + "\n", encoding="utf-8")
+        write_report(self.run_dir / "report.html", run_data(self.run_dir.name, summary, series))
         bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
         return SimResult(summary, self.run_dir, 1 if bad else 0)
 

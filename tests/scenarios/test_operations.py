@@ -51,4 +51,4 @@ def test_pile_on_from_the_trace_agrees_with_the_summary(tmp_path: Path, rule: st
     assert bound == min(v for v in s["throughput_bound_by"].values() if v is not None)
     assert 0 < s["throughput_efficiency"] <= 1.0
     assert 0 < s["station_utilisation"] < 1.0
-    assert "throughput bound / h" in (tmp_path / "report.html").read_text()
+    assert "<th>throughput bound</th>" in (tmp_path / "report.html").read_text()

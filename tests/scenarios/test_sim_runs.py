@@ -45,7 +45,7 @@ def test_peak_profile_completes_every_order(tmp_path: Path) -> None:
     assert summary["collisions"] == 0
     assert summary["pybullet_contacts"] == 0
     assert summary["order_cycle_time_s"]["p95"] is not None
-    assert (tmp_path / "report.html").read_text().count("<svg") == 5
+    assert (tmp_path / "report.html").read_text().count("data:image/svg+xml;base64,") == 5
 
 
 def test_fault_run_still_completes_what_can_be_completed(tmp_path: Path) -> None:

@@ -64,3 +64,14 @@ def test_controller_reads_no_wall_clock_or_global_random() -> None:
         if token in path.read_text(encoding="utf-8")
     ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_only_the_report_code_imports_the_plotting_library() -> None:
+    importers = sorted(
+        str(path.relative_to(REPO))
+        for package in sorted(OURS)
+        for path in (REPO / package).rglob("*.py")
+        if "matplotlib" in imported_top_levels(path)
+    )
+    assert importers, "the report draws with matplotlib"
+    assert all(p.startswith("sim/report") for p in importers), importers

@@ -8,8 +8,10 @@ import pytest
 from sim.kpi import KpiCollector
 from sim.record import render, write_png
 from sim.report import write_report
+from sim.report_data import kpi_series, run_data
 from sim.trace import TraceFrame
 from sim.world import World
+from warehouse_maps.ascii_rows import layout_from_rows
 from warehouse_maps.catalog import load_layout
 
 
@@ -68,9 +70,11 @@ def test_kpi_collects_orders_travel_and_deadlocks(tmp_path) -> None:
     assert summary["travel_m"] == 4.0
     assert summary["deadlocks"] == 2  # r1 stuck after reaching x=4.5, r2 never moved
     assert summary["robot_utilisation"] == 1.0
-    path = write_report(tmp_path / "report.html", {"manifest": {"seed": 1}, **summary}, kpi)
+    assert kpi.robots_by_state() == {"driving": [1.0], "waiting": [1.0]}  # one robot each, all 30 s
+    series = kpi_series(kpi, layout_from_rows("five", [".....", ".S...", ".....", ".....", "....."]), 3600.0)
+    path = write_report(tmp_path / "report.html", run_data("r", {"manifest": {"seed": 1}, **summary}, series))
     text = path.read_text()
-    assert text.count("<svg") == 5
+    assert text.count("data:image/svg+xml;base64,") == 5
     assert "Congestion" in text
 
 
