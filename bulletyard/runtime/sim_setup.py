@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bulletyard.runtime.collector import tuned_for_run
+from bulletyard.runtime.sim_summary import run_manifest, throughput_figures
 from bulletyard.runtime.site import has_sortation_area, is_robotic_site
 from bulletyard.runtime.sortation_setup import RoboticSortationSite
 from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
@@ -31,7 +32,6 @@ from controller.core import Controller
 from controller.orders.inventory import Inventory
 from controller.orders.stock import load_stock, mixed_stock
 from robots.fleet import map_bounds_m
-from sim.bound import throughput_bound
 from sim.faults import DelayInjector, FaultPlan
 from sim.kpi import KpiCollector
 from sim.observer import KpiObserver
@@ -119,19 +119,8 @@ def robot_cells(layout: Layout, count: int) -> list[Cell]:
 
 def _with_destinations(orders: list[ScheduledOrder], destinations: list[str]) -> list[ScheduledOrder]:
     """Orders without a destination get one in turn (``D001``, ``D002``...; deterministic)."""
-    out = []
-    for k, order in enumerate(orders):
-        if order.destination is None:
-            order = replace(order, destination=destinations[k % len(destinations)])
-        out.append(order)
-    return out
-
-
-def _layout_hash(layout: Layout) -> str:
-    h = hashlib.sha256(layout.grid.passable.tobytes())
-    for p in layout.places:
-        h.update(f"{p.id}:{p.kind}:{p.cell}".encode())
-    return h.hexdigest()[:16]
+    return [replace(o, destination=destinations[k % len(destinations)]) if o.destination is None else o
+            for k, o in enumerate(orders)]
 
 
 class Simulation:
@@ -387,7 +376,7 @@ class Simulation:
         for order_id in sorted(self.kpi.arrivals) if o.until_s is None else ():
             self.kpi.order_failed(order_id, stats.sim_time_s, "not completed: the run stalled")
         safety = check_frames(read_trace(self.trace.path), self.world.footprint_radius_m)
-        summary: dict[str, object] = {"manifest": self.manifest()}
+        summary: dict[str, object] = {"manifest": run_manifest(self)}
         summary.update(self.kpi.summary(sim_time_s=stats.sim_time_s, wall_time_s=wall_s))
         summary.update(
             {
@@ -413,7 +402,7 @@ class Simulation:
                 "failed_by_reason": dict(sorted(flow.failed_reasons.items())),
             }
         if self.parcel_site is None or not is_robotic_site(self.layout):
-            summary.update(self._throughput(summary))
+            summary.update(throughput_figures(self, summary))
         if getattr(self, "delays", None) is not None:
             summary["delays_injected"] = {
                 "count": self.delays.delays,
@@ -441,64 +430,6 @@ class Simulation:
         write_report(self.run_dir / "report.html", run_data(self.run_dir.name, summary, series))
         bad = safety.collision_count > 0 or self.kpi.pybullet_contacts > 0
         return SimResult(summary, self.run_dir, 1 if bad else 0)
-
-    def _throughput(self, summary: dict[str, object]) -> dict[str, object]:
-        """Pile-on (lines per pod visit), the throughput bound and the efficiency (issue 18)."""
-        counters = self.controller.counters
-        visits, lines = counters["station_visits"], counters["lines_picked"]
-        pile_on = round(lines / visits, 3) if visits else None
-        trip_m = float(summary["travel_m"]) / visits if visits else None  # type: ignore[arg-type]
-        bound = throughput_bound(
-            stations=len(self.layout.cells_of(PlaceKind.PICK_STATION)),
-            robots=self.options.robots,
-            pick_time_s=self.config.pick_time_s,
-            pile_on=pile_on,
-            trip_m=trip_m,
-            speed_mps=self.options.speed_mps,
-        )
-        achieved = summary.get("order_lines_per_hour")
-        return {
-            "operations_rule": self.config.assignment.solver,
-            "pile_on": pile_on,
-            "station_visits": visits,
-            "order_lines_picked": lines,
-            "throughput_bound_lines_per_hour": bound["bound"],
-            "throughput_bound_by": {"station": bound["station"], "travel": bound["travel"]},
-            "throughput_efficiency": round(float(achieved) / bound["bound"], 4)  # type: ignore[arg-type]
-            if bound["bound"] and achieved is not None
-            else None,
-        }
-
-    def manifest(self) -> dict[str, object]:
-        """What produced this run (seed, layout hash, configuration)."""
-        o = self.options
-        return {
-            "seed": o.seed,
-            "layout": self.layout.name,
-            "layout_hash": _layout_hash(self.layout),
-            "robots": o.robots,
-            "orders": len(self.orders),
-            "order_file": o.order_file,
-            "profile": o.profile,
-            **({"peak_factor": o.peak_factor, "peak_duration_s": o.peak_duration_s}
-               if o.peak_factor is not None or o.peak_duration_s is not None else {}),
-            "inventory": o.inventory or "mixed (seeded)",
-            "operations_rule": o.assigner,
-            "motion_model": o.motion_model,
-            "until_s": o.until_s,
-            "trace_dt_s": o.trace_dt_s,
-            "faults": o.faults.as_dict(),
-            "transport": "mqtt" if o.broker_url else "inproc",
-            "real_time_factor_target": o.real_time_factor if o.broker_url else None,
-            "vehicles": "robots.agent.VehicleAgent + sim.pybullet_drive.PyBulletDrive",
-            "sorter": "sorter.agent.SorterAgent + sorter.loop.LoopSorter" if self.sorting else None,
-            **({"parcel_file": o.parcel_file,
-                "robotic_sortation": self.config.robotic_sortation.model_dump(),
-                "chutes": "sim.chute_bank.ChuteBank"} if self.parcel_site is not None else {}),
-            "controller": "controller.core.Controller",
-            "controller_config_hash": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()[:16],
-            "start": "2026-11-11T00:00:00.000Z",
-        }
 
     def __enter__(self) -> Simulation:
         return self
