@@ -22,6 +22,7 @@ import numpy as np
 
 from bus import limits
 from bus.clock import Instant, iso_timestamp, seconds
+from bus.participant import ParticipantBase
 from bus.topics import WMS_DELIVERY, wms_order_status_topic, wms_orders_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES
@@ -72,7 +73,7 @@ def make_orders(
     return orders
 
 
-class OrderFeeder:
+class OrderFeeder(ParticipantBase):
     """Publishes ``orders`` on schedule from ``start`` and tracks their statuses.
 
     Args:

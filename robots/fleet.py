@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bus.clock import Clock, Instant, to_seconds
+from bus.participant import join, publish_all
 from bus.transport import Envelope, Transport
 from robots.agent import VehicleAgent
 from robots.config import VehicleConfig
@@ -133,9 +134,7 @@ class FleetRunner:
         self.idle_s = idle_s
 
     def _publish(self, transport: Transport, envelopes: list[Envelope]) -> None:
-        for env in envelopes:
-            transport.publish(env.topic, env.payload, env.qos, env.retain)
-        self.stats.published += len(envelopes)
+        self.stats.published += publish_all(transport, envelopes)
 
     def _schedule(self, i: int) -> None:
         wake = self.agents[i].next_wakeup()
@@ -148,9 +147,7 @@ class FleetRunner:
         """Connect every vehicle (with its will), subscribe, and announce it (ONLINE, factsheet, state)."""
         now = self.clock.now()
         for i, (agent, transport) in enumerate(zip(self.agents, self.transports)):
-            transport.connect(will=agent.will())
-            for topic in agent.subscriptions():
-                transport.subscribe(topic, qos=0)
+            join(transport, agent, [(topic, 0) for topic in agent.subscriptions()])
             self._publish(transport, agent.on_connect(now))
             self._connections[i] = getattr(transport, "connections", 0)
             self._schedule(i)

@@ -11,6 +11,7 @@ from collections import Counter
 
 from bus import wire_json
 from bus.clock import Instant
+from bus.participant import ParticipantBase
 from bus.topics import wms_order_status_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES, OrderStatus
@@ -20,8 +21,8 @@ TERMINAL_FAILED = TERMINAL_STATUSES - {OrderStatus.COMPLETE}
 DIVERT_RESULTS = {"SORTED": "sorted", "RECIRCULATED": "recirculated", "REJECTED": "rejected", "LOST": "lost"}
 
 
-class KpiObserver:
-    """Feeds a :class:`KpiCollector` from bus messages (never publishes).
+class KpiObserver(ParticipantBase):
+    """Feeds a :class:`KpiCollector` from bus messages (never publishes, nothing timed, no will).
 
     Args:
         kpi: the collector.
@@ -90,18 +91,3 @@ class KpiObserver:
                 self.kpi.chute_sample(str(data.get("chuteId")), t_s, float(fill) / float(capacity))
         return []
 
-    def tick(self, now: Instant) -> list[Envelope]:
-        """Nothing timed."""
-        return []
-
-    def next_wakeup(self) -> Instant | None:
-        """Only messages wake the observer."""
-        return None
-
-    def will(self) -> Envelope | None:
-        """No will."""
-        return None
-
-    def on_connect(self, now: Instant) -> list[Envelope]:
-        """Nothing to announce."""
-        return []

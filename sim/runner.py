@@ -1,9 +1,8 @@
 """``SimRunner``: the lock-step, discrete-event loop that drives every participant of a simulation.
 
-A participant is any pure core with the project-wide shape (controller, vehicle agent, sorter
-agent, order feeder, KPI observer): ``handle(now, Envelope) -> list[Envelope]``, ``tick(now)``,
-``next_wakeup()``, ``will()``, ``on_connect(now)``. Each sits in a :class:`Seat` with its own
-transport and subscriptions. The runner owns time:
+A participant is any pure core with the project-wide shape of :class:`bus.participant.Participant`
+(controller, vehicle agent, sorter agent, order feeder, KPI observer). Each sits in a :class:`Seat`
+with its own transport and subscriptions. The runner owns time:
 
 1. *settle*: drain every transport in seat order and hand each message to its participant,
    publishing what comes back, until no message is queued (the in-process bus delivers at once);
@@ -30,35 +29,12 @@ from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
 from bus.clock import Instant, SimClock, seconds, to_seconds
+from bus.participant import Participant, join, publish_all
 from bus.transport import Envelope, Transport
 from sim.trace import Pose, TraceFrame
 
 MAX_SETTLE_ROUNDS = 10_000
 MAX_TICKS_PER_INSTANT = 1_000
-
-
-class Participant(Protocol):
-    """What the runner needs from a pure core."""
-
-    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
-        """React to one inbound message."""
-        ...
-
-    def tick(self, now: Instant) -> list[Envelope]:
-        """Do what is due at ``now``."""
-        ...
-
-    def next_wakeup(self) -> Instant | None:
-        """When ``tick`` must next be called (None: only messages wake it)."""
-        ...
-
-    def will(self) -> Envelope | None:
-        """The last will registered at connect."""
-        ...
-
-    def on_connect(self, now: Instant) -> list[Envelope]:
-        """Messages to publish once connected (retained ONLINE connection, factsheet...)."""
-        ...
 
 
 class RobotView(Protocol):
@@ -217,9 +193,7 @@ class SimRunner:
         """Connect each seat with its will, subscribe, publish its ``on_connect`` messages."""
         now = self.clock.now()
         for seat in self.seats:
-            seat.transport.connect(will=seat.agent.will())
-            for topic_filter, qos in seat.subscriptions:
-                seat.transport.subscribe(topic_filter, qos=qos)
+            join(seat.transport, seat.agent, seat.subscriptions)
         for seat in self.seats:
             self._publish(seat, seat.agent.on_connect(now))
 
@@ -233,10 +207,7 @@ class SimRunner:
     # -- the loop ---------------------------------------------------------------------------------
 
     def _publish(self, seat: Seat, out: Sequence[Envelope]) -> None:
-        publish = seat.transport.publish
-        for env in out:
-            publish(env.topic, env.payload, env.qos, env.retain)
-        self.stats.messages += len(out)
+        self.stats.messages += publish_all(seat.transport, out)
 
     def settle(self, now: Instant) -> None:
         """Deliver queued messages until the bus is quiet at ``now``.

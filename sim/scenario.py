@@ -28,6 +28,7 @@ import numpy as np
 
 from bus.clock import Instant, iso_timestamp, seconds
 from bus.header import HeaderIds
+from bus.participant import ParticipantBase
 from bus.topics import WMS_DELIVERY, wms_orders_topic
 from bus.transport import Envelope
 from controller.orders.model import OrderLine
@@ -205,8 +206,9 @@ def _order_from(path: Path, where: str, raw: object) -> ScheduledOrder:
         raise ScenarioError(f"{path}: {where}: bad order ({exc})") from None
 
 
-class OrderFeeder:
-    """The simulated WMS: publishes each order at its arrival time (a pure participant)."""
+class OrderFeeder(ParticipantBase):
+    """The simulated WMS: publishes each order at its arrival time (a pure participant that
+    subscribes to nothing)."""
 
     def __init__(
         self, orders: Sequence[ScheduledOrder], site: str, start: Instant, kpi: KpiCollector
@@ -222,10 +224,6 @@ class OrderFeeder:
     def exhausted(self) -> bool:
         """True once every order has been published."""
         return self._next >= len(self.orders)
-
-    def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
-        """The feeder subscribes to nothing."""
-        return []
 
     def tick(self, now: Instant) -> list[Envelope]:
         """Publish every order due by ``now``."""
@@ -247,11 +245,3 @@ class OrderFeeder:
     def next_wakeup(self) -> Instant | None:
         """The next arrival."""
         return None if self.exhausted else self._due(self.orders[self._next])
-
-    def will(self) -> Envelope | None:
-        """No will."""
-        return None
-
-    def on_connect(self, now: Instant) -> list[Envelope]:
-        """Nothing to announce."""
-        return []

@@ -43,7 +43,8 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from bulletyard.feeder import OrderFeeder, make_orders
-    from bus.clock import WallClock, to_seconds
+    from bulletyard.runtime.realtime import RealtimeRunner
+    from bus.clock import WallClock
     from bus.mqtt import MqttTransport
     from warehouse_maps import load_layout
 
@@ -59,36 +60,29 @@ def _run(args: argparse.Namespace) -> int:
     feeder = OrderFeeder(args.site, orders, clock.now())
     transport = MqttTransport(args.broker, args.client_id, ca_file=args.ca_file, username=args.username,
                               password=password(args))
-    stop = {"now": False}
-
-    def on_signal(signum, frame):  # noqa: ANN001, ANN202, ARG001
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    transport.connect()
-    for topic_filter, qos in feeder.subscriptions():
-        transport.subscribe(topic_filter, qos=qos)
+    runner = RealtimeRunner(feeder, transport, clock)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     last_report = time.monotonic()
+
+    def after_cycle() -> None:
+        """Stop once every order is done or the timeout passed; report progress every 10 s."""
+        nonlocal last_report
+        if feeder.done() or (deadline is not None and time.monotonic() > deadline):
+            runner.stop()
+        if time.monotonic() - last_report > 10:
+            last_report = time.monotonic()
+            print(f"sent {feeder.sent}/{len(orders)}, terminal {len(feeder.terminal)}", flush=True)
+
+    runner.on_cycle = after_cycle
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.stop())
+    runner.start()
     print(f"feeding {len(orders)} orders at {args.rate}/s to {feeder.orders_topic}", flush=True)
     try:
-        while not stop["now"] and not feeder.done():
-            now = clock.now()
-            for msg in transport.drain():
-                feeder.handle(now, msg)
-            for out in feeder.tick(now):
-                transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            if time.monotonic() - last_report > 10:
-                last_report = time.monotonic()
-                print(f"sent {feeder.sent}/{len(orders)}, terminal {len(feeder.terminal)}", flush=True)
-            wake = feeder.next_wakeup()
-            wait_s = 0.5 if wake is None else max(0.0, min(0.5, to_seconds(wake - clock.now())))
-            transport.wait(wait_s)
+        if not feeder.done():
+            runner.run()
     except KeyboardInterrupt:
         pass
     finally:
-        transport.close()
+        runner.close()
     print(json.dumps(feeder.summary()), flush=True)
     return 0 if feeder.done() else 1

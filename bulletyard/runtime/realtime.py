@@ -1,4 +1,4 @@
-"""RealtimeRunner: drives a pure agent (the Controller) with the wall clock over a Transport.
+"""RealtimeRunner: drives one pure participant (the Controller, the WMS feeder) with the wall clock.
 
 Why here: it is composition-root code (it owns a clock and a network connection), so it lives
 in ``bulletyard/``, never in ``controller/``. The loop: take every inbound message the transport
@@ -20,8 +20,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bus.clock import NS_PER_S, Clock, Instant, WallClock
+from bus.participant import Participant, join, publish_all
 from bus.transport import Envelope, Transport
 
 log = logging.getLogger("bulletyard.runtime")
@@ -40,12 +42,19 @@ class RunnerStats:
     started_wall_s: float = field(default_factory=time.time)
 
 
+class Served(Participant, Protocol):
+    """A participant that names its own subscriptions (a seat of a simulation is given them)."""
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """``(topic filter, qos)`` pairs to subscribe before ``on_connect``."""
+        ...
+
+
 class RealtimeRunner:
     """Runs ``agent`` on ``transport`` until :meth:`stop` is called (e.g. from a SIGTERM handler).
 
     Args:
-        agent: an object with ``subscriptions()``, ``on_connect``, ``handle``, ``tick``,
-            ``next_wakeup`` and ``will`` (the Controller).
+        agent: the participant, naming its own subscriptions (the Controller, the WMS feeder).
         transport: a connected-or-not transport (connected here with the agent's will).
         clock: the wall clock (injectable for tests).
         max_wait_s: upper bound of one wait, so :meth:`stop` is noticed promptly.
@@ -54,7 +63,7 @@ class RealtimeRunner:
 
     def __init__(
         self,
-        agent,
+        agent: Served,
         transport: Transport,
         clock: Clock | None = None,
         *,
@@ -82,15 +91,11 @@ class RealtimeRunner:
 
     def start(self) -> None:
         """Connect, subscribe, and publish what ``on_connect`` returns."""
-        self.transport.connect(will=self.agent.will())
-        for topic_filter, qos in self.agent.subscriptions():
-            self.transport.subscribe(topic_filter, qos=qos)
+        join(self.transport, self.agent, self.agent.subscriptions())
         self._publish(self.agent.on_connect(self.clock.now()))
 
     def _publish(self, envelopes: list[Envelope]) -> None:
-        for e in envelopes:
-            self.transport.publish(e.topic, e.payload, e.qos, e.retain)
-        self.stats.messages_out += len(envelopes)
+        self.stats.messages_out += publish_all(self.transport, envelopes)
 
     def run_once(self) -> None:
         """One iteration: handle what is queued, tick if due, publish."""
@@ -130,10 +135,10 @@ class RealtimeRunner:
         """Loop until stopped (or the clock passes ``until``)."""
         while not self._stop.is_set():
             self.run_once()
-            if until is not None and self.clock.now() >= until:
-                break
+            if self._stop.is_set() or (until is not None and self.clock.now() >= until):
+                break  # stopped during the iteration (``on_cycle`` or a signal): no last wait
             self.transport.wait(self.wait_time_s())
 
     def close(self) -> None:
-        """Disconnect cleanly (the controller has no last will to suppress)."""
+        """Disconnect cleanly (a clean close suppresses the last will, if the participant has one)."""
         self.transport.close(clean=True)

@@ -22,6 +22,7 @@ from typing import Literal
 from bus.clock import Instant, iso_timestamp, parse_timestamp, seconds
 from bus.header import HeaderIds, StaleFilter
 from bus.inbox import Inbox, Rejected
+from bus.participant import ParticipantBase
 from bus.recent import RecentWindow
 from bus.sorter_protocol import (
     MAX_PAYLOAD_BYTES,
@@ -101,8 +102,11 @@ class SorterInbound:
     body: Inducted | DestinationRequest | DivertConfirm | ChuteState | Connection
 
 
-class SortationPlanner:
+class SortationPlanner(ParticipantBase):
     """Destination decisions for every sorter of one site.
+
+    Nothing is time-driven here: replies go out as requests arrive, so ``tick`` and
+    ``next_wakeup`` are the participant base's no-ops.
 
     Args:
         site: topic segment.
@@ -158,14 +162,6 @@ class SortationPlanner:
         return out
 
     # --- the agent protocol ---------------------------------------------------------------
-    def tick(self, now: Instant) -> list[Envelope]:
-        """Nothing is time-driven here: replies go out as requests arrive."""
-        return []
-
-    def next_wakeup(self) -> Instant | None:
-        """No internal deadlines."""
-        return None
-
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """React to one sorter message; never raises on bad input."""
         inbound = self.decode(msg)

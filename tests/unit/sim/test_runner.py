@@ -6,6 +6,7 @@ import math
 
 from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
 from bus.inproc import InProcBroker
+from bus.participant import ParticipantBase
 from bus.transport import Envelope
 from sim.runner import Seat, SimRunner
 from sim.trace import TraceFrame
@@ -40,7 +41,7 @@ class Ticker:
         return [Envelope("t/online", b"ticker", qos=1, retain=True)]
 
 
-class Echo:
+class Echo(ParticipantBase):
     """Answers every ping with a pong; records what it saw."""
 
     def __init__(self) -> None:
@@ -49,18 +50,6 @@ class Echo:
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         self.seen.append((msg.topic, msg.payload))
         return [Envelope("t/pong", msg.payload)] if msg.topic == "t/ping" else []
-
-    def tick(self, now: Instant) -> list[Envelope]:
-        return []
-
-    def next_wakeup(self) -> Instant | None:
-        return None
-
-    def will(self) -> Envelope | None:
-        return None
-
-    def on_connect(self, now: Instant) -> list[Envelope]:
-        return []
 
 
 class Walker:
@@ -132,7 +121,7 @@ def test_same_inputs_same_history() -> None:
     assert not math.isinf(a[4].sim_time_s)
 
 
-class Relay:
+class Relay(ParticipantBase):
     """Passes each number on, one less, to the relay ``n % 3`` (some earlier in the seat order,
     some later, some itself); every hand-over goes into one shared log."""
 
@@ -150,12 +139,6 @@ class Relay:
 
     def next_wakeup(self) -> Instant | None:
         return SIM_EPOCH if self.start else None
-
-    def will(self) -> Envelope | None:
-        return None
-
-    def on_connect(self, now: Instant) -> list[Envelope]:
-        return []
 
 
 class PollOnly:
