@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from bus.topicmatch import check_topic_filter, topic_matches
 
 
@@ -75,7 +77,7 @@ class FaultDecision:
 NO_FAULT = FaultDecision()
 
 
-def decide(rule: FaultRule, qos: int, rng) -> FaultDecision:  # noqa: ANN001 - numpy Generator
+def decide(rule: FaultRule, qos: int, rng: np.random.Generator) -> FaultDecision:
     """Draw the fate of one delivery under ``rule``: four draws, always in the same order."""
     u_loss, u_dup, u_reorder, u_latency = rng.random(4)
     if u_loss < rule.loss_p and (qos == 0 or rule.lossy_qos1):

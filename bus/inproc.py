@@ -303,6 +303,7 @@ class InProcBroker:
             self._rule_cache[topic] = rule
         if rule is None:
             return NO_FAULT
+        assert self._rng is not None  # the constructor refuses fault rules without a generator
         return decide(rule, message.qos, self._rng)
 
     def _deliver_faulty(self, sender: str, session: _Session, message: Envelope, fate: FaultDecision) -> None:

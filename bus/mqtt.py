@@ -25,6 +25,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from bus.handlers import HandlerDispatch, HandlerTable, as_payload, check_qos, take
 from bus.mqtt_client import PROTOCOLS, ClientSettings, make_paho_client
@@ -181,7 +182,7 @@ class MqttTransport(HandlerDispatch):
             client.will_set(will.topic, will.payload, check_qos(will.qos), will.retain)
         properties = None
         if self.protocol == "5":
-            properties = Properties(PacketTypes.CONNECT)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
             properties.SessionExpiryInterval = 0 if self.clean_session else self._session_expiry_s
         where = f"{self.address.host}:{self.address.port}"
         try:
@@ -238,7 +239,7 @@ class MqttTransport(HandlerDispatch):
         # paho only takes this as a constructor argument; the loop reads it after a socket error.
         client._reconnect_on_failure = False
         sock = client.socket()
-        if sock is not None:
+        if isinstance(sock, socket.socket):  # TCP or TLS (websockets are refused by parse_broker_url)
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -287,7 +288,7 @@ class MqttTransport(HandlerDispatch):
         if not connected:
             return  # on_connect will send it
         result, mid = self._client.subscribe(topic_filter, qos)
-        if result == MQTTErrorCode.MQTT_ERR_SUCCESS:
+        if result == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:  # paho gives a mid on success
             codes = self._wait_ack(mid, f"SUBACK for {topic_filter!r}")
             if codes is not None and any(code >= 0x80 for code in codes):
                 raise BusConnectionError(f"broker refused subscription to {topic_filter!r} (code {codes})")
@@ -343,7 +344,10 @@ class MqttTransport(HandlerDispatch):
 
     # -- paho callbacks (network thread: enqueue and notify only) ----------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_connect(
+        self, client: paho.Client, userdata: object, flags: paho.ConnectFlags, reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             with self._cond:
                 self._connect_failure = str(reason_code)
@@ -370,7 +374,10 @@ class MqttTransport(HandlerDispatch):
         if self.connections > 1:
             log.info("%s: reconnected, resubscribed %d filters", self.client_id, len(filters))
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_disconnect(
+        self, client: paho.Client, userdata: object, flags: paho.DisconnectFlags, reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         with self._cond:
             self._connected = False
             self._resubscribing.clear()
@@ -378,23 +385,30 @@ class MqttTransport(HandlerDispatch):
         if self._started:
             log.warning("%s: connection lost (%s); reconnecting", self.client_id, reason_code)
 
-    def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         received_s = time.monotonic()
-        envelope = Envelope(message.topic, message.payload, message.qos, bool(message.retain), received_s)
+        # paho types the payload bytes | bytearray; bytes() of bytes is the same object (no copy)
+        payload = bytes(message.payload)
+        envelope = Envelope(message.topic, payload, message.qos, bool(message.retain), received_s)
         with self._cond:
             inbox = self._inbox
             inbox.append(envelope)
             if len(inbox) == 1:  # waiters only wait on an empty inbox: wake them once per batch
                 self._cond.notify_all()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_publish(
+        self, client: paho.Client, userdata: object, mid: int, reason_code: ReasonCode, properties: Properties
+    ) -> None:
         with self._cond:
             if mid in self._inflight:  # QoS 0 mids are never in the set
                 self._inflight.discard(mid)
                 if not self._inflight:
                     self._cond.notify_all()
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+    def _on_subscribe(
+        self, client: paho.Client, userdata: object, mid: int, reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
         with self._cond:
             if mid in self._resubscribing:
                 self._resubscribing.discard(mid)
@@ -402,7 +416,10 @@ class MqttTransport(HandlerDispatch):
                 self._acks[mid] = [int(code.value) for code in reason_codes]
             self._cond.notify_all()
 
-    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+    def _on_unsubscribe(
+        self, client: paho.Client, userdata: object, mid: int, reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
         with self._cond:
             self._acks[mid] = [int(code.value) for code in reason_codes] if reason_codes else []
             self._cond.notify_all()

@@ -48,11 +48,14 @@ class ClientSettings:
     tcp_nodelay: bool
 
 
-def set_tcp_nodelay(client, userdata, sock) -> None:  # noqa: ANN001 - paho on_socket_open signature
+def set_tcp_nodelay(client: paho.Client, userdata: object, sock: paho.SocketLike) -> None:
     """Disable Nagle's algorithm on the broker connection (TLS sockets included)."""
+    if not isinstance(sock, socket.socket):  # paho's socket-like wrappers take no options
+        log.debug("could not set TCP_NODELAY on %r", sock)
+        return
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
+    except OSError:
         log.debug("could not set TCP_NODELAY on %r", sock)
 
 

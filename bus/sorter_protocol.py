@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
 
 from bus import limits, topics
 from bus.clock import Instant, iso_timestamp
@@ -232,7 +233,7 @@ def decode(kind: str, payload: bytes, topic: str = "") -> Header:
         raise ProtocolError(f"{where}: {field}: {first['msg']}") from None
 
 
-def json_schema(kind: str) -> dict:
+def json_schema(kind: str) -> JsonSchemaValue:
     """The JSON schema of one message kind, as committed under ``docs/schemas``."""
     schema = MESSAGES[kind].model_json_schema(by_alias=True, mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -71,7 +71,7 @@ def _load_map_layout(path: Path) -> Layout:
 
 def _lorr_map_layout(path: Path, lines: list[str]) -> Layout:
     grid = load_lorr_map(path)
-    places = []
+    places: list[Place] = []
     for y, row in enumerate(lines[4 : 4 + grid.height]):
         for x, ch in enumerate(row):
             if ch == "E":

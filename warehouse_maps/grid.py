@@ -203,7 +203,7 @@ class Grid:
             return cached
         if not self.is_passable(goal):
             raise ValueError(f"goal {goal} is not a passable cell")
-        table = self._search([self.index(goal)])[0].reshape(self.passable.shape)
+        table: np.ndarray = self._search([self.index(goal)])[0].reshape(self.passable.shape)
         table.setflags(write=False)
         return table
 

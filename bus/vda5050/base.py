@@ -9,7 +9,7 @@ left out, see :func:`bus.vda5050.codec.to_payload`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -61,7 +61,7 @@ class ActionParameter(WireModel):
     """One ``key``/``value`` parameter of an action (``value`` any JSON type but null)."""
 
     key: str
-    value: list | bool | float | int | str | dict
+    value: list[Any] | bool | float | int | str | dict[str, Any]
 
 
 class Action(WireModel):

@@ -70,8 +70,8 @@ class SharedNetworkLoop:
     def adopt(self, client: Any) -> None:
         """Serve one paho client: its ``loop_start``/``loop_stop`` register and unregister its
         socket here, and its queued writes wake this thread (paho's external-loop API)."""
-        client.loop_start = lambda: self._add(client)  # type: ignore[method-assign]
-        client.loop_stop = lambda: self._remove(client)  # type: ignore[method-assign]
+        client.loop_start = lambda: self._add(client)
+        client.loop_stop = lambda: self._remove(client)
         client.on_socket_register_write = lambda c, userdata, sock: self._request_write(c)
         client.on_socket_unregister_write = lambda c, userdata, sock: None
 
