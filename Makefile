@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean mosquitto interop-deps
+.PHONY: demo test typecheck lint bench clean mosquitto interop-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,13 @@ $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json
 demo: $(STAMP)
 	$(VENV)/bin/bulletyard demo
 
+# mypy strict on the packages [tool.mypy] in pyproject.toml names (STYLE.md: the pure core is typed).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
 # The interoperability tests drive third-party vehicles in real time (minutes of waiting, little
 # CPU), so they run in a second pytest beside the rest; both must pass. Their output follows.
-test: $(STAMP) mosquitto interop-deps
+test: $(STAMP) mosquitto interop-deps typecheck
 	$(VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -m interop -p no:cacheprovider > .interop-tests.log 2>&1 & interop=$$!; \
 	$(PY) -m pytest -q -m "not interop"; main=$$?; \
@@ -54,4 +58,4 @@ bench: $(STAMP)
 	$(PY) bench/mapf.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -135,7 +135,9 @@ class Journal:
         self._since_sweep = 0
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM orders").fetchone()[0]
         cur = self._db.execute("INSERT INTO runs (started) VALUES (datetime('now'))")
-        self.epoch = int(cur.lastrowid)
+        if cur.lastrowid is None:  # sqlite3 sets it after every INSERT
+            raise RuntimeError("SQLite gave no row id for the new run")
+        self.epoch = cur.lastrowid
 
     def journal_mode(self) -> str:
         """The SQLite journal mode in force (``wal``)."""

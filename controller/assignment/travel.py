@@ -69,7 +69,8 @@ class TravelTimes:
 
     def cells_to(self, starts_idx: np.ndarray, goal: Cell) -> np.ndarray:
         """Distances in cells from each start (row-major indices) to ``goal``."""
-        return self.table(goal)[starts_idx]
+        cells: np.ndarray = self.table(goal)[starts_idx]
+        return cells
 
     def cells(self, start: Cell, goal: Cell) -> int:
         """Distance in cells from ``start`` to ``goal``."""

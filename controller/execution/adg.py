@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from warehouse_maps.grid import Cell
 
@@ -101,7 +102,13 @@ class PlannedCells(Sequence[Cell]):
         """The first step still known."""
         return self._offset
 
-    def __getitem__(self, step):  # type: ignore[override]
+    @overload
+    def __getitem__(self, step: int) -> Cell: ...
+
+    @overload
+    def __getitem__(self, step: slice) -> list[Cell]: ...
+
+    def __getitem__(self, step: int | slice) -> Cell | list[Cell]:
         if isinstance(step, slice):
             return [self[k] for k in range(*step.indices(len(self)))]
         if step < 0:

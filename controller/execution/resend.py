@@ -64,7 +64,7 @@ class ResendTracker:
         """
         key = f"{body['orderId']}/{body['orderUpdateId']}"
         self._orders[serial_number] = Pending(
-            serial_number, "order", key, body, now + self._interval, self._interval
+            serial_number, "order", key, body, Instant(now + self._interval), self._interval
         )
 
     def sent_instant_action(
@@ -72,7 +72,7 @@ class ResendTracker:
     ) -> None:
         """Remember an instant action message just sent, acknowledged by its ``actionId``."""
         self._actions[(serial_number, action_id)] = Pending(
-            serial_number, "instantActions", action_id, body, now + self._interval, self._interval
+            serial_number, "instantActions", action_id, body, Instant(now + self._interval), self._interval
         )
 
     def on_state(
@@ -108,8 +108,8 @@ class ResendTracker:
             [*self._orders.values(), *self._actions.values()], key=lambda p: (p.serial_number, p.kind, p.key)
         ):
             if pending.deadline <= now:
-                pending.interval = min(pending.interval * 2, self._max_interval)
-                pending.deadline = now + pending.interval
+                pending.interval = Duration(min(pending.interval * 2, self._max_interval))
+                pending.deadline = Instant(now + pending.interval)
                 pending.sends += 1
                 self.resent += 1
                 out.append(pending)

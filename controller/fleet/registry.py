@@ -227,8 +227,8 @@ class Vehicle:
     factsheet: dict[str, Any] | None = None
     state: StateView | None = None
     cell: Cell | None = None
-    last_seen: Instant = 0
-    last_progress: Instant = 0
+    last_seen: Instant = Instant(0)
+    last_progress: Instant = Instant(0)
     state_floor: HeaderFloor = field(default_factory=HeaderFloor)
     proven: bool = False
     asked: str = ""

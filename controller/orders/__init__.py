@@ -7,8 +7,9 @@ Public API for the controller::
     controller.orders.stock.mixed_stock(layout, rng) / load_stock(path, layout)
 """
 
+from bus.wms import OrderStatus
 from controller.orders.inventory import Inventory, Pod
-from controller.orders.model import Accepted, Order, OrderEvent, OrderLine, OrderStatus, Refused
+from controller.orders.model import Accepted, Order, OrderEvent, OrderLine, Refused
 
 __all__ = [
     "Accepted",

@@ -87,8 +87,9 @@ class StreamConfig:
 
 def sku_popularity(n_skus: int, zipf_s: float) -> np.ndarray:
     """Probability of each SKU index being ordered (sums to 1)."""
-    weights = 1.0 / np.arange(1, n_skus + 1, dtype=float) ** zipf_s
-    return weights / weights.sum()
+    weights: np.ndarray = 1.0 / np.arange(1, n_skus + 1, dtype=float) ** zipf_s
+    probabilities: np.ndarray = weights / weights.sum()
+    return probabilities
 
 
 class OrderGenerator:

@@ -49,7 +49,7 @@ class _StopCallback(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         self.solutions += 1
         if self._options.should_stop is not None and self._options.should_stop():
-            self.StopSearch()
+            self.stop_search()
 
 
 def solve_exact(
@@ -82,10 +82,10 @@ def solve_exact(
             for v, d in from_start.items():
                 dg = int(to_goal[v[1], v[0]])
                 if d <= t and 0 <= dg <= horizon - t:
-                    layer[v] = model.NewBoolVar(f"x{a}_{t}_{v[0]}_{v[1]}")
+                    layer[v] = model.new_bool_var(f"x{a}_{t}_{v[0]}_{v[1]}")
             if not layer:
                 return MapfResult([], False, 0, 0, 0, optimal=True)  # goal too far for the horizon
-            model.AddExactlyOne(layer.values())
+            model.add_exactly_one(layer.values())
             layers.append(layer)
         x.append(layers)
     edge_use: dict[tuple[int, Cell, Cell], list[cp_model.IntVar]] = {}
@@ -96,16 +96,16 @@ def solve_exact(
             for v in x[a][t]:
                 for u in [v, *grid.neighbors(v)]:
                     if u in x[a][t + 1]:
-                        y = model.NewBoolVar(f"y{a}_{t}")
+                        y = model.new_bool_var(f"y{a}_{t}")
                         outs[v].append(y)
                         ins[u].append(y)
                         if u != v:
                             key = (t, min(u, v), max(u, v))
                             edge_use.setdefault(key, []).append(y)
             for v, ys in outs.items():
-                model.Add(sum(ys) == x[a][t][v])
+                model.add(sum(ys) == x[a][t][v])
             for u, ys in ins.items():
-                model.Add(sum(ys) == x[a][t + 1][u])
+                model.add(sum(ys) == x[a][t + 1][u])
     for t in range(horizon + 1):
         per_cell: dict[Cell, list[cp_model.IntVar]] = {}
         for a in range(n_agents):
@@ -113,38 +113,38 @@ def solve_exact(
                 per_cell.setdefault(v, []).append(var)
         for vars_ in per_cell.values():
             if len(vars_) > 1:
-                model.AddAtMostOne(vars_)
+                model.add_at_most_one(vars_)
     for vars_ in edge_use.values():
         if len(vars_) > 1:
-            model.AddAtMostOne(vars_)
+            model.add_at_most_one(vars_)
     cost_terms = []
     for a in range(n_agents):
-        done = [model.NewBoolVar(f"done{a}_{t}") for t in range(horizon + 1)]
-        model.Add(done[horizon] == 1)
+        done = [model.new_bool_var(f"done{a}_{t}") for t in range(horizon + 1)]
+        model.add(done[horizon] == 1)
         for t in range(horizon + 1):
             on_goal = x[a][t].get(goals[a])
             if on_goal is None:
-                model.Add(done[t] == 0)
+                model.add(done[t] == 0)
             else:
-                model.AddImplication(done[t], on_goal)
+                model.add_implication(done[t], on_goal)
             if t < horizon:
-                model.AddImplication(done[t], done[t + 1])
+                model.add_implication(done[t], done[t + 1])
                 cost_terms.append(1 - done[t])
-    model.Minimize(sum(cost_terms))
+    model.minimize(sum(cost_terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(options.seed)
     solver.parameters.max_deterministic_time = float(deterministic_time_s)
     callback = _StopCallback(options)
-    status = solver.Solve(model, callback)
-    nodes = int(solver.NumBranches())
+    status = solver.solve(model, callback)
+    nodes = int(solver.num_branches)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return MapfResult([], False, 0, 0, nodes, optimal=status == cp_model.INFEASIBLE)
     paths = [
-        [next(v for v, var in x[a][t].items() if solver.Value(var)) for t in range(horizon + 1)]
+        [next(v for v, var in x[a][t].items() if solver.value(var)) for t in range(horizon + 1)]
         for a in range(n_agents)
     ]
-    cost = int(round(solver.ObjectiveValue()))
+    cost = int(round(solver.objective_value))
     makespan = horizon
     while makespan > 0 and all(p[makespan - 1] == g for p, g in zip(paths, goals)):
         makespan -= 1

@@ -117,7 +117,7 @@ class LifelongPlanner:
         """Row of the distance table per agent, computing missing goals (least recently used rows
         are reused; the goals of this step always keep theirs)."""
         self._stamp += 1
-        rows = self._row_at[goal_idx]
+        rows: np.ndarray = self._row_at[goal_idx]
         if (rows < 0).any():
             needed = len(np.unique(goal_idx))
             if needed > self._cap_rows:

@@ -24,7 +24,7 @@ from controller.planning.options import PlanOptions
 
 
 @njit(cache=True)
-def _write(occ, path, length, agent, value):
+def _write(occ: np.ndarray, path: np.ndarray, length: int, agent: int, value: int) -> None:
     """Mark (value=agent) or clear (value=-1) an agent's padded path in the table."""
     t_cap = occ.shape[0]
     for t in range(t_cap):
@@ -34,7 +34,10 @@ def _write(occ, path, length, agent, value):
 
 
 @njit(cache=True)
-def _st_astar(start, goal, h, nbr, occ, stamp, seen, parent, out, max_expansions):
+def _st_astar(
+    start: int, goal: int, h: np.ndarray, nbr: np.ndarray, occ: np.ndarray, stamp: int, seen: np.ndarray,
+    parent: np.ndarray, out: np.ndarray, max_expansions: int,
+) -> int:
     """Earliest-arrival path start->goal avoiding ``occ``; returns its length or -1.
 
     ``seen``/``parent`` are flat ``(T, cells)`` scratch arrays; ``seen == stamp`` marks visited
@@ -45,9 +48,9 @@ def _st_astar(start, goal, h, nbr, occ, stamp, seen, parent, out, max_expansions
     """
     t_cap, n = occ.shape
     free_from = 0
-    for t in range(t_cap - 1, -1, -1):
-        if occ[t, goal] >= 0:
-            free_from = t + 1
+    for t_last in range(t_cap - 1, -1, -1):
+        if occ[t_last, goal] >= 0:
+            free_from = t_last + 1
             break
     if free_from >= t_cap:
         return -1
@@ -69,7 +72,7 @@ def _st_astar(start, goal, h, nbr, occ, stamp, seen, parent, out, max_expansions
             for k in range(t, -1, -1):
                 out[k] = s % n
                 s = parent[s]
-            return length
+            return int(length)
         if t + 1 >= t_cap:
             continue
         for d in range(5):
@@ -161,7 +164,8 @@ class LnsImprover:
             cand = np.flatnonzero(near)
             if cand.size >= 2:
                 return rng.permutation(cand)[:size].astype(np.int64)
-        return rng.choice(n_agents, size=min(size, n_agents), replace=False).astype(np.int64)
+        picked: np.ndarray = rng.choice(n_agents, size=min(size, n_agents), replace=False)
+        return picked.astype(np.int64)
 
     def _shortest_route(self, a: int) -> np.ndarray:
         """Cells of one shortest single-agent route of agent ``a`` (greedy descent on its table)."""

@@ -22,7 +22,10 @@ from numba import njit
 
 
 @njit(cache=True)
-def _candidates(i, v, nbr, dist, rows, tie, cand, occ_now):
+def _candidates(
+    i: int, v: int, nbr: np.ndarray, dist: np.ndarray, rows: np.ndarray, tie: np.ndarray, cand: np.ndarray,
+    occ_now: np.ndarray,
+) -> int:
     """Fill ``cand[i]`` with v's neighbours and v itself, nearest to the goal first; return count.
 
     Ties in distance go to cells nobody stands on now (fewer pushes), then to ``tie`` (in [0, 1)).
@@ -53,7 +56,9 @@ def _candidates(i, v, nbr, dist, rows, tie, cand, occ_now):
 
 
 @njit(cache=True)
-def _escapes(vq, vp, nbr, deg, occ_now, goals):
+def _escapes(
+    vq: int, vp: int, nbr: np.ndarray, deg: np.ndarray, occ_now: np.ndarray, goals: np.ndarray
+) -> tuple[int, int]:
     """Cells the puller at ``vq`` could step to other than ``vp`` (skipping parked dead-end agents).
 
     Returns (count, one such cell or -1).
@@ -73,7 +78,10 @@ def _escapes(vq, vp, nbr, deg, occ_now, goals):
 
 
 @njit(cache=True)
-def _swap_required(pusher, puller, vp, vq, nbr, deg, occ_now, goals, dist, rows):
+def _swap_required(
+    pusher: int, puller: int, vp: int, vq: int, nbr: np.ndarray, deg: np.ndarray, occ_now: np.ndarray,
+    goals: np.ndarray, dist: np.ndarray, rows: np.ndarray,
+) -> bool:
     """Would pushing the puller back along a corridor fail to let the pusher through?"""
     pusher = rows[pusher]
     puller = rows[puller]
@@ -86,11 +94,13 @@ def _swap_required(pusher, puller, vp, vq, nbr, deg, occ_now, goals, dist, rows)
         vp = vq
         vq = other
     puller_gains = dist[puller, vp] < dist[puller, vq]
-    return puller_gains and (dist[pusher, vp] == 0 or dist[pusher, vq] < dist[pusher, vp])
+    return bool(puller_gains and (dist[pusher, vp] == 0 or dist[pusher, vq] < dist[pusher, vp]))
 
 
 @njit(cache=True)
-def _swap_possible(vp0, vq0, nbr, deg, occ_now, goals):
+def _swap_possible(
+    vp0: int, vq0: int, nbr: np.ndarray, deg: np.ndarray, occ_now: np.ndarray, goals: np.ndarray
+) -> bool:
     """Is there a branching cell behind the puller where the pair can rotate?"""
     vp = vp0
     vq = vq0
@@ -106,13 +116,16 @@ def _swap_possible(vp0, vq0, nbr, deg, occ_now, goals):
 
 
 @njit(cache=True)
-def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, rows, cand):
+def _swap_partner(
+    i: int, v_now: np.ndarray, v_next: np.ndarray, occ_now: np.ndarray, nbr: np.ndarray, deg: np.ndarray,
+    goals: np.ndarray, dist: np.ndarray, rows: np.ndarray, cand: np.ndarray,
+) -> int:
     """The agent that agent ``i`` should swap with, or -1."""
     v = v_now[i]
     c0 = cand[i, 0]
     if c0 == v:
         return -1
-    aj = occ_now[c0]
+    aj: int = occ_now[c0]
     if (
         aj >= 0
         and v_next[aj] < 0
@@ -124,7 +137,7 @@ def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, rows, cand):
         u = nbr[v, d]
         if u < 0:
             continue
-        ak = occ_now[u]
+        ak: int = occ_now[u]
         if ak < 0 or c0 == v_now[ak]:
             continue
         if _swap_required(ak, i, v, c0, nbr, deg, occ_now, goals, dist, rows) and _swap_possible(
@@ -135,7 +148,11 @@ def _swap_partner(i, v_now, v_next, occ_now, nbr, deg, goals, dist, rows, cand):
 
 
 @njit(cache=True)
-def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie, cand, use_swap):
+def _pibt(
+    i: int, v_now: np.ndarray, v_next: np.ndarray, occ_now: np.ndarray, occ_next: np.ndarray,
+    nbr: np.ndarray, deg: np.ndarray, dist: np.ndarray, rows: np.ndarray, goals: np.ndarray,
+    tie: np.ndarray, cand: np.ndarray, use_swap: bool,
+) -> bool:
     """Decide agent i's next cell, pushing lower-priority agents; False if it had to stay stuck."""
     v = v_now[i]
     k_max = _candidates(i, v, nbr, dist, rows, tie, cand, occ_now)
@@ -172,8 +189,10 @@ def _pibt(i, v_now, v_next, occ_now, occ_next, nbr, deg, dist, rows, goals, tie,
 
 @njit(cache=True)
 def pibt_configuration(
-    v_now, v_next, order, nbr, deg, dist, rows, goals, tie, occ_now, occ_next, cand, use_swap, blocked
-):
+    v_now: np.ndarray, v_next: np.ndarray, order: np.ndarray, nbr: np.ndarray, deg: np.ndarray,
+    dist: np.ndarray, rows: np.ndarray, goals: np.ndarray, tie: np.ndarray, occ_now: np.ndarray,
+    occ_next: np.ndarray, cand: np.ndarray, use_swap: bool, blocked: np.ndarray,
+) -> bool:
     """Fill ``v_next`` (entries >= 0 are fixed constraints) by PIBT in ``order``; True on success.
 
     Agent ``i`` reads its distances from ``dist[rows[i]]``. Cells in ``blocked`` are never

@@ -43,7 +43,8 @@ def validate_paths(
     Args:
         grid: the map.
         paths: one list of ``(x, y)`` cells per agent, one cell per timestep from t = 0.
-        starts, goals: when given, each path must begin / end there.
+        starts: when given, each path must begin there.
+        goals: when given, each path must end there.
         stay_at_goal: agents wait on their last cell after their path ends.
     """
     arr = _as_array(paths, 2)
@@ -73,9 +74,9 @@ def validate_oriented_paths(
             if not 0 <= int(s[2]) <= 3:
                 raise PlanConflict("turn", (i,), t, f"heading {s[2]} is not 0..3")
     if starts is not None:
-        for i, (p, s) in enumerate(zip(states, starts, strict=True)):
-            if len(s) == 3 and p and tuple(int(v) for v in p[0]) != tuple(s):
-                raise PlanConflict("start", (i,), 0, f"path starts at {tuple(p[0])}, start is {tuple(s)}")
+        for i, (p, start) in enumerate(zip(states, starts, strict=True)):
+            if len(start) == 3 and p and tuple(int(v) for v in p[0]) != tuple(start):
+                raise PlanConflict("start", (i,), 0, f"path starts at {tuple(p[0])}, start is {tuple(start)}")
     cell_starts = None if starts is None else [(int(s[0]), int(s[1])) for s in starts]
     cell_arr = arr[:, :, :2]
     _check_ends(cell_arr, cells, cell_starts, goals)

@@ -87,7 +87,7 @@ def smooth(counts: np.ndarray, cfg: ForecastConfig) -> np.ndarray:
     """Simple exponential smoothing along the bucket axis; returns the final level per row."""
     if counts.size == 0:
         return np.zeros(counts.shape[0])
-    level = counts[:, : cfg.warmup].mean(axis=1)
+    level: np.ndarray = counts[:, : cfg.warmup].mean(axis=1)
     for b in range(min(cfg.warmup, counts.shape[1]), counts.shape[1]):
         level = cfg.alpha * counts[:, b] + (1 - cfg.alpha) * level
     return level

@@ -16,7 +16,7 @@ No clock, no randomness: time comes in as ``now``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from bus.clock import Instant
@@ -109,7 +109,7 @@ class SortationLink:
                 f"or to a chute {chutes[0]}..{chutes[-1]})"
             )
 
-    def register(self, order: Order, already_sorted: set[str] = frozenset(),
+    def register(self, order: Order, already_sorted: Set[str] = frozenset(),
                  on_line: Sequence[tuple[str, str, str]] = ()) -> None:
         """Expect the order's units: one label per unit, each sorted to the order's destination.
         A restarted controller passes what its journal knows: ``already_sorted`` labels, and

@@ -23,7 +23,7 @@ randomness; every iteration is in a stable order.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -32,7 +32,7 @@ from bus.clock import Instant
 from controller.execution.trips import Trip
 from controller.orders.inventory import Inventory
 from controller.orders.model import Order, OrderRefused
-from controller.slotting.putaway import StoragePlaces
+from controller.slotting.putaway import PutAway, StoragePlaces
 from controller.tasks.visits import (
     RELEASE_SLACK,
     Line,
@@ -260,7 +260,7 @@ class Operations:
     def _best_pod(self, now: Instant, station: str, taken: set[str], used: set[tuple[str, int]],
                   blocked: frozenset[Cell]) -> tuple[str, list[Line]] | None:
         """The pod at rest with the best score for the station's unserved lines, and those lines."""
-        score: Counter[str] = Counter()
+        score: defaultdict[str, float] = defaultdict(float)
         age_unit = self.config.age_per_line_s * 1e9
         for oid in self.at_station[station]:
             st = self.orders[oid]
@@ -344,7 +344,7 @@ class Operations:
             self.inventory.reserve(pod, ln.sku, ln.quantity)
             self.orders[ln.order_id].open_lines.remove(ln)
         place_from = self.places.place_of[pod]
-        rule = "nearest" if self.config.rule == "pileon" else "home"
+        rule: PutAway = "nearest" if self.config.rule == "pileon" else "home"
         place = self.places.claim_for(pod, self.stations[station], rule, blocked)
         self._next_trip += 1
         tid = f"T{self._next_trip:07d}"
