@@ -171,38 +171,48 @@ class FakeMotionApi:
         self.refuse = False
 
     def send_goto(self, x_m: float, y_m: float, speed_mps: float) -> bool:
+        """Record the command, then start the move unless told to refuse."""
         self.commands.append(("goto", round(x_m, 3), round(y_m, 3)))
         return not self.refuse and self._body.start_move(self._clock(), x_m, y_m, speed_mps).ok
 
     def send_rotate(self, theta_rad: float) -> bool:
+        """Record the command, then start the turn unless told to refuse."""
         self.commands.append(("rotate", round(theta_rad, 3)))
         return not self.refuse and self._body.start_turn(self._clock(), theta_rad).ok
 
     def send_stop(self) -> None:
+        """Record the command and brake."""
         self.commands.append(("stop",))
         self._body.stop(self._clock())
 
     def send_charging(self, on: bool) -> bool:
+        """Ask the body to start or stop charging."""
         return self._body.set_charging(self._clock(), on).ok
 
     def read_pose(self) -> tuple[float, float, float]:
+        """The body's pose now."""
         pose = self._body.pose(self._clock())
         return pose.x_m, pose.y_m, pose.theta_rad
 
     def read_velocity(self) -> tuple[float, float]:
+        """The body's speed and turn rate now."""
         return self._body.velocity(self._clock())
 
     def read_busy(self) -> bool:
+        """Whether the body is still moving, after advancing it to now."""
         now = self._clock()
         self._body.advance_to(now)
         return self._body.is_moving(now)
 
     def read_battery(self) -> tuple[float, bool]:
+        """The body's charge and charging flag now."""
         reading = self._body.battery(self._clock())
         return reading.charge_percent, reading.charging
 
     def read_odometer_m(self) -> float:
+        """Distance the body has driven, metres."""
         return self._body.odometer_m(self._clock())
 
     def read_fault(self) -> str | None:
+        """The body's fault, if any."""
         return self._body.fault()

@@ -31,10 +31,19 @@ def line_order(*, manufacturer: str = "bulletyard", serial_number: str, order_id
     """An order visiting ``waypoints`` in turn.
 
     Args:
+        manufacturer: the vehicle's manufacturer (its topic level and header field).
+        serial_number: the vehicle's serial number.
+        order_id: the order's id.
+        waypoints: ``(node id, x, y)`` in map metres, in the order visited.
+        map_id: the map the node positions refer to.
+        now: the header timestamp.
+        header_id: the header id of this message.
+        update_id: the ``orderUpdateId`` (0 for a new order).
         base_count: how many leading nodes are released (the rest are horizon); all by default.
         first_sequence_id: the first node's sequence id (an update starts at the decision point's).
         actions: node id -> actions run there.
         positions: False leaves ``nodePosition`` out (the vehicle must know the nodes already).
+        max_speed_mps: the edges' ``maxSpeed`` in m/s (None: no limit).
     """
     base = len(waypoints) if base_count is None else base_count
     acts = actions or {}

@@ -40,6 +40,7 @@ class JsonLineFormatter(logging.Formatter):
     """One JSON object per log record: ts (ISO 8601 UTC), level, logger, msg, and exc if any."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
         entry = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname,

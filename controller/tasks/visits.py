@@ -69,6 +69,8 @@ class Visit:
 
 @dataclass
 class OrderState:
+    """Where one accepted order stands: its station once it has one, and its lines not yet picked."""
+
     order: Order
     arrived: Instant
     station: str | None = None
