@@ -9,7 +9,7 @@ take no order) until they are told ``stopCharging`` (6.8.2).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bus.clock import Instant
 from bus.transport import Envelope
@@ -33,7 +33,7 @@ class Charging:
 
     def __init__(
         self,
-        chargers: list[Cell],
+        chargers: Sequence[Cell],
         executor: Executor,
         registry: FleetRegistry,
         supervisor: Supervisor,
@@ -63,7 +63,7 @@ class Charging:
             v = self.registry.vehicles.get(serial)
             if robots[serial].stay and not self.still_charging(serial):
                 self.executor.release_stay(serial)
-            if v is None or not self.still_charging(serial) or not robots[serial].idle:
+            if v is None or v.state is None or not self.still_charging(serial) or not robots[serial].idle:
                 continue
             if not v.profile.accepts_instant("stopCharging"):
                 self.deviation(serial, "no-stopCharging", "charges but lists no stopCharging: it ends "

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import assert_never
 
 import numpy as np
 
 from bus.clock import Instant, seconds
+from bus.participant import ParticipantBase
 from bus.topics import VdaTopic, vda_filter, wms_orders_topic
 from bus.transport import Envelope
 from controller.charging import Charging
@@ -53,21 +55,26 @@ from controller.inbound import (
     VehicleFactsheet,
     VehicleState,
 )
+from controller.journal import Journal
 from controller.ledger import OrderLedger
 from controller.orders.inventory import Inventory
 from controller.orders.stock import mixed_stock
 from controller.rejections import Rejections
 from controller.sortation.link import SortationLink
-from controller.tasks.operations import Operations, OpsConfig
+from controller.tasks.operations import Operations
 from controller.tasks.parcel_flow import ParcelFlow
+from controller.tasks.visits import OpsConfig
 from controller.vehicles import Vehicles
 from warehouse_maps.layout import Layout, PlaceKind
 
 log = logging.getLogger("bulletyard.controller")
 
 
-class Controller:
+class Controller(ParticipantBase):
     """Master control over one layout; see the module docstring.
+
+    A bus participant without a last will (``will`` is the base's None): if the controller drops
+    off the bus, vehicles carry on with their released base.
 
     Args:
         config: controller configuration.
@@ -88,7 +95,7 @@ class Controller:
         *,
         planner: WindowPlanner | None = None,
         inventory: Inventory | None = None,
-        journal=None,
+        journal: Journal | None = None,
     ) -> None:
         self.config = config
         self.layout = layout
@@ -165,10 +172,6 @@ class Controller:
             self.sortation.subscriptions() if self.sortation is not None else []
         ) + (self.parcels.subscriptions() if self.parcels is not None else [])
 
-    def will(self) -> Envelope | None:
-        """The controller has no last will (vehicles carry on with their released base)."""
-        return None
-
     def on_connect(self, now: Instant) -> list[Envelope]:
         """Ask every known vehicle for its state (after a restart the registry refills from retained
         connection and factsheet messages, whose arrival also triggers a stateRequest)."""
@@ -223,13 +226,13 @@ class Controller:
         if self._next_supervision is None or now >= self._next_supervision:
             out.extend(self.vehicles.supervise(now, lambda s, why: self._lose(now, s, why)))
             out.extend(self.vehicles.poke_silent(now))
-            self._next_supervision = now + seconds(self.config.fleet.supervision_period_s)
+            self._next_supervision = Instant(now + seconds(self.config.fleet.supervision_period_s))
         if self._next_assign is None or now >= self._next_assign:
             out.extend(self.dispatch.fail_stranded(now))
             out.extend(self.dispatch.assign(now))
             self.charging.send_to_chargers(now)
             out.extend(self.charging.stop_charging(now))
-            self._next_assign = now + seconds(self.config.assign_period_s)
+            self._next_assign = Instant(now + seconds(self.config.assign_period_s))
         for ev in self.executor.advance_time(now):
             out.extend(self._on_event(now, ev))
         out.extend(self.executor.send(now))
@@ -276,7 +279,7 @@ class Controller:
             if self.registry.vehicles[ev.serial_number].proven:  # a ghost's word blocks nothing
                 self.executor.extra_blocked.add(ev.cell)
             return self._lose(now, ev.serial_number, "off-plan")
-        return []
+        assert_never(ev)
 
     def _lose(self, now: Instant, serial: str, reason: str) -> list[Envelope]:
         """A vehicle is lost: out of planning; a trip it had not started goes back to the pool."""

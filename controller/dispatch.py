@@ -9,7 +9,7 @@ with a reason when the floor cannot serve it any more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bus.clock import Instant, seconds
 from bus.transport import Envelope
@@ -216,7 +216,7 @@ class Dispatch:
             out.extend(self._fail(now, r.trip.order_ids, why))
         return out
 
-    def _fail(self, now: Instant, order_ids, reason: str) -> list[Envelope]:
+    def _fail(self, now: Instant, order_ids: Iterable[str], reason: str) -> list[Envelope]:
         """``failed`` with ``reason`` for each order not yet final; their open trips leave the pool."""
         out, failed = self.ledger.fail(now, order_ids, reason)
         for oid in failed:

@@ -18,6 +18,7 @@ from bus.header import HeaderIds
 from bus.topics import WMS_DELIVERY, wms_order_status_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES, WMS_PROTOCOL_VERSION
+from controller.journal import Journal
 from controller.orders.model import Order, OrderRefused
 from controller.orders.wire import decode_order
 from controller.sortation.link import SortationLink, SorterNews
@@ -56,7 +57,7 @@ class OrderLedger:
         site: str,
         ops: Operations,
         sortation: SortationLink | None,
-        journal,
+        journal: Journal | None,
         counters: Counter[str],
     ) -> None:
         self.status_topic = wms_order_status_topic(site)
@@ -169,7 +170,7 @@ class OrderLedger:
             return True
         return self.journal is not None and self.journal.has_order(order_id)
 
-    def record(self, kind: str, key: str, status: str, **extra) -> None:
+    def record(self, kind: str, key: str, status: str, **extra: str) -> None:
         """Write one line to the journal (when there is one)."""
         if self.journal is not None:
             self.journal.record(kind, key, status, **extra)
@@ -181,30 +182,33 @@ class OrderLedger:
         pods stand: a restart starts from the configured stock, see ``docs/operations.md``).
         Returns the (order, status) pairs completed here, to announce once connected."""
         recovered: list[tuple[str, str]] = []
-        for status, count in self.journal.status_counts().items():
+        journal = self.journal
+        if journal is None:  # nothing was journalled
+            return recovered
+        for status, count in journal.status_counts().items():
             if status in TERMINAL_STATUSES:
                 self._finished_counts[status] += count  # their ids stay in the journal only
-        held = self.journal.held_trips()
+        held = journal.held_trips()
         if held:
             self.counters["trips_lost_in_restart"] = len(held)
             log.warning("%d trips were under way at the restart; their orders start again", len(held))
-        for order_id, status, payload in self.journal.open_orders():
+        for order_id, status, payload in journal.open_orders():
             order = decode_order(payload.encode())
             if not isinstance(order, Order):  # a journal is written by us: a bug, not bad input
                 raise ValueError(f"journalled order {order_id} does not decode: {order.reason}")
             picked = status in ("picked", "inducted", "sorted")
             self.orders[order_id] = OrderRecord(order_id, status, 0 if picked else len(order.lines))
             if self.sortation is not None and order.destination is not None:
-                self.sortation.register(order, self.journal.sorted_units(order_id),
-                                        self.journal.items_on_line(order_id))
+                self.sortation.register(order, journal.sorted_units(order_id),
+                                        journal.items_on_line(order_id))
             if picked and (self.sortation is None or self.sortation.all_sorted(order_id)):
                 self._finish(order_id, "complete")
-                self.journal.record("order", order_id, "complete")
+                journal.record("order", order_id, "complete")
                 recovered.append((order_id, "complete"))
                 self.counters["orders_completed"] += 1
                 continue
             if not picked:
-                self.ops.accept(order, 0)
+                self.ops.accept(order, Instant(0))
         self.counters["recovered_orders"] = len(self.orders)
         return recovered
 

@@ -8,6 +8,8 @@ tracker must see every order and tracked instant action that goes out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from bus import wire_json
 from bus.clock import Instant, iso_timestamp
@@ -63,7 +65,7 @@ class VdaOutbox:
                 released = min(released, min(r.holds))
             if not r.stream.grows(released):
                 continue  # the common case; skips copying the robot's whole plan
-            if not r.stream.adds_node(lambda step, s=s: adg.cell_at(s, step), released):
+            if not r.stream.adds_node(partial(adg.cell_at, s), released):
                 continue  # only waits released on the last node sent: nothing to tell the vehicle
             body = r.stream.extend(adg.cells(s), released, r.actions)
             if body is None:
@@ -96,11 +98,11 @@ class VdaOutbox:
                 out.append(self._envelope(now, p.serial_number, VdaTopic.INSTANT_ACTIONS, p.body))
         return out
 
-    def _order_envelope(self, now: Instant, serial: str, body: dict) -> Envelope:
+    def _order_envelope(self, now: Instant, serial: str, body: dict[str, Any]) -> Envelope:
         wire = for_version(body, self.profile_of(serial).version)
         return self._envelope(now, serial, VdaTopic.ORDER, wire)
 
-    def _envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict) -> Envelope:
+    def _envelope(self, now: Instant, serial: str, kind: VdaTopic, body: dict[str, Any]) -> Envelope:
         """A VDA 5050 message to one vehicle at QoS 0, with a fresh header for its topic."""
         manufacturer = self.manufacturer_of(serial)
         topic = vda_topic(manufacturer, serial, kind)

@@ -85,7 +85,7 @@ class Resync:
         self.outbox.resend.forget_order(serial)
         r.rejections += 1
         backoff_s = self.config.fleet.rejection_backoff_s * 2 ** min(r.rejections - 1, 5)
-        r.resync_at = now + seconds(backoff_s)
+        r.resync_at = Instant(now + seconds(backoff_s))
         self.timed.add(serial)
         self.stops.replan(serial)
 

@@ -158,7 +158,7 @@ class TripStops:
         if r.holds and r.hold_until is None:
             step = min(r.holds)
             if self.adg.reached(serial) >= step:
-                r.hold_until = now + seconds(r.holds[step][1])
+                r.hold_until = Instant(now + seconds(r.holds[step][1]))
                 self.timed.add(serial)
 
     def due(self, now: Instant) -> list[ExecutionEvent]:

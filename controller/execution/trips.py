@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from controller.execution.vda_orders import ActionParameters
 from warehouse_maps.grid import Cell
 
 
@@ -26,7 +27,7 @@ class Stop:
 
     cell: Cell
     action_type: str
-    parameters: tuple[tuple[str, str | float], ...] = ()
+    parameters: ActionParameters = ()
 
 
 @dataclass(frozen=True, slots=True)

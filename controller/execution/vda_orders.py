@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from warehouse_maps.grid import Cell
 
@@ -59,13 +59,17 @@ def parse_node_id(text: str) -> Cell | None:
         return None
 
 
+#: VDA 5050 action parameters as (key, value) pairs; a number stays a number on the wire.
+ActionParameters: TypeAlias = tuple[tuple[str, str | float], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class NodeAction:
     """An action to run on a node: VDA ``actionType`` (pick, drop, charge, ...) and parameters."""
 
     action_id: str
     action_type: str
-    parameters: tuple[tuple[str, str], ...] = ()
+    parameters: ActionParameters = ()
     blocking_type: str = "HARD"
 
     def to_wire(self) -> dict[str, Any]:

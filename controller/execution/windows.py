@@ -51,7 +51,7 @@ class PlanWindows:
         self.ex = config.execution
         self.blocked_cells = blocked_cells
         self.planned = 0  # windows appended to the graph
-        self._next_window: Instant = 0
+        self._next_window = Instant(0)
         # fewest planned steps left among the robots the next window plans for (None: unknown);
         # progress only lowers it, anything else (windows, losses, resyncs) makes it unknown
         self._fewest_remaining: int | None = None
@@ -140,7 +140,7 @@ class PlanWindows:
         active = self.robots_in_next()
         if not active:
             return False
-        self._next_window = now + seconds(self.ex.window_interval_steps * self.ex.step_s)
+        self._next_window = Instant(now + seconds(self.ex.window_interval_steps * self.ex.step_s))
         positions = [self.adg.last_cell(s) for s in active]
         goals = [self.goal(s) for s in active]
         robots = self.robots.items()

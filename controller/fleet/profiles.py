@@ -22,12 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.execution.vda_orders import ActionParameters
+
 SUPPORTED_VERSIONS = ("2.0.0", "2.1.0")
 DEFAULT_VERSION = "2.1.0"
 PREDEFINED_NODE_ACTIONS = frozenset({"pick", "drop", "startCharging", "stopCharging"})
 """Actions a vehicle without a factsheet is assumed to run on nodes (VDA 5050 6.8.2)."""
 
-DEFAULT_LOAD_PARAMETERS: tuple[tuple[str, str], ...] = (("stationType", "floor"), ("loadType", "EPAL"))
+DEFAULT_LOAD_PARAMETERS: ActionParameters = (("stationType", "floor"), ("loadType", "EPAL"))
 """The predefined parameters ``pick`` and ``drop`` carry by default (``fleet.station_type`` and
 ``fleet.load_type``): a load on the floor, of the type the standard itself gives as its example
 (6.8.2: "e.g. EPAL, INDU"), which is also the one load type a widely used open-source vehicle
@@ -42,7 +44,7 @@ class ActionSpec:
     """A vehicle action that a stop becomes: its ``actionType`` and parameters (key, value)."""
 
     action_type: str
-    parameters: tuple[tuple[str, str], ...] = ()
+    parameters: ActionParameters = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class VehicleProfile:
     width_m: float | None = None
     turn_s: float | None = None
     source: str = "assumed"
-    load_parameters: tuple[tuple[str, str], ...] = DEFAULT_LOAD_PARAMETERS
+    load_parameters: ActionParameters = DEFAULT_LOAD_PARAMETERS
 
     def runs(self, action_type: str) -> bool:
         """True when the vehicle lists ``action_type`` for nodes (or it is predefined and unknown)."""
@@ -108,7 +110,7 @@ class VehicleProfile:
             return True
         return action_type in self.instant_actions
 
-    def plan_stop(self, action_type: str, parameters: tuple[tuple[str, str], ...],
+    def plan_stop(self, action_type: str, parameters: ActionParameters,
                   hold_s: float) -> StopPlan:
         """What a stop with our ``action_type`` becomes on this vehicle.
 
@@ -143,7 +145,7 @@ class VehicleProfile:
         return Unsupported(f"its factsheet lists no {action_type!r} action")
 
 
-def _duration(parameters: tuple[tuple[str, str], ...], default_s: float) -> float:
+def _duration(parameters: ActionParameters, default_s: float) -> float:
     for key, value in parameters:
         if key == "duration":
             try:
@@ -155,7 +157,7 @@ def _duration(parameters: tuple[tuple[str, str], ...], default_s: float) -> floa
     return default_s
 
 
-def _load_id(parameters: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def _load_id(parameters: ActionParameters) -> ActionParameters:
     """Our pod id as the predefined ``loadId`` parameter."""
     return tuple(("loadId", v) for k, v in parameters if k in _LOAD_ID_KEYS)
 

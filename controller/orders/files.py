@@ -309,7 +309,7 @@ def orders_csv(orders: list[Order], start: Instant) -> str:
         due = _offset_s(order.due, start)
         created = _offset_s(order.created, start)
         for line in order.lines:
-            rows.append(",".join([order.id, line.sku, str(line.quantity), order.destination,
+            rows.append(",".join([order.id, line.sku, str(line.quantity), order.destination or "",
                                   str(order.priority), due, created]))
     return "\n".join(rows) + "\n"
 
