@@ -204,8 +204,11 @@ class SorterOutbox:
     def envelope(self, now: Instant, kind: str, **fields: object) -> Envelope:
         """The ``kind`` message with ``fields`` (snake_case names), stamped ``now``."""
         topic = sorter_topic(self.site, self.sorter_id, kind)
-        msg = MESSAGES[kind](header_id=self._headers.next(topic), timestamp=iso_timestamp(now),
-                             sorter_id=self.sorter_id, **fields)
+        # model_validate: the fields differ per kind (the same validation as the constructor's)
+        header_id = self._headers.next(topic)
+        msg = MESSAGES[kind].model_validate(
+            {"header_id": header_id, "timestamp": iso_timestamp(now), "sorter_id": self.sorter_id, **fields}
+        )
         qos, retain = topics.sorter_delivery(kind)
         return Envelope(topic, encode(msg), qos, retain)
 

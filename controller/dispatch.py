@@ -143,10 +143,11 @@ class Dispatch:
             picked = self.ops.picked(trip.trip_id)
             self.ledger.counters["station_visits"] += 1
             self.ledger.counters["lines_picked"] += picked.lines
-            for oid in picked.orders_done if self.parcels is not None else ():  # a mixed site
-                rec = self.ledger.orders.get(oid)
-                if rec is not None and rec.destination is not None:
-                    out.extend(self.parcels.add_order(now, oid, rec.destination, trip.stops[1].cell))
+            if self.parcels is not None:  # a mixed site
+                for oid in picked.orders_done:
+                    rec = self.ledger.orders.get(oid)
+                    if rec is not None and rec.destination is not None:
+                        out.extend(self.parcels.add_order(now, oid, rec.destination, trip.stops[1].cell))
             out.extend(self.ledger.picked(now, picked.orders_done))
             out.extend(self.parcel_outcomes(now))
         elif ev.stop_index == len(trip.stops) - 1:

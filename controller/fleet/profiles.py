@@ -162,7 +162,7 @@ def _load_id(parameters: ActionParameters) -> ActionParameters:
     return tuple(("loadId", v) for k, v in parameters if k in _LOAD_ID_KEYS)
 
 
-def _timed(parameters: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def _timed(parameters: ActionParameters) -> ActionParameters:
     """A stop's own ``duration`` (s) kept on ``pick``/``drop``: a parcel load or tip names its own
     time (vehicles that do not know the parameter ignore it; pod trips give none)."""
     return tuple((k, v) for k, v in parameters if k == "duration")

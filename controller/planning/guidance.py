@@ -69,7 +69,7 @@ def lane_weights(flat: FlatGrid, against_cost: int, open_cost: int | None = None
 
 
 @njit(cache=True)
-def reverse_neighbours(nbr):
+def reverse_neighbours(nbr: np.ndarray) -> np.ndarray:
     """int32 ``(cells, 4)``: ``src[u, d]`` is the cell whose move by heading ``d`` enters ``u`` (-1: none)."""
     n = nbr.shape[0]
     src = np.full((n, 4), -1, dtype=np.int32)
@@ -82,7 +82,9 @@ def reverse_neighbours(nbr):
 
 
 @njit(cache=True)
-def _dial(goal, src, weights, far, max_weight, headings):
+def _dial(
+    goal: int, src: np.ndarray, weights: np.ndarray, far: int, max_weight: int, headings: bool
+) -> np.ndarray:
     """Cheapest cost to ``goal`` from every state by Dial's algorithm (a ring of buckets).
 
     States are cells, or with ``headings`` ``cell * 4 + heading`` (any heading at the goal; a
@@ -153,7 +155,9 @@ def _dial(goal, src, weights, far, max_weight, headings):
 
 
 @njit(cache=True)
-def bucket_distances(goal, src, weights, far, max_weight):
+def bucket_distances(
+    goal: int, src: np.ndarray, weights: np.ndarray, far: int, max_weight: int
+) -> np.ndarray:
     """int32 ``(cells,)``: cheapest cost from each cell to ``goal`` with per-move ``weights``
     (``far`` where unreachable).
 
@@ -165,7 +169,9 @@ def bucket_distances(goal, src, weights, far, max_weight):
 
 
 @njit(cache=True)
-def rotation_distances(goal, src, weights, far, max_weight):
+def rotation_distances(
+    goal: int, src: np.ndarray, weights: np.ndarray, far: int, max_weight: int
+) -> np.ndarray:
     """int32 ``(cells * 4,)``: cheapest actions from each (cell, heading) to ``goal``, any heading there.
 
     A turn costs 1, a forward move ``weights[cell, heading]``; state ``cell * 4 + heading``.

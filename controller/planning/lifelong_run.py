@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from controller.planning.lifelong import LifelongPlanner, State, warm_up
-from controller.planning.validator import validate_oriented_paths, validate_paths
+from controller.planning.validator import OrientedState, validate_oriented_paths, validate_paths
 from controller.stats import percentile
 from warehouse_maps.grid import Cell, Grid
 
@@ -60,6 +60,17 @@ class LifelongRun:
         }
 
 
+def _check_step(grid: Grid, before: Sequence[State], after: Sequence[State], rotations: bool) -> None:
+    """Validate one executed step as two-state paths: ``(x, y, heading)`` or ``(x, y)`` states."""
+    if rotations:
+        oriented: list[list[OrientedState]] = [[(a[0], a[1], a[2]), (b[0], b[1], b[2])]
+                                               for a, b in zip(before, after)]
+        validate_oriented_paths(grid, oriented, stay_at_goal=True)
+    else:
+        cells: list[list[Cell]] = [[(a[0], a[1]), (b[0], b[1])] for a, b in zip(before, after)]
+        validate_paths(grid, cells, stay_at_goal=True)
+
+
 def run_lifelong(
     grid: Grid,
     starts: Sequence[Cell],
@@ -77,13 +88,19 @@ def run_lifelong(
     """Simulate ``steps`` timesteps; every executed step is checked by the validator.
 
     Args:
+        grid: the map.
+        starts: one start cell per agent (with ``rotations``, every agent starts at heading 0).
         task_for: ``task_for(agent, j)`` is agent's j-th goal (0-based).
+        steps: timesteps to simulate.
         clock: seconds from any monotonic origin (e.g. ``time.perf_counter``).
+        rotations: states carry a heading; a turn of 90 degrees takes one step.
         step_budget_s: planning budget per step; past it the planner makes everyone wait (or,
             in the rotation model, everyone not planned yet).
         step_nodes: rotation model: operations checked per step at most, a budget that does not
             depend on machine load (figures reproduce); None: no node limit.
         lane_cost: guidance strength (:class:`LifelongPlanner`); None: the model's default.
+        seed: the planner's tie-breaking seed (same seed, same run).
+        validate: check every executed step (off only to time the planner alone).
     """
     t_compile = clock()
     warm_up()
@@ -97,7 +114,6 @@ def run_lifelong(
     done = 0
     history: list[list[State]] = [[p] for p in pos]
     plan_ms: list[float] = []
-    check = validate_oriented_paths if rotations else validate_paths
 
     def arrive() -> int:
         count = 0
@@ -117,7 +133,7 @@ def run_lifelong(
         nxt = planner.step(pos, goals, should_stop=should_stop)
         plan_ms.append((clock() - t0) * 1000.0)
         if validate:
-            check(grid, [[a, b] for a, b in zip(pos, nxt)], stay_at_goal=True)
+            _check_step(grid, pos, nxt, rotations)
         pos = nxt
         for k in range(n):
             history[k].append(pos[k])

@@ -66,7 +66,7 @@ def operations(depth: int = DEPTH) -> np.ndarray:
 
 
 @njit(cache=True)
-def _walk(s0, op, nbr, out):
+def _walk(s0: int, op: np.ndarray, nbr: np.ndarray, out: np.ndarray) -> bool:
     """States after each action of ``op`` from ``s0`` into ``out``; False if it drives into a wall."""
     s = s0
     out[0] = s
@@ -88,7 +88,9 @@ def _walk(s0, op, nbr, out):
 
 
 @njit(cache=True)
-def _cost(path, op, row, dist, weights, tie):
+def _cost(
+    path: np.ndarray, op: np.ndarray, row: int, dist: np.ndarray, weights: np.ndarray, tie: float
+) -> float:
     """Cost of one walked operation (see the module docstring, step 1)."""
     depth = op.shape[0]
     if dist[row, path[0]] == 0:  # parked on its goal: any time away from it costs
@@ -107,13 +109,15 @@ def _cost(path, op, row, dist, weights, tie):
             c += 1.01  # a turn costs a hair more than a wait: a blocked agent waits, not spins
         if dist[row, path[t]] == 0:
             return c + tie
-    return c + dist[row, path[depth]] + tie
+    return float(c + dist[row, path[depth]] + tie)
 
 
 @njit(cache=True)
 def prepare_candidates(
-    s_now, ops, nbr, dist, rows, weights, occ, prev_op, keep_bonus, push_cost, tie, paths, cand, n_cand
-):
+    s_now: np.ndarray, ops: np.ndarray, nbr: np.ndarray, dist: np.ndarray, rows: np.ndarray,
+    weights: np.ndarray, occ: np.ndarray, prev_op: np.ndarray, keep_bonus: float, push_cost: float,
+    tie: np.ndarray, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray,
+) -> None:
     """Walk and cost every operation of every agent, cheapest first (fills ``paths``/``cand``/``n_cand``).
 
     ``paths[i, o]`` are the ``DEPTH + 1`` states of operation ``o``; ``cand[i, :n_cand[i]]`` the
@@ -156,7 +160,7 @@ def prepare_candidates(
 
 
 @njit(cache=True)
-def _release(a, path, res):
+def _release(a: int, path: np.ndarray, res: np.ndarray) -> None:
     for t in range(1, path.shape[0]):
         c = path[t] // 4
         if res[t, c] == a:
@@ -164,7 +168,7 @@ def _release(a, path, res):
 
 
 @njit(cache=True)
-def _fits(i, path, res):
+def _fits(i: int, path: np.ndarray, res: np.ndarray) -> bool:
     """True if ``path`` meets no reservation: no vertex and no swap conflict at any timestep."""
     for t in range(1, path.shape[0]):
         c = path[t] // 4
@@ -180,7 +184,9 @@ def _fits(i, path, res):
 
 
 @njit(cache=True)
-def _rollback(mark, paths, res, planned, chosen, stack):
+def _rollback(
+    mark: int, paths: np.ndarray, res: np.ndarray, planned: np.ndarray, chosen: np.ndarray, stack: np.ndarray
+) -> None:
     """Undo every agent planned since the stack height was ``mark``."""
     while stack[0] > mark:
         a = stack[stack[0]]
@@ -191,7 +197,11 @@ def _rollback(mark, paths, res, planned, chosen, stack):
 
 
 @njit(cache=True)
-def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, budget):
+def _plan(
+    i0: int, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray, res: np.ndarray, planned: np.ndarray,
+    chosen: np.ndarray, failed: np.ndarray, flist: np.ndarray, stack: np.ndarray, frames: np.ndarray,
+    budget: np.ndarray,
+) -> bool:
     """Give agent ``i0`` an operation that fits the reservations; False (state unchanged) if none.
 
     Depth-first over pushes, written as a loop over ``frames`` (one row per agent being
@@ -294,9 +304,10 @@ def _plan(i0, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, f
 
 @njit(cache=True)
 def operation_step(
-    order, start, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, budget, chunk,
-    agent_nodes,
-):
+    order: np.ndarray, start: int, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray, res: np.ndarray,
+    planned: np.ndarray, chosen: np.ndarray, failed: np.ndarray, flist: np.ndarray, stack: np.ndarray,
+    frames: np.ndarray, budget: np.ndarray, chunk: int, agent_nodes: int,
+) -> int:
     """Plan agents ``order[start:]`` until ``chunk`` nodes are spent; return the next index.
 
     Each agent planned from the top (with everyone it pushes) may check ``agent_nodes``

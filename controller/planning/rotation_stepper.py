@@ -134,7 +134,7 @@ class RotationStepper:
                 break
         self.nodes_used = int(start - budget[0])
         chosen = np.where(self._planned, self._chosen, self.wait_op).astype(np.int32)
-        nxt = self._paths[np.arange(n_agents), chosen, 1].copy()
+        nxt: np.ndarray = self._paths[np.arange(n_agents), chosen, 1].copy()
         nxt[~self._planned] = now[~self._planned]  # unplanned: wait (paths of skipped agents are stale)
         if remember:
             self.prev_op = np.where(self._planned, self._chosen, -1).astype(np.int32)
