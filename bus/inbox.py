@@ -41,6 +41,7 @@ DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 """1 MiB: far above any VDA 5050 order or state we produce, far below what would hurt."""
 
 MAX_ROUTE_CACHE = 10_000
+NO_TIME = Instant(0)  # the time of a caller that gives none (it only paces summary lines)
 """Topics whose model lookup is remembered; the cache is emptied when it grows past this."""
 
 
@@ -191,13 +192,13 @@ class Inbox:
         self._route_cache: dict[str, Decoder | None] = {}
         self._topic_check = topic_check
         self.log = RejectionLog(log)
-        self._now: Instant = 0
+        self._now = Instant(0)
         self.rejections: Counter[RejectReason] = Counter()
         """How many messages were rejected, per reason."""
         self.accepted = 0
         """How many messages decoded fine."""
 
-    def decode(self, message: Envelope, now: Instant = 0) -> Any:
+    def decode(self, message: Envelope, now: Instant = NO_TIME) -> Any:
         """The validated model instance, or a :class:`Rejected` (counted and logged once; ``now``,
         the receiver's time in ns, paces the summary lines)."""
         self._now = now
