@@ -19,7 +19,7 @@ import math
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import yaml
@@ -180,6 +180,9 @@ def safe_json_loads(text: str, source: str | Path = "<string>", max_depth: int |
 # -- YAML -----------------------------------------------------------------------------------------
 
 
+_Number = TypeVar("_Number", int, float)
+
+
 class _StrictLoader(_FAST_LOADER):  # type: ignore[misc, valid-type]
     """The safe loader, refusing duplicate keys and non-finite floats with the line."""
 
@@ -193,19 +196,21 @@ class _StrictLoader(_FAST_LOADER):  # type: ignore[misc, valid-type]
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark)
             seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        value = super().construct_yaml_float(node)
+        value: float = super().construct_yaml_float(node)
         if not math.isfinite(value):
             raise yaml.constructor.ConstructorError(
                 None, None, f"{node.value} is not a finite number", node.start_mark)
         return self._bounded(value, node)
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        return self._bounded(super().construct_yaml_int(node), node)
+        value: int = super().construct_yaml_int(node)
+        return self._bounded(value, node)
 
-    def _bounded(self, value: float, node: yaml.ScalarNode) -> Any:
+    def _bounded(self, value: _Number, node: yaml.ScalarNode) -> _Number:
         """Every number in a YAML file is a time, rate, size or count: at most the ``yaml_number`` limit."""
         if abs(value) > limit("yaml_number"):
             raise yaml.constructor.ConstructorError(
@@ -227,7 +232,7 @@ def _check_events(text: str, source: str | Path) -> None:
     """
     max_depth, max_aliases, max_nodes = limit("nesting"), limit("yaml_aliases"), limit("yaml_nodes")
     stack: list[tuple[str | None, int]] = []  # (anchor, nodes so far) of each open collection
-    sizes: dict[str, int] = {}  # anchor -> nodes of its subtree, expanded
+    sizes: dict[str | None, int] = {}  # anchor -> nodes of its subtree, expanded (anchors typed optional)
     aliases = total = 0
     for event in yaml.parse(text, Loader=_FAST_LOADER):
         line = event.start_mark.line + 1 if event.start_mark else None
