@@ -23,6 +23,7 @@ from controller.config import ExecutionConfig
 from controller.execution.window_planner import (
     LifelongWindowPlanner,
     WindowPlanner,
+    as_cell,
     cell_indices,
     rotation_cycles,
     window_inputs,
@@ -101,7 +102,7 @@ class HeadingWindowPlanner:
         states: list[State] = []
         hold: list[int] = []
         for c in positions:
-            heading, left = self._end.get(tuple(c), (self._seen.get(tuple(c), EAST), 0))
+            heading, left = self._end.get(as_cell(c), (self._seen.get(as_cell(c), EAST), 0))
             states.append((int(c[0]), int(c[1]), heading))
             hold.append(left)
         trail = [[s] for s in states]

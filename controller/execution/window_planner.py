@@ -91,10 +91,10 @@ class LifelongWindowPlanner:
     ) -> list[list[Cell]]:
         """See :class:`WindowPlanner`. Goals inside blocked or avoided cells make their robot wait."""
         walls, avoid, targets = window_inputs(positions, goals, blocked, avoid)
-        out = [[tuple(c)] for c in positions]
-        config = [tuple(c) for c in positions]
+        out = [[as_cell(c)] for c in positions]
+        config = [as_cell(c) for c in positions]
         for _ in range(horizon):
-            nxt = [tuple(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
+            nxt = [as_cell(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
             extra: set[Cell] = set()
             for _attempt in range(len(config)):
                 cycles = rotation_cycles(cell_indices(self.grid, config), cell_indices(self.grid, nxt))
@@ -104,7 +104,7 @@ class LifelongWindowPlanner:
                 for cycle in cycles:
                     extra.update(config[i] for i in cycle)
                 step = self.lifelong.step(config, targets, blocked=walls, avoid=avoid | extra)
-                nxt = [tuple(c) for c in step]
+                nxt = [as_cell(c) for c in step]
             else:
                 nxt = list(config)
             config = nxt
@@ -123,6 +123,11 @@ def window_inputs(
     avoid = frozenset(c for c in avoid if c not in here and c not in walls)
     targets = [p if g in walls or g in avoid else g for p, g in zip(positions, goals)]
     return walls, avoid, targets
+
+
+def as_cell(state: Sequence[int]) -> Cell:
+    """The ``(x, y)`` of a planner state or of any two-number sequence (a cell given as a list)."""
+    return (state[0], state[1])
 
 
 def cell_indices(grid: Grid, cells: Sequence[Cell]) -> np.ndarray:
