@@ -23,10 +23,10 @@ from controller.config import ExecutionConfig
 from controller.execution.window_planner import (
     LifelongWindowPlanner,
     WindowPlanner,
+    WindowPlannerBase,
     as_cell,
     cell_indices,
     rotation_cycles,
-    window_inputs,
 )
 from controller.planning.lifelong import LifelongPlanner
 from warehouse_maps.grid import Cell, Grid
@@ -49,7 +49,7 @@ def turn_steps(turn_s: float | None, step_s: float) -> int:
     return max(1, math.ceil(turn_s / step_s - 0.05))
 
 
-class HeadingWindowPlanner:
+class HeadingWindowPlanner(WindowPlannerBase):
     """Windows of the rotation model; turns are waits on the cell (see the module docstring).
 
     Args:
@@ -87,17 +87,9 @@ class HeadingWindowPlanner:
             return end[0]
         return self._seen.get(cell, EAST)
 
-    def plan_window(
-        self,
-        positions: Sequence[Cell],
-        goals: Sequence[Cell],
-        horizon: int,
-        *,
-        blocked: frozenset[Cell] = frozenset(),
-        avoid: frozenset[Cell] = frozenset(),
-    ) -> list[list[Cell]]:
-        """See :class:`~controller.execution.window_planner.WindowPlanner`; a turn is a step on its cell."""
-        walls, avoid, targets = window_inputs(positions, goals, blocked, avoid)
+    def plan_paths(self, positions: Sequence[Cell], targets: Sequence[Cell], horizon: int,
+                   walls: frozenset[Cell], avoid: frozenset[Cell]) -> list[list[Cell]]:
+        """Rotation model (see :meth:`plan_window`): a turn is a step on its cell."""
         per_turn = turn_steps(self.turn_s(), self.step_s)
         states: list[State] = []
         hold: list[int] = []
@@ -122,7 +114,7 @@ class HeadingWindowPlanner:
         self.last_states = trail
         return [[(s[0], s[1]) for s in path] for path in trail]
 
-    def _step(self, states: list[State], targets: list[Cell], walls: frozenset[Cell],
+    def _step(self, states: list[State], targets: Sequence[Cell], walls: frozenset[Cell],
               avoid: frozenset[Cell]) -> list[State]:
         """One rotation-model step with rotation cycles broken (the graph refuses them)."""
         cells = [(s[0], s[1]) for s in states]

@@ -63,7 +63,30 @@ def rotation_cycles(now: np.ndarray, nxt: np.ndarray) -> list[list[int]]:
     return cycles
 
 
-class LifelongWindowPlanner:
+class WindowPlannerBase:
+    """What every window planner does first, then :meth:`plan_paths` (each model its own)."""
+
+    def plan_window(
+        self,
+        positions: Sequence[Cell],
+        goals: Sequence[Cell],
+        horizon: int,
+        *,
+        blocked: frozenset[Cell] = frozenset(),
+        avoid: frozenset[Cell] = frozenset(),
+    ) -> list[list[Cell]]:
+        """See :class:`WindowPlanner`. Cells a robot stands on are neither walls nor avoided; a robot
+        whose goal is a wall or avoided waits where it is."""
+        walls, avoided, targets = window_inputs(positions, goals, blocked, avoid)
+        return self.plan_paths(positions, targets, horizon, walls, avoided)
+
+    def plan_paths(self, positions: Sequence[Cell], targets: Sequence[Cell], horizon: int,
+                   walls: frozenset[Cell], avoid: frozenset[Cell]) -> list[list[Cell]]:
+        """The window's paths toward ``targets`` (see :meth:`plan_window`)."""
+        raise NotImplementedError
+
+
+class LifelongWindowPlanner(WindowPlannerBase):
     """Windows from the mapf helper's :class:`LifelongPlanner`, one ``step`` at a time.
 
     Each step is checked for rotation cycles; when one appears, the step is recomputed with the
@@ -80,17 +103,9 @@ class LifelongWindowPlanner:
         self.lifelong = LifelongPlanner(grid, seed=seed)
         self.cycles_broken = 0
 
-    def plan_window(
-        self,
-        positions: Sequence[Cell],
-        goals: Sequence[Cell],
-        horizon: int,
-        *,
-        blocked: frozenset[Cell] = frozenset(),
-        avoid: frozenset[Cell] = frozenset(),
-    ) -> list[list[Cell]]:
-        """See :class:`WindowPlanner`. Goals inside blocked or avoided cells make their robot wait."""
-        walls, avoid, targets = window_inputs(positions, goals, blocked, avoid)
+    def plan_paths(self, positions: Sequence[Cell], targets: Sequence[Cell], horizon: int,
+                   walls: frozenset[Cell], avoid: frozenset[Cell]) -> list[list[Cell]]:
+        """Grid model: one lifelong planner step per window step (see :meth:`plan_window`)."""
         out = [[as_cell(c)] for c in positions]
         config = [as_cell(c) for c in positions]
         for _ in range(horizon):
