@@ -12,7 +12,7 @@ from collections import Counter
 from bus import wire_json
 from bus.clock import Instant
 from bus.participant import ParticipantBase
-from bus.topics import wms_order_status_topic
+from bus.topics import sorter_filter, wms_order_status_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES, OrderStatus
 from sim.kpi import KpiCollector
@@ -49,12 +49,8 @@ class KpiObserver(ParticipantBase):
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Order status and every sorter topic of the site."""
-        return [
-            (self.status_topic, 1),
-            (f"bulletyard/v1/{self.site}/sorter/+/divertConfirm", 0),
-            (f"bulletyard/v1/{self.site}/sorter/+/chuteState", 0),
-            (f"bulletyard/v1/{self.site}/sorter/+/inducted", 0),
-        ]
+        kinds = ("divertConfirm", "chuteState", "inducted")
+        return [(self.status_topic, 1), *((sorter_filter(self.site, None, kind), 0) for kind in kinds)]
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:
         """Account one message."""

@@ -104,10 +104,8 @@ class PlannedCells(Sequence[Cell]):
 
     @overload
     def __getitem__(self, step: int) -> Cell: ...
-
     @overload
     def __getitem__(self, step: slice) -> list[Cell]: ...
-
     def __getitem__(self, step: int | slice) -> Cell | list[Cell]:
         if isinstance(step, slice):
             return [self[k] for k in range(*step.indices(len(self)))]
