@@ -40,11 +40,11 @@ def to_payload(model: BaseModel) -> bytes:
 def parse(model_type: type[M], payload: bytes) -> M:
     """Decode ``payload`` as ``model_type``; :class:`VdaDecodeError` on any problem."""
     try:
-        limits.check(payload, VDA_LIMITS)
+        value = limits.loads(payload, VDA_LIMITS)  # parsed once: the model validates the value
     except limits.MessageRefused as exc:
         raise VdaDecodeError(f"{model_type.__name__}: {exc}") from None
     try:
-        return model_type.model_validate_json(payload)
+        return model_type.model_validate(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "message"
