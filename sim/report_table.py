@@ -26,6 +26,15 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("order_cycle_time_s.p50", "order cycle time p50"),
     ("order_cycle_time_s.p95", "order cycle time p95"),
     ("order_cycle_time_s.max", "order cycle time max"),
+    ("sortation.parcels_sorted", "parcels sorted"),
+    ("sortation.parcels_failed", "parcels failed"),
+    ("sortation.parcels_waiting_or_on_robots", "parcels waiting or on robots at the end"),
+    ("sortation.parcels_per_hour", "parcel throughput"),
+    ("sortation.parcels_per_hour_second_half", "parcel throughput, second half"),
+    ("sortation.bound_parcels_per_hour.bound", "parcel throughput bound"),
+    ("sortation.induct_utilisation", "induct utilisation"),
+    ("sortation.induct_to_chute_s.p50", "induct to chute p50"),
+    ("sortation.induct_to_chute_s.p95", "induct to chute p95"),
     ("robot_utilisation", "robot utilisation"),
     ("station_utilisation", "pick station utilisation"),
     ("travel_per_line_m", "travel per order line"),
@@ -56,9 +65,9 @@ def unit_of(key: str) -> str:
     leaf = key.rsplit(".", 1)[-1]
     if any(w in key for w in PERCENT_WORDS):
         return "%"
-    if "per_hour" in leaf or key.endswith("lines_per_hour"):
+    if "per_hour" in key:
         return "lines/h" if "line" in key else "/h"
-    if key.startswith("order_cycle_time_s.") or leaf.endswith("_s"):
+    if any(part.endswith("_s") for part in key.split(".")):  # also percentiles of a time: x_s.p50
         return "s"
     if leaf.endswith("_m") or leaf == "travel_m":
         return "m"
