@@ -6,7 +6,7 @@ harmless), ``accepted`` (exit 0 where the input should have been refused), ``tra
 ``hang`` (killed at the limit) or ``crash`` (any other status, e.g. a signal). Run it before and
 after a change to compare::
 
-    python bench/bad_input_survey.py [--jobs 2] [--timeout 20] [--only WORD]
+    python bench/bad_input_survey.py [--jobs 2] [--timeout 20] [--only WORD] [--baseline DIR]
 
 The broker-facing commands point at a closed loopback port: option and file checks must come
 before any connection, so a case that gets as far as connecting counts as ``accepted``.
@@ -269,10 +269,10 @@ def classify(rc: int | None, err: str, expect: str) -> str:
     return "crash"
 
 
-def run_case(d: Path, argv: list[str], timeout_s: float) -> tuple[int | None, str]:
-    """Exit status (None when killed at the limit) and stderr of one case."""
+def run_case(d: Path, argv: list[str], timeout_s: float, repo: Path = REPO) -> tuple[int | None, str]:
+    """Exit status (None when killed at the limit) and stderr of one case, run on the code of ``repo``."""
     cmd = [sys.executable, "-m", "bulletyard", *(a.replace("{d}", str(d)) for a in argv)]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "BULLETYARD_MQTT_PASSWORD": "x"}
+    env = {**os.environ, "PYTHONPATH": str(repo), "BULLETYARD_MQTT_PASSWORD": "x"}
     # A session of its own: on the time limit the whole group goes (``up`` starts children).
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=d, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -294,6 +294,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--only", default=None, help="run the cases whose label or kind holds this word")
     ap.add_argument("--json", default=None, help="also write the outcomes here")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="also run every case on the checkout in DIR and print both counts side by side")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bad-input-") as tmp:
         d = Path(tmp)
@@ -308,6 +310,8 @@ def main() -> int:
         cases = [c for c in _cases() if args.only is None or args.only in c[1] or args.only == c[0]]
         with ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(lambda c: run_case(d, c[2], args.timeout), cases))
+            base = (list(pool.map(lambda c: run_case(d, c[2], args.timeout, Path(args.baseline)), cases))
+                    if args.baseline else None)
     counts: Counter[str] = Counter()
     rows = []
     for (kind, label, _, expect), (rc, err) in zip(cases, results, strict=True):
@@ -319,6 +323,11 @@ def main() -> int:
     print(f"{len(cases)} cases: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+    if base is not None:
+        before = Counter(classify(rc, err, c[3]) for c, (rc, err) in zip(cases, base, strict=True))
+        print(f"\n| outcome ({len(cases)} cases) | baseline {args.baseline} | this checkout |\n|---|---|---|")
+        for outcome in ("clean", "traceback", "hang", "crash", "accepted", "ok"):
+            print(f"| {outcome} | {before[outcome]} | {counts[outcome]} |")
     return 0
 
 
