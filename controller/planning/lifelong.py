@@ -66,6 +66,12 @@ class LifelongPlanner:
             construction (never more rows than cells), so a long run's memory does not creep.
         max_nodes: rotation model only: operations checked per step at most (a reproducible
             budget for benchmarks; None: no limit, the wall-clock ``should_stop`` still applies).
+        near_first: rotation model only: order agents by ``near_first x steps on the task -
+            distance left`` (the nearest to its goal first, an agent stuck long enough rising over
+            everyone) instead of steps on the task alone; None keeps the plain order. LoRR
+            warehouse_small, 1,000 steps, seeds 0/1/2, tasks/step: 200 agents 4.68/4.66/4.66 plain,
+            4.80/4.73/4.76 at 0.3; 400 agents 6.37/6.44/6.43 plain, 6.69/6.74 (seeds 1, 2) at 0.3.
+            An agent that finishes soon frees its cells soon; the lifelong runner uses 0.3.
     """
 
     use_swap: bool = False
@@ -80,6 +86,7 @@ class LifelongPlanner:
         open_lane_cost: int | None = None,
         max_table_bytes: int = 32 * 2**20,
         max_nodes: int | None = None,
+        near_first: float | None = None,
     ) -> None:
         if lane_cost is None:
             lane_cost = 10 if rotations else 3
@@ -106,6 +113,7 @@ class LifelongPlanner:
         self._used = np.full(self._cap_rows, -1, dtype=np.int64)  # row -> stamp of last use, -1 if free
         self._stamp = 0
         self._priorities = np.zeros(0, dtype=np.float64)
+        self._near_first = near_first if rotations else None
         self._last_goal = np.zeros(0, dtype=np.int32)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
@@ -220,7 +228,8 @@ class LifelongPlanner:
         d = self._table[rows, now]
         prio[:] = np.where(d != 0, prio + 1.0, prio - np.floor(prio))
         jitter = self.rng.random(len(now)) * 1e-3
-        return np.argsort(-(prio + jitter), kind="stable").astype(np.int32)
+        key = prio if self._near_first is None else self._near_first * prio - d
+        return np.argsort(-(key + jitter), kind="stable").astype(np.int32)
 
     def _advance(
         self,

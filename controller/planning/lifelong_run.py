@@ -84,6 +84,7 @@ def run_lifelong(
     lane_cost: int | None = None,
     seed: int = 0,
     validate: bool = True,
+    near_first: float | None = 0.3,
 ) -> LifelongRun:
     """Simulate ``steps`` timesteps; every executed step is checked by the validator.
 
@@ -101,12 +102,14 @@ def run_lifelong(
         lane_cost: guidance strength (:class:`LifelongPlanner`); None: the model's default.
         seed: the planner's tie-breaking seed (same seed, same run).
         validate: check every executed step (off only to time the planner alone).
+        near_first: rotation model's agent order (:class:`LifelongPlanner`); None: steps on the
+            task alone.
     """
     t_compile = clock()
     warm_up()
     compile_ms = (clock() - t_compile) * 1000.0
     planner = LifelongPlanner(grid, rotations=rotations, seed=seed, max_nodes=step_nodes,
-                              lane_cost=lane_cost)
+                              lane_cost=lane_cost, near_first=near_first)
     n = len(starts)
     pos: list[State] = [(s[0], s[1], 0) if rotations else (s[0], s[1]) for s in starts]
     served = [0] * n
