@@ -12,7 +12,7 @@ from collections import Counter
 from bus import wire_json
 from bus.clock import Instant
 from bus.participant import ParticipantBase
-from bus.topics import sorter_filter, wms_order_status_topic
+from bus.topics import sorter_filter, sorter_topic, wms_order_status_topic
 from bus.transport import Envelope
 from bus.wms import TERMINAL_STATUSES, OrderStatus
 from sim.kpi import KpiCollector
@@ -30,12 +30,17 @@ class KpiObserver(ParticipantBase):
         start: the run's start instant (KPI times are seconds since it).
         complete_status: the order status that counts as done (``complete``, or ``sorted`` when
             orders end at the sorter).
+        robotic_sorter: at a mixed site, the sorter id of the robots' chutes: their messages are
+            parcels tipped by robots, counted by the parcel observer, not conveyor-sorter results.
     """
 
     def __init__(
-        self, kpi: KpiCollector, site: str, start: Instant, complete_status: str = "complete"
+        self, kpi: KpiCollector, site: str, start: Instant, complete_status: str = "complete",
+        robotic_sorter: str | None = None,
     ) -> None:
         self.kpi = kpi
+        self.skip_prefix = None if robotic_sorter is None else sorter_topic(site, robotic_sorter, "inducted")[
+            : -len("inducted")]
         self.site = site
         self.start = start
         self.complete_status = complete_status
@@ -62,6 +67,8 @@ class KpiObserver(ParticipantBase):
             return []
         if not isinstance(data, dict):
             self.bad_messages += 1
+            return []
+        if self.skip_prefix is not None and msg.topic.startswith(self.skip_prefix):
             return []
         if msg.topic == self.status_topic:
             order_id, status = str(data.get("orderId", "")), str(data.get("status", ""))

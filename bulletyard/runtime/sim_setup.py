@@ -181,7 +181,8 @@ class Simulation:
             self.observer = self.parcel_site.observer  # type: ignore[assignment]
         else:
             self.feeder = OrderFeeder(self.orders, self.site, self.start, self.kpi)
-            self.observer = KpiObserver(self.kpi, self.site, self.start)
+            robotic_sorter = None if self.parcel_site is None else self.parcel_site.config.sorter_id
+            self.observer = KpiObserver(self.kpi, self.site, self.start, robotic_sorter=robotic_sorter)
         self.broker = None
         if options.broker_url is None:
             self.broker = InProcBroker(
