@@ -48,7 +48,7 @@ typecheck: $(STAMP)
 test: $(STAMP) mosquitto interop-deps typecheck
 	$(VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -m interop -p no:cacheprovider > .interop-tests.log 2>&1 & interop=$$!; \
-	$(PY) -m pytest -q -m "not interop"; main=$$?; \
+	$(PY) -m pytest -q -m "not interop" --durations=15; main=$$?; \
 	wait $$interop; inter=$$?; \
 	echo "--- interoperability tests (run beside the others) ---"; cat .interop-tests.log; \
 	if [ $$main -ne 0 ]; then exit $$main; fi; \
