@@ -257,6 +257,11 @@ class RoboticSortationConfig(BaseModel):
     chute_capacity: int = Field(60, ge=1, description="parcels a chute's bag holds before it is swapped")
     destinations: int | None = Field(None, ge=1, description="destinations D001...; None: chutes // 3")
     robots_per_induct: int = Field(6, ge=1, description="robots bound to one induct at once (queue)")
+    one_way_inducts: bool = Field(
+        True,
+        description="robots enter each induct from one side and leave straight on by the opposite one, "
+        "never back the way they came (controller.tasks.induct_flow; derived from the layout)",
+    )
     backlog_weight_cells: float = Field(
         4.0, ge=0, description="one more parcel waiting at an induct is worth this many cells of travel"
     )

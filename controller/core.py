@@ -61,6 +61,7 @@ from controller.orders.inventory import Inventory
 from controller.orders.stock import mixed_stock
 from controller.rejections import Rejections
 from controller.sortation.link import SortationLink
+from controller.tasks.induct_flow import InductLane, with_induct_flow
 from controller.tasks.operations import Operations
 from controller.tasks.parcel_flow import ParcelFlow
 from controller.tasks.visits import OpsConfig
@@ -98,6 +99,10 @@ class Controller(ParticipantBase):
         journal: Journal | None = None,
     ) -> None:
         self.config = config
+        rs = config.robotic_sortation
+        self.induct_lanes: list[InductLane] = []  # one-way passages through inducts (planning grid)
+        if rs.enabled and rs.one_way_inducts:
+            layout, self.induct_lanes = with_induct_flow(layout)
         self.layout = layout
         seed = int(rng.integers(2**31)) if planner is None else 0
         self.planner = planner or make_window_planner(

@@ -16,7 +16,7 @@ from typing import TypeAlias
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 Cell: TypeAlias = tuple[int, int]
 """A grid cell ``(x, y)``: ``x`` the column, ``y`` the row (south is +y)."""
@@ -109,6 +109,15 @@ class Grid:
         for dx, dy in MOVES:
             nb = (x + dx, y + dy)
             if self.can_move(cell, nb):
+                yield nb
+
+    def entries(self, cell: Cell) -> Iterator[Cell]:
+        """Cells from which ``cell`` is reached in one move, in heading order E, S, W, N (on a
+        grid of two-way edges, its :meth:`neighbors`)."""
+        x, y = cell
+        for dx, dy in MOVES:
+            nb = (x + dx, y + dy)
+            if self.can_move(nb, cell):
                 yield nb
 
     def weight(self, a: Cell, b: Cell) -> int:
@@ -241,6 +250,12 @@ class Grid:
                 if i is not None:
                     cost[i] = weight
         return csr_matrix((cost, (to, frm)), shape=(h * w, h * w))
+
+    def strong_parts(self) -> int:
+        """Strongly connected parts of the move graph, each wall cell counting as one (so two grids
+        of the same cells compare: one-way edges that cut floor off give more parts)."""
+        count, _ = connected_components(self._reverse_graph, directed=True, connection="strong")
+        return int(count)
 
     # -- construction helpers --------------------------------------------------------------
 

@@ -145,8 +145,9 @@ class PlanWindows:
         goals = [self.goal(s) for s in active]
         robots = self.robots.items()
         sitting_out = {self.adg.last_cell(s) for s, r in robots if not (r.suspended or s in active)}
-        # a robot bound for a cell where another stands for its stop goes beside it (the nearest
-        # one only: more crowd the stop's way out); the others wait where they are
+        # a robot bound for a cell where another stands for its stop goes beside it, on a cell it
+        # may enter that cell from (the nearest one only: more crowd the stop's way out; at a
+        # one-way induct the entry side, see controller.tasks.induct_flow); the others wait
         nearest: dict[Cell, tuple[int, int]] = {}
         for k, (p, g) in enumerate(zip(positions, goals)):
             if g in sitting_out:
@@ -155,7 +156,7 @@ class PlanWindows:
                     nearest[g] = (d, k)
         for g, (_, k) in nearest.items():
             p = positions[k]
-            beside = [n for n in self.grid.neighbors(g) if n not in sitting_out]
+            beside = [n for n in self.grid.entries(g) if n not in sitting_out]
             if beside:
                 goals[k] = min(beside, key=lambda n: abs(n[0] - p[0]) + abs(n[1] - p[1]))
         paths = self.planner.plan_window(

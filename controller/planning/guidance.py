@@ -20,7 +20,7 @@ from numba import njit
 from controller.planning.graph import FlatGrid
 
 
-def _lane_signs(passable: np.ndarray, axis: int) -> np.ndarray:
+def lane_signs(passable: np.ndarray, axis: int) -> np.ndarray:
     """+1 / -1 per row (axis=0) or column (axis=1): the preferred direction of its lane."""
     p = passable if axis == 0 else passable.T
     size = p.shape[0]
@@ -47,8 +47,8 @@ def lane_weights(flat: FlatGrid, against_cost: int, open_cost: int | None = None
     weights = np.ones((flat.n, 4), dtype=np.int32)
     if against_cost <= 1 and (open_cost is None or open_cost <= 1):
         return weights
-    row_sign = _lane_signs(grid.passable, 0)  # +1: eastbound
-    col_sign = _lane_signs(grid.passable, 1)  # +1: southbound
+    row_sign = lane_signs(grid.passable, 0)  # +1: eastbound
+    col_sign = lane_signs(grid.passable, 1)  # +1: southbound
     ys, xs = np.divmod(np.arange(flat.n), grid.width)
     east = row_sign[ys] > 0
     south = col_sign[xs] > 0
