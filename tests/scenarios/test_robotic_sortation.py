@@ -121,6 +121,28 @@ def test_a_closed_chute_never_receives_a_parcel(layout_file: Path, tmp_path: Pat
     assert s["parcels_sorted"] == 40
 
 
+def test_robots_pass_an_induct_one_way(layout_file: Path, tmp_path: Path) -> None:
+    """I2 (south-west, against the west wall) runs one way along the wall: every robot that is on it
+    came from its entry cell and leaves by its exit, never back the way it came (read from the
+    robots' positions in the trace, a frame every 0.25 s). I1 sits in a corner: no straight pair."""
+    summary, sim = run(layout_file, tmp_path / "w", orders=40, rate_per_h=3600.0)
+    (lane,) = sim.controller.induct_lanes
+    assert lane.induct == (1, 7)
+    assert {lane.entry, lane.exit} == {(1, 6), (1, 8)}
+    cells: dict[str, list[tuple[int, int]]] = {}
+    for line in (tmp_path / "w" / "trace.jsonl").read_text(encoding="utf-8").splitlines():
+        for robot, (x, y, _) in json.loads(line)["robots"].items():
+            seen = cells.setdefault(robot, [])
+            cell = (int(x // 1.0), int(-y // 1.0))
+            if not seen or seen[-1] != cell:
+                seen.append(cell)
+    passes = [(seq[k - 1], seq[k + 1]) for seq in cells.values() for k in range(1, len(seq) - 1)
+              if seq[k] == lane.induct]
+    assert len(passes) >= 5
+    assert all(p == (lane.entry, lane.exit) for p in passes), passes
+    assert summary["collisions"] == 0
+
+
 def test_same_seed_same_trace_other_seed_differs(layout_file: Path, tmp_path: Path) -> None:
     kw = {"orders": 12, "rate_per_h": 3600.0}
     run(layout_file, tmp_path / "s1", **kw)
