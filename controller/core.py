@@ -102,7 +102,7 @@ class Controller(ParticipantBase):
         rs = config.robotic_sortation
         self.induct_lanes: list[InductLane] = []  # one-way passages through inducts (planning grid)
         if rs.enabled and rs.one_way_inducts:
-            layout, self.induct_lanes = with_induct_flow(layout)
+            layout, self.induct_lanes = with_induct_flow(layout, rs.robots_per_induct)
         self.layout = layout
         seed = int(rng.integers(2**31)) if planner is None else 0
         self.planner = planner or make_window_planner(
@@ -122,6 +122,7 @@ class Controller(ParticipantBase):
             epoch=journal.epoch if journal is not None else 0,
             profile_of=lambda s: self.vehicles.profile(s),
             manufacturer_of=lambda s: v.manufacturer if (v := self.registry.vehicles.get(s)) else None,
+            queues={lane.induct: lane.queue for lane in self.induct_lanes},
         )
         a = config.assignment
         self.ops = Operations(

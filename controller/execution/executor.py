@@ -14,7 +14,7 @@ order rejected, position off plan). It coordinates four parts that share its rob
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from bus.clock import Instant
 from bus.transport import Envelope
@@ -46,6 +46,7 @@ class Executor:
         epoch: the journal's epoch (makes order and action ids unique across restarts).
         profile_of: a vehicle's profile (its version and actions).
         manufacturer_of: the manufacturer of a vehicle not yet under control (for its topics).
+        queues: stop cells whose robots wait in line on these cells (one-way inducts).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class Executor:
         epoch: int = 0,
         profile_of: Callable[[str], VehicleProfile] | None = None,
         manufacturer_of: Callable[[str], str | None] | None = None,
+        queues: Mapping[Cell, Sequence[Cell]] | None = None,
     ) -> None:
         self.config = config
         self.planner = planner
@@ -83,7 +85,7 @@ class Executor:
         self.outbox = VdaOutbox(self.robots, self.adg, config, profile_of, manufacturer_of_any)
         self.stops = TripStops(self.robots, self.adg, profile_of, config.pick_time_s, epoch, timed)
         self.windows = PlanWindows(
-            self.robots, self.adg, self.stops, layout.grid, planner, config, self.blocked_cells
+            self.robots, self.adg, self.stops, layout.grid, planner, config, self.blocked_cells, queues
         )
         self.resync = Resync(self.robots, self.adg, self.outbox, self.stops, timed, config, new_stream,
                              self.extra_blocked, self.windows.changed, epoch)

@@ -9,12 +9,13 @@ unknown. Keeping the cache beside both keeps the runner's ``next_wakeup`` cheap 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bus.clock import Instant, seconds
 from controller.config import ControllerConfig
 from controller.execution.adg import ActionDependencyGraph, ScheduleConflict
 from controller.execution.records import RobotRecord
+from controller.execution.stop_queues import waiting_goals
 from controller.execution.stops import TripStops
 from controller.execution.window_planner import WindowPlanner
 from warehouse_maps.grid import Cell, Grid
@@ -31,6 +32,7 @@ class PlanWindows:
         planner: plans one window for many robots.
         config: controller configuration (``execution``: horizon, pacing, backlog cap).
         blocked_cells: the cells nobody may plan through now.
+        queues: stop cells with waiting cells in line order (:mod:`controller.execution.stop_queues`).
     """
 
     def __init__(
@@ -42,6 +44,7 @@ class PlanWindows:
         planner: WindowPlanner,
         config: ControllerConfig,
         blocked_cells: Callable[[], frozenset[Cell]],
+        queues: Mapping[Cell, Sequence[Cell]] | None = None,
     ) -> None:
         self.robots = robots
         self.adg = adg
@@ -50,6 +53,7 @@ class PlanWindows:
         self.planner = planner
         self.ex = config.execution
         self.blocked_cells = blocked_cells
+        self.queues: Mapping[Cell, Sequence[Cell]] = queues or {}
         self.planned = 0  # windows appended to the graph
         self._next_window = Instant(0)
         # fewest planned steps left among the robots the next window plans for (None: unknown);
@@ -145,20 +149,7 @@ class PlanWindows:
         goals = [self.goal(s) for s in active]
         robots = self.robots.items()
         sitting_out = {self.adg.last_cell(s) for s, r in robots if not (r.suspended or s in active)}
-        # a robot bound for a cell where another stands for its stop goes beside it, on a cell it
-        # may enter that cell from (the nearest one only: more crowd the stop's way out; at a
-        # one-way induct the entry side, see controller.tasks.induct_flow); the others wait
-        nearest: dict[Cell, tuple[int, int]] = {}
-        for k, (p, g) in enumerate(zip(positions, goals)):
-            if g in sitting_out:
-                d = abs(p[0] - g[0]) + abs(p[1] - g[1])
-                if g not in nearest or d < nearest[g][0]:
-                    nearest[g] = (d, k)
-        for g, (_, k) in nearest.items():
-            p = positions[k]
-            beside = [n for n in self.grid.entries(g) if n not in sitting_out]
-            if beside:
-                goals[k] = min(beside, key=lambda n: abs(n[0] - p[0]) + abs(n[1] - p[1]))
+        goals = waiting_goals(self.grid, positions, goals, sitting_out, self.queues)
         paths = self.planner.plan_window(
             positions,
             goals,

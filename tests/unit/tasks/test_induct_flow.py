@@ -7,6 +7,7 @@ import pytest
 
 from controller.config import ControllerConfig, ExecutionConfig
 from controller.execution.executor import Executor
+from controller.execution.stop_queues import waiting_goals
 from controller.execution.trips import Stop, Trip
 from controller.execution.window_planner import LifelongWindowPlanner
 from controller.planning.errors import PlanConflict
@@ -112,3 +113,24 @@ def test_the_next_robot_waits_on_the_entry_side_and_the_loaded_one_leaves_straig
     ahead = [ex.adg.cell_at("a", k) for k in range(r, ex.adg.last_step("a") + 1)]
     assert ahead[0] == induct
     assert next(c for c in ahead if c != induct) == lane.exit
+
+
+def test_robots_bound_for_a_busy_induct_line_up_on_its_queue_nearest_first() -> None:
+    layout, (lane,) = with_induct_flow(_layout(ROWS, [INDUCT]), depth=3)
+    assert lane.queue[0] == lane.entry
+    assert len(lane.queue) == 3
+    g = layout.grid
+    assert all(g.can_move(b, a) for a, b in zip(lane.queue, lane.queue[1:]))  # each moves up into the next
+    queues = {INDUCT: lane.queue}
+    positions = [(5, 5), (5, 1), (2, 3), (4, 4)]  # (2, 3) is the closed side: far round to the entry
+    goals = [INDUCT, INDUCT, INDUCT, (5, 3)]
+    free = waiting_goals(g, positions, goals, set(), queues)
+    ranked = sorted(range(3), key=lambda k: g.distance(positions[k], INDUCT))
+    assert [free[k] for k in ranked] == [INDUCT, *lane.queue[:2]]
+    assert free[3] == (5, 3)  # bound elsewhere: untouched
+    busy = waiting_goals(g, positions, goals, {INDUCT}, queues)  # a robot loads on the induct
+    assert [busy[k] for k in ranked] == list(lane.queue)
+    # without a queue only the nearest goes beside the busy cell, on a cell it may enter it from
+    alone = waiting_goals(g, positions, goals, {INDUCT}, {})
+    assert alone[ranked[0]] == lane.entry
+    assert [alone[k] for k in ranked[1:]] == [INDUCT, INDUCT]
