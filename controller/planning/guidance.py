@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from controller.planning.graph import FlatGrid
+from warehouse_maps.grid import MOVES, Grid
 
 
 def lane_signs(passable: np.ndarray, axis: int) -> np.ndarray:
@@ -41,12 +42,12 @@ def lane_weights(flat: FlatGrid, against_cost: int, open_cost: int | None = None
     guidance in open floor. The rotation model uses 10 and 2: a head-on meeting in an aisle costs
     turning round, but strong lanes in the open only make detours (LoRR 2023 MR23-I-03, a random
     map: 1,354 tasks at 10 everywhere, 1,865 at 10 and 2; warehouse_small 200 agents 4.59 and 4.68
-    tasks/step).
+    tasks/step). A move the grid gives a weight costs that weight instead.
     """
     grid = flat.grid
     weights = np.ones((flat.n, 4), dtype=np.int32)
     if against_cost <= 1 and (open_cost is None or open_cost <= 1):
-        return weights
+        return _given_weights(grid, weights)
     row_sign = lane_signs(grid.passable, 0)  # +1: eastbound
     col_sign = lane_signs(grid.passable, 1)  # +1: southbound
     ys, xs = np.divmod(np.arange(flat.n), grid.width)
@@ -65,6 +66,15 @@ def lane_weights(flat: FlatGrid, against_cost: int, open_cost: int | None = None
     weights[east, 2] = cost_ew[east]
     weights[~south, 1] = cost_ns[~south]
     weights[south, 3] = cost_ns[south]
+    return _given_weights(grid, weights)
+
+
+def _given_weights(grid: Grid, weights: np.ndarray) -> np.ndarray:
+    """``weights`` with every move the grid gives a weight (``Grid.edge_weights``) costing that
+    instead: the layout's word beats the generated lanes, and a one-way induct's waiting line is
+    with the flow whatever the lane of its row or column (:mod:`controller.tasks.induct_flow`)."""
+    for (a, b), w in grid.edge_weights.items():
+        weights[grid.index(a), MOVES.index((b[0] - a[0], b[1] - a[1]))] = w
     return weights
 
 

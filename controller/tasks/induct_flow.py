@@ -20,6 +20,11 @@ other neighbour is closed both ways. It is written as one-way edges of the plann
 (:class:`Grid` ``one_way``; both directions listed closes an edge), so the planners' moves and
 distance tables and the plan validator's legal-move check all honour it.
 
+Behind the entry each induct gets a waiting line (``queue``, the entry first: straight back along
+the axis, turning at a wall; plain floor only), where the planner lines up the robots bound for it
+(:mod:`controller.execution.stop_queues`), and the moves along that line and through the induct
+cost 1 whatever the lane guidance says (grid edge weights, which the guidance honours).
+
 An induct keeps its free access when no straight pair exists (a corner or a dead end), when it
 borders another induct (their rules would contradict), or when its rule would cut some floor off
 from the rest (the strongly connected parts of the floor must stay those of the two-way floor).
@@ -164,4 +169,9 @@ def with_induct_flow(layout: Layout, depth: int = 6) -> tuple[Layout, list[Induc
         queue = _queue(grid, lane, taken - {lane.entry}, depth, centre)
         taken |= set(queue)
         queued.append(dataclasses.replace(lane, queue=queue))
+    # moves along a waiting line and through the induct cost 1 (with the flow), whatever the lane
+    # guidance of their row or column says: against it, robots left the line for a detour round it
+    weights = {(b, a): 1 for lane in queued for a, b in zip(lane.queue, lane.queue[1:])}
+    weights |= {e: 1 for lane in queued for e in ((lane.entry, lane.induct), (lane.induct, lane.exit))}
+    grid = Grid(grid.passable, one_way=grid.one_way, edge_weights=weights | dict(grid.edge_weights))
     return dataclasses.replace(layout, grid=grid), queued

@@ -3,6 +3,7 @@ plan validator, and left off where it does not fit."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from controller.config import ControllerConfig, ExecutionConfig
@@ -11,10 +12,12 @@ from controller.execution.stop_queues import waiting_goals
 from controller.execution.trips import Stop, Trip
 from controller.execution.window_planner import LifelongWindowPlanner
 from controller.planning.errors import PlanConflict
+from controller.planning.graph import FlatGrid
+from controller.planning.guidance import lane_weights
 from controller.planning.validator import validate_paths
 from controller.tasks.induct_flow import induct_lanes, with_induct_flow
 from tests.unit.controller.test_executor_windows import _drive
-from warehouse_maps.grid import Grid
+from warehouse_maps.grid import MOVES, Grid
 from warehouse_maps.layout import Layout, Place, PlaceKind
 
 # an induct against the west wall at (1, 3), floor on three sides of it
@@ -134,3 +137,22 @@ def test_robots_bound_for_a_busy_induct_line_up_on_its_queue_nearest_first() -> 
     alone = waiting_goals(g, positions, goals, {INDUCT}, {})
     assert alone[ranked[0]] == lane.entry
     assert [alone[k] for k in ranked[1:]] == [INDUCT, INDUCT]
+
+
+def test_moves_along_a_waiting_line_cost_one_whatever_the_lane_guidance() -> None:
+    """Against the soft lane of its column a move costs 3; robots then left the line for a detour.
+    The layout's edge weights (here the induct's line) beat the generated lanes."""
+    rows = ["@@@@@@@", *["@.....@"] * 7, "@@@@@@@"]  # the induct near the top: its exit faces south
+    induct = (1, 2)
+    plain = Grid.from_rows(rows)
+    against = lane_weights(FlatGrid.of(plain), 3)
+    layout, (lane,) = with_induct_flow(_layout(rows, [induct]), depth=4)
+    assert lane.exit == (1, 3)
+    moves = [(b, a) for a, b in zip(lane.queue, lane.queue[1:])] + [(lane.entry, induct), (induct, lane.exit)]
+    given = lane_weights(FlatGrid.of(layout.grid), 3)
+
+    def cost(w: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> int:
+        return int(w[plain.index(a), MOVES.index((b[0] - a[0], b[1] - a[1]))])
+
+    assert any(cost(against, a, b) == 3 for a, b in moves)  # some of them are against the lane
+    assert all(cost(given, a, b) == 1 for a, b in moves)
