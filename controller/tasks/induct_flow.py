@@ -71,6 +71,12 @@ def _run(grid: Grid, cell: Cell, step: Cell) -> int:
     return n
 
 
+def _centre(grid: Grid) -> tuple[float, float]:
+    """The floor's centre of mass ``(x, y)``."""
+    ys, xs = np.nonzero(grid.passable)
+    return (float(xs.mean()), float(ys.mean()))
+
+
 def _off_centre(cell: Cell, centre: tuple[float, float]) -> float:
     return abs(cell[0] - centre[0]) + abs(cell[1] - centre[1])
 
@@ -104,8 +110,7 @@ def induct_lanes(grid: Grid, inducts: Sequence[Cell]) -> list[InductLane]:
     """The passages that can be one way on ``grid`` (see the module docstring), in induct order."""
     row_sign = lane_signs(grid.passable, 0)
     col_sign = lane_signs(grid.passable, 1)
-    ys, xs = np.nonzero(grid.passable)
-    centre = (float(xs.mean()), float(ys.mean()))
+    centre = _centre(grid)
     cells = set(inducts)
     lanes: list[InductLane] = []
     for induct in inducts:
@@ -160,8 +165,7 @@ def with_induct_flow(layout: Layout, depth: int = 6) -> tuple[Layout, list[Induc
     if not lanes:
         return layout, lanes
     grid = _directed(layout.grid, lanes)
-    ys, xs = np.nonzero(grid.passable)
-    centre = (float(xs.mean()), float(ys.mean()))
+    centre = _centre(grid)
     taken = {p.cell for p in layout.places}
     taken |= {c for lane in lanes for c in (lane.induct, lane.entry, lane.exit, *lane.closed)}
     queued: list[InductLane] = []
