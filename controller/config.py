@@ -265,6 +265,13 @@ class RoboticSortationConfig(BaseModel):
     backlog_weight_cells: float = Field(
         4.0, ge=0, description="one more parcel waiting at an induct is worth this many cells of travel"
     )
+    lost_parcel_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="a parcel on a robot that is lost waits this long for the robot to come back and tip it, "
+        "then fails (manual handling) and the robot's trip loses its tip: a Wi-Fi dropout lasts seconds, "
+        "a dead robot never comes back, and its chute stays committed meanwhile (docs/sortation.md)",
+    )
 
 
 class ControllerConfig(BaseModel):

@@ -108,6 +108,18 @@ class Dispatch:
         """Give the trip's robot the new version of its trip."""
         self.executor.amend(self.trip_robot[trip.trip_id], trip)
 
+    def lost_since(self, trip_id: str) -> Instant | None:
+        """When the trip's robot was lost (None: it is not lost, or the trip is not under way)."""
+        lost = self.supervisor.lost.get(self.trip_robot.get(trip_id, ""))
+        return lost[1] if lost is not None else None
+
+    def abandon(self, trip_id: str) -> None:
+        """End the trip where its robot stands: its stops still to come are never sent."""
+        serial = self.trip_robot.pop(trip_id, None)
+        if serial is not None:
+            self.executor.abandon(serial, trip_id)
+            self.ledger.record("trip", trip_id, "done")  # ended: a restart does not resume it
+
     def parcel_outcomes(self, now: Instant) -> list[Envelope]:
         """A mixed site: orders whose parcel was sorted are ``sorted`` then ``complete``; orders
         whose parcel failed fail with its reason."""
@@ -206,9 +218,14 @@ class Dispatch:
     def fail_stranded(self, now: Instant) -> list[Envelope]:
         """Fail the orders of a trip whose robot was lost ``blocked_trip_timeout_s`` ago while it
         carried the trip's pod. The trip stays with the robot: if it ever comes back it still
-        brings the pod home; the orders end now, with a reason, instead of waiting for it."""
+        brings the pod home; the orders end now, with a reason, instead of waiting for it. Parcels
+        on lost robots fail after ``robotic_sortation.lost_parcel_timeout_s`` and their robots'
+        trips lose their tips (:meth:`controller.tasks.parcel_flow.ParcelFlow.expire_lost`)."""
         limit_s = self.config.blocked_trip_timeout_s
         out: list[Envelope] = []
+        if self.parcels is not None:
+            out.extend(self.parcels.expire_lost(now))
+            out.extend(self.parcel_outcomes(now))
         for serial, (reason, since) in sorted(self.supervisor.lost.items()):
             r = self.executor.robots.get(serial)
             if r is None or r.trip is None or now - since < seconds(limit_s):

@@ -136,6 +136,25 @@ class Executor:
             raise ValueError(f"{serial}: stop {min(changed)} of {trip.trip_id} is already planned")
         r.trip = trip
 
+    def abandon(self, serial: str, trip_id: str) -> None:
+        """End the robot's trip ``trip_id`` where the robot is: the actions of its stops are taken
+        off the plan, so the fresh order of a resync never carries them (a parcel handed to manual
+        handling is not tipped); the robot is free for new work once it is usable again. What the
+        vehicle was already sent stays on its current order until that order is cancelled (a lost
+        vehicle is resynchronised, which cancels it, when it is back)."""
+        r = self.robots.get(serial)
+        if r is None or r.trip is None or r.trip.trip_id != trip_id:
+            return
+        for step in list(r.actions):
+            kept = [a for a in r.actions[step] if a.action_id not in r.action_stops]
+            if kept:
+                r.actions[step] = kept
+            else:
+                del r.actions[step]
+        self.stops.end_trip(r)
+        r.plan_stop, r.exec_stop, r.stop_steps, r.detour = 0, 0, [], False
+        self.windows.changed()
+
     def release_stay(self, serial: str) -> None:
         """The vehicle stopped charging: it may be sent home or given work again."""
         self.robots[serial].stay = False
@@ -200,6 +219,8 @@ class Executor:
         if r.resync_action is not None:
             if not cancel_done(state, r.resync_action):
                 return [], events
+            # stops the vehicle finished while it was away (it drove on): reported, not done again
+            events.extend(self.stops.on_action_states(serial, state, finished_only=True))
             if not self.resync.finish(serial, cell):
                 return [], self._off_plan(r, cell)
             events.append(Resynced(serial))

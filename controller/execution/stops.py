@@ -119,8 +119,11 @@ class TripStops:
         for k, index in sorted(unsent):
             self.attach(serial, index, k)
 
-    def on_action_states(self, serial: str, state: StateView) -> list[ExecutionEvent]:
-        """Stops whose action the vehicle's state shows FINISHED or FAILED (each reported once)."""
+    def on_action_states(
+        self, serial: str, state: StateView, finished_only: bool = False
+    ) -> list[ExecutionEvent]:
+        """Stops whose action the vehicle's state shows FINISHED or FAILED (each reported once);
+        ``finished_only`` after a cancel, which ends the actions it stopped as FAILED."""
         r = self.robots[serial]
         events: list[ExecutionEvent] = []
         if r.trip is None:
@@ -136,7 +139,7 @@ class TripStops:
                 if index == len(r.trip.stops) - 1:
                     self.end_trip(r)
                     break
-            elif status == "FAILED":
+            elif status == "FAILED" and not finished_only:
                 r.reported.add(action_id)
                 events.append(StopFailed(serial, r.trip, index))
         return events

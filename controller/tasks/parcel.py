@@ -35,3 +35,10 @@ class ParcelFleet(Protocol):
 
     def amend(self, trip: Trip) -> None:
         """Give the trip's robot the new version of its trip (same id, another chute)."""
+
+    def lost_since(self, trip_id: str) -> Instant | None:
+        """When the trip's robot was lost (None: it is not lost, or the trip is not under way)."""
+
+    def abandon(self, trip_id: str) -> None:
+        """End the trip where its robot stands: the actions of its stops still to come are never
+        sent (a parcel handed to manual handling is not tipped)."""

@@ -16,7 +16,9 @@ Small robots sort at Singles-Day scale without a conveyor loop; this is the cont
 * the trip has two stops: ``pick`` at the induct (the operator's load, ``load_s``) and ``drop`` on
   the chute's drop cell (the tip, ``tip_s``). Once loaded the controller publishes ``destination``
   (the induct's display shows the chute), and when the chute turns FULL before the robot's tip is
-  planned, the parcel is rerouted to another open chute of its destination (``destination`` again).
+  planned, the parcel is rerouted to another open chute of its destination (``destination`` again);
+* a parcel on a lost robot waits ``lost_parcel_timeout_s`` for it to come back and tip it, then
+  fails, and the robot's trip loses its tip (:mod:`controller.tasks.lost_aboard`).
 
 Pure: no clock reads, no randomness; every iteration is in a stable order.
 """
@@ -45,6 +47,7 @@ from controller.config import RoboticSortationConfig
 from controller.execution.trips import Stop, Trip
 from controller.sortation.planner import SorterInbound
 from controller.tasks.chutes import ChuteBoard
+from controller.tasks.lost_aboard import LostAboard
 from controller.tasks.parcel import Parcel, ParcelFleet
 from controller.tasks.visits import min_cost_matching
 from warehouse_maps.grid import Cell
@@ -85,6 +88,7 @@ class ParcelFlow:
         self.failed_reasons: Counter[str] = Counter()
         self.held_reasons: Counter[str] = Counter()
         self.fleet = fleet
+        self.lost_aboard = LostAboard(config.lost_parcel_timeout_s, fleet)
         self.outbox = SorterOutbox(site, config.sorter_id)
         self.outcomes: list[tuple[str, str | None]] = []  # (order, None: sorted | why it failed)
         # parcels announced in the last hour (a repeat is refused; a shift's ids are not all kept)
@@ -139,28 +143,23 @@ class ParcelFlow:
         if pid in self._seen or pid in self.parcels:
             self.counts["duplicate_parcels"] += 1
             return []
-        self._seen.add(now, pid, True)
-        self.counts["arrived"] += 1
-        destination = msg.barcode.split(":", 1)[0]
-        parcel = Parcel(pid, destination, msg.induct_id, now)
-        if not self.board.chutes_of(destination):
-            return self._fail(now, parcel, f"no chute serves destination {destination!r}")
-        self.parcels[pid] = parcel
-        self.queues[msg.induct_id].append(pid)
-        return []
+        return self._enqueue(now, Parcel(pid, msg.barcode.split(":", 1)[0], msg.induct_id, now))
 
     def add_order(self, now: Instant, order_id: str, destination: str, near: Cell) -> list[Envelope]:
         """A mixed site: an order picked at a station (at ``near``) becomes a parcel at the induct
         nearest that station (a conveyor takes it there); the order ends when its parcel does."""
         induct = min(self.inducts, key=lambda i: (int(self._tables[i][near[1], near[0]]) % (1 << 30), i))
-        parcel = Parcel(f"{order_id}/parcel", destination, induct, now, order_id=order_id)
+        self.counts["from_orders"] += 1
+        return self._enqueue(now, Parcel(f"{order_id}/parcel", destination, induct, now, order_id=order_id))
+
+    def _enqueue(self, now: Instant, parcel: Parcel) -> list[Envelope]:
+        """A new parcel joins its induct's queue, or fails when no chute serves its destination."""
         self._seen.add(now, parcel.parcel_id, True)
         self.counts["arrived"] += 1
-        self.counts["from_orders"] += 1
-        if not self.board.chutes_of(destination):
-            return self._fail(now, parcel, f"no chute serves destination {destination!r}")
+        if not self.board.chutes_of(parcel.destination):
+            return self._fail(now, parcel, f"no chute serves destination {parcel.destination!r}")
         self.parcels[parcel.parcel_id] = parcel
-        self.queues[induct].append(parcel.parcel_id)
+        self.queues[parcel.induct].append(parcel.parcel_id)
         return []
 
     def carries(self, order_id: str) -> bool:
@@ -310,26 +309,41 @@ class ParcelFlow:
 
     def robot_lost(self, now: Instant, serial: str, returned: Trip | None,
                    carried: Trip | None) -> list[Envelope]:
-        """A robot was lost. ``returned``: its trip had not started (the parcel waits for another
-        robot); ``carried``: the parcel was on it (it fails: people fetch it from the robot)."""
+        """A robot was lost. ``returned``: its trip left the robot (the parcel waits for another
+        robot; if it was on board of a robot that is dropped altogether, it fails); ``carried``:
+        the trip stays with the robot, the parcel on board waits for it (:meth:`expire_lost`)."""
         out: list[Envelope] = []
-        for trip, on_board in ((returned, False), (carried, True)):
+        for trip, kept in ((returned, False), (carried, True)):
             if trip is None or trip.kind != "parcel":
                 continue
             parcel = self.parcels.get(trip.order_ids[0])
             if parcel is None or parcel.trip_id != trip.trip_id:
                 continue
-            self.trips.pop(parcel.trip_id, None)
-            assert parcel.chute is not None
-            out.extend(self._releases(now, self.board.uncommit(parcel.chute)))
-            if not parcel.loaded:
-                self.bound[parcel.induct] -= 1
-            if on_board and parcel.loaded:
-                self.parcels.pop(parcel.parcel_id)
-                out.extend(self._fail(now, parcel, f"robot {serial} was lost with the parcel on board"))
+            if parcel.loaded and kept:
+                self.counts["lost_with_robot"] += self.lost_aboard.add(parcel.parcel_id, serial, trip.trip_id)
+            elif parcel.loaded:
+                out.extend(self._give_up(now, parcel, f"robot {serial} was lost with the parcel on board"))
             else:
+                self.trips.pop(trip.trip_id, None)
+                assert parcel.chute is not None
+                out.extend(self._releases(now, self.board.uncommit(parcel.chute)))
+                self.bound[parcel.induct] -= 1
                 parcel.trip_id, parcel.chute = None, None
                 self.counts["returned_to_queue"] += 1
+        return out
+
+    def expire_lost(self, now: Instant) -> list[Envelope]:
+        """Parcels on lost robots: those whose robot is back ride on; those whose robot has been
+        lost ``lost_parcel_timeout_s`` fail and their robot's trip loses its tip (:mod:`.lost_aboard`)."""
+        back, expired = self.lost_aboard.check(now)
+        if back:
+            self.counts["back_with_robot"] += len(back)
+        out: list[Envelope] = []
+        for pid, reason in expired:
+            parcel = self.parcels.get(pid)
+            if parcel is not None and parcel.trip_id is not None:
+                self.fleet.abandon(parcel.trip_id)
+                out.extend(self._give_up(now, parcel, reason))
         return out
 
     def _reroute(self, now: Instant, chute: str) -> list[Envelope]:
@@ -359,6 +373,13 @@ class ParcelFlow:
         return out
 
     # -- outbound -------------------------------------------------------------------------------
+    def _give_up(self, now: Instant, parcel: Parcel, reason: str) -> list[Envelope]:
+        """A parcel on a robot leaves robotic sortation: its trip is forgotten, its chute uncommitted."""
+        self.trips.pop(parcel.trip_id or "", None)
+        self.parcels.pop(parcel.parcel_id)
+        assert parcel.chute is not None
+        return self._releases(now, self.board.uncommit(parcel.chute)) + self._fail(now, parcel, reason)
+
     def _fail(self, now: Instant, parcel: Parcel, reason: str) -> list[Envelope]:
         """The parcel cannot be sorted by robots: it goes to manual handling, with the reason."""
         log.warning("parcel %s at %s: %s", parcel.parcel_id, parcel.induct, reason)
@@ -379,3 +400,4 @@ class ParcelFlow:
     def waiting(self) -> dict[str, int]:
         """Parcels waiting per induct (not yet on a robot)."""
         return {i: len(q) for i, q in self.queues.items()}
+
