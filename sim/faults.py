@@ -8,6 +8,9 @@
 - ``--drop-rate R``: every QoS 0 delivery on the in-process bus is lost with probability ``R``
   (QoS 1 survives, as on a real broker).
 - ``--chute-close ID@T``: at ``T`` seconds the sorter closes that chute.
+- ``--silence-robot ID@T1-T2``: from ``T1`` to ``T2`` seconds none of the robot's ``state``
+  messages reach the bus (a Wi-Fi dropout as the controller sees it: silence, then the vehicle is
+  back where its order took it); the vehicle itself drives on (:mod:`sim.silence`).
 
 All randomness comes from the run's seeded generators, so a fault run repeats exactly.
 """
@@ -46,6 +49,15 @@ class TimedTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class QuietSpan:
+    """A robot whose states are kept off the bus from ``from_s`` to ``until_s`` (seconds since the start)."""
+
+    target: str
+    from_s: float
+    until_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class FaultPlan:
     """Every fault of a run."""
 
@@ -53,11 +65,12 @@ class FaultPlan:
     kills: tuple[TimedTarget, ...] = ()
     drop_rate: float = 0.0
     chute_closes: tuple[TimedTarget, ...] = field(default_factory=tuple)
+    silences: tuple[QuietSpan, ...] = ()
 
     @property
     def any(self) -> bool:
         """True when at least one fault is configured."""
-        return bool(self.delays or self.kills or self.drop_rate or self.chute_closes)
+        return bool(self.delays or self.kills or self.drop_rate or self.chute_closes or self.silences)
 
     def bus_rules(self) -> list[FaultRule]:
         """Fault rules for the in-process broker."""
@@ -70,7 +83,8 @@ class FaultPlan:
             "kill_robot": [f"{k.target}@{k.t_s:g}" for k in self.kills],
             "drop_rate": self.drop_rate,
             "chute_close": [f"{c.target}@{c.t_s:g}" for c in self.chute_closes],
-        }
+        } | ({"silence_robot": [f"{q.target}@{q.from_s:g}-{q.until_s:g}" for q in self.silences]}
+             if self.silences else {})  # older manifests stay as they were
 
 
 def parse_delays(text: str | None) -> DelaySpec | None:
@@ -100,6 +114,20 @@ def parse_timed(option: str, text: str) -> TimedTarget:
     return TimedTarget(target, t_s)
 
 
+def parse_quiet_span(text: str) -> QuietSpan:
+    """``ID@T1-T2`` -> :class:`QuietSpan` (seconds since the start, ``T1 < T2``)."""
+    target, sep, span = text.rpartition("@")
+    t1, dash, t2 = span.partition("-")
+    try:
+        from_s, until_s = float(t1), float(t2)
+    except ValueError:
+        from_s = until_s = -1.0
+    if not sep or not target or not dash or not 0 <= from_s < until_s <= limit("seconds"):  # NaN too
+        raise FaultSpecError(f"--silence-robot {text!r}: expected ID@T1-T2 with 0 <= T1 < T2 <= "
+                             f"{limit('seconds'):g} seconds (e.g. agv-0003@120-150)")
+    return QuietSpan(target, from_s, until_s)
+
+
 def parse_drop_rate(value: float | None) -> float:
     """Validate ``--drop-rate``."""
     if value is None:
@@ -114,6 +142,7 @@ def fault_plan(
     kills: Sequence[str] = (),
     drop_rate: float | None = None,
     chute_closes: Sequence[str] = (),
+    silences: Sequence[str] = (),
 ) -> FaultPlan:
     """Build a :class:`FaultPlan` from the raw option strings."""
     return FaultPlan(
@@ -121,6 +150,7 @@ def fault_plan(
         kills=tuple(parse_timed("--kill-robot", k) for k in kills),
         drop_rate=parse_drop_rate(drop_rate),
         chute_closes=tuple(parse_timed("--chute-close", c) for c in chute_closes),
+        silences=tuple(parse_quiet_span(q) for q in silences),
     )
 
 

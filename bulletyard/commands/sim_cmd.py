@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chute-capacity", type=int, default=None, metavar="N",
                    help="robotic sortation: parcels a chute bag holds before it is swapped (default 60)")
     p.add_argument("--chute-close", action="append", default=[], metavar="ID@T", help="close a chute at T s")
+    p.add_argument("--silence-robot", action="append", default=[], metavar="ID@T1-T2",
+                   help="keep a robot's states off the bus from T1 to T2 s, it drives on (a Wi-Fi dropout)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--rule", "--assigner", dest="assigner", choices=("pileon", "greedy"), default="pileon",
                    help="operations rule: pileon (default) or greedy, the old baseline (docs/operations.md)")
@@ -107,7 +109,7 @@ def options_from_args(args: argparse.Namespace):
         out=Path(args.out),
         until_s=args.until,
         trace_dt_s=args.trace_dt,
-        faults=fault_plan(args.delays, args.kill_robot, args.drop_rate, args.chute_close),
+        faults=fault_plan(args.delays, args.kill_robot, args.drop_rate, args.chute_close, args.silence_robot),
         broker_url=args.broker,
         real_time_factor=args.real_time_factor,
         gui=args.gui,

@@ -49,6 +49,7 @@ from sim.scenario import (
     load_order_file,
 )
 from sim.scene import SceneMarks
+from sim.silence import with_silences
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
@@ -200,7 +201,8 @@ class Simulation:
                 self.controller.subscriptions(),
             ),
         ]
-        seats += [Seat(v.serial, v, make(v.serial), v.subscriptions()) for v in self.vehicles]
+        agents = with_silences(self.vehicles, options.faults.silences, self.start)  # --silence-robot
+        seats += [Seat(v.serial, a, make(v.serial), v.subscriptions()) for v, a in zip(self.vehicles, agents)]
         if self.sorting is not None:
             seats.append(Seat("sorter", self.sorting, make("sorter"), self.sorting.subscriptions()))
         if self.parcel_site is not None:

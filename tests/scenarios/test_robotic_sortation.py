@@ -111,6 +111,27 @@ def test_a_lost_robot_strands_no_parcel(layout_file: Path, tmp_path: Path, kill_
         assert s["controller"]["counts"]["moved_from_blocked_induct"] > 0
 
 
+def test_a_robot_silent_with_a_parcel_on_board_comes_back_and_it_is_sorted_once(
+        layout_file: Path, tmp_path: Path) -> None:
+    """agv-0002 has p-001 on board at 24 s; it is not heard from 24 s to 120 s (it drives on): lost
+    after ``fleet.no_progress_timeout_s`` (60 s), back at 120 s, within ``lost_parcel_timeout_s`` (60 s)
+    of its loss. p-001 is sorted once (the chute's SORTED), never rejected."""
+    faults = fault_plan(None, [], None, [], ["agv-0002@24-120"])
+    summary, sim = run(layout_file, tmp_path / "q", parcel_file=str(parcel_file(tmp_path)), faults=faults)
+    s = summary["sortation"]
+    counts = s["controller"]["counts"]
+    assert counts["lost_with_robot"] == 1
+    assert counts["back_with_robot"] == 1
+    assert sim.controller.counters["lost_no-progress"] == 1  # no state, no progress: 60 s, before 65
+    assert s["parcels_failed_by_reason"] == {"no chute serves destination 'D999'": 1}
+    assert s["parcels_sorted"] == 30
+    assert s["parcels_sorted"] + s["parcels_failed"] == s["parcels_arrived"]  # one outcome each
+    assert "p-001" in sim.parcel_site.chutes.tipped
+    assert sim.parcel_site.chutes.counts["sorted"] == 30  # each parcel's SORTED once
+    assert s["chute_violations"] == {}
+    assert summary["collisions"] == 0
+
+
 def test_a_closed_chute_never_receives_a_parcel(layout_file: Path, tmp_path: Path) -> None:
     """Generated feed above the fleet's capacity, bags of 3: many swaps, each chute checked by the
     chute bank itself (it counts any parcel that falls into a chute it has closed)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bulletyard.cli import main
 from bus.clock import SIM_EPOCH, Instant, seconds
-from sim.faults import DelayInjector, DelaySpec, FaultSpecError, fault_plan
+from sim.faults import DelayInjector, DelaySpec, FaultSpecError, QuietSpan, fault_plan
 
 
 def test_fault_plan_parses_every_option() -> None:
@@ -29,11 +30,37 @@ def test_fault_plan_parses_every_option() -> None:
         ({"kills": ["@5"]}, "ID@SECONDS"),
         ({"chute_closes": ["CH1@soon"]}, "--chute-close"),
         ({"drop_rate": 1.5}, "--drop-rate"),
+        ({"silences": ["agv-0001@30"]}, "--silence-robot 'agv-0001@30': expected ID@T1-T2"),
+        ({"silences": ["agv-0001@30-20"]}, "T1 < T2"),
+        ({"silences": ["agv-0001@30-nan"]}, "--silence-robot"),
+        ({"silences": ["@1-2"]}, "--silence-robot"),
+        ({"silences": ["agv-0001@-5-20"]}, "--silence-robot"),
     ],
 )
 def test_bad_fault_options_name_the_option(kwargs: dict, message: str) -> None:
     with pytest.raises(FaultSpecError, match=message):
         fault_plan(**kwargs)
+
+
+def test_silence_robot_parses_a_span_and_goes_in_the_manifest_only_when_given() -> None:
+    plan = fault_plan(silences=["agv-0002@24-120.5"])
+    assert plan.silences == (QuietSpan("agv-0002", 24.0, 120.5),)
+    assert plan.any
+    assert plan.as_dict()["silence_robot"] == ["agv-0002@24-120.5"]
+    assert "silence_robot" not in fault_plan().as_dict()  # older runs' manifests unchanged
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("agv-0001@5", "expected ID@T1-T2"),
+    ("agv-0099@5-9", "agv-0099: no such robot"),
+])
+def test_bad_silence_robot_is_one_clear_error_exit_2(tmp_path, capsys, value: str, words: str) -> None:
+    argv = ["sim", "--robots", "2", "--orders", "1", "--silence-robot", value, "--out", str(tmp_path / "x")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--silence-robot" in err
+    assert words in err
+    assert "Traceback" not in err
 
 
 def test_delay_injector_is_seeded_and_never_stacks_delays() -> None:
