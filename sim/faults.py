@@ -78,13 +78,15 @@ class FaultPlan:
 
     def as_dict(self) -> dict[str, object]:
         """For the run manifest."""
-        return {
+        out: dict[str, object] = {
             "delays": None if self.delays is None else [self.delays.p, self.delays.min_s, self.delays.max_s],
             "kill_robot": [f"{k.target}@{k.t_s:g}" for k in self.kills],
             "drop_rate": self.drop_rate,
             "chute_close": [f"{c.target}@{c.t_s:g}" for c in self.chute_closes],
-        } | ({"silence_robot": [f"{q.target}@{q.from_s:g}-{q.until_s:g}" for q in self.silences]}
-             if self.silences else {})  # older manifests stay as they were
+        }
+        if self.silences:  # only then: older manifests stay as they were
+            out["silence_robot"] = [f"{q.target}@{q.from_s:g}-{q.until_s:g}" for q in self.silences]
+        return out
 
 
 def parse_delays(text: str | None) -> DelaySpec | None:

@@ -69,10 +69,10 @@ class QuietVehicle:
             self.dropped += len(out) - len(kept)
             self._owed = True
             return kept
-        if self._owed:  # heard again: its state now, as after a reconnect (not its connection again)
-            self._owed = False
-            again = self.agent.on_connect(now)
-            return out + [e for e in again if not e.topic.endswith(("/connection", "/factsheet"))]
+        if self._owed and not any(e.topic.endswith("/state") for e in out):
+            again = self.agent.on_connect(now)  # heard again: its state now (not its connection again)
+            out = out + [e for e in again if not e.topic.endswith(("/connection", "/factsheet"))]
+        self._owed = False
         return out
 
     def handle(self, now: Instant, msg: Envelope) -> list[Envelope]:

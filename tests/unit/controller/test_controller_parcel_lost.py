@@ -106,9 +106,13 @@ class Site:
         """The parcel is on the robot, which drives to the chute (not there yet)."""
         return self.flow.counts["loaded"] == 1 and self.vehicle.position_m[0] < 6.0
 
-    def disconnect(self) -> None:
-        """The vehicle's link drops (the broker publishes its will: CONNECTIONBROKEN)."""
+    def lose_on_the_way(self, pid: str) -> None:
+        """Parcel ``pid`` comes; once it is on the robot, on the way to the chute, the vehicle's link
+        drops (the broker publishes its will: CONNECTIONBROKEN) and it stands where it is."""
+        self.parcel(pid)
+        assert self.run_until(self.loaded_on_the_way, 60), self.flow.counts
         self.loop.vt[SERIAL].close(clean=False)
+        assert self.run_until(lambda: self.controller.supervisor.is_lost(SERIAL), 10)
 
     def reconnect(self) -> None:
         t = self.broker.client(SERIAL)
@@ -140,10 +144,7 @@ def in_flight(site: Site) -> int:
 
 def test_a_robot_back_before_the_timeout_tips_its_parcel_once_never_rejected() -> None:
     site = Site(timeout_s=60.0)
-    site.parcel("p-1")
-    assert site.run_until(site.loaded_on_the_way, 60), site.flow.counts
-    site.disconnect()
-    assert site.run_until(lambda: site.controller.supervisor.is_lost(SERIAL), 10)
+    site.lose_on_the_way("p-1")
     assert site.run_until(lambda: site.flow.counts["lost_with_robot"] == 1, 5)
     assert len(site.flow.lost_aboard) == 1  # reported as on a lost robot, its chute still committed
     assert in_flight(site) == 1  # its chute is still committed
@@ -163,10 +164,7 @@ def test_a_robot_back_before_the_timeout_tips_its_parcel_once_never_rejected() -
 
 def test_a_robot_back_after_the_timeout_does_not_tip_the_failed_parcel() -> None:
     site = Site(timeout_s=10.0)
-    site.parcel("p-1")
-    assert site.run_until(site.loaded_on_the_way, 60), site.flow.counts
-    site.disconnect()
-    assert site.run_until(lambda: site.controller.supervisor.is_lost(SERIAL), 10)
+    site.lose_on_the_way("p-1")
     lost_at = site.loop.now
     assert site.run_until(lambda: site.confirms, 30)
     (confirm,) = site.confirms
