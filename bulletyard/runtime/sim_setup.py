@@ -403,6 +403,7 @@ class Simulation:
                 "counts": dict(sorted(flow.counts.items())),
                 "held_at_induct_by_reason": dict(sorted(flow.held_reasons.items())),
                 "failed_by_reason": dict(sorted(flow.failed_reasons.items())),
+                "on_lost_robots": len(flow.lost_aboard),  # at the end: waiting for their robots
             }
         if self.parcel_site is None or not is_robotic_site(self.layout):
             summary.update(throughput_figures(self, summary))

@@ -309,9 +309,8 @@ class ParcelFlow:
 
     def robot_lost(self, now: Instant, serial: str, returned: Trip | None,
                    carried: Trip | None) -> list[Envelope]:
-        """A robot was lost. ``returned``: its trip left the robot (the parcel waits for another
-        robot; if it was on board of a robot that is dropped altogether, it fails); ``carried``:
-        the trip stays with the robot, the parcel on board waits for it (:meth:`expire_lost`)."""
+        """A robot was lost. ``returned``: its trip left it (the parcel waits for another robot, or fails
+        if on board); ``carried``: the trip stays with it, the parcel on board waits (:meth:`expire_lost`)."""
         out: list[Envelope] = []
         for trip, kept in ((returned, False), (carried, True)):
             if trip is None or trip.kind != "parcel":

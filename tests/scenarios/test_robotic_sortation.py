@@ -96,8 +96,8 @@ def test_every_parcel_ends_in_a_chute_of_its_destination_or_fails_with_a_reason(
 
 @pytest.mark.parametrize(("kill_s", "sorted_n", "failed"), [
     (18, 30, {}),  # agv-0002 dies on induct I1: its queue is carried to I2, nothing strands
-    (24, 29, {"robot lost with the parcel": 1}),  # it dies with p-001 on board: that one fails
-])
+    (24, 29, {"robot lost with the parcel": 1}),  # it dies with p-001 on board: that one fails once
+])                                                # lost_parcel_timeout_s (60 s) has passed
 def test_a_lost_robot_strands_no_parcel(layout_file: Path, tmp_path: Path, kill_s: int, sorted_n: int,
                                         failed: dict) -> None:
     faults = fault_plan(None, [f"agv-0002@{kill_s}"], None, [])
@@ -109,6 +109,9 @@ def test_a_lost_robot_strands_no_parcel(layout_file: Path, tmp_path: Path, kill_
     assert s["chute_violations"] == {}
     if kill_s == 18:
         assert s["controller"]["counts"]["moved_from_blocked_induct"] > 0
+    else:  # p-001 waited for its robot (the timing: tests/unit/controller/test_controller_parcel_lost.py)
+        assert s["controller"]["counts"]["lost_with_robot"] == 1
+        assert "back_with_robot" not in s["controller"]["counts"]
 
 
 def test_a_robot_silent_with_a_parcel_on_board_comes_back_and_it_is_sorted_once(
@@ -122,6 +125,7 @@ def test_a_robot_silent_with_a_parcel_on_board_comes_back_and_it_is_sorted_once(
     counts = s["controller"]["counts"]
     assert counts["lost_with_robot"] == 1
     assert counts["back_with_robot"] == 1
+    assert s["controller"]["on_lost_robots"] == 0
     assert sim.controller.counters["lost_no-progress"] == 1  # no state, no progress: 60 s, before 65
     assert s["parcels_failed_by_reason"] == {"no chute serves destination 'D999'": 1}
     assert s["parcels_sorted"] == 30
