@@ -223,10 +223,15 @@ MIXED = [
 (I) nearest its station and is complete once a robot has tipped it into a chute of its destination."""
 
 
-def test_mixed_site_orders_picked_become_parcels_and_complete_when_sorted(tmp_path: Path) -> None:
+def mixed_layout(tmp_path: Path) -> Path:
     path = tmp_path / "mixed.yaml"
     path.write_text('format: bulletyard-layout/1\nname: "mixed"\nrows:\n'
                     + "".join(f'  - "{r}"\n' for r in MIXED), encoding="utf-8")
+    return path
+
+
+def test_mixed_site_orders_picked_become_parcels_and_complete_when_sorted(tmp_path: Path) -> None:
+    path = mixed_layout(tmp_path)
     summary, sim = run(path, tmp_path / "m", robots=4, orders=6, rate_per_h=1200.0)
     assert summary["orders_completed"] == 6  # complete = picked and then sorted by a robot
     s = summary["sortation"]
@@ -237,3 +242,18 @@ def test_mixed_site_orders_picked_become_parcels_and_complete_when_sorted(tmp_pa
         assert sim.parcel_site.chutes.tipped[f"{order.order_id}/parcel"] in plan[order.destination]
     assert summary["order_lines_per_hour"] > 0
     assert summary["sorter_counts"] == {}  # the robots' tips are parcels, not conveyor-sorter results
+
+
+def test_mixed_site_order_fails_once_its_parcel_waited_for_a_lost_robot(tmp_path: Path) -> None:
+    """agv-0004 dies at 130 s with o-000001's parcel on board: the order fails with the reason once
+    ``lost_parcel_timeout_s`` (20 s here) has passed, never completes; the others complete."""
+    path = mixed_layout(tmp_path)
+    summary, sim = run(path, tmp_path / "m", robots=4, orders=6, rate_per_h=1200.0,
+                       faults=fault_plan(None, ["agv-0004@130"], None, []),
+                       sortation_settings=(("lost_parcel_timeout_s", 20.0),))
+    why = "robot agv-0004 was lost with the parcel on board, not back within 20 s"
+    assert summary["orders_completed"] == 5
+    assert summary["orders_failed_by_reason"] == {f"failed: its parcel: {why}": 1}  # on the wire
+    assert "o-000001/parcel" not in sim.parcel_site.chutes.tipped
+    assert summary["sortation"]["chute_violations"] == {}
+
