@@ -21,6 +21,7 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +32,17 @@ IDLE_STATES = frozenset({"idle", "charging", "offline"})
 WORKING_STILL_STATES = frozenset({"waiting", "driving"})
 
 BUSY_KINDS = ("moving", "turning", "waiting", "action")
+
+
+class WaitProbe(Protocol):
+    """Splits waiting robot-time by cause (``sim/wait_causes.py``: from the controller's graph)."""
+
+    causes: tuple[str, ...]  # every cause split() may name, in report order
+
+    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float]) -> Counter[str]:
+        """Seconds of waiting per cause over the interval ending at ``t_s``; ``kinds``: every
+        robot's busy kind (or ``idle``), ``waiting``: the waiting robots and their seconds."""
+        ...
 
 
 def _busy_kind(state: str, moved_m: float, before: Pose | None, after: Pose) -> str:
@@ -98,6 +110,8 @@ class KpiCollector:
     station_busy_by_cell: Counter = field(default_factory=Counter)  # (x, y) -> seconds busy
     state_s_per_bin: dict[int, Counter] = field(default_factory=dict)  # bin -> state -> robot-seconds
     last_frame_t_s: float = 0.0
+    wait_probe: WaitProbe | None = None  # set: summary.json gets waiting_by_cause
+    waiting_by_cause: Counter = field(default_factory=Counter)  # robot-seconds per cause
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -137,6 +151,8 @@ class KpiCollector:
         if self.congestion is None:
             self.congestion = np.zeros(self.grid_shape, dtype=np.float64)
         self.last_frame_t_s = max(self.last_frame_t_s, frame.t_s)
+        kinds: dict[str, str] = {}
+        waiting: dict[str, float] = {}
         for rid, pose in frame.robots.items():
             track = self.robots.get(rid)
             if track is None:
@@ -153,9 +169,14 @@ class KpiCollector:
                 if states is None:
                     states = self.state_s_per_bin[b] = Counter()
                 states[state] += dt
+            kind = "idle"
             if state not in IDLE_STATES:
                 track.busy_s += dt
-                self.busy_by_kind[_busy_kind(state, moved, track.last_pose, pose)] += dt
+                kind = _busy_kind(state, moved, track.last_pose, pose)
+                self.busy_by_kind[kind] += dt
+                if kind == "waiting" and dt > 0:
+                    waiting[rid] = dt
+            kinds[rid] = kind
             cell = (int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m))
             working_at_station = state == "busy" and cell in self.station_cells
             if working_at_station:
@@ -179,6 +200,8 @@ class KpiCollector:
                 track.in_deadlock = False
             track.last_pose = pose
             track.last_t_s = frame.t_s
+        if self.wait_probe is not None:
+            self.waiting_by_cause.update(self.wait_probe.split(frame.t_s, kinds, waiting))
 
     def contacts(self, pairs: list[tuple[str, str]]) -> None:
         """PyBullet contact pairs at one trace tick (new pairs count once per episode)."""
@@ -255,6 +278,7 @@ class KpiCollector:
             else None,
             "pybullet_contacts": self.pybullet_contacts,
             "busy_time_share": self.busy_shares(),
+            **({"waiting_by_cause": self.waiting_shares()} if self.wait_probe is not None else {}),
         }
 
     def busy_shares(self) -> dict[str, float]:
@@ -262,6 +286,14 @@ class KpiCollector:
         busy = sum(self.busy_by_kind.values())
         shares = {k: round(self.busy_by_kind[k] / busy, 4) if busy else 0.0 for k in BUSY_KINDS}
         return {**shares, "busy_robot_s": round(busy, 1)}
+
+    def waiting_shares(self) -> dict[str, float]:
+        """Share of busy robot-time waiting, per cause (``sim/wait_causes.py``); the shares add up
+        to ``busy_time_share["waiting"]`` (up to rounding)."""
+        busy = sum(self.busy_by_kind.values())
+        causes = self.wait_probe.causes if self.wait_probe is not None else ()
+        names = [*causes, *sorted(set(self.waiting_by_cause) - set(causes))]
+        return {k: round(self.waiting_by_cause[k] / busy, 4) if busy else 0.0 for k in names}
 
     def robots_by_state(self) -> dict[str, list[float]]:
         """Mean number of robots in each recorded state per time bin (for the stacked-area plot).

@@ -53,6 +53,7 @@ from sim.silence import with_silences
 from sim.station_conveyor import SortingLine
 from sim.trace import TraceFrame, TraceWriter, read_trace
 from sim.vehicles import SimRobot
+from sim.wait_causes import WaitCauses
 from sim.world import World
 from warehouse_maps.catalog import load_layout
 from warehouse_maps.layout import Cell, Layout, PlaceKind
@@ -168,6 +169,7 @@ class Simulation:
         self.controller = Controller(
             self.config, self.layout, np.random.default_rng(ctl_seq), inventory=self._stock(stock_seq)
         )
+        self.kpi.wait_probe = WaitCauses(self.controller.executor, self.config.execution.step_s)
         self.sorting: SortingLine | None = None
         if sorter_equipment:
             self.orders = _with_destinations(self.orders, self.controller.sortation.groups)

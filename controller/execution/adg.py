@@ -210,6 +210,19 @@ class ActionDependencyGraph:
                 out.append(cell)
         return out
 
+    def visit_at(self, robot: RobotId, step: int) -> Visit:
+        """The robot's visit that holds ``step`` (the graph's own record: read it, do not change it)."""
+        track = self._tracks[robot]
+        return track.visits[step - track.offset]
+
+    def blocker(self, robot: RobotId) -> Visit | None:
+        """The visit the robot's next unreleased step waits for while its robot has not left it
+        (None: the next step is free, or the plan ends at the released step)."""
+        track = self._tracks[robot]
+        if track.released >= track.last or self._may_enter(track, track.released + 1):
+            return None
+        return track.deps[track.released + 1]
+
     def is_done(self) -> bool:
         """True when every robot has reached its last planned step."""
         return all(t.reached == t.last for t in self._tracks.values())

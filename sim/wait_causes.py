@@ -1,0 +1,113 @@
+"""Why robots wait: the waiting share of busy time split by cause, from what the controller knows.
+
+A vehicle "waits" when it stands with nodes ahead that are not released yet (``sim/kpi.py``). At
+every trace frame each waiting robot's time goes to one cause, read from the controller's
+execution graph (:func:`controller.execution.holds.hold_of`) and the other robots' busy kinds in
+the same frame:
+
+- ``planned``: the next step enters a cell another robot has not left, and the robot has stood on
+  its cell no longer than the plan has it stand there (its planned waits and turns, one step
+  ``step_s`` each): congestion the planner resolved by waiting;
+- ``held_action`` / ``held_turning`` / ``held_moving`` / ``held_standing``: held longer than the plan
+  says, i.e. some robot runs later than the plan. The chain of blockers (A waits for B, B waits
+  for C, ...) is followed to its end, a robot not held itself, and the cause is what that robot does:
+  an action (pick, drop, station time: the plan gives actions no time), a turn in place, a drive
+  (following one cell behind, or slower than a step per cell), or standing (idle, or waiting for a
+  window or a release) without being held by the graph;
+- ``no_plan``: the plan ends where the robot stands (waiting for the next planning window);
+- ``release``: the next step is released or may be, and the vehicle has not started it yet (an
+  order update in flight, the next release check);
+- ``other``: a station hold, a suspended or resynchronising robot.
+
+The times are approximations at the trace's resolution: arrival on a cell is the first frame that
+shows the controller's reached step on it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Protocol
+
+from controller.execution.adg import ActionDependencyGraph
+from controller.execution.holds import Hold, hold_of
+from controller.execution.records import RobotRecord
+
+WAIT_CAUSES = (
+    "planned", "held_action", "held_turning", "held_moving", "held_standing", "no_plan", "release", "other",
+)
+_ROOT = {"action": "held_action", "turning": "held_turning", "moving": "held_moving"}
+_HOLD = {"no_plan": "no_plan", "released": "release", "free": "release", "station": "other", "out": "other"}
+
+
+class ExecutionView(Protocol):
+    """What the split reads of the controller's executor (never changes it)."""
+
+    @property
+    def adg(self) -> ActionDependencyGraph:
+        """The action dependency graph."""
+        ...
+
+    @property
+    def robots(self) -> Mapping[str, RobotRecord]:
+        """The robots under control."""
+        ...
+
+
+class WaitCauses:
+    """Splits waiting robot-time by cause (see the module docstring).
+
+    Args:
+        execution: the controller's executor.
+        step_s: the nominal duration of one planned step, seconds.
+    """
+
+    def __init__(self, execution: ExecutionView, step_s: float) -> None:
+        self.execution = execution
+        self.step_s = step_s
+        self.causes = WAIT_CAUSES
+        self._arrived: dict[str, tuple[tuple[object, int], float]] = {}  # robot -> ((cell, step), t_s)
+
+    def hold(self, robot: str) -> Hold:
+        """The controller's reason for ``robot``'s standing now."""
+        return hold_of(self.execution.adg, self.execution.robots, robot)
+
+    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float]) -> Counter[str]:
+        """Seconds of waiting per cause over the interval ending at ``t_s``.
+
+        Args:
+            t_s: the frame's time, seconds since the start.
+            kinds: every robot's busy kind over the interval (``moving``, ``turning``, ``waiting``,
+                ``action``) or anything else for a robot that is not busy.
+            waiting: the waiting robots and the seconds each waited in the interval.
+        """
+        holds = {robot: self.hold(robot) for robot in kinds}
+        for robot, h in holds.items():
+            key = (h.cell, h.arrival_step)
+            seen = self._arrived.get(robot)
+            if seen is None or seen[0] != key:
+                self._arrived[robot] = (key, t_s)
+        out: Counter[str] = Counter()
+        for robot, dt in waiting.items():
+            out[self._cause(robot, t_s, holds, kinds)] += dt
+        return out
+
+    def _cause(self, robot: str, t_s: float, holds: Mapping[str, Hold], kinds: Mapping[str, str]) -> str:
+        h = holds[robot]
+        if h.reason != "blocked":
+            return _HOLD[h.reason]
+        stood_s = t_s - self._arrived[robot][1]
+        if h.stand_steps is not None and stood_s <= h.stand_steps * self.step_s + 1e-9:
+            return "planned"
+        seen = {robot}
+        blocker = h.blocker
+        while blocker is not None and blocker not in seen:
+            seen.add(blocker)
+            kind = kinds.get(blocker, "idle")
+            if kind in _ROOT:
+                return _ROOT[kind]
+            nxt = holds.get(blocker) or self.hold(blocker)
+            if nxt.reason != "blocked":
+                return "held_standing"
+            blocker = nxt.blocker  # held itself (a vehicle not yet told its next nodes looks idle)
+        return "held_standing"
