@@ -39,9 +39,11 @@ class WaitProbe(Protocol):
 
     causes: tuple[str, ...]  # every cause split() may name, in report order
 
-    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float]) -> Counter[str]:
-        """Seconds of waiting per cause over the interval ending at ``t_s``; ``kinds``: every
-        robot's busy kind (or ``idle``), ``waiting``: the waiting robots and their seconds."""
+    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float],
+              idle: Mapping[str, float]) -> tuple[Counter[str], Counter[str]]:
+        """Seconds per cause over the interval ending at ``t_s``: of the ``waiting`` robots, and of
+        the ``idle`` ones the controller has work for (both: robot -> seconds); ``kinds``: every
+        robot's busy kind (or ``idle``)."""
         ...
 
 
@@ -112,6 +114,7 @@ class KpiCollector:
     last_frame_t_s: float = 0.0
     wait_probe: WaitProbe | None = None  # set: summary.json gets waiting_by_cause
     waiting_by_cause: Counter = field(default_factory=Counter)  # robot-seconds per cause
+    idle_work_by_cause: Counter = field(default_factory=Counter)  # idle-looking with a trip: robot-s
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -153,6 +156,7 @@ class KpiCollector:
         self.last_frame_t_s = max(self.last_frame_t_s, frame.t_s)
         kinds: dict[str, str] = {}
         waiting: dict[str, float] = {}
+        idle: dict[str, float] = {}
         for rid, pose in frame.robots.items():
             track = self.robots.get(rid)
             if track is None:
@@ -176,6 +180,8 @@ class KpiCollector:
                 self.busy_by_kind[kind] += dt
                 if kind == "waiting" and dt > 0:
                     waiting[rid] = dt
+            elif state == "idle" and dt > 0:
+                idle[rid] = dt
             kinds[rid] = kind
             cell = (int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m))
             working_at_station = state == "busy" and cell in self.station_cells
@@ -201,7 +207,9 @@ class KpiCollector:
             track.last_pose = pose
             track.last_t_s = frame.t_s
         if self.wait_probe is not None:
-            self.waiting_by_cause.update(self.wait_probe.split(frame.t_s, kinds, waiting))
+            held, idle_work = self.wait_probe.split(frame.t_s, kinds, waiting, idle)
+            self.waiting_by_cause.update(held)
+            self.idle_work_by_cause.update(idle_work)
 
     def contacts(self, pairs: list[tuple[str, str]]) -> None:
         """PyBullet contact pairs at one trace tick (new pairs count once per episode)."""
@@ -278,7 +286,7 @@ class KpiCollector:
             else None,
             "pybullet_contacts": self.pybullet_contacts,
             "busy_time_share": self.busy_shares(),
-            **({"waiting_by_cause": self.waiting_shares()} if self.wait_probe is not None else {}),
+            **(self.standing_with_work() if self.wait_probe is not None else {}),
         }
 
     def busy_shares(self) -> dict[str, float]:
@@ -287,13 +295,29 @@ class KpiCollector:
         shares = {k: round(self.busy_by_kind[k] / busy, 4) if busy else 0.0 for k in BUSY_KINDS}
         return {**shares, "busy_robot_s": round(busy, 1)}
 
-    def waiting_shares(self) -> dict[str, float]:
-        """Share of busy robot-time waiting, per cause (``sim/wait_causes.py``); the shares add up
-        to ``busy_time_share["waiting"]`` (up to rounding)."""
+    def standing_with_work(self) -> dict[str, object]:
+        """Standing robots with work, by cause (``sim/wait_causes.py``; needs ``wait_probe``).
+
+        ``waiting_by_cause``: share of busy robot-time per cause, adding up to
+        ``busy_time_share["waiting"]`` (up to rounding). A vehicle whose released nodes are all
+        reached and that was told no horizon yet reports idle although the controller has a trip
+        for it (its next step blocked, or no window yet); that time is outside busy time, so it is
+        given apart: ``idle_with_work_s`` (robot-seconds, per cause in ``idle_with_work_by_cause``),
+        and ``standing_with_work_share``, waiting plus that over busy time plus that.
+        """
         busy = sum(self.busy_by_kind.values())
         causes = self.wait_probe.causes if self.wait_probe is not None else ()
-        names = [*causes, *sorted(set(self.waiting_by_cause) - set(causes))]
-        return {k: round(self.waiting_by_cause[k] / busy, 4) if busy else 0.0 for k in names}
+        names = [*causes, *sorted((set(self.waiting_by_cause) | set(self.idle_work_by_cause)) - set(causes))]
+        idle = sum(self.idle_work_by_cause.values())
+        work = busy + idle
+        standing = self.busy_by_kind["waiting"] + idle
+        return {
+            "waiting_by_cause": {k: round(self.waiting_by_cause[k] / busy, 4) if busy else 0.0
+                                 for k in names},
+            "idle_with_work_s": round(idle, 1),
+            "idle_with_work_by_cause": {k: round(float(self.idle_work_by_cause[k]), 1) for k in names},
+            "standing_with_work_share": round(standing / work, 4) if work else 0.0,
+        }
 
     def robots_by_state(self) -> dict[str, list[float]]:
         """Mean number of robots in each recorded state per time bin (for the stacked-area plot).

@@ -19,6 +19,9 @@ the same frame:
   order update in flight, the next release check);
 - ``other``: a station hold, a suspended or resynchronising robot.
 
+The same causes split the time of robots whose vehicle reports idle while the controller has a
+trip for them (released nodes all reached, no horizon told yet): that time is outside busy time.
+
 The times are approximations at the trace's resolution: arrival on a cell is the first frame that
 shows the controller's reached step on it.
 """
@@ -72,14 +75,17 @@ class WaitCauses:
         """The controller's reason for ``robot``'s standing now."""
         return hold_of(self.execution.adg, self.execution.robots, robot)
 
-    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float]) -> Counter[str]:
-        """Seconds of waiting per cause over the interval ending at ``t_s``.
+    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float],
+              idle: Mapping[str, float]) -> tuple[Counter[str], Counter[str]]:
+        """Seconds per cause over the interval ending at ``t_s``, of the waiting robots and of the
+        idle ones the controller has a trip for.
 
         Args:
             t_s: the frame's time, seconds since the start.
             kinds: every robot's busy kind over the interval (``moving``, ``turning``, ``waiting``,
                 ``action``) or anything else for a robot that is not busy.
             waiting: the waiting robots and the seconds each waited in the interval.
+            idle: the idle robots and their seconds in the interval.
         """
         holds = {robot: self.hold(robot) for robot in kinds}
         for robot, h in holds.items():
@@ -90,7 +96,13 @@ class WaitCauses:
         out: Counter[str] = Counter()
         for robot, dt in waiting.items():
             out[self._cause(robot, t_s, holds, kinds)] += dt
-        return out
+        robots = self.execution.robots
+        idle_work: Counter[str] = Counter()
+        for robot, dt in idle.items():
+            r = robots.get(robot)
+            if r is not None and r.trip is not None:
+                idle_work[self._cause(robot, t_s, holds, kinds)] += dt
+        return out, idle_work
 
     def _cause(self, robot: str, t_s: float, holds: Mapping[str, Hold], kinds: Mapping[str, str]) -> str:
         h = holds[robot]

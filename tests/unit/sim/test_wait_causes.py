@@ -13,6 +13,7 @@ import pytest
 from controller.execution.adg import ActionDependencyGraph
 from controller.execution.holds import hold_of
 from controller.execution.records import RobotRecord
+from controller.execution.trips import Trip
 from controller.execution.vda_orders import OrderStream
 from sim.kpi import KpiCollector
 from sim.trace import TraceFrame
@@ -62,47 +63,61 @@ def test_hold_names_the_blocker_and_the_planned_stand() -> None:
 def test_a_wait_beyond_the_plan_goes_to_what_the_blocker_does(b_kind: str, cause: str) -> None:
     causes = WaitCauses(corridor(a_waits=0), step_s=1.0)
     kinds = {"a": "waiting", "b": b_kind, "c": "waiting"}
-    causes.split(0.0, kinds, {})
-    assert causes.split(0.5, kinds, {"a": 0.5}) == Counter({cause: 0.5})
-    assert causes.split(1.0, kinds, {"c": 0.5}) == Counter({"planned": 0.5})  # c's plan waits a step
+    causes.split(0.0, kinds, {}, {})[0]
+    assert causes.split(0.5, kinds, {"a": 0.5}, {})[0] == Counter({cause: 0.5})
+    assert causes.split(1.0, kinds, {"c": 0.5}, {})[0] == Counter({"planned": 0.5})  # c's plan waits a step
     # beyond it: c waits for a, a for b, and the chain ends at b
-    assert causes.split(1.5, kinds, {"c": 0.5}) == Counter({cause: 0.5})
+    assert causes.split(1.5, kinds, {"c": 0.5}, {})[0] == Counter({cause: 0.5})
 
 
 def test_waits_the_plan_has_are_planned_until_their_steps_have_passed() -> None:
     causes = WaitCauses(corridor(a_waits=2), step_s=1.0)
     kinds = {"a": "waiting", "b": "moving", "c": "waiting"}
-    causes.split(0.0, kinds, {})
-    assert causes.split(2.0, kinds, {"a": 2.0}) == Counter({"planned": 2.0})
-    assert causes.split(2.25, kinds, {"a": 0.25}) == Counter({"held_moving": 0.25})
+    causes.split(0.0, kinds, {}, {})[0]
+    assert causes.split(2.0, kinds, {"a": 2.0}, {})[0] == Counter({"planned": 2.0})
+    assert causes.split(2.25, kinds, {"a": 0.25}, {})[0] == Counter({"held_moving": 0.25})
 
 
 def test_a_blocker_that_looks_idle_but_is_held_itself_is_followed() -> None:
     causes = WaitCauses(corridor(a_waits=0), step_s=1.0)
     kinds = {"a": "idle", "b": "action", "c": "waiting"}  # a's vehicle not yet told its next nodes
-    causes.split(0.0, kinds, {})
-    assert causes.split(2.0, kinds, {"c": 1.0}) == Counter({"held_action": 1.0})
+    causes.split(0.0, kinds, {}, {})[0]
+    assert causes.split(2.0, kinds, {"c": 1.0}, {})[0] == Counter({"held_action": 1.0})
     causes.execution.adg.mark_reached("b", 2)  # b gone: a is free, nobody holds c beyond a
-    assert causes.split(3.0, kinds, {"c": 1.0}) == Counter({"held_standing": 1.0})
+    assert causes.split(3.0, kinds, {"c": 1.0}, {})[0] == Counter({"held_standing": 1.0})
+
+
+def test_an_idle_looking_robot_with_a_trip_is_standing_with_work() -> None:
+    causes = WaitCauses(corridor(a_waits=0), step_s=1.0)
+    kinds = {"a": "idle", "b": "action", "c": "idle"}
+    causes.execution.robots["a"].trip = Trip("t1", ())
+    causes.split(0.0, kinds, {}, {})
+    held, idle = causes.split(2.0, kinds, {}, {"a": 1.0, "c": 1.0})  # c has no trip: really idle
+    assert (held, idle) == (Counter(), Counter({"held_action": 1.0}))
 
 
 class FixedProbe:
     causes = WAIT_CAUSES
 
-    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float]) -> Counter[str]:
-        return Counter({"held_turning": sum(waiting.values())})
+    def split(self, t_s: float, kinds: Mapping[str, str], waiting: Mapping[str, float],
+              idle: Mapping[str, float]) -> tuple[Counter[str], Counter[str]]:
+        return Counter({"held_turning": sum(waiting.values())}), Counter({"no_plan": sum(idle.values())})
 
 
 def test_summary_splits_the_waiting_share_only_with_a_probe() -> None:
-    frames = [(0.0, "waiting"), (1.0, "waiting"), (2.0, "busy"), (4.0, "waiting")]
+    frames = [(0.0, "waiting"), (1.0, "waiting"), (2.0, "busy"), (4.0, "waiting"), (6.0, "idle")]
     shares = []
     for probe in (None, FixedProbe()):
         kpi = KpiCollector(grid_shape=(2, 2), wait_probe=probe)
         for t, state in frames:
             kpi.observe(TraceFrame(t, {"agv-0001": (0.5, -0.5, 0.0)}, {"agv-0001": state}))
-        shares.append(kpi.summary(sim_time_s=4.0, wall_time_s=1.0))
+        shares.append(kpi.summary(sim_time_s=6.0, wall_time_s=1.0))
     assert "waiting_by_cause" not in shares[0]
     split = shares[1]["waiting_by_cause"]
     assert list(split) == list(WAIT_CAUSES)
     assert split["held_turning"] == shares[1]["busy_time_share"]["waiting"] == 0.75
     assert sum(split.values()) == 0.75
+    # 3 s waiting of 4 s busy, and 2 s idle the probe says the robot had work: 5 of 6 s standing
+    assert shares[1]["idle_with_work_s"] == 2.0
+    assert shares[1]["idle_with_work_by_cause"]["no_plan"] == 2.0
+    assert shares[1]["standing_with_work_share"] == round(5 / 6, 4)
