@@ -116,20 +116,31 @@ class HeadingWindowPlanner(WindowPlannerBase):
 
     def _step(self, states: list[State], targets: Sequence[Cell], walls: frozenset[Cell],
               avoid: frozenset[Cell]) -> list[State]:
-        """One rotation-model step with rotation cycles broken (the graph refuses them)."""
+        """One rotation-model step with rotation cycles broken (the graph refuses them): the step is
+        planned again with the cycles' cells avoided; if cycles are left after as many tries as
+        robots, the robots on them wait (and whoever drives into their cells), the others move.
+
+        Why not everyone: when the same cycle came back every try, the whole fleet waited, the next
+        step started from the same states, and the fleet waited for good (fc, 100 robots, turns of
+        2 steps and ``max_backlog_steps`` 4: half of all steps, no order done after 200 s)."""
         cells = [(s[0], s[1]) for s in states]
         nxt = _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid))
         extra: set[Cell] = set()
-        for _attempt in range(len(states)):
+        for _attempt in range(len(states) + 1):
             moved = [(s[0], s[1]) for s in nxt]
             cycles = rotation_cycles(cell_indices(self.grid, cells), cell_indices(self.grid, moved))
             if not cycles:
                 return nxt
             self.cycles_broken += len(cycles)
+            if _attempt == len(states):
+                break
             for cycle in cycles:
                 extra.update(cells[i] for i in cycle)
             nxt = _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid | extra))
-        return list(states)
+        on_cycle = {i for cycle in cycles for i in cycle}
+        held = _hold_turning(states, nxt, [i in on_cycle for i in range(len(states))])
+        self.lifelong.overridden([i for i, (a, b) in enumerate(zip(nxt, held)) if a != b])
+        return held
 
     def _remember(self, trail: list[list[State]], hold: list[int]) -> None:
         if len(self._seen) > SEEN_CAP:

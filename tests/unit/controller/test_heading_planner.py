@@ -124,3 +124,29 @@ def test_orders_carry_theta_where_the_plan_fixes_a_heading(version: str) -> None
 def test_grid_orders_carry_no_theta() -> None:
     body = OrderStream("agv-0001", 1, centre, "test").extend(CELLS, 6, {})
     assert all("theta" not in n["nodePosition"] for n in body["nodes"])
+
+
+class CyclingPlanner:
+    """Stands in for the lifelong planner: every step drives four robots round a 2x2 block (a
+    rotation cycle, whatever is avoided) and a fifth one east."""
+
+    def __init__(self) -> None:
+        self.overridden_agents: list[int] = []
+
+    def step(self, states, targets, *, blocked=frozenset(), avoid=frozenset()):  # noqa: ANN001, ANN201
+        ring = {(0, 0): (1, 0, 0), (1, 0): (1, 1, 1), (1, 1): (0, 1, 2), (0, 1): (0, 0, 3)}
+        return [ring.get((x, y), (x + 1, y, h)) for x, y, h in states]
+
+    def overridden(self, agents) -> None:  # noqa: ANN001
+        self.overridden_agents = sorted(agents)
+
+
+def test_a_cycle_that_cannot_be_broken_stops_its_robots_only() -> None:
+    grid = Grid.from_rows(["......", "......"])
+    planner = HeadingWindowPlanner(grid, step_s=1.0, seed=0)
+    fake = CyclingPlanner()
+    planner.lifelong = fake  # type: ignore[assignment]
+    states = [(0, 0, 0), (1, 0, 1), (1, 1, 2), (0, 1, 3), (3, 0, 0)]
+    nxt = planner._step(states, [(5, 0)] * 5, frozenset(), frozenset())
+    assert nxt == states[:4] + [(4, 0, 0)]  # the cycle waits, the robot off it drives on
+    assert fake.overridden_agents == [0, 1, 2, 3]
