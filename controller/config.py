@@ -84,8 +84,8 @@ class ExecutionConfig(BaseModel):
     turn_s: float | None = Field(
         None,
         gt=0,
-        description="rotation model: seconds a vehicle takes for a 90 degree turn in place; None: from "
-        "the vehicles' factsheets (the slowest known), else one step_s",
+        description="rotation model: seconds a 90 degree turn in place costs a vehicle (the turn, and the "
+        "stop and start it needs); None: from the vehicles' factsheets (the slowest known), else one step_s",
     )
 
     @model_validator(mode="after")

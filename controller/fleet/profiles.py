@@ -78,8 +78,8 @@ class VehicleProfile:
             stop a controller-side hold (for ``wait``) or forbids it.
         speed_max_mps: its top speed from the factsheet (None: unknown).
         length_m, width_m: its footprint from the factsheet (None: unknown).
-        turn_s: seconds it takes to turn 90 degrees in place, from its factsheet (None: unknown;
-            see :func:`turn_time_s`).
+        turn_s: seconds a 90 degree turn in place costs it, from its factsheet (None: unknown;
+            see :func:`turn_time_s` and :func:`stop_start_s`).
         source: where the action list came from: ``factsheet``, ``config`` or ``assumed``.
         load_parameters: ``stationType`` and ``loadType`` sent with ``pick`` and ``drop``.
     """
@@ -208,6 +208,22 @@ def turn_time_s(
     return None
 
 
+def stop_start_s(speed_max: float | None, accel_max: float | None, decel_max: float | None) -> float:
+    """Seconds a vehicle loses by stopping at a node and starting again, against driving through it
+    at ``speedMax`` (0 when the factsheet does not say): braking to a stop takes ``v / d`` over
+    a distance it would cruise in ``v / 2d``, starting again ``v / 2a`` more.
+
+    Why: a vehicle turns in place only from a stop, so a turn costs its schedule the turn plus
+    this. The simulated vehicles (1.5 m/s, 1 m/s2 both ways, a quarter turn in 1 s) lose 1.5 s,
+    so a turn costs 2.5 s, three 1 s steps; planned as one step, the plan ran ahead of the
+    vehicles at every turn and the robots planned behind them waited on the graph (fc, 100
+    robots: docs/planning.md, the controller section).
+    """
+    if speed_max is None or accel_max is None or decel_max is None:
+        return 0.0
+    return speed_max / (2 * accel_max) + speed_max / (2 * decel_max)
+
+
 def read_factsheet(data: Mapping[str, Any]) -> FactsheetFacts:
     """Pick the fields the controller uses out of a decoded factsheet; never raises on odd shapes
     (a field of the wrong type counts as absent: lenient in what we accept)."""
@@ -228,6 +244,8 @@ def read_factsheet(data: Mapping[str, Any]) -> FactsheetFacts:
                 instant.add(a["actionType"])
     physical = data.get("physicalParameters")
     physical = physical if isinstance(physical, Mapping) else {}
+    speed = _positive(physical.get("speedMax"))
+    turn = turn_time_s(_positive(physical.get("angularSpeedMax")), speed, _positive(physical.get("width")))
     return FactsheetFacts(
         version=version_of(data.get("version")),
         node_actions=frozenset(node) if node is not None else None,
@@ -235,11 +253,8 @@ def read_factsheet(data: Mapping[str, Any]) -> FactsheetFacts:
         speed_max_mps=_positive(physical.get("speedMax")),
         length_m=_positive(physical.get("length")),
         width_m=_positive(physical.get("width")),
-        turn_s=turn_time_s(
-            _positive(physical.get("angularSpeedMax")),
-            _positive(physical.get("speedMax")),
-            _positive(physical.get("width")),
-        ),
+        turn_s=turn + stop_start_s(speed, _positive(physical.get("accelerationMax")),
+                                   _positive(physical.get("decelerationMax"))) if turn is not None else None,
     )
 
 

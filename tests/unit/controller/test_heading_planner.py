@@ -12,7 +12,7 @@ from controller.execution.adg import ActionDependencyGraph
 from controller.execution.heading_planner import HeadingWindowPlanner, make_window_planner, turn_steps
 from controller.execution.vda_orders import OrderStream, for_version, with_header
 from controller.execution.window_planner import LifelongWindowPlanner
-from controller.fleet.profiles import read_factsheet, turn_time_s
+from controller.fleet.profiles import read_factsheet, stop_start_s, turn_time_s
 from controller.planning.validator import validate_oriented_paths, validate_paths
 from tests.unit.robots.vda_schemas import assert_valid_for
 from warehouse_maps.grid import Grid
@@ -79,6 +79,17 @@ def test_turn_time_comes_from_the_factsheet_or_its_speed_and_width() -> None:
     assert derived == pytest.approx(math.pi * 0.9 / 6.0)  # quarter turn at 2 v / w rad/s
     assert read_factsheet({"physicalParameters": {"speedMax": 1.5}}).turn_s is None
     assert turn_time_s(None, None, None) is None
+
+
+def test_a_turn_costs_the_stop_and_the_start_it_needs_when_the_factsheet_gives_them() -> None:
+    physical = {"speedMax": 1.5, "width": 0.9, "angularSpeedMax": math.pi / 2,
+                "accelerationMax": 1.0, "decelerationMax": 0.5}
+    # a quarter turn 1 s; braking from 1.5 m/s at 0.5 m/s2 loses 1.5 s, starting at 1 m/s2 0.75 s
+    assert stop_start_s(1.5, 1.0, 0.5) == pytest.approx(2.25)
+    assert read_factsheet({"physicalParameters": physical}).turn_s == pytest.approx(3.25)
+    assert stop_start_s(1.5, None, 0.5) == 0.0
+    del physical["decelerationMax"]
+    assert read_factsheet({"physicalParameters": physical}).turn_s == pytest.approx(1.0)
 
 
 def test_the_config_selects_the_planner_and_its_turn_time() -> None:
