@@ -35,7 +35,7 @@ class ExecutionConfig(BaseModel):
         ge=2,
         description="a robot with this many planned steps not yet reached sits planning windows out "
         "until it catches up (the others keep planning); small keeps the visit order of cells close to "
-        "what really happens (default 8; 5 with motion_model rotation)",
+        "what really happens (default 8; 4 with motion_model rotation)",
     )
     release_ahead_steps: int | None = Field(
         6,
@@ -94,13 +94,13 @@ class ExecutionConfig(BaseModel):
     def _rotation_windows(cls, data: object) -> object:
         """With the rotation model, windows commit less ahead and come more often unless set.
 
-        Why: fc, 100 robots, 900 s, seeds 1-3 (docs/planning.md): rotation with backlog 5 and a
-        window per step against 8 and 2: 2,924 / 2,812 / 2,900 against 2,816 / 2,728 / 2,880 lines/h,
-        waiting 8.5 against 14.6 % of busy time. The grid model's defaults stay (they are every
-        layout's; backlog 5 gains on fc there too, see the docs).
+        Why: fc, 100 robots, 900 s, seeds 1-3 (docs/planning.md): rotation with backlog 4 and a
+        window per step against 8 and 2: 3,076 / 2,908 / 2,964 against 2,816 / 2,728 / 2,880 lines/h,
+        waiting 6.9 against 14.6 % of busy time. The grid model's defaults stay (they are every
+        layout's; backlog 4 gains on fc there too, see the docs).
         """
         if isinstance(data, dict) and data.get("motion_model") == "rotation":
-            data = {"max_backlog_steps": 5, "window_interval_steps": 1.0, **data}
+            data = {"max_backlog_steps": 4, "window_interval_steps": 1.0, **data}
         return data
 
     @model_validator(mode="after")

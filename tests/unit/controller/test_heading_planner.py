@@ -112,7 +112,7 @@ def test_the_config_selects_the_planner_and_its_turn_time() -> None:
 def test_the_rotation_model_plans_windows_more_often_and_less_ahead_unless_told() -> None:
     grid, rotation = ExecutionConfig(), ExecutionConfig(motion_model="rotation")
     assert (grid.max_backlog_steps, grid.window_interval_steps) == (8, 2.0)
-    assert (rotation.max_backlog_steps, rotation.window_interval_steps) == (5, 1.0)
+    assert (rotation.max_backlog_steps, rotation.window_interval_steps) == (4, 1.0)
     told = ControllerConfig(execution={"motion_model": "rotation", "max_backlog_steps": 8}).execution
     assert (told.max_backlog_steps, told.window_interval_steps) == (8, 1.0)
 
