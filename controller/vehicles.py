@@ -138,7 +138,8 @@ class Vehicles:
         self.executor.joining_blocked.pop(serial, None)
         try:
             self.executor.add_robot(
-                serial, cell, self._home_for(cell), manufacturer=self.registry.vehicles[serial].manufacturer
+                serial, cell, self._home_for(cell), manufacturer=self.registry.vehicles[serial].manufacturer,
+                theta=state.theta,
             )
         except ScheduleConflict as err:
             self.rejections.reject(now, f"state/{serial}", f"cannot place vehicle: {err}", "cannot_place")

@@ -92,11 +92,15 @@ class Executor:
 
     # -- robots ---------------------------------------------------------------------------------
     def add_robot(
-        self, serial: str, cell: Cell, home: Cell, order_number: int = 1, manufacturer: str | None = None
+        self, serial: str, cell: Cell, home: Cell, order_number: int = 1, manufacturer: str | None = None,
+        theta: float | None = None,
     ) -> None:
         """Put a vehicle standing on ``cell`` under control (raises ScheduleConflict if taken);
-        its topics use ``manufacturer`` (default: the configured one)."""
+        its topics use ``manufacturer`` (default: the configured one); ``theta`` is the heading its
+        state reports (radians; a heading planner starts it there)."""
         self.adg.add_robot(serial, cell)
+        if theta is not None:
+            self.windows.planner.note_heading(cell, theta)
         self.windows.changed()
         stream = self.new_stream(serial, order_number, -1)
         maker = manufacturer or self.manufacturer

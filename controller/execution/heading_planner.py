@@ -10,8 +10,10 @@ same cell, i.e. a wait on the cell for the action dependency graph, which theref
 robots exactly as before (safety unchanged) while the plan's timing now matches the vehicles'.
 
 Headings are the planner's own state: the heading each robot ends a window with is remembered
-by the cell it ends on (the next window starts there). A cell never seen (the first window,
-or a plan cut back after a lost robot) starts facing east, the heading vehicles start with.
+by the cell it ends on (the next window starts there). A vehicle that joins seeds it with the
+heading its state reports (``agvPosition.theta``, nearest quarter turn): a vendor's vehicle may
+start facing any way. A cell never seen (no theta reported, or a plan cut back after a lost
+robot) starts facing east, the heading our simulated vehicles start with.
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ def turn_steps(turn_s: float | None, step_s: float) -> int:
     return max(1, math.ceil(turn_s / step_s - 0.05))
 
 
+
+def heading_of_theta(theta: float) -> int:
+    """The grid heading nearest a map-frame angle: 0 east, 1 south, 2 west, 3 north.
+
+    The map frame has y north while grid rows go south (``Layout.cell_centre_m``), so a
+    counter-clockwise angle is a heading counted the other way: -pi/2 (facing south) is 1.
+    """
+    return round(-theta / (math.pi / 2)) % 4
+
 class HeadingWindowPlanner(WindowPlannerBase):
     """Windows of the rotation model; turns are waits on the cell (see the module docstring).
 
@@ -79,6 +90,11 @@ class HeadingWindowPlanner(WindowPlannerBase):
         self.last_states: list[list[State]] = []  # the last window, per robot, with headings
         self._end: dict[Cell, tuple[int, int]] = {}  # window end cell -> (heading, turn steps left)
         self._seen: dict[Cell, int] = {}  # any planned cell -> heading last planned there
+
+    def note_heading(self, cell: Cell, theta: float) -> None:
+        """A vehicle joined on ``cell`` facing ``theta``: its first window starts with that heading."""
+        self._end.pop(cell, None)
+        self._seen[cell] = heading_of_theta(theta)
 
     def heading_at(self, cell: Cell) -> int:
         """The heading a robot whose plan ends on ``cell`` has there (east if unknown)."""

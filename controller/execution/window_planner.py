@@ -37,6 +37,11 @@ class WindowPlanner(Protocol):
         this window only: routes are not recomputed); worst case everyone waits."""
         ...
 
+    def note_heading(self, cell: Cell, theta: float) -> None:
+        """A vehicle joined on ``cell`` facing ``theta`` (radians, counter-clockwise from the map's
+        +x). Only a planner that plans headings uses it."""
+        ...
+
 
 def rotation_cycles(now: np.ndarray, nxt: np.ndarray) -> list[list[int]]:
     """Groups of agents that move round a closed loop (length >= 2) from ``now`` to ``nxt``."""
@@ -84,6 +89,9 @@ class WindowPlannerBase:
                    walls: frozenset[Cell], avoid: frozenset[Cell]) -> list[list[Cell]]:
         """The window's paths toward ``targets`` (see :meth:`plan_window`)."""
         raise NotImplementedError
+
+    def note_heading(self, cell: Cell, theta: float) -> None:
+        """See :class:`WindowPlanner`; the grid model plans no headings."""
 
 
 class LifelongWindowPlanner(WindowPlannerBase):

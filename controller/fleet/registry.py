@@ -70,6 +70,7 @@ class StateView:
     version: str = ""  # the header's protocol version, as sent
     error_actions: tuple[str, ...] = ()  # actionIds that errors reference (noOrderToCancel, ...)
     error_texts: tuple[str, ...] = ()  # "errorType: errorDescription" of each error
+    theta: float | None = None  # agvPosition.theta: radians, counter-clockwise from the map's +x
 
     @property
     def fatal(self) -> bool:
@@ -100,11 +101,16 @@ def decode_state(payload: bytes, sender: tuple[str, str] | None = None) -> State
     d = _load(payload, sender)
     pos = d.get("agvPosition")
     position = None
+    theta = None
     if isinstance(pos, dict) and pos.get("positionInitialized", True):
         x, y = float(pos["x"]), float(pos["y"])
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError("agvPosition is not finite")
         position = (x, y)
+        if pos.get("theta") is not None:
+            theta = float(pos["theta"])
+            if not math.isfinite(theta):
+                raise ValueError("agvPosition.theta is not finite")
     battery = d.get("batteryState") or {}
     errors = []
     error_actions: list[str] = []
@@ -126,6 +132,7 @@ def decode_state(payload: bytes, sender: tuple[str, str] | None = None) -> State
         last_node_sequence_id=int(d["lastNodeSequenceId"]),
         driving=bool(d["driving"]),
         position_m=position,
+        theta=theta,
         battery_pct=float(battery.get("batteryCharge", 100.0)),
         charging=bool(battery.get("charging", False)),
         action_states=tuple(

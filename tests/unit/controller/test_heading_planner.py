@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,10 +10,16 @@ import pytest
 
 from controller.config import ControllerConfig, ExecutionConfig
 from controller.execution.adg import ActionDependencyGraph
-from controller.execution.heading_planner import HeadingWindowPlanner, make_window_planner, turn_steps
+from controller.execution.heading_planner import (
+    HeadingWindowPlanner,
+    heading_of_theta,
+    make_window_planner,
+    turn_steps,
+)
 from controller.execution.vda_orders import OrderStream, for_version, with_header
 from controller.execution.window_planner import LifelongWindowPlanner
 from controller.fleet.profiles import read_factsheet, stop_start_s, turn_time_s
+from controller.fleet.registry import decode_state
 from controller.planning.validator import validate_oriented_paths, validate_paths
 from tests.unit.robots.vda_schemas import assert_valid_for
 from warehouse_maps.grid import Grid
@@ -169,3 +176,43 @@ def test_a_cycle_that_cannot_be_broken_stops_its_robots_only() -> None:
     nxt = planner._step(states, [(5, 0)] * 5, frozenset(), frozenset())
     assert nxt == states[:4] + [(4, 0, 0)]  # the cycle waits, the robot off it drives on
     assert fake.overridden_agents == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(("theta", "heading"), [
+    (0.0, 0), (-math.pi / 2, 1), (math.pi, 2), (-math.pi, 2), (math.pi / 2, 3), (0.3, 0), (1.2, 3), (-2.0, 1),
+])
+def test_a_reported_theta_maps_to_the_nearest_grid_heading(theta: float, heading: int) -> None:
+    assert heading_of_theta(theta) == heading  # map frame y north, grid rows south
+
+
+def test_a_vehicle_joining_facing_north_drives_north_at_once_without_a_planned_turn() -> None:
+    grid = Grid.from_rows(["...", "...", "...", "..."])
+    start, goal = (1, 3), (1, 0)  # straight north (rows go south)
+    told = HeadingWindowPlanner(grid, step_s=1.0, turn_s=lambda: 1.0, seed=0)
+    told.note_heading(start, math.pi / 2)  # the state's agvPosition.theta: facing north
+    assert told.plan_window([start], [goal], 3)[0] == [(1, 3), (1, 2), (1, 1), (1, 0)]
+    assert told.turns_planned == 0
+    guessed = HeadingWindowPlanner(grid, step_s=1.0, turn_s=lambda: 1.0, seed=0)  # east assumed
+    assert guessed.plan_window([start], [goal], 3)[0][:2] == [(1, 3), (1, 3)]  # turns first
+    assert guessed.turns_planned == 1
+
+
+def test_the_grid_planner_ignores_a_reported_heading() -> None:
+    grid = Grid.from_rows(["...", "..."])
+    planner = LifelongWindowPlanner(grid, seed=0)
+    planner.note_heading((0, 0), math.pi / 2)
+    assert planner.plan_window([(0, 0)], [(2, 0)], 2)[0] == [(0, 0), (1, 0), (2, 0)]
+
+
+def _state_payload(position: dict) -> bytes:
+    return json.dumps({
+        "headerId": 1, "orderId": "", "orderUpdateId": 0, "lastNodeId": "", "lastNodeSequenceId": 0,
+        "driving": False, "actionStates": [], "errors": [], "nodeStates": [], "agvPosition": position,
+    }).encode()
+
+
+def test_the_state_decoder_reads_the_reported_theta() -> None:
+    facing_north = {"x": 1.5, "y": -3.5, "theta": math.pi / 2, "mapId": "m", "positionInitialized": True}
+    assert decode_state(_state_payload(facing_north)).theta == pytest.approx(math.pi / 2)
+    no_theta = {"x": 1.5, "y": -3.5, "mapId": "m", "positionInitialized": True}
+    assert decode_state(_state_payload(no_theta)).theta is None
