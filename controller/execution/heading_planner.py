@@ -28,6 +28,7 @@ from controller.execution.window_planner import (
     WindowPlannerBase,
     as_cell,
     cell_indices,
+    hold_in_place,
     rotation_cycles,
 )
 from controller.planning.lifelong import LifelongPlanner
@@ -116,7 +117,7 @@ class HeadingWindowPlanner(WindowPlannerBase):
         trail = [[s] for s in states]
         for _ in range(horizon):
             planned = nxt = self._step(states, targets, walls, avoid)
-            nxt = _hold_turning(states, nxt, [h > 0 for h in hold])
+            nxt = hold_in_place(states, nxt, [h > 0 for h in hold])
             self.lifelong.overridden([i for i, (a, b) in enumerate(zip(planned, nxt)) if a != b])
             for i, (a, b) in enumerate(zip(states, nxt)):
                 if hold[i] > 0:
@@ -154,7 +155,7 @@ class HeadingWindowPlanner(WindowPlannerBase):
                 extra.update(cells[i] for i in cycle)
             nxt = _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid | extra))
         on_cycle = {i for cycle in cycles for i in cycle}
-        held = _hold_turning(states, nxt, [i in on_cycle for i in range(len(states))])
+        held = hold_in_place(states, nxt, [i in on_cycle for i in range(len(states))])
         self.lifelong.overridden([i for i, (a, b) in enumerate(zip(nxt, held)) if a != b])
         return held
 
@@ -169,22 +170,6 @@ class HeadingWindowPlanner(WindowPlannerBase):
 
 def _states(raw: Sequence[Sequence[int]]) -> list[State]:
     return [(int(s[0]), int(s[1]), int(s[2])) for s in raw]
-
-
-def _hold_turning(now: list[State], nxt: list[State], turning: list[bool]) -> list[State]:
-    """``nxt`` with robots still turning kept where they are, and anyone driving into the cell of
-    a robot that stays kept too (repeated until nobody else has to): waiting is always safe, and
-    the planner's step had no conflicts among the robots that still move."""
-    out = list(nxt)
-    new = {i for i, t in enumerate(turning) if t}
-    while new:
-        for i in new:
-            out[i] = now[i]
-        stood = {(now[i][0], now[i][1]) for i in new}
-        new = {
-            i for i, s in enumerate(out) if (s[0], s[1]) in stood and (s[0], s[1]) != (now[i][0], now[i][1])
-        }
-    return out
 
 
 def make_window_planner(

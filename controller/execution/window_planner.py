@@ -12,12 +12,15 @@ cycle's cells avoided for that step.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from controller.planning.lifelong import LifelongPlanner
 from warehouse_maps.grid import Cell, Grid
+
+S = TypeVar("S", bound=Sequence[int])
+"""A planner state: a cell ``(x, y)`` or ``(x, y, heading)``."""
 
 
 class WindowPlanner(Protocol):
@@ -117,23 +120,50 @@ class LifelongWindowPlanner(WindowPlannerBase):
         out = [[as_cell(c)] for c in positions]
         config = [as_cell(c) for c in positions]
         for _ in range(horizon):
-            nxt = [as_cell(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
-            extra: set[Cell] = set()
-            for _attempt in range(len(config)):
-                cycles = rotation_cycles(cell_indices(self.grid, config), cell_indices(self.grid, nxt))
-                if not cycles:
-                    break
-                self.cycles_broken += len(cycles)
-                for cycle in cycles:
-                    extra.update(config[i] for i in cycle)
-                step = self.lifelong.step(config, targets, blocked=walls, avoid=avoid | extra)
-                nxt = [as_cell(c) for c in step]
-            else:
-                nxt = list(config)
-            config = nxt
+            config = self._step(config, targets, walls, avoid)
             for i, c in enumerate(config):
                 out[i].append(c)
         return out
+
+    def _step(self, config: list[Cell], targets: Sequence[Cell], walls: frozenset[Cell],
+              avoid: frozenset[Cell]) -> list[Cell]:
+        """One step with rotation cycles broken: planned again with the cycles' cells avoided; if
+        cycles are left after as many tries as robots, the robots on them wait (and whoever drives
+        into their cells), the others move. Why not everyone: the next step would start from the
+        same cells, and the same cycle kept the whole fleet waiting for good in the rotation model
+        (fc, 100 robots: half of all steps, no order done after 200 s)."""
+        nxt = [as_cell(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
+        extra: set[Cell] = set()
+        for attempt in range(len(config) + 1):
+            cycles = rotation_cycles(cell_indices(self.grid, config), cell_indices(self.grid, nxt))
+            if not cycles:
+                return nxt
+            self.cycles_broken += len(cycles)
+            if attempt == len(config):
+                break
+            for cycle in cycles:
+                extra.update(config[i] for i in cycle)
+            step = self.lifelong.step(config, targets, blocked=walls, avoid=avoid | extra)
+            nxt = [as_cell(c) for c in step]
+        on_cycle = {i for cycle in cycles for i in cycle}
+        return hold_in_place(config, nxt, [i in on_cycle for i in range(len(config))])
+
+
+def hold_in_place(now: Sequence[S], nxt: Sequence[S], held: Sequence[bool]) -> list[S]:
+    """``nxt`` with the ``held`` robots (turning, or on a rotation cycle) kept where they are, and
+    anyone driving into the cell of a robot that stays kept too (repeated until nobody else has
+    to): waiting is always safe, and the planner's step had no conflicts among the robots that
+    still move."""
+    out = list(nxt)
+    new = {i for i, h in enumerate(held) if h}
+    while new:
+        for i in new:
+            out[i] = now[i]
+        stood = {(now[i][0], now[i][1]) for i in new}
+        new = {
+            i for i, s in enumerate(out) if (s[0], s[1]) in stood and (s[0], s[1]) != (now[i][0], now[i][1])
+        }
+    return out
 
 
 def window_inputs(

@@ -216,3 +216,19 @@ def test_the_state_decoder_reads_the_reported_theta() -> None:
     assert decode_state(_state_payload(facing_north)).theta == pytest.approx(math.pi / 2)
     no_theta = {"x": 1.5, "y": -3.5, "mapId": "m", "positionInitialized": True}
     assert decode_state(_state_payload(no_theta)).theta is None
+
+
+class CyclingGridPlanner:
+    """The grid model's stand-in: four robots round a 2x2 block whatever is avoided, a fifth east."""
+
+    def step(self, cells, targets, *, blocked=frozenset(), avoid=frozenset()):  # noqa: ANN001, ANN201
+        ring = {(0, 0): (1, 0), (1, 0): (1, 1), (1, 1): (0, 1), (0, 1): (0, 0)}
+        return [ring.get((x, y), (x + 1, y)) for x, y in cells]
+
+
+def test_a_cycle_the_grid_planner_cannot_break_stops_its_robots_only() -> None:
+    planner = LifelongWindowPlanner(Grid.from_rows(["......", "......"]), seed=0)
+    planner.lifelong = CyclingGridPlanner()  # type: ignore[assignment]
+    cells = [(0, 0), (1, 0), (1, 1), (0, 1), (3, 0)]
+    paths = planner.plan_window(cells, [(5, 0)] * 5, 2)
+    assert [p[1:] for p in paths] == [[c, c] for c in cells[:4]] + [[(4, 0), (5, 0)]]
