@@ -27,9 +27,8 @@ from controller.execution.window_planner import (
     WindowPlanner,
     WindowPlannerBase,
     as_cell,
-    cell_indices,
     hold_in_place,
-    rotation_cycles,
+    step_breaking_cycles,
 )
 from controller.planning.lifelong import LifelongPlanner
 from warehouse_maps.grid import Cell, Grid
@@ -133,30 +132,14 @@ class HeadingWindowPlanner(WindowPlannerBase):
 
     def _step(self, states: list[State], targets: Sequence[Cell], walls: frozenset[Cell],
               avoid: frozenset[Cell]) -> list[State]:
-        """One rotation-model step with rotation cycles broken (the graph refuses them): the step is
-        planned again with the cycles' cells avoided; if cycles are left after as many tries as
-        robots, the robots on them wait (and whoever drives into their cells), the others move.
+        """One rotation-model step free of rotation cycles (:func:`step_breaking_cycles`); robots held
+        on a cycle do not continue their operation next step."""
+        def plan(extra: frozenset[Cell]) -> list[State]:
+            return _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid | extra))
 
-        Why not everyone: when the same cycle came back every try, the whole fleet waited, the next
-        step started from the same states, and the fleet waited for good (fc, 100 robots, turns of
-        2 steps and ``max_backlog_steps`` 4: half of all steps, no order done after 200 s)."""
-        cells = [(s[0], s[1]) for s in states]
-        nxt = _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid))
-        extra: set[Cell] = set()
-        for _attempt in range(len(states) + 1):
-            moved = [(s[0], s[1]) for s in nxt]
-            cycles = rotation_cycles(cell_indices(self.grid, cells), cell_indices(self.grid, moved))
-            if not cycles:
-                return nxt
-            self.cycles_broken += len(cycles)
-            if _attempt == len(states):
-                break
-            for cycle in cycles:
-                extra.update(cells[i] for i in cycle)
-            nxt = _states(self.lifelong.step(states, targets, blocked=walls, avoid=avoid | extra))
-        on_cycle = {i for cycle in cycles for i in cycle}
-        held = hold_in_place(states, nxt, [i in on_cycle for i in range(len(states))])
-        self.lifelong.overridden([i for i, (a, b) in enumerate(zip(nxt, held)) if a != b])
+        planned, held, broken = step_breaking_cycles(self.grid, states, plan)
+        self.cycles_broken += broken
+        self.lifelong.overridden([i for i, (a, b) in enumerate(zip(planned, held)) if a != b])
         return held
 
     def _remember(self, trail: list[list[State]], hold: list[int]) -> None:

@@ -11,7 +11,7 @@ cycle's cells avoided for that step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -127,26 +127,45 @@ class LifelongWindowPlanner(WindowPlannerBase):
 
     def _step(self, config: list[Cell], targets: Sequence[Cell], walls: frozenset[Cell],
               avoid: frozenset[Cell]) -> list[Cell]:
-        """One step with rotation cycles broken: planned again with the cycles' cells avoided; if
-        cycles are left after as many tries as robots, the robots on them wait (and whoever drives
-        into their cells), the others move. Why not everyone: the next step would start from the
-        same cells, and the same cycle kept the whole fleet waiting for good in the rotation model
-        (fc, 100 robots: half of all steps, no order done after 200 s)."""
-        nxt = [as_cell(c) for c in self.lifelong.step(config, targets, blocked=walls, avoid=avoid)]
-        extra: set[Cell] = set()
-        for attempt in range(len(config) + 1):
-            cycles = rotation_cycles(cell_indices(self.grid, config), cell_indices(self.grid, nxt))
-            if not cycles:
-                return nxt
-            self.cycles_broken += len(cycles)
-            if attempt == len(config):
-                break
-            for cycle in cycles:
-                extra.update(config[i] for i in cycle)
+        """One grid-model step free of rotation cycles (:func:`step_breaking_cycles`)."""
+        def plan(extra: frozenset[Cell]) -> list[Cell]:
             step = self.lifelong.step(config, targets, blocked=walls, avoid=avoid | extra)
-            nxt = [as_cell(c) for c in step]
-        on_cycle = {i for cycle in cycles for i in cycle}
-        return hold_in_place(config, nxt, [i in on_cycle for i in range(len(config))])
+            return [as_cell(c) for c in step]
+
+        _planned, held, broken = step_breaking_cycles(self.grid, config, plan)
+        self.cycles_broken += broken
+        return held
+
+
+def step_breaking_cycles(
+    grid: Grid, states: Sequence[S], plan: Callable[[frozenset[Cell]], list[S]]
+) -> tuple[list[S], list[S], int]:
+    """One planner step free of rotation cycles (the execution graph refuses them).
+
+    ``plan(extra)`` plans the step with the ``extra`` cells avoided. A step with cycles is planned
+    again with their cells avoided; if cycles are left after as many tries as robots, the robots
+    on them wait (and whoever drives into their cells) and the others move. Why not everyone: the
+    next step would start from the same states, and the same cycle kept the whole fleet waiting
+    for good (rotation model, fc, 100 robots: half of all steps, no order done after 200 s).
+
+    Returns the last planned step, the step to execute (robots held) and the cycles broken.
+    """
+    cells = [as_cell(s) for s in states]
+    nxt = plan(frozenset())
+    extra: set[Cell] = set()
+    broken = 0
+    for attempt in range(len(states) + 1):
+        cycles = rotation_cycles(cell_indices(grid, cells), cell_indices(grid, [as_cell(s) for s in nxt]))
+        if not cycles:
+            return nxt, nxt, broken
+        broken += len(cycles)
+        if attempt == len(states):
+            break
+        for cycle in cycles:
+            extra.update(cells[i] for i in cycle)
+        nxt = plan(frozenset(extra))
+    on_cycle = {i for cycle in cycles for i in cycle}
+    return nxt, hold_in_place(states, nxt, [i in on_cycle for i in range(len(states))]), broken
 
 
 def hold_in_place(now: Sequence[S], nxt: Sequence[S], held: Sequence[bool]) -> list[S]:
