@@ -239,7 +239,10 @@ class PlanWindows:
             released = self.adg.released_prefix(s)
             r.actions = {k: v for k, v in r.actions.items() if k <= released}
             r.holds = {k: v for k, v in r.holds.items() if k <= released}
+            # stop_steps are the steps of stops plan_stop - len(stop_steps) .. plan_stop - 1 (a
+            # resync or rollover drops those already done): a truncation keeps the first of them
+            first = r.plan_stop - len(r.stop_steps)
             kept = [k for k in r.stop_steps if k <= released]
             r.stop_steps = kept
-            r.plan_stop = len(kept)
+            r.plan_stop = first + len(kept)
             r.detour = False

@@ -257,3 +257,19 @@ def test_mixed_site_order_fails_once_its_parcel_waited_for_a_lost_robot(tmp_path
     assert "o-000001/parcel" not in sim.parcel_site.chutes.tipped
     assert summary["sortation"]["chute_violations"] == {}
 
+
+
+def test_a_robot_silenced_on_the_full_floor_leaves_every_other_trip_whole(tmp_path: Path) -> None:
+    """A lost robot makes every plan be cut back to what is released; a robot resynchronised before
+    (its done stops dropped from its plan record) was sent back to a stop it had done, and the
+    second load of the same parcel stopped the run with a ValueError."""
+    options = SimOptions(layout="sort-center", robots=60, orders=400, rate_per_h=6000.0, until_s=300.0,
+                         seed=1, out=tmp_path / "s", contacts=False,
+                         faults=fault_plan(None, [], None, [], ["agv-0005@60-150"]))
+    with Simulation(options) as sim:
+        result = sim.run()
+    assert result.exit_code == 0
+    s = result.summary["sortation"]
+    assert result.summary["collisions"] == 0
+    assert s["chute_violations"] == {}
+    assert s["parcels_sorted"] > 100
