@@ -12,12 +12,18 @@ Run from the repository root::
     python -m bench.sortation                 # sort-center, 100 robots, 600 s
     python -m bench.sortation --robots-per-induct 3 6 --until 900
     python -m bench.sortation --lorr --robots 400 --until 300
+    python -m bench.sortation --until 900 --baseline ../other-checkout   # the same runs there too
+
+``--baseline DIR`` runs every row also on the checkout in ``DIR`` (its own code, this machine, the
+same session), one row each, so a change is judged against its baseline side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +44,24 @@ def run_one(layout: str, robots: int, rate: float, until_s: float, per_induct: i
                          sortation_settings=settings)
     with Simulation(options) as sim:
         return sim.run().summary
+
+
+def run_in(checkout: Path, layout: str, robots: int, rate: float, until_s: float, per_induct: int | None,
+           out: Path) -> dict:
+    """:func:`run_one` on another checkout's code (a subprocess with that checkout on the path)."""
+    code = ("import json, sys; from pathlib import Path; from bench.sortation import run_one; "
+            "print(json.dumps(run_one(*json.loads(sys.argv[1])[:5], Path(json.loads(sys.argv[1])[5]))))")
+    args = json.dumps([layout, robots, rate, until_s, per_induct, str(out)])
+    env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+    done = subprocess.run([sys.executable, "-c", code, args], cwd=checkout, env=env, capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _commit(checkout: Path) -> str:
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True)
+    return done.stdout.strip() or str(checkout)
 
 
 def row(label: str, summary: dict) -> str:
@@ -66,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--until", type=float, default=600.0, help="simulated seconds")
     p.add_argument("--robots-per-induct", type=int, nargs="*", default=[None])
     p.add_argument("--lorr", action="store_true", help="the LoRR sortation map instead of sort-center")
+    p.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                   help="also run every row on the checkout in DIR (side by side)")
     args = p.parse_args(argv)
     layout = "sort-center"
     tmp = Path(tempfile.mkdtemp(prefix="bench-sortation-"))
@@ -77,10 +103,14 @@ def main(argv: list[str] | None = None) -> int:
 
         layout = str(convert_with_chutes(LORR, tmp / "lorr-sortation.yaml"))
     print(HEADER)
+    here = _commit(REPO)
     for k in args.robots_per_induct:
-        summary = run_one(layout, args.robots, args.rate, args.until, k, tmp / f"run-{k}")
         label = f"{Path(layout).stem}, {args.rate:.0f}/h, {args.until:.0f} s" + (f", {k}/induct" if k else "")
-        print(row(label, summary), flush=True)
+        if args.baseline is not None:
+            base = run_in(args.baseline, layout, args.robots, args.rate, args.until, k, tmp / f"base-{k}")
+            print(row(f"{label}, baseline {_commit(args.baseline)}", base), flush=True)
+        summary = run_one(layout, args.robots, args.rate, args.until, k, tmp / f"run-{k}")
+        print(row(f"{label}, {here}" if args.baseline is not None else label, summary), flush=True)
     return 0
 
 
