@@ -43,21 +43,15 @@ demo: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The interoperability tests drive third-party vehicles in real time, and the "realtime" tests run
-# real processes for minutes (killed and restarted controllers, a full site): minutes of waiting,
-# little CPU. Each set runs in its own pytest beside the rest (the suite took 12 minutes in a row,
-# 7 of them in five such tests); all must pass. Their output follows the main run's.
+# The interoperability tests drive third-party vehicles in real time (minutes of waiting, little
+# CPU), so they run in a second pytest beside the rest; both must pass. Their output follows.
 test: $(STAMP) mosquitto interop-deps typecheck
 	$(VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -m interop -p no:cacheprovider > .interop-tests.log 2>&1 & interop=$$!; \
-	$(PY) -m pytest -q -m "realtime and not interop" -p no:cacheprovider --durations=5 \
-		> .realtime-tests.log 2>&1 & realtime=$$!; \
-	$(PY) -m pytest -q -m "not interop and not realtime" --durations=15; main=$$?; \
-	wait $$realtime; rt=$$?; wait $$interop; inter=$$?; \
-	echo "--- real-time tests (run beside the others) ---"; cat .realtime-tests.log; \
+	$(PY) -m pytest -q -m "not interop" --durations=15; main=$$?; \
+	wait $$interop; inter=$$?; \
 	echo "--- interoperability tests (run beside the others) ---"; cat .interop-tests.log; \
 	if [ $$main -ne 0 ]; then exit $$main; fi; \
-	if [ $$rt -ne 0 ]; then exit $$rt; fi; \
 	if [ $$inter -ne 0 ] && [ $$inter -ne 5 ]; then exit $$inter; fi
 
 bench: $(STAMP)

@@ -60,7 +60,6 @@ def _run_until_done(counter: StatusCounter, system: System, actions: dict[float,
         counter.pump(0.2)
 
 
-@pytest.mark.realtime
 def test_controller_killed_twice_and_fleet_once_every_order_completes_exactly_once(tmp_path: Path) -> None:
     """kill -9 the controller twice and the fleet process once, at seeded random moments, in one run.
 

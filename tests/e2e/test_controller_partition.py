@@ -54,7 +54,6 @@ class CutRobot:
         return {node for seq, node in self.base.items() if seq >= self.last_seq}
 
 
-@pytest.mark.realtime
 def test_partitioned_robot_keeps_its_cells_blocked_while_others_drive(tmp_path: Path) -> None:
     broker_port = free_port()
     proxy = PartitionProxy(("127.0.0.1", broker_port))

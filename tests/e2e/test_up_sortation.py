@@ -33,7 +33,6 @@ def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
 
-@pytest.mark.realtime
 def test_up_sorts_orders_by_default_and_completes_orders_without_destination(tmp_path: Path) -> None:
     require_mosquitto()
     if shutil.which("openssl") is None:

@@ -26,7 +26,6 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
 ORDER_DEADLINE_S = 180.0
 
 
-@pytest.mark.realtime
 def test_serve_completes_refuses_reports_metrics_and_stops_on_sigterm(broker, tmp_path: Path) -> None:
     pods = near_pods(load_layout("small-fc"), 2)
     port = free_port()
@@ -82,7 +81,6 @@ def test_serve_completes_refuses_reports_metrics_and_stops_on_sigterm(broker, tm
         wms.close()
 
 
-@pytest.mark.realtime
 def test_serve_killed_and_restarted_on_its_journal_completes_each_order_once(broker, tmp_path: Path) -> None:
     pods = near_pods(load_layout("small-fc"), 4)
     db = tmp_path / "j.sqlite"
