@@ -38,12 +38,13 @@ CAPTIONS = {
     "Robot states": "Mean robots per state in each minute, as the simulated vehicles report it: driving "
     "(turning is not told apart from driving), busy (an action: lift, pick, drop), waiting (nodes "
     "ahead but standing: waiting on the plan or another robot), idle, offline.",
-    "Utilisation": "Pick stations: share of the run a robot was busy on the station's cell. Robots: "
-    "share of each robot's time not idle, charging or offline.",
+    "Utilisation": "Pick stations: share of the run a robot was busy on the station's cell (on a "
+    "robotic sortation floor: parcels loaded per hour at each induct). Robots: share of each robot's "
+    "time not idle, charging or offline.",
     "Congestion": "Seconds robots with work (driving or waiting) stood still on each cell, over the "
     "layout: walls dark, racks (storage places) blue-grey, pick stations green, chute drops purple.",
-    "Sorter chute fill": "Fill of each chute at the end of each minute (100 % = full: the sorter "
-    "recirculates or rejects parcels for it).",
+    "Chute fill": "Fill of each chute in each minute, held from one report to the next (100 % = "
+    "full: a conveyor sorter recirculates or rejects parcels for it; robots wait for its bag swap).",
 }
 
 
@@ -65,7 +66,7 @@ def figures_html(runs: Sequence[RunData]) -> str:
             "</figcaption></figure>"
         )
     if not any(r.chute_fill for r in runs):
-        parts.append("<p>No sorter ran, so there is no chute fill plot.</p>")
+        parts.append("<p>No sorter or chute ran, so there is no chute fill plot.</p>")
     return "".join(parts)
 
 

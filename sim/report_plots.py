@@ -119,23 +119,41 @@ def robot_states(runs: Sequence[RunData]) -> Figure:
     return fig
 
 
+def _induct_loads_per_h(run: RunData) -> dict[str, float]:
+    """Parcels loaded per hour at each induct of a robotic sortation run (empty for other runs)."""
+    sortation = run.summary.get("sortation") or {}
+    loads = sortation.get("loads_by_induct") or {}
+    hours = float(run.summary.get("sim_time_s") or 0.0) / 3600.0
+    return {str(k): float(v) / hours for k, v in loads.items()} if hours > 0 else {}
+
+
 def utilisation(runs: Sequence[RunData]) -> Figure:
-    """Share of time busy per pick station (bars) and per robot (ranked, busiest first)."""
+    """Per pick station the share of time busy (or, on a robotic sortation floor with no stations,
+    parcels loaded per hour at each induct), and per robot the share not idle, busiest first."""
     fig = Figure(figsize=(10, 3.6))
     ax_s, ax_r = fig.subplots(1, 2, width_ratios=(1, 1.4))
     stations = sorted({s for r in runs for s in r.station_utilisation}, key=place_order)
+    loads = [_induct_loads_per_h(r) for r in runs]
+    by_induct = not stations and any(loads)
+    places = sorted({i for per in loads for i in per}, key=place_order) if by_induct else stations
     width = 0.8 / len(runs)
     for k, run in enumerate(runs):
         c = _colour(k)
-        xs = np.arange(len(stations)) + (k - (len(runs) - 1) / 2) * width
-        ax_s.bar(xs, [100 * run.station_utilisation.get(s, 0.0) for s in stations], width=width,
-                 color=c, label=run.label)
+        xs = np.arange(len(places)) + (k - (len(runs) - 1) / 2) * width
+        heights = ([loads[k].get(p, 0.0) for p in places] if by_induct
+                   else [100 * run.station_utilisation.get(s, 0.0) for s in places])
+        ax_s.bar(xs, heights, width=width, color=c, label=run.label)
         util = sorted(run.robot_utilisation.values(), reverse=True)
         ax_r.step(np.arange(1, len(util) + 1), [100 * u for u in util], where="mid", color=c,
                   label=_name(run, runs, f"{len(util)} robots, mean {100 * np.mean(util or [0]):.0f} %"))
-    ax_s.set_xticks(np.arange(len(stations)), stations, rotation=90 if len(stations) > 12 else 0,
-                    fontsize=8)
-    ax_s.set(title="Pick stations", xlabel="station", ylabel="time a robot was served (%)", ylim=(0, 100))
+    ax_s.set_xticks(np.arange(len(places)), places, rotation=90 if len(places) > 12 else 0, fontsize=8)
+    if by_induct:
+        ax_s.set(title="Inducts", xlabel="induct", ylabel="parcels loaded per hour")
+    elif stations:
+        ax_s.set(title="Pick stations", xlabel="station", ylabel="time a robot was served (%)", ylim=(0, 100))
+    else:
+        ax_s.set_axis_off()
+        ax_s.text(0.5, 0.5, "no pick stations or inducts", ha="center", va="center", transform=ax_s.transAxes)
     ax_r.set(title="Robots, busiest first", xlabel="robot rank (1 = busiest)",
              ylabel="time not idle (%)", ylim=(0, 102))
     ax_r.set_xlim(left=0.5)
@@ -143,7 +161,7 @@ def utilisation(runs: Sequence[RunData]) -> Figure:
     for ax in (ax_s, ax_r):
         ax.grid(alpha=0.3, axis="y")
     ax_r.legend(fontsize=8, loc="lower left")
-    if len(runs) > 1:
+    if len(runs) > 1 and places:
         ax_s.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -193,9 +211,18 @@ def congestion(runs: Sequence[RunData]) -> Figure:
     return fig
 
 
+def _run_end_s(run: RunData) -> float:
+    """The run's simulated length in seconds (its last chute sample when the summary lacks it)."""
+    end = run.summary.get("sim_time_s")
+    if isinstance(end, int | float) and end > 0:
+        return float(end)
+    return max((p[0] for samples in run.chute_fill.values() for p in samples), default=0.0) or 1.0
+
+
 def chute_fill(runs: Sequence[RunData]) -> Figure | None:
-    """Sorter chute fill over time (lines for a few chutes, a chute x time image for many); None
-    when no run has a sorter."""
+    """Chute fill over time (lines for a few chutes, a chute x time image for many). A chute's
+    fill holds from one sample to the next: the robotic sortation floor reports a chute only when
+    it changes. None when no run has chutes."""
     with_sorter = [r for r in runs if r.chute_fill]
     if not with_sorter:
         return None
@@ -207,29 +234,30 @@ def chute_fill(runs: Sequence[RunData]) -> Figure | None:
         if len(chutes) <= MAX_LINES:
             for cid in chutes:
                 pts = np.asarray(run.chute_fill[cid], dtype=float).reshape(-1, 2)
-                ax.plot(pts[:, 0] / 60, 100 * pts[:, 1], lw=1.2, label=cid)
+                pts = np.vstack([pts, [max(_run_end_s(run), pts[-1, 0]), pts[-1, 1]]])
+                ax.plot(pts[:, 0] / 60, 100 * pts[:, 1], lw=1.2, label=cid, drawstyle="steps-post")
             ax.set(ylabel="fill (%)", ylim=(0, 105))
             ax.legend(fontsize=8, ncols=4)
             continue
-        t_max = max(p[0] for cid in chutes for p in run.chute_fill[cid]) or 1.0
-        bins = int(t_max // run.bin_s) + 1
+        t_end = _run_end_s(run)
+        bins = int(t_end // run.bin_s) + (t_end % run.bin_s > 0) or 1
         img = np.full((len(chutes), bins), np.nan)
         for i, cid in enumerate(chutes):
             for t, f in run.chute_fill[cid]:
-                img[i, int(t // run.bin_s)] = 100 * f
+                img[i, min(int(t // run.bin_s), bins - 1):] = 100 * f  # held until the next report
         im = ax.imshow(img, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0, vmax=100,
                        extent=(0, bins * run.bin_s / 60, len(chutes) - 0.5, -0.5))
         ticks = np.linspace(0, len(chutes) - 1, min(len(chutes), 8)).round().astype(int)
         ax.set_yticks(ticks, [chutes[i] for i in ticks], fontsize=8)
         ax.set_ylabel("chute")
         fig.colorbar(im, ax=ax, label="fill (%)")
-    fig.suptitle("Sorter chute fill")
+    fig.suptitle("Chute fill")
     fig.tight_layout()
     return fig
 
 
 def all_figures(runs: Sequence[RunData]) -> list[tuple[str, Figure]]:
-    """Every plot of the report, titled, in page order (the chute plot only with a sorter)."""
+    """Every plot of the report, titled, in page order (the chute plot only with chutes)."""
     figures = [
         ("Throughput", throughput(runs)),
         ("Order cycle time", cycle_times(runs)),
@@ -239,5 +267,5 @@ def all_figures(runs: Sequence[RunData]) -> list[tuple[str, Figure]]:
     ]
     chutes = chute_fill(runs)
     if chutes is not None:
-        figures.append(("Sorter chute fill", chutes))
+        figures.append(("Chute fill", chutes))
     return figures

@@ -48,6 +48,11 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("real_time_factor", "real-time factor"),
 )
 PERCENT_WORDS = ("utilisation", "efficiency", "_rate")
+#: Headline rows left out when unknown: they belong to equipment the run did not have (no pick
+#: stations on a sortation floor, no conveyor sorter), so "n/a" there would only be noise.
+EQUIPMENT_ROWS = frozenset(
+    {"station_utilisation", "sorter_items_per_hour", "recirculation_rate", "reject_rate"}
+)
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -111,7 +116,8 @@ def _cell(key: str, value: Any) -> str:
 def kpi_rows(summary: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(headline rows, every other row) as ``(label, formatted value with unit)``; manifest left out."""
     flat = dict(flatten({k: v for k, v in summary.items() if k != "manifest"}))
-    head = [(label, _cell(key, flat[key])) for key, label in HEADLINE if key in flat]
+    head = [(label, _cell(key, flat[key])) for key, label in HEADLINE
+            if key in flat and not (key in EQUIPMENT_ROWS and flat[key] is None)]
     shown = {key for key, _ in HEADLINE}
     rest = [(html.escape(label_of(key)), _cell(key, v)) for key, v in flat.items() if key not in shown]
     return [(html.escape(label), cell) for label, cell in head], rest

@@ -383,6 +383,8 @@ class Simulation:
         safety = check_frames(read_trace(self.trace.path), self.world.footprint_radius_m)
         summary: dict[str, object] = {"manifest": run_manifest(self)}
         summary.update(self.kpi.summary(sim_time_s=stats.sim_time_s, wall_time_s=wall_s))
+        if self.sorting is None:  # no conveyor sorter ran: its throughput is unknown, not zero
+            summary["sorter_items_per_hour"] = None
         summary.update(
             {
                 "collisions": safety.collision_count,

@@ -63,7 +63,7 @@ def test_orders_complete_after_their_units_are_sorted(layout_file: Path, tmp_pat
         assert where == sorted(where), (order_id, history)
     # the report's chute-fill plot has data: D001's first chute filled during the run
     assert any(fill > 0 for _, fill in sim.kpi.chute_series("c001"))
-    assert 'alt="Sorter chute fill"' in (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    assert 'alt="Chute fill"' in (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
 
 
 def test_closed_chutes_are_avoided_and_every_order_completes(layout_file: Path, tmp_path: Path) -> None:
