@@ -46,6 +46,10 @@ class WaitProbe(Protocol):
         robot's busy kind (or ``idle``)."""
         ...
 
+    def has_work(self, robot: str) -> bool:
+        """The controller has a trip for ``robot`` (so an idle-looking robot is not idle)."""
+        ...
+
 
 def _busy_kind(state: str, moved_m: float, before: Pose | None, after: Pose) -> str:
     """What a busy robot did over one trace interval, from its state at the interval's end.
@@ -191,11 +195,16 @@ class KpiCollector:
                 if not track.at_station:
                     self.station_visits += 1
             track.at_station = working_at_station
-            still_working = state in WORKING_STILL_STATES and moved < 1e-3
-            if still_working:
+            still = moved < 1e-3
+            if still and state in WORKING_STILL_STATES:
                 cx, cy = int(pose[0] // self.cell_size_m), int(-pose[1] // self.cell_size_m)
                 if 0 <= cy < self.grid_shape[0] and 0 <= cx < self.grid_shape[1]:
                     self.congestion[cy, cx] += dt
+            # a stall can look idle: a vehicle at the end of its released nodes reports idle while
+            # the controller still holds a trip for it, so that counts towards a deadlock too
+            stalled = still and (state in WORKING_STILL_STATES or (
+                state == "idle" and self.wait_probe is not None and self.wait_probe.has_work(rid)))
+            if stalled:
                 if track.still_since_s is None:
                     track.still_since_s = frame.t_s
                 elif not track.in_deadlock and frame.t_s - track.still_since_s >= self.deadlock_after_s:

@@ -96,13 +96,16 @@ class WaitCauses:
         out: Counter[str] = Counter()
         for robot, dt in waiting.items():
             out[self._cause(robot, t_s, holds, kinds)] += dt
-        robots = self.execution.robots
         idle_work: Counter[str] = Counter()
         for robot, dt in idle.items():
-            r = robots.get(robot)
-            if r is not None and r.trip is not None:
+            if self.has_work(robot):
                 idle_work[self._cause(robot, t_s, holds, kinds)] += dt
         return out, idle_work
+
+    def has_work(self, robot: str) -> bool:
+        """The controller holds a trip for ``robot``: an idle-looking robot that is not idle."""
+        r = self.execution.robots.get(robot)
+        return r is not None and r.trip is not None
 
     def _visit_key(self, robot: str) -> tuple[object, int]:
         """``(cell, arrival step)`` of the robot's reached visit, as :func:`hold_of` gives them

@@ -103,6 +103,9 @@ class FixedProbe:
               idle: Mapping[str, float]) -> tuple[Counter[str], Counter[str]]:
         return Counter({"held_turning": sum(waiting.values())}), Counter({"no_plan": sum(idle.values())})
 
+    def has_work(self, robot: str) -> bool:
+        return robot != "agv-0002"
+
 
 def test_summary_splits_the_waiting_share_only_with_a_probe() -> None:
     frames = [(0.0, "waiting"), (1.0, "waiting"), (2.0, "busy"), (4.0, "waiting"), (6.0, "idle")]
@@ -121,3 +124,18 @@ def test_summary_splits_the_waiting_share_only_with_a_probe() -> None:
     assert shares[1]["idle_with_work_s"] == 2.0
     assert shares[1]["idle_with_work_by_cause"]["no_plan"] == 2.0
     assert shares[1]["standing_with_work_share"] == round(5 / 6, 4)
+
+
+def test_a_robot_standing_idle_with_a_trip_counts_as_a_deadlock_and_an_idle_one_does_not() -> None:
+    """A stall can look idle (the vehicle reached its released nodes); with the controller's
+    word that it still has work, standing for ``deadlock_after_s`` is one deadlock."""
+    kpi = KpiCollector(grid_shape=(2, 2), wait_probe=FixedProbe(), deadlock_after_s=10.0)
+    poses = {"agv-0001": (0.5, -0.5, 0.0), "agv-0002": (1.5, -0.5, 0.0)}  # agv-0002 has no trip
+    for t in range(0, 31, 5):
+        kpi.observe(TraceFrame(float(t), poses, {"agv-0001": "idle", "agv-0002": "idle"}))
+    assert kpi.deadlocks == 1
+    assert not kpi.congestion.any()  # the heat map stays the driving or waiting robots'
+    without_probe = KpiCollector(grid_shape=(2, 2), deadlock_after_s=10.0)
+    for t in range(0, 31, 5):
+        without_probe.observe(TraceFrame(float(t), poses, {"agv-0001": "idle", "agv-0002": "idle"}))
+    assert without_probe.deadlocks == 0
