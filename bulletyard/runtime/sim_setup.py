@@ -16,13 +16,13 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bulletyard.runtime.collector import tuned_for_run
-from bulletyard.runtime.sim_summary import run_manifest, throughput_figures
+from bulletyard.runtime.sim_summary import run_summary
 from bulletyard.runtime.site import has_sortation_area, is_robotic_site
 from bulletyard.runtime.sortation_setup import RoboticSortationSite
 from bus.clock import SIM_EPOCH, Instant, SimClock, seconds
@@ -381,57 +381,7 @@ class Simulation:
         for order_id in sorted(self.kpi.arrivals) if o.until_s is None else ():
             self.kpi.order_failed(order_id, stats.sim_time_s, "not completed: the run stalled")
         safety = check_frames(read_trace(self.trace.path), self.world.footprint_radius_m)
-        summary: dict[str, object] = {"manifest": run_manifest(self)}
-        summary.update(self.kpi.summary(sim_time_s=stats.sim_time_s, wall_time_s=wall_s))
-        if self.sorting is None:  # no conveyor sorter ran: its throughput is unknown, not zero
-            summary["sorter_items_per_hour"] = None
-        summary.update(
-            {
-                "collisions": safety.collision_count,
-                "min_robot_distance_m": safety.as_dict()["min_distance_m"],
-                "safety": safety.as_dict(),
-                "wall_time_s": round(wall_s, 3),
-                "sim_time_s": round(stats.sim_time_s, 3),
-                "real_time_factor": round(stats.sim_time_s / wall_s, 2) if wall_s > 0 else None,
-                "messages": stats.messages,
-                "trace_frames": stats.frames,
-                "controller_counters": dict(sorted(self.controller.counters.items())),
-            }
-        )
-        if self.surge is not None:
-            summary["peak"] = self.surge.as_dict(summary["first_order_completed_s"])
-        if self.parcel_site is not None:
-            summary["sortation"] = self.parcel_site.summary(summary, o.robots, o.speed_mps)
-            flow = self.controller.parcels
-            summary["sortation"]["controller"] = {  # type: ignore[index]
-                "counts": dict(sorted(flow.counts.items())),
-                "held_at_induct_by_reason": dict(sorted(flow.held_reasons.items())),
-                "failed_by_reason": dict(sorted(flow.failed_reasons.items())),
-                "on_lost_robots": len(flow.lost_aboard),  # at the end: waiting for their robots
-            }
-        if self.parcel_site is None or not is_robotic_site(self.layout):
-            summary.update(throughput_figures(self, summary))
-        if getattr(self, "delays", None) is not None:
-            summary["delays_injected"] = {
-                "count": self.delays.delays,
-                "robot_seconds": round(self.delays.delayed_s, 1),
-            }
-        if self.sorting is not None:
-            model = self.sorting.agent.model
-            model.check_conservation()
-            summary["sorter"] = {
-                "counters": self.sorting.agent.counters().model_dump(by_alias=True),
-                "conveyor": dict(self.sorting.counts),
-                "planner": {
-                    k: v for k, v in asdict(self.controller.sortation.planner.counts).items() if k != "extra"
-                },
-            }
-        if self.broker is not None:
-            summary["bus"] = {k: getattr(self.broker.counters, k) for k in ("published", "delivered", "lost")}
-        if self.recorder is not None:
-            video = self.recorder.finish()
-            summary["recording"] = {"frames": self.recorder.count, "video": str(video) if video else None,
-                                    "video_error": self.recorder.video_error}
+        summary = run_summary(self, stats.sim_time_s, wall_s, safety, stats.messages, stats.frames)
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         series = kpi_series(self.kpi, self.layout, stats.sim_time_s)
         (self.run_dir / SERIES_FILE).write_text(json.dumps(series) + "\n", encoding="utf-8")

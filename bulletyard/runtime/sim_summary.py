@@ -1,5 +1,5 @@
-"""Parts of a simulation's ``summary.json`` that describe the run rather than measure it: the
-manifest (what produced the run) and the throughput figures against the site's bound.
+"""A simulation's ``summary.json``: the manifest (what produced the run), the KPIs, the throughput
+figures against the site's bound, and a block for each part that ran.
 
 Why apart from :mod:`bulletyard.runtime.sim_setup`: they read the composed simulation and derive
 plain dictionaries; composing the simulation is that module's job.
@@ -8,9 +8,12 @@ plain dictionaries; composing the simulation is that module's job.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from bulletyard.runtime.site import is_robotic_site
 from sim.bound import throughput_bound
+from sim.safety import SafetyReport
 from warehouse_maps.layout import Layout, PlaceKind
 
 if TYPE_CHECKING:
@@ -83,3 +86,70 @@ def run_manifest(sim: Simulation) -> dict[str, object]:
         "controller_config_hash": hashlib.sha256(sim.config.model_dump_json().encode()).hexdigest()[:16],
         "start": "2026-11-11T00:00:00.000Z",
     }
+
+
+def run_summary(sim: Simulation, sim_time_s: float, wall_s: float, safety: SafetyReport, messages: int,
+                frames: int) -> dict[str, object]:
+    """The whole ``summary.json`` of a finished run: manifest, KPIs, safety, and a block per part
+    that ran (robotic sortation, conveyor sorter, bus, delays, recording).
+
+    Args:
+        sim: the finished simulation.
+        sim_time_s: simulated length of the run, seconds.
+        wall_s: wall-clock length of the run, seconds.
+        safety: the trace's collision check.
+        messages: bus messages delivered.
+        frames: trace frames written.
+    """
+    summary: dict[str, object] = {"manifest": run_manifest(sim)}
+    summary.update(sim.kpi.summary(sim_time_s=sim_time_s, wall_time_s=wall_s))
+    if sim.sorting is None:  # no conveyor sorter ran: its throughput is unknown, not zero
+        summary["sorter_items_per_hour"] = None
+    summary.update(
+        {
+            "collisions": safety.collision_count,
+            "min_robot_distance_m": safety.as_dict()["min_distance_m"],
+            "safety": safety.as_dict(),
+            "wall_time_s": round(wall_s, 3),
+            "sim_time_s": round(sim_time_s, 3),
+            "real_time_factor": round(sim_time_s / wall_s, 2) if wall_s > 0 else None,
+            "messages": messages,
+            "trace_frames": frames,
+            "controller_counters": dict(sorted(sim.controller.counters.items())),
+        }
+    )
+    if sim.surge is not None:
+        summary["peak"] = sim.surge.as_dict(summary["first_order_completed_s"])
+    if sim.parcel_site is not None:
+        summary["sortation"] = sim.parcel_site.summary(summary, sim.options.robots, sim.options.speed_mps)
+        flow = sim.controller.parcels
+        summary["sortation"]["controller"] = {  # type: ignore[index]
+            "counts": dict(sorted(flow.counts.items())),
+            "held_at_induct_by_reason": dict(sorted(flow.held_reasons.items())),
+            "failed_by_reason": dict(sorted(flow.failed_reasons.items())),
+            "on_lost_robots": len(flow.lost_aboard),  # at the end: waiting for their robots
+        }
+    if sim.parcel_site is None or not is_robotic_site(sim.layout):
+        summary.update(throughput_figures(sim, summary))
+    if getattr(sim, "delays", None) is not None:
+        summary["delays_injected"] = {
+            "count": sim.delays.delays,
+            "robot_seconds": round(sim.delays.delayed_s, 1),
+        }
+    if sim.sorting is not None:
+        model = sim.sorting.agent.model
+        model.check_conservation()
+        summary["sorter"] = {
+            "counters": sim.sorting.agent.counters().model_dump(by_alias=True),
+            "conveyor": dict(sim.sorting.counts),
+            "planner": {
+                k: v for k, v in asdict(sim.controller.sortation.planner.counts).items() if k != "extra"
+            },
+        }
+    if sim.broker is not None:
+        summary["bus"] = {k: getattr(sim.broker.counters, k) for k in ("published", "delivered", "lost")}
+    if sim.recorder is not None:
+        video = sim.recorder.finish()
+        summary["recording"] = {"frames": sim.recorder.count, "video": str(video) if video else None,
+                                "video_error": sim.recorder.video_error}
+    return summary
