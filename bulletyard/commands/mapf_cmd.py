@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="planning budget per step (ms)")
     q.add_argument("--step-nodes", type=count_option(minimum=1), default=None,
                    help="rotation model: operations checked per step at most (reproducible figures)")
+    q.add_argument("--lns-nodes", type=count_option(minimum=0), default=20_000,
+                   help="rotation model: node budget per step of the ejection chains after the "
+                        "priority pass (default 20000; 0 turns them off)")
     q.add_argument("--seed", type=seed_option, default=0, help="random seed (default 0)")
     q.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
@@ -111,7 +114,7 @@ def _lifelong(args: argparse.Namespace) -> int:
     inst = load_lorr_instance(args.instance)
     run = run_lifelong(inst.grid, inst.starts, inst.task_for, args.steps, clock=time.perf_counter,
                        rotations=args.rotations, step_budget_s=args.step_budget_ms / 1000.0,
-                       step_nodes=args.step_nodes, seed=args.seed)
+                       step_nodes=args.step_nodes, seed=args.seed, lns_nodes=args.lns_nodes)
     data: dict[str, Any] = dict(run.summary())
     data["paths"] = [[list(s) for s in path] for path in run.paths]
     _write(args.out, data)

@@ -85,6 +85,7 @@ def run_lifelong(
     seed: int = 0,
     validate: bool = True,
     near_first: float | None = 0.3,
+    lns_nodes: int = 20_000,
 ) -> LifelongRun:
     """Simulate ``steps`` timesteps; every executed step is checked by the validator.
 
@@ -104,12 +105,14 @@ def run_lifelong(
         validate: check every executed step (off only to time the planner alone).
         near_first: rotation model's agent order (:class:`LifelongPlanner`); None: steps on the
             task alone.
+        lns_nodes: rotation model: node budget per step of the ejection chains that improve the
+            priority pass (:class:`LifelongPlanner`); 0 turns them off.
     """
     t_compile = clock()
     warm_up()
     compile_ms = (clock() - t_compile) * 1000.0
     planner = LifelongPlanner(grid, rotations=rotations, seed=seed, max_nodes=step_nodes,
-                              lane_cost=lane_cost, near_first=near_first)
+                              lane_cost=lane_cost, near_first=near_first, lns_nodes=lns_nodes)
     n = len(starts)
     pos: list[State] = [(s[0], s[1], 0) if rotations else (s[0], s[1]) for s in starts]
     served = [0] * n

@@ -116,12 +116,13 @@ def _cost(
 def prepare_candidates(
     s_now: np.ndarray, ops: np.ndarray, nbr: np.ndarray, dist: np.ndarray, rows: np.ndarray,
     weights: np.ndarray, occ: np.ndarray, prev_op: np.ndarray, keep_bonus: float, push_cost: float,
-    tie: np.ndarray, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray,
+    tie: np.ndarray, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray, keyv: np.ndarray,
 ) -> None:
     """Walk and cost every operation of every agent, cheapest first (fills ``paths``/``cand``/``n_cand``).
 
     ``paths[i, o]`` are the ``DEPTH + 1`` states of operation ``o``; ``cand[i, :n_cand[i]]`` the
-    operations that stay on the map, sorted by cost. ``prev_op[i]`` (or -1) is last step's
+    operations that stay on the map, sorted by cost, and ``keyv[i, o]`` their costs (what a
+    later improvement pass compares). ``prev_op[i]`` (or -1) is last step's
     operation: one that continues it (its tail as a prefix) gets ``keep_bonus`` off; one that
     enters a cell somebody stands on now costs ``push_cost`` more.
     """
@@ -148,6 +149,7 @@ def prepare_candidates(
                         break
                 if same:
                     key -= keep_bonus
+            keyv[i, o] = key
             q = m - 1
             while q >= 0 and keys[q] > key:  # insertion sort: at most a few dozen operations
                 keys[q + 1] = keys[q]
