@@ -39,7 +39,7 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) the step kernels on a tiny grid, outside any timing."""
     tiny = LifelongPlanner(Grid.from_rows(["...", "..."]), seed=0)
     tiny.step([(0, 0), (2, 1)], [(2, 1), (0, 0)])
-    turn = LifelongPlanner(Grid.from_rows(["...", "..."]), rotations=True, seed=0)
+    turn = LifelongPlanner(Grid.from_rows(["...", "..."]), rotations=True, seed=0, lns_nodes=100)
     turn.step([(0, 0, 0), (2, 1, 2)], [(2, 1), (0, 0)])
 
 

@@ -75,6 +75,7 @@ class RotationStepper:
         self.lns_nodes = lns_nodes
         self.lns_chain = lns_chain
         self.lns_kept = 0
+        self.lns_nodes_used = 0
         self.lns_cost = (0.0, 0.0)  # summed LNS cost of last step's operations before and after
         self.last_ops = np.zeros(0, dtype=np.int32)  # last step's operation per agent (all-wait if unplanned)
         self.ops = operations(depth)
@@ -194,4 +195,5 @@ class RotationStepper:
             if kept == 0 or budget[0] <= 0 or (should_stop is not None and should_stop()):
                 break
         self.lns_cost = (before, float(cost[rows, chosen].sum()))
+        self.lns_nodes_used = int(self.lns_nodes - budget[0])
         return chosen
