@@ -8,6 +8,9 @@ unplanned waits (always safe):
 
 * ``max_nodes``: operations checked per step, so benchmark figures do not depend on load;
 * ``should_stop``: the caller's wall-clock deadline, polled every ``chunk_nodes`` nodes.
+
+After the priority pass, ejection chains (:mod:`.rotation_lns`) improve the plan within their own
+node budget ``lns_nodes`` (0: off), so those figures do not depend on load either.
 """
 
 from __future__ import annotations
