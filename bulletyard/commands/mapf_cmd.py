@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--lns-nodes", type=count_option(minimum=0), default=20_000,
                    help="rotation model: node budget per step of the ejection chains after the "
                         "priority pass (default 20000; 0 turns them off)")
+    q.add_argument("--lns-chain", type=count_option(minimum=1), default=2,
+                   help="rotation model: agents per ejection chain at most (default 2)")
+    q.add_argument("--depth", type=int, choices=range(1, 6), default=3, metavar="1..5",
+                   help="rotation model: actions per operation (default 3)")
+    q.add_argument("--keep-bonus", type=finite_number, default=5.0,
+                   help="rotation model: cost taken off an operation continuing last step's "
+                        "(actions, default 5)")
     q.add_argument("--seed", type=seed_option, default=0, help="random seed (default 0)")
     q.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
@@ -111,10 +118,14 @@ def _lifelong(args: argparse.Namespace) -> int:
         raise UsageError(f"--step-budget-ms must be positive, got {args.step_budget_ms}")
     if args.step_nodes is not None and args.step_nodes < 1:
         raise UsageError(f"--step-nodes must be at least 1, got {args.step_nodes}")
+    if args.keep_bonus < 0 or args.lns_chain > 16:
+        raise UsageError(f"--keep-bonus must be >= 0 and --lns-chain at most 16, got {args.keep_bonus}, "
+                         f"{args.lns_chain}")
     inst = load_lorr_instance(args.instance)
     run = run_lifelong(inst.grid, inst.starts, inst.task_for, args.steps, clock=time.perf_counter,
                        rotations=args.rotations, step_budget_s=args.step_budget_ms / 1000.0,
-                       step_nodes=args.step_nodes, seed=args.seed, lns_nodes=args.lns_nodes)
+                       step_nodes=args.step_nodes, seed=args.seed, lns_nodes=args.lns_nodes,
+                       lns_chain=args.lns_chain, depth=args.depth, keep_bonus=args.keep_bonus)
     data: dict[str, Any] = dict(run.summary())
     data["paths"] = [[list(s) for s in path] for path in run.paths]
     _write(args.out, data)

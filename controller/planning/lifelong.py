@@ -28,6 +28,7 @@ from controller.planning.guidance import (
     rotation_distances,
 )
 from controller.planning.pibt import pibt_configuration
+from controller.planning.rotation import DEPTH
 from controller.planning.rotation_stepper import RotationStepper
 from warehouse_maps.grid import Cell, Grid
 
@@ -78,8 +79,15 @@ class LifelongPlanner:
             other agent, when the summed cost falls. LoRR warehouse_small, 1,000 steps, seeds
             0/1/2, tasks/step at 20,000: 200 agents 4.80/4.73/4.76 -> 4.97/4.96/4.98, 400 agents
             6.62/6.69/6.74 -> 7.60/7.60/7.52; the lifelong runner uses 20,000 (a step checks far
-            fewer: about 0.2 ms more per step). The controller's heading planner keeps 0 (not
-            measured there yet).
+            fewer at 200 agents and about 0.1 ms more per step, 0.3 ms at 400 where it binds).
+            The controller's heading planner keeps 0 (not measured there yet).
+        lns_chain: rotation model only: agents per ejection chain at most (2; see
+            :class:`controller.planning.rotation_stepper.RotationStepper`).
+        depth: rotation model only: actions per operation (3). 4 with ``lns_chain=3`` and
+            ``keep_bonus=2`` reaches 5.09 tasks/step on warehouse_small 200 but only 6.58 at 400
+            and locks up at 800 (docs/planning.md, "The rotation model").
+        keep_bonus: rotation model only: cost taken off an operation continuing last step's, in
+            actions (5; below 5 the fleet locked up on warehouse_small at depth 3).
     """
 
     use_swap: bool = False
@@ -96,6 +104,9 @@ class LifelongPlanner:
         max_nodes: int | None = None,
         near_first: float | None = None,
         lns_nodes: int = 0,
+        lns_chain: int = 2,
+        depth: int = DEPTH,
+        keep_bonus: float = 5.0,
     ) -> None:
         if lane_cost is None:
             lane_cost = 10 if rotations else 3
@@ -126,10 +137,14 @@ class LifelongPlanner:
         self._last_goal = np.zeros(0, dtype=np.int32)
         self._occ_now = np.full(self.flat.n, -1, dtype=np.int32)
         self._occ_next = np.full(self.flat.n, -1, dtype=np.int32)
-        if lns_nodes < 0:
-            raise PlanningInputError(f"lns_nodes must be >= 0, got {lns_nodes}")
+        if lns_nodes < 0 or not 1 <= lns_chain <= 16:
+            raise PlanningInputError(
+                f"lns_nodes must be >= 0 and lns_chain 1..16, got {lns_nodes}, {lns_chain}")
+        if not 1 <= depth <= 5 or not keep_bonus >= 0:
+            raise PlanningInputError(f"depth must be 1..5 and keep_bonus >= 0, got {depth}, {keep_bonus}")
         self._turns = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
-                                      lns_nodes=lns_nodes)
+                                      lns_nodes=lns_nodes, lns_chain=lns_chain, depth=depth,
+                                      keep_bonus=keep_bonus)
 
     # -- distance tables -------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from controller.planning.lifelong import LifelongPlanner, State, warm_up
+from controller.planning.rotation import DEPTH
 from controller.planning.validator import OrientedState, validate_oriented_paths, validate_paths
 from controller.stats import percentile
 from warehouse_maps.grid import Cell, Grid
@@ -86,6 +87,9 @@ def run_lifelong(
     validate: bool = True,
     near_first: float | None = 0.3,
     lns_nodes: int = 20_000,
+    lns_chain: int = 2,
+    depth: int = DEPTH,
+    keep_bonus: float = 5.0,
 ) -> LifelongRun:
     """Simulate ``steps`` timesteps; every executed step is checked by the validator.
 
@@ -107,12 +111,17 @@ def run_lifelong(
             task alone.
         lns_nodes: rotation model: node budget per step of the ejection chains that improve the
             priority pass (:class:`LifelongPlanner`); 0 turns them off.
+        lns_chain: rotation model: agents per ejection chain at most (:class:`LifelongPlanner`).
+        depth: rotation model: actions per operation (:class:`LifelongPlanner`).
+        keep_bonus: rotation model: cost taken off an operation continuing last step's, in
+            actions (:class:`LifelongPlanner`).
     """
     t_compile = clock()
     warm_up()
     compile_ms = (clock() - t_compile) * 1000.0
     planner = LifelongPlanner(grid, rotations=rotations, seed=seed, max_nodes=step_nodes,
-                              lane_cost=lane_cost, near_first=near_first, lns_nodes=lns_nodes)
+                              lane_cost=lane_cost, near_first=near_first, lns_nodes=lns_nodes,
+                              lns_chain=lns_chain, depth=depth, keep_bonus=keep_bonus)
     n = len(starts)
     pos: list[State] = [(s[0], s[1], 0) if rotations else (s[0], s[1]) for s in starts]
     served = [0] * n

@@ -28,8 +28,11 @@ def _decode(grid: Grid, state: int) -> tuple[int, int, int]:
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**31), n_agents=st.integers(2, 16), nodes=st.sampled_from([1, 7, 20_000]))
-def test_chains_keep_operations_valid_and_never_raise_the_cost(seed: int, n_agents: int, nodes: int) -> None:
+@given(seed=st.integers(0, 2**31), n_agents=st.integers(2, 16), nodes=st.sampled_from([1, 7, 20_000]),
+       chain=st.integers(1, 4), depth=st.sampled_from([3, 4]))
+def test_chains_keep_operations_valid_and_never_raise_the_cost(
+    seed: int, n_agents: int, nodes: int, chain: int, depth: int
+) -> None:
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(3, 8)), int(rng.integers(3, 8))
     grid = Grid(rng.random((h, w)) > 0.15)
@@ -39,7 +42,7 @@ def test_chains_keep_operations_valid_and_never_raise_the_cost(seed: int, n_agen
     cells = [region[i] for i in rng.permutation(len(region))[:n]]
     pos = [(x, y, int(rng.integers(0, 4))) for x, y in cells]
     goals = [region[i] for i in rng.permutation(len(region))[:n]]
-    planner = LifelongPlanner(grid, rotations=True, seed=seed, lns_nodes=nodes)
+    planner = LifelongPlanner(grid, rotations=True, seed=seed, lns_nodes=nodes, lns_chain=chain, depth=depth)
     stepper = planner._turns
     for _ in range(20):
         nxt = planner.step(pos, goals)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from bulletyard.cli import main
 from controller.planning.errors import PlanningInputError
 from controller.planning.lifelong import LifelongPlanner
 from controller.planning.validator import validate_oriented_paths
@@ -66,6 +69,14 @@ def test_blocked_and_avoided_cells_stay_empty_with_chains() -> None:
         assert not {(s[0], s[1]) for s in nxt} & (blocked | avoid)
 
 
-def test_a_negative_budget_is_refused() -> None:
+def test_bad_chain_settings_are_refused(tmp_path: Path, capsys) -> None:
     with pytest.raises(PlanningInputError, match="lns_nodes"):
         LifelongPlanner(OPEN, rotations=True, lns_nodes=-1)
+    with pytest.raises(PlanningInputError, match="depth"):
+        LifelongPlanner(OPEN, rotations=True, depth=6)
+    args = ["lifelong", "--instance", str(tmp_path / "i.json"), "--steps", "5", "--rotations",
+            "--out", str(tmp_path / "o.json")]
+    assert main(args + ["--keep-bonus", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--keep-bonus" in err
+    assert "Traceback" not in err
