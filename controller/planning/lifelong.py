@@ -80,7 +80,7 @@ class LifelongPlanner:
             0/1/2, tasks/step at 20,000: 200 agents 4.80/4.73/4.76 -> 4.97/4.96/4.98, 400 agents
             6.62/6.69/6.74 -> 7.60/7.60/7.52; the lifelong runner uses 20,000 (a step checks far
             fewer at 200 agents and about 0.1 ms more per step, 0.3 ms at 400 where it binds).
-            The controller's heading planner keeps 0 (not measured there yet).
+            The controller's heading planner keeps 0 (fewer lines/h on fc with them).
         lns_chain: rotation model only: agents per ejection chain at most (2; see
             :class:`controller.planning.rotation_stepper.RotationStepper`).
         depth: rotation model only: actions per operation (3). 4 with ``lns_chain=3`` and
