@@ -65,6 +65,32 @@ def operations(depth: int = DEPTH) -> np.ndarray:
     return np.asarray(keep, dtype=np.int8)
 
 
+def footprints(ops: np.ndarray) -> np.ndarray:
+    """int32 per operation: the class of operations that hold the same cells at every timestep.
+
+    What an operation reserves, and so whom it pushes and whether it fits, depends only on the
+    cells it holds (relative to the start, the same for every start heading), not on the headings:
+    ``RWFF`` and ``WRFF`` hold one cell twice and then drive the same way. Of 154 operations of 4
+    actions 48 classes are left, of 514 of 5 actions 136.
+    """
+    step = ((1, 0), (0, 1), (-1, 0), (0, -1))
+    seen: dict[tuple[tuple[int, int], ...], int] = {}
+    out = np.empty(len(ops), dtype=np.int32)
+    for k, op in enumerate(ops):
+        x = y = h = 0
+        cells = []
+        for a in op:
+            if a == FORWARD:
+                x, y = x + step[h][0], y + step[h][1]
+            elif a == CLOCKWISE:
+                h = (h + 1) % 4
+            elif a == COUNTER:
+                h = (h + 3) % 4
+            cells.append((x, y))
+        out[k] = seen.setdefault(tuple(cells), len(seen))
+    return out
+
+
 @njit(cache=True)
 def _walk(s0: int, op: np.ndarray, nbr: np.ndarray, out: np.ndarray) -> bool:
     """States after each action of ``op`` from ``s0`` into ``out``; False if it drives into a wall."""
@@ -202,7 +228,7 @@ def _rollback(
 def _plan(
     i0: int, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray, res: np.ndarray, planned: np.ndarray,
     chosen: np.ndarray, failed: np.ndarray, flist: np.ndarray, stack: np.ndarray, frames: np.ndarray,
-    budget: np.ndarray,
+    budget: np.ndarray, fp: np.ndarray, dead: np.ndarray,
 ) -> bool:
     """Give agent ``i0`` an operation that fits the reservations; False (state unchanged) if none.
 
@@ -225,12 +251,19 @@ def _plan(
     current cell, rows 1.. the planned agents (and blocked cells as ``n_agents``).
     ``stack[0]`` is the stack height, ``stack[1:]`` the agents in planning order (for rollback);
     ``budget[0]`` the nodes left.
+
+    ``fp[o]`` is operation ``o``'s footprint class (:func:`footprints`) and ``dead[sp]`` the
+    classes that failed for the agent of frame ``sp``: whether an operation fits and whom it
+    pushes depends on its cells alone, and a rollback restores the table exactly (``failed``
+    only grows), so an operation of a class that failed fails again and is skipped unchecked.
+    At 4 actions this cut the nodes a failing agent spends about threefold.
     """
     depth = paths.shape[2] - 1
     sp = 0
     frames[0, 0] = i0
     frames[0, 1] = 0
     frames[0, 2] = 0
+    dead[0, :] = False
     returning = False
     result = False
     while True:
@@ -242,6 +275,7 @@ def _plan(
             else:
                 _rollback(frames[sp, 3], paths, res, planned, chosen, stack)
                 frames[sp, 2] = 0
+                dead[sp, fp[cand[i, frames[sp, 1] - 1]]] = True
         if frames[sp, 2] == 0:  # choose the next operation that fits
             if sp == 0:
                 for k in range(1, flist[0] + 1):
@@ -250,12 +284,15 @@ def _plan(
             found = False
             o = -1
             while frames[sp, 1] < n_cand[i] and budget[0] > 0:
-                budget[0] -= 1
                 o = cand[i, frames[sp, 1]]
                 frames[sp, 1] += 1
+                if dead[sp, fp[o]]:
+                    continue
+                budget[0] -= 1
                 if _fits(i, paths[i, o], res):
                     found = True
                     break
+                dead[sp, fp[o]] = True
             if not found:
                 if sp == 0:
                     return False
@@ -288,6 +325,7 @@ def _plan(
                     frames[sp, 0] = j
                     frames[sp, 1] = 0
                     frames[sp, 2] = 0
+                    dead[sp, :] = False
                     pushed = True
                 break
             frames[sp, 2] += 1
@@ -296,6 +334,7 @@ def _plan(
         if blocked:
             _rollback(frames[sp, 3], paths, res, planned, chosen, stack)
             frames[sp, 2] = 0
+            dead[sp, fp[cand[i, frames[sp, 1] - 1]]] = True
             continue
         if sp == 0:
             return True
@@ -308,7 +347,7 @@ def _plan(
 def operation_step(
     order: np.ndarray, start: int, paths: np.ndarray, cand: np.ndarray, n_cand: np.ndarray, res: np.ndarray,
     planned: np.ndarray, chosen: np.ndarray, failed: np.ndarray, flist: np.ndarray, stack: np.ndarray,
-    frames: np.ndarray, budget: np.ndarray, chunk: int, agent_nodes: int,
+    frames: np.ndarray, budget: np.ndarray, chunk: int, agent_nodes: int, fp: np.ndarray, dead: np.ndarray,
 ) -> int:
     """Plan agents ``order[start:]`` until ``chunk`` nodes are spent; return the next index.
 
@@ -326,7 +365,7 @@ def operation_step(
         if not planned[i]:
             local[0] = min(agent_nodes, budget[0])
             given = local[0]
-            _plan(i, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, local)
+            _plan(i, paths, cand, n_cand, res, planned, chosen, failed, flist, stack, frames, local, fp, dead)
             budget[0] -= given - local[0]
         q += 1
         if budget[0] <= target or budget[0] <= 0:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from controller.planning.rotation import DEPTH, operation_step, operations, prepare_candidates
+from controller.planning.rotation import DEPTH, footprints, operation_step, operations, prepare_candidates
 from controller.planning.rotation_lns import lns_pass
 
 UNLIMITED = 2**62
@@ -85,6 +85,7 @@ class RotationStepper:
         ops = self.ops  # _continues[p, o]: operation o continues p (p's tail is o's prefix)
         self._continues = (ops[None, :, :-1] == ops[:, None, 1:]).all(axis=2)
         self.wait_op = len(self.ops) - 1
+        self._fp = footprints(self.ops)  # operations holding the same cells: one search each
         n_cells = nbr.shape[0]
         self._res = np.full((depth + 1, n_cells), -1, dtype=np.int32)
         self._n = -1
@@ -106,6 +107,7 @@ class RotationStepper:
         self._chosen = np.full(n_agents, -1, dtype=np.int32)
         self._stack = np.zeros(n_agents + 1, dtype=np.int32)
         self._frames = np.zeros((n_agents + 1, 4), dtype=np.int64)
+        self._dead = np.zeros((n_agents + 1, int(self._fp.max()) + 1), dtype=np.bool_)
         self.prev_op = np.full(n_agents, -1, dtype=np.int32)
         self._prev_goal = np.full(n_agents, -1, dtype=np.int32)
 
@@ -155,7 +157,7 @@ class RotationStepper:
                 break
             q = operation_step(order, q, self._paths, self._cand, self._n_cand, res, self._planned,
                                self._chosen, self._failed, self._flist, self._stack, self._frames, budget,
-                               self.chunk_nodes, self.agent_nodes)
+                               self.chunk_nodes, self.agent_nodes, self._fp, self._dead)
             if budget[0] <= 0:
                 break
         self.nodes_used = int(start - budget[0])

@@ -1,11 +1,13 @@
-"""Rotation-model planner: its operations, its node budget, and a head-on meeting in a corridor."""
+"""Rotation-model planner: its operations, its node budget, a head-on meeting in a corridor, and
+why a dense jam spent the budget (operations holding the same cells searched again and again)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from controller.planning.lifelong import LifelongPlanner
-from controller.planning.rotation import CLOCKWISE, COUNTER, WAIT, operations
+from controller.planning.rotation import CLOCKWISE, COUNTER, FORWARD, WAIT, footprints, operations
 from controller.planning.validator import validate_oriented_paths
 from warehouse_maps.grid import Grid
 
@@ -87,3 +89,62 @@ def test_blocked_and_avoided_cells_are_never_entered() -> None:
         validate_oriented_paths(OPEN, [[a, b] for a, b in zip(pos, nxt)], pos)
         assert not {(s[0], s[1]) for s in nxt} & (blocked | avoid)
         pos = nxt
+
+
+def _cells(op: np.ndarray, heading: int) -> tuple[tuple[int, int], ...]:
+    """The cells an operation holds after each action from (0, 0) (our own walk, not the planner's)."""
+    x = y = 0
+    out = []
+    for a in op:
+        if a == FORWARD:
+            x, y = x + (1, 0, -1, 0)[heading], y + (0, 1, 0, -1)[heading]
+        elif a in (CLOCKWISE, COUNTER):
+            heading = (heading + (1 if a == CLOCKWISE else 3)) % 4
+        out.append((x, y))
+    return tuple(out)
+
+
+@pytest.mark.parametrize(("depth", "classes"), [(3, 17), (4, 48), (5, 136)])
+def test_footprint_classes_are_the_operations_holding_the_same_cells(depth: int, classes: int) -> None:
+    ops = operations(depth)
+    fp = footprints(ops)
+    assert len(set(fp.tolist())) == classes
+    for heading in range(4):  # the same classes from every start heading
+        cells = [_cells(op, heading) for op in ops]
+        for a in range(len(ops)):
+            for b in range(a + 1, len(ops)):
+                assert (fp[a] == fp[b]) == (cells[a] == cells[b])
+
+
+def test_a_dense_jam_no_longer_spends_the_budget_on_equivalent_operations() -> None:
+    """The cause of the 4-action lock-up at 800 agents, on 28 agents in 36 cells.
+
+    An agent in a jam that cannot move tried every operation before its wait, and operations that
+    hold the same cells (``RWFF``, ``WRFF``, ...) each repeated the same failing search of pushes:
+    at 4 actions a failing agent ran out of its 2,000 nodes, the step budget was gone after about
+    50 agents and the other 750 waited unplanned, step after step (0.06 tasks/step on LoRR
+    warehouse_small_800). Searching each class of cells once leaves the result of a search
+    unchanged where it does not run out and cuts the nodes several fold.
+    """
+    rows = ["........", ".@.@@.@.", "........", ".@.@@.@.", "........", ".@.@@.@."]
+    grid = Grid.from_rows(rows)
+    free = [(x, y) for y, row in enumerate(rows) for x, c in enumerate(row) if c == "."]
+    rng = np.random.default_rng(1)
+    starts = [(x, y, int(rng.integers(4))) for x, y in (free[i] for i in rng.permutation(len(free))[:28])]
+    goals = [free[i] for i in rng.permutation(len(free))[:28]]
+    spent = {}
+    for pruned in (False, True):
+        planner = LifelongPlanner(grid, rotations=True, seed=0, depth=4)
+        if not pruned:  # every operation its own class: the search before the fix
+            planner._turns._fp = np.arange(len(planner._turns.ops), dtype=np.int32)
+        pos, nodes, unplanned = starts, 0, 0
+        for _ in range(5):
+            nxt = planner.step(pos, goals)
+            validate_oriented_paths(grid, [[a, b] for a, b in zip(pos, nxt)], pos)
+            nodes += planner._turns.nodes_used
+            unplanned += int((~planner._turns._planned).sum())
+            pos = nxt
+        spent[pruned] = (nodes, unplanned)
+    assert spent[False][1] > 0  # before: agents ran out of nodes and were left unplanned
+    assert spent[True][1] == 0
+    assert spent[True][0] * 4 < spent[False][0]
