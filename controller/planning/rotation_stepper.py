@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from controller.planning.rotation import DEPTH, footprints, operation_step, operations, prepare_candidates
+from controller.planning.rotation import DEPTH, operation_step, operations, prepare_candidates
+from controller.planning.rotation_footprints import footprints
 from controller.planning.rotation_lns import lns_pass
 
 UNLIMITED = 2**62

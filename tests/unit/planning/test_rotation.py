@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from controller.planning.lifelong import LifelongPlanner
-from controller.planning.rotation import CLOCKWISE, COUNTER, FORWARD, WAIT, footprints, operations
+from controller.planning.rotation import CLOCKWISE, COUNTER, FORWARD, WAIT, operations
+from controller.planning.rotation_footprints import footprints
 from controller.planning.validator import validate_oriented_paths
 from warehouse_maps.grid import Grid
 
