@@ -83,9 +83,9 @@ class LifelongPlanner:
             The controller's heading planner keeps 0 (fewer lines/h on fc with them).
         lns_chain: rotation model only: agents per ejection chain at most (2; see
             :class:`controller.planning.rotation_stepper.RotationStepper`).
-        depth: rotation model only: actions per operation (3). 4 helps sparse fleets (5.03
-            tasks/step on warehouse_small 200) but its push search runs out at 800 agents and,
-            with ``keep_bonus=2``, the fleet gridlocks (docs/planning.md, "Longer operations").
+        depth: rotation model only: actions per operation (3). 4 with ``lns_chain=3`` and
+            ``keep_bonus=2`` reaches 5.09 tasks/step on warehouse_small 200 but 7.16 at 400 and
+            its push search runs out at 800 (docs/planning.md, "Longer operations").
         keep_bonus: rotation model only: cost taken off an operation continuing last step's, in
             actions (5; at 2 the fleet locked up on warehouse_small 200 at depth 3, 2.30
             tasks/step with the chains; 4 to 8 gave 4.96 to 4.98).
