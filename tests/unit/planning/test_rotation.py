@@ -124,8 +124,8 @@ def test_a_dense_jam_no_longer_spends_the_budget_on_equivalent_operations() -> N
     hold the same cells (``RWFF``, ``WRFF``, ...) each repeated the same failing search of pushes:
     at 4 actions a failing agent ran out of its 2,000 nodes, the step budget was gone after about
     50 agents and the other 750 waited unplanned, step after step (0.06 tasks/step on LoRR
-    warehouse_small_800). Searching each class of cells once leaves the result of a search
-    unchanged where it does not run out and cuts the nodes several fold.
+    warehouse_small_800). Searching each class of cells once changes only which agents a search
+    marks failed and how many nodes it takes, and cuts those several fold.
     """
     rows = ["........", ".@.@@.@.", "........", ".@.@@.@.", "........", ".@.@@.@."]
     grid = Grid.from_rows(rows)
