@@ -19,6 +19,7 @@ from bulletyard.errors import UsageError
 from bulletyard.inputs.options import count_option, finite_number, positive_number, seed_option
 from bulletyard.inputs.paths import output_file_arg
 from controller.planning.lacam import solve, warm_up
+from controller.planning.learned_guidance import read_guidance, weighted_grid
 from controller.planning.lifelong_run import run_lifelong
 from controller.planning.options import PlanOptions
 from controller.planning.validator import validate_paths
@@ -58,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rotation model: cost taken off an operation continuing last step's "
                         "(actions, default 5)")
     q.add_argument("--seed", type=seed_option, default=0, help="random seed (default 0)")
+    q.add_argument("--guidance", type=Path, default=None,
+                   help="rotation model: learned move costs for this map (bench/learn_guidance.py --out)")
     q.add_argument("--out", type=output_file_arg, required=True, help="result JSON file")
     q.set_defaults(func=_lifelong)
 
@@ -121,8 +124,13 @@ def _lifelong(args: argparse.Namespace) -> int:
     if args.keep_bonus < 0 or args.lns_chain > 16:
         raise UsageError(f"--keep-bonus must be >= 0 and --lns-chain at most 16, got {args.keep_bonus}, "
                          f"{args.lns_chain}")
+    if args.guidance is not None and not args.rotations:
+        raise UsageError("--guidance needs --rotations (learned costs are for the rotation model)")
     inst = load_lorr_instance(args.instance)
-    run = run_lifelong(inst.grid, inst.starts, inst.task_for, args.steps, clock=time.perf_counter,
+    grid = inst.grid
+    if args.guidance is not None:
+        grid = weighted_grid(grid, read_guidance(args.guidance, grid))
+    run = run_lifelong(grid, inst.starts, inst.task_for, args.steps, clock=time.perf_counter,
                        rotations=args.rotations, step_budget_s=args.step_budget_ms / 1000.0,
                        step_nodes=args.step_nodes, seed=args.seed, lns_nodes=args.lns_nodes,
                        lns_chain=args.lns_chain, depth=args.depth, keep_bonus=args.keep_bonus)
