@@ -1,4 +1,4 @@
-"""Learned guidance files: they round-trip, reach the planner, keep plans valid, and bad files fail clearly."""
+"""Learned guidance files: they round-trip, reach the planner, keep plans valid; bad files fail clearly."""
 
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ def test_lifelong_cli_takes_a_guidance_file(shared: Path, tmp_path: Path, capsys
     capsys.readouterr()
     assert main([*base, "--rotations", "--guidance", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "2 x 2 map" in err
+    assert len(err.splitlines()) == 1
+    assert "2 x 2 map" in err
     assert main([*base, "--guidance", str(good)]) == 2
     assert "--guidance needs --rotations" in capsys.readouterr().err
