@@ -162,7 +162,15 @@ def prepare_candidates(
 
 
 @njit(cache=True)
-def _release(a: int, path: np.ndarray, res: np.ndarray) -> None:
+def reserve(a: int, path: np.ndarray, res: np.ndarray) -> None:
+    """Write agent ``a``'s reservations of ``path`` (its states at timesteps 1..) into ``res``."""
+    for t in range(1, path.shape[0]):
+        res[t, path[t] // 4] = a
+
+
+@njit(cache=True)
+def release(a: int, path: np.ndarray, res: np.ndarray) -> None:
+    """Clear agent ``a``'s reservations of ``path`` (cells another agent holds stay)."""
     for t in range(1, path.shape[0]):
         c = path[t] // 4
         if res[t, c] == a:
@@ -227,7 +235,7 @@ def _rollback(
     while stack[0] > mark:
         a = stack[stack[0]]
         stack[0] -= 1
-        _release(a, paths[a, chosen[a]], res)
+        release(a, paths[a, chosen[a]], res)
         planned[a] = False
         chosen[a] = -1
 
@@ -319,8 +327,7 @@ def _plan(
                 continue
             frames[sp, 3] = stack[0]
             path = paths[i, o]
-            for t in range(1, depth + 1):
-                res[t, path[t] // 4] = i
+            reserve(i, path, res)
             planned[i] = True
             chosen[i] = o
             stack[0] += 1

@@ -28,13 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from controller.planning.rotation import _release
-
-
-@njit(cache=True)
-def _place(a: int, path: np.ndarray, res: np.ndarray) -> None:
-    for t in range(1, path.shape[0]):
-        res[t, path[t] // 4] = a
+from controller.planning.rotation import release, reserve
 
 
 @njit(cache=True)
@@ -66,11 +60,11 @@ def _undo_chain(
     """Put every link ``0..top`` back on its old operation (links ``< top`` hold a new one)."""
     for k in range(top):
         a = chain[k]
-        _release(a, paths[a, chosen[a]], res)
+        release(a, paths[a, chosen[a]], res)
     for k in range(top + 1):
         a = chain[k]
         chosen[a] = old[k]
-        _place(a, paths[a, old[k]], res)
+        reserve(a, paths[a, old[k]], res)
         in_chain[a] = False
 
 
@@ -87,7 +81,7 @@ def _chain(
     old[0] = chosen[r]
     next_k[0] = 0
     in_chain[r] = True
-    _release(r, paths[r, chosen[r]], res)
+    release(r, paths[r, chosen[r]], res)
     while True:
         i = chain[sp]
         pushed = False
@@ -103,7 +97,7 @@ def _chain(
                     delta += cost[a, chosen[a]] - cost[a, old[k]]
                 if delta < -1e-9:
                     chosen[i] = o
-                    _place(i, paths[i, o], res)
+                    reserve(i, paths[i, o], res)
                     for k in range(sp + 1):
                         in_chain[chain[k]] = False
                     return True
@@ -111,8 +105,8 @@ def _chain(
                 return False
             if q >= 0 and not in_chain[q] and sp + 1 < max_chain:
                 chosen[i] = o
-                _place(i, paths[i, o], res)
-                _release(q, paths[q, chosen[q]], res)
+                reserve(i, paths[i, o], res)
+                release(q, paths[q, chosen[q]], res)
                 sp += 1
                 chain[sp] = q
                 old[sp] = chosen[q]
@@ -126,9 +120,9 @@ def _chain(
             _undo_chain(sp, chain, old, paths, chosen, res, in_chain)
             return False
         a = chain[sp - 1]  # this link cannot move: back out to the one before
-        _release(a, paths[a, chosen[a]], res)
+        release(a, paths[a, chosen[a]], res)
         chosen[i] = old[sp]
-        _place(i, paths[i, old[sp]], res)
+        reserve(i, paths[i, old[sp]], res)
         in_chain[i] = False
         sp -= 1
 
