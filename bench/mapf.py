@@ -5,6 +5,7 @@ Run from the repository root (shared data at ``../shared`` or ``$BULLETYARD_SHAR
     python bench/mapf.py                      # everything (about half an hour on 2 cores)
     python bench/mapf.py --suite oneshot --scens 1-3 --agents 100
     python bench/mapf.py --suite lifelong --no-peer
+    python bench/mapf.py --suite lifelong --no-peer --baseline ../base   # rotation rows there too
     python bench/mapf.py --suite kernels      # numba on versus off for the hot loops
 
 One-shot: MovingAI random scenarios; for each instance our planner runs twice: first solution
@@ -32,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.baseline import commit_of, run_in  # noqa: E402
 from bench.figures import FigureTable, add_figures_option  # noqa: E402
 from controller.planning.lacam import solve, warm_up  # noqa: E402
 from controller.planning.lifelong_run import run_lifelong  # noqa: E402
@@ -202,25 +204,43 @@ def bench_oneshot(scens: set[int] | None, agent_filter: set[int] | None, peer: b
     table.emit(figures)
 
 
-def _lifelong_rows(table: FigureTable, label: str, inst, steps: int, step_nodes: int,
-                   lane_costs: tuple[int | None, ...]) -> None:
-    """Grid model, then the rotation model at each lane cost (None: its default), one row each."""
+BASELINE_LIFELONG = (
+    "import json, sys, time; from controller.planning.lifelong_run import run_lifelong; "
+    "from warehouse_maps.lorr import load_lorr_instance; a = json.loads(sys.argv[1]); "
+    "inst = load_lorr_instance(a[0]); "
+    "run = run_lifelong(inst.grid, inst.starts, inst.task_for, a[1], clock=time.perf_counter, "
+    "rotations=a[2], step_budget_s=1.0, step_nodes=a[3], lane_cost=a[4]); print(json.dumps(run.summary()))"
+)
+"""A baseline checkout's row: its own ``run_lifelong`` with its own defaults, same arguments."""
+
+
+def _lifelong_rows(table: FigureTable, label: str, path: Path, steps: int, step_nodes: int,
+                   lane_costs: tuple[int | None, ...], baseline: Path | None = None) -> None:
+    """Grid model, then the rotation model at each lane cost (None: its default), one row each;
+    with ``baseline``, each rotation row also on that checkout's code (``bench/baseline.py``)."""
+    inst = load_lorr_instance(path)
     grid_rate = None
+    here = f", {commit_of(REPO)}" if baseline is not None else ""
     for rotations, lane in [(False, None)] + [(True, lane) for lane in lane_costs]:
+        model = "grid" if not rotations else f"rotation (lanes {lane or 'default'})"
+        runs: list[tuple[str, dict]] = []
+        if rotations and baseline is not None:
+            base = run_in(baseline, BASELINE_LIFELONG, [str(path), steps, rotations, step_nodes, lane])
+            runs.append((f"{model}, baseline {commit_of(baseline)}", base))
         run = run_lifelong(inst.grid, inst.starts, inst.task_for, steps, clock=time.perf_counter,
                            rotations=rotations, step_budget_s=1.0, step_nodes=step_nodes, lane_cost=lane)
-        s = run.summary()
-        rate = s["throughput_per_step"]
-        ratio = f"{rate / grid_rate:.2f}" if rotations and grid_rate else "-"
-        grid_rate = grid_rate or rate
-        model = "grid" if not rotations else f"rotation (lanes {lane or 'default'})"
-        table.add(label, model, s["tasks_completed"], f"{rate:.3f}", ratio, f"{s['plan_ms_mean']:.2f}",
-                  f"{s['plan_ms_p99']:.2f}", f"{s['plan_ms_max']:.2f}", f"{s['compile_ms']:.0f}")
-        print("  run:", table.rows[-1], flush=True)
+        runs.append((model + (here if rotations else ""), run.summary()))
+        for name, s in runs:
+            rate = s["throughput_per_step"]
+            ratio = f"{rate / grid_rate:.2f}" if rotations and grid_rate else "-"
+            table.add(label, name, s["tasks_completed"], f"{rate:.3f}", ratio, f"{s['plan_ms_mean']:.2f}",
+                      f"{s['plan_ms_p99']:.2f}", f"{s['plan_ms_max']:.2f}", f"{s['compile_ms']:.0f}")
+            print("  run:", table.rows[-1], flush=True)
+        grid_rate = grid_rate or runs[-1][1]["throughput_per_step"]
 
 
 def bench_lifelong(agent_counts: list[int], steps: int, step_nodes: int, extra: list[str],
-                   figures: str | None = None) -> None:
+                   figures: str | None = None, baseline: Path | None = None) -> None:
     """Grid and rotation model in the same run; the rotation model under a node budget per step
     (``step_nodes``) so its tasks/step do not move with machine load (the 1 s wall budget stays as
     a safety net and is never reached at these sizes)."""
@@ -232,12 +252,13 @@ def bench_lifelong(agent_counts: list[int], steps: int, step_nodes: int, extra: 
         notes="pymapf 0.9 has no lifelong planner; no peer column.",
     )
     for n in agent_counts:
-        inst = load_lorr_instance(SHARED / "benchmarks" / "lorr" / f"warehouse_small_{n}.json")
-        _lifelong_rows(table, f"warehouse_small_{n}, {steps} steps", inst, steps, step_nodes, (None,))
+        path = SHARED / "benchmarks" / "lorr" / f"warehouse_small_{n}.json"
+        _lifelong_rows(table, f"warehouse_small_{n}, {steps} steps", path, steps, step_nodes, (None,),
+                       baseline)
     for spec in extra:  # PATH:STEPS, e.g. a LoRR 2023 main-round instance
         path, _, n_steps = spec.rpartition(":")
-        _lifelong_rows(table, f"{Path(path).stem}, {n_steps} steps", load_lorr_instance(path), int(n_steps),
-                       step_nodes, (None, 2))
+        _lifelong_rows(table, f"{Path(path).stem}, {n_steps} steps", Path(path), int(n_steps),
+                       step_nodes, (None, 2), baseline)
     table.emit(figures)
 
 
@@ -307,6 +328,8 @@ def main() -> None:
                     help="also run this LoRR instance for STEPS steps (repeatable)")
     ap.add_argument("--step-nodes", type=int, default=100_000,
                     help="rotation model: operations checked per step at most")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                    help="lifelong: run each rotation row also on the checkout in DIR, side by side")
     add_figures_option(ap)
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -317,7 +340,7 @@ def main() -> None:
         bench_oneshot(_int_set(args.scens), _int_set(args.agents), not args.no_peer, args.figures)
     if args.suite in ("lifelong", "all"):
         agents = [int(a) for a in args.lifelong_agents.split(",")]
-        bench_lifelong(agents, args.steps, args.step_nodes, args.lorr, args.figures)
+        bench_lifelong(agents, args.steps, args.step_nodes, args.lorr, args.figures, args.baseline)
     if args.suite in ("kernels", "all"):
         bench_kernels(args.figures)
 

@@ -21,13 +21,12 @@ same session), one row each, so a change is judged against its baseline side by 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from bench.baseline import commit_of, run_in
 from bulletyard.runtime.sim_setup import SimOptions, Simulation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,22 +45,12 @@ def run_one(layout: str, robots: int, rate: float, until_s: float, per_induct: i
         return sim.run().summary
 
 
-def run_in(checkout: Path, layout: str, robots: int, rate: float, until_s: float, per_induct: int | None,
-           out: Path) -> dict:
-    """:func:`run_one` on another checkout's code (a subprocess with that checkout on the path)."""
+def run_there(checkout: Path, layout: str, robots: int, rate: float, until_s: float,
+               per_induct: int | None, out: Path) -> dict:
+    """:func:`run_one` on another checkout's code (:func:`bench.baseline.run_in`)."""
     code = ("import json, sys; from pathlib import Path; from bench.sortation import run_one; "
-            "print(json.dumps(run_one(*json.loads(sys.argv[1])[:5], Path(json.loads(sys.argv[1])[5]))))")
-    args = json.dumps([layout, robots, rate, until_s, per_induct, str(out)])
-    env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
-    done = subprocess.run([sys.executable, "-c", code, args], cwd=checkout, env=env, capture_output=True,
-                          text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _commit(checkout: Path) -> str:
-    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True)
-    return done.stdout.strip() or str(checkout)
+            "a = json.loads(sys.argv[1]); print(json.dumps(run_one(*a[:5], Path(a[5]))))")
+    return run_in(checkout, code, [layout, robots, rate, until_s, per_induct, str(out)])
 
 
 def row(label: str, summary: dict) -> str:
@@ -103,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 
         layout = str(convert_with_chutes(LORR, tmp / "lorr-sortation.yaml"))
     print(HEADER)
-    here = _commit(REPO)
+    here = commit_of(REPO)
     for k in args.robots_per_induct:
         label = f"{Path(layout).stem}, {args.rate:.0f}/h, {args.until:.0f} s" + (f", {k}/induct" if k else "")
         if args.baseline is not None:
-            base = run_in(args.baseline, layout, args.robots, args.rate, args.until, k, tmp / f"base-{k}")
-            print(row(f"{label}, baseline {_commit(args.baseline)}", base), flush=True)
+            base = run_there(args.baseline, layout, args.robots, args.rate, args.until, k, tmp / f"base-{k}")
+            print(row(f"{label}, baseline {commit_of(args.baseline)}", base), flush=True)
         summary = run_one(layout, args.robots, args.rate, args.until, k, tmp / f"run-{k}")
         print(row(f"{label}, {here}" if args.baseline is not None else label, summary), flush=True)
     return 0
