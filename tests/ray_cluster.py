@@ -99,6 +99,13 @@ class LocalRayCluster:
         """The tail of ``ray start``'s output (for error messages)."""
         return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
 
+    def client_server_logs(self) -> str:
+        """The tails of the head's client-server logs (its proxy and one server per client), so a
+        failed connection says what the head saw."""
+        logs = sorted((self.temp_dir / "session_latest" / "logs").glob("ray_client_server*"))
+        return "\n".join(f"--- {p.name}:\n{p.read_text(errors='replace')[-1500:]}" for p in logs
+                         if p.is_file() and p.stat().st_size)
+
     def stop(self) -> None:
         """Stop the head's whole process group: SIGTERM, wait for ``ray start`` to end (it stops
         its processes), then SIGKILL whatever of the group is left (workers, stragglers)."""

@@ -11,6 +11,7 @@ Ray's runtime environment (``py_modules``), so the cluster needs only Python and
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ from bulletyard.sweep.cell import failed_record, run_cell
 INSTALL_HINT = "Ray is not installed: pip install 'bulletyard[sweep]' (or pip install 'ray[client]')"
 #: Packages shipped to a cluster with each job (the whole project, bundled layouts included).
 PROJECT_PACKAGES = ("bulletyard", "sim", "controller", "bus", "robots", "sorter", "warehouse_maps")
+#: Connections tried when the head answers but fails to start the client's own server process,
+#: a failure seen on a busy head that the next connection does not repeat.
+CONNECT_ATTEMPTS = 3
+#: What Ray's client error says in that case (any other connection error is final at once).
+SERVER_START_FAILURE = "Initialization failure from server"
 #: Object store of a local Ray: results are small JSON, so keep it small (bytes).
 LOCAL_OBJECT_STORE_BYTES = 80 * 2**20
 
@@ -135,8 +141,13 @@ def _init(ray: Any, address: str | None, workers: int | None) -> str:
 
     # Folders, not module objects: the Ray client (ray://) pickles the runtime environment.
     modules = [str(Path(importlib.import_module(name).__file__).parent) for name in PROJECT_PACKAGES]
-    try:
-        ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
-    except ConnectionError as exc:
-        raise UsageError(f"--address {address}: cannot reach the Ray cluster ({exc})") from None
-    return f"Ray cluster at {address}"
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
+            return f"Ray cluster at {address}"
+        except ConnectionError as exc:
+            if attempt == CONNECT_ATTEMPTS or SERVER_START_FAILURE not in str(exc):
+                raise UsageError(f"--address {address}: cannot reach the Ray cluster ({exc})") from None
+            print(f"--address {address}: the head could not start this client's server "
+                  f"(attempt {attempt} of {CONNECT_ATTEMPTS}); trying again", file=sys.stderr)
+    raise AssertionError("unreachable")

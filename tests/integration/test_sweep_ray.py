@@ -63,7 +63,7 @@ def test_sweep_on_a_cluster_by_address_then_resume(cluster: LocalRayCluster, tmp
     out = tmp_path / "out"
 
     first = _sweep(spec, out, cluster)
-    assert first.returncode == 0, first.stderr + first.stdout
+    assert first.returncode == 0, first.stderr + first.stdout + cluster.client_server_logs()
     assert "4 to run" in first.stdout
     with (out / "results.csv").open() as fh:
         table = list(csv.DictReader(fh))
@@ -85,7 +85,7 @@ def test_sweep_on_a_cluster_by_address_then_resume(cluster: LocalRayCluster, tmp
 
     journal_lines = (out / "results.jsonl").read_text().splitlines()
     again = _sweep(spec, out, cluster)
-    assert again.returncode == 0, again.stderr + again.stdout
+    assert again.returncode == 0, again.stderr + again.stdout + cluster.client_server_logs()
     assert "4 already finished, 0 to run" in again.stdout
     assert (out / "results.jsonl").read_text().splitlines() == journal_lines
     records = [json.loads(line) for line in journal_lines]
@@ -108,7 +108,7 @@ def test_ctrl_c_keeps_what_finished_then_resume_runs_the_rest(
         assert time.monotonic() < deadline, "no cell finished in 300 s"
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.5)
-        assert proc.returncode is None, proc.communicate()
+        assert proc.returncode is None, (proc.communicate(), cluster.client_server_logs())
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr + stdout
@@ -117,7 +117,7 @@ def test_ctrl_c_keeps_what_finished_then_resume_runs_the_rest(
     assert 1 <= kept < 6
 
     again = _sweep(spec, out, cluster)
-    assert again.returncode == 0, again.stderr + again.stdout
+    assert again.returncode == 0, again.stderr + again.stdout + cluster.client_server_logs()
     assert f"{kept} already finished, {6 - kept} to run" in again.stdout
     records = [json.loads(line) for line in journal.read_text().splitlines()]
     assert sorted(r["cell_id"] for r in records) == sorted({r["cell_id"] for r in records})
