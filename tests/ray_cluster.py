@@ -2,8 +2,8 @@
 
 ``ray start --head --block`` runs in its own process group, so stopping it never touches another
 Ray on the machine (``ray stop`` would stop every one). Readiness is a connection to the client
-port before a deadline, never a sleep. The head is kept small: two CPUs, an 80 MB object store,
-no dashboard.
+port and the head's node seen by ``ray status``, before a deadline, never a sleep. The head is kept
+small: two CPUs, an 80 MB object store, no dashboard.
 """
 
 from __future__ import annotations
@@ -89,11 +89,25 @@ class LocalRayCluster:
                 raise RuntimeError(f"ray start exited {self.proc.returncode}: {self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.client_port), timeout=0.5):
-                    return
+                    pass
             except OSError:
                 _wait_briefly(self.proc)
+                continue
+            if self._node_ready(deadline):
+                return
         self.stop()
         raise RuntimeError(f"Ray head not ready in {START_TIMEOUT_S:.0f} s: {self.log()}")
+
+    def _node_ready(self, deadline: float) -> bool:
+        """True once ``ray status`` sees the head's node with its CPUs: the client port opens
+        before the node has registered, and a client's server started then can fail."""
+        try:
+            status = subprocess.run([ray_cli(), "status", f"--address=127.0.0.1:{self.gcs_port}"],
+                                    capture_output=True, text=True, env={**os.environ, **self.env},
+                                    timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+        return status.returncode == 0 and f"/{self.cpus}.0 CPU" in status.stdout
 
     def log(self) -> str:
         """The tail of ``ray start``'s output (for error messages)."""
