@@ -53,8 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "priority pass (default 20000; 0 turns them off)")
     q.add_argument("--lns-chain", type=count_option(minimum=1), default=2,
                    help="rotation model: agents per ejection chain at most (default 2)")
-    q.add_argument("--depth", type=int, choices=range(1, 6), default=3, metavar="1..5",
-                   help="rotation model: actions per operation (default 3)")
+    q.add_argument("--depth", type=_depth_option, default=None, metavar="auto|1..5",
+                   help="rotation model: actions per operation; auto (the default): 4 while the "
+                        "fleet flows, 3 for a step where it is crowded")
     q.add_argument("--keep-bonus", type=finite_number, default=5.0,
                    help="rotation model: cost taken off an operation continuing last step's "
                         "(actions, default 5)")
@@ -112,6 +113,15 @@ def _mapf(args: argparse.Namespace) -> int:
           f"(x{ratio} of shortest paths) makespan={result.makespan} runtime_s={runtime_s:.2f} "
           f"(kernel compile/load {compile_s:.2f} s, not counted)")
     return 0 if result.solved else 1
+
+
+def _depth_option(text: str) -> int | None:
+    """``--depth``: ``auto`` (None) or 1..5."""
+    if text == "auto":
+        return None
+    if text.isdigit() and 1 <= int(text) <= 5:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"must be auto or 1..5, got {text!r}")
 
 
 def _lifelong(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from controller.planning.guidance import (
 )
 from controller.planning.pibt import pibt_configuration
 from controller.planning.rotation import DEPTH
+from controller.planning.rotation_adaptive import DEEP_CHAIN, DEEP_DEPTH, DEEP_KEEP_BONUS, AdaptiveStepper
 from controller.planning.rotation_stepper import RotationStepper
 from warehouse_maps.grid import Cell, Grid
 
@@ -85,7 +86,10 @@ class LifelongPlanner:
             :class:`controller.planning.rotation_stepper.RotationStepper`).
         depth: rotation model only: actions per operation (3). 4 with ``lns_chain=3`` and
             ``keep_bonus=2`` reaches 5.09 tasks/step on warehouse_small 200 but 7.16 at 400 and
-            its push search runs out at 800 (docs/planning.md, "Longer operations").
+            its push search runs out at 800 (docs/planning.md, "Longer operations"). None:
+            adaptive, 4 actions where the fleet flows and 3 (with ``lns_chain`` and
+            ``keep_bonus``) for a step where the 4-action pass shows a crowd
+            (:mod:`controller.planning.rotation_adaptive`; the lifelong runner's default).
         keep_bonus: rotation model only: cost taken off an operation continuing last step's, in
             actions (5; at 2 the fleet locked up on warehouse_small 200 at depth 3, 2.30
             tasks/step with the chains; 4 to 8 gave 4.96 to 4.98).
@@ -106,7 +110,7 @@ class LifelongPlanner:
         near_first: float | None = None,
         lns_nodes: int = 0,
         lns_chain: int = 2,
-        depth: int = DEPTH,
+        depth: int | None = DEPTH,
         keep_bonus: float = 5.0,
     ) -> None:
         if lane_cost is None:
@@ -141,11 +145,18 @@ class LifelongPlanner:
         if lns_nodes < 0 or not 1 <= lns_chain <= 16:
             raise PlanningInputError(
                 f"lns_nodes must be >= 0 and lns_chain 1..16, got {lns_nodes}, {lns_chain}")
-        if not 1 <= depth <= 5 or not keep_bonus >= 0:
-            raise PlanningInputError(f"depth must be 1..5 and keep_bonus >= 0, got {depth}, {keep_bonus}")
-        self._turns = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
-                                      lns_nodes=lns_nodes, lns_chain=lns_chain, depth=depth,
-                                      keep_bonus=keep_bonus)
+        if (depth is not None and not 1 <= depth <= 5) or not keep_bonus >= 0:
+            raise PlanningInputError(f"depth must be 1..5 (or None) and keep_bonus >= 0, got {depth}, "
+                                     f"{keep_bonus}")
+        base = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
+                               lns_nodes=lns_nodes, lns_chain=lns_chain, depth=depth or DEPTH,
+                               keep_bonus=keep_bonus)
+        self._turns: RotationStepper | AdaptiveStepper = base
+        if depth is None:
+            deep = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
+                                   lns_nodes=lns_nodes, lns_chain=DEEP_CHAIN, depth=DEEP_DEPTH,
+                                   keep_bonus=DEEP_KEEP_BONUS)
+            self._turns = AdaptiveStepper(base, deep)
 
     # -- distance tables -------------------------------------------------------------------
 
@@ -377,7 +388,7 @@ class LifelongPlanner:
         running made them wait): the next step does not continue their operation, whose remaining
         actions no longer fit where they are."""
         if self.rotations and agents:
-            self._turns.prev_op[np.asarray(sorted(agents), dtype=np.int64)] = -1
+            self._turns.forget(agents)
 
     def plan_window(
         self,

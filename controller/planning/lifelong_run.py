@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from controller.planning.lifelong import LifelongPlanner, State, warm_up
-from controller.planning.rotation import DEPTH
 from controller.planning.validator import OrientedState, validate_oriented_paths, validate_paths
 from controller.stats import percentile
 from warehouse_maps.grid import Cell, Grid
@@ -88,7 +87,7 @@ def run_lifelong(
     near_first: float | None = 0.3,
     lns_nodes: int = 20_000,
     lns_chain: int = 2,
-    depth: int = DEPTH,
+    depth: int | None = None,
     keep_bonus: float = 5.0,
 ) -> LifelongRun:
     """Simulate ``steps`` timesteps; every executed step is checked by the validator.
@@ -112,7 +111,8 @@ def run_lifelong(
         lns_nodes: rotation model: node budget per step of the ejection chains that improve the
             priority pass (:class:`LifelongPlanner`); 0 turns them off.
         lns_chain: rotation model: agents per ejection chain at most (:class:`LifelongPlanner`).
-        depth: rotation model: actions per operation (:class:`LifelongPlanner`).
+        depth: rotation model: actions per operation; None: adaptive, 4 or 3 step by step
+            (:class:`LifelongPlanner`).
         keep_bonus: rotation model: cost taken off an operation continuing last step's, in
             actions (:class:`LifelongPlanner`).
     """

@@ -15,7 +15,7 @@ node budget ``lns_nodes`` (0: off), so those figures do not depend on load eithe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -111,6 +111,24 @@ class RotationStepper:
         self._dead = np.zeros((n_agents + 1, int(self._fp.max()) + 1), dtype=np.bool_)
         self.prev_op = np.full(n_agents, -1, dtype=np.int32)
         self._prev_goal = np.full(n_agents, -1, dtype=np.int32)
+
+    @property
+    def planned(self) -> np.ndarray:
+        """Per agent: planned by last step's pass (False: a budget ran out first, it waited)."""
+        return self._planned
+
+    def forget(self, agents: Collection[int]) -> None:
+        """These agents do not continue last step's operation next step (they were kept from
+        doing what it chose, and its remaining actions no longer fit where they are)."""
+        if len(self.prev_op) and agents:
+            self.prev_op[np.asarray(sorted(agents), dtype=np.int64)] = -1
+
+    def continue_from(self, prev_op: np.ndarray, goals: np.ndarray) -> None:
+        """Set what each agent continues next step: ``prev_op`` (-1: nothing) towards ``goals``,
+        for a step another stepper planned."""
+        self._size(len(goals))
+        self.prev_op[:] = prev_op
+        self._prev_goal[:] = goals
 
     def advance(
         self,

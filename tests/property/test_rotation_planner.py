@@ -3,7 +3,7 @@
 * On random small maps with random headings, every step the planner returns passes the
   validator (no sideways move, no move-and-turn, no 180 degree turn, no vertex or swap
   conflict), also under a tiny node budget, with operations of 3, 4 or 5 actions (whose
-  search skips operations holding the same cells as one that failed).
+  search skips operations holding the same cells as one that failed) or adaptive (4 or 3).
 * A single agent never takes longer than "turn, then drive": turn to face the first move of a
   shortest cell path, drive it, turning on the spot at each corner. Without guidance
   (``lane_cost=1``) it takes exactly the fewest actions, counted here by a search of our own
@@ -41,8 +41,8 @@ def _instance(seed: int, n_agents: int, size: int):
 
 @SETTINGS
 @given(seed=st.integers(0, 2**31), n_agents=st.integers(2, 12), tight=st.booleans(),
-       depth=st.sampled_from([3, 4, 5]))
-def test_every_step_is_valid(seed: int, n_agents: int, tight: bool, depth: int) -> None:
+       depth=st.sampled_from([3, 4, 5, None]))
+def test_every_step_is_valid(seed: int, n_agents: int, tight: bool, depth: int | None) -> None:
     grid, pos, goals, region, rng = _instance(seed, n_agents, 7)
     assume(len(pos) >= 2)
     planner = LifelongPlanner(grid, rotations=True, seed=seed, max_nodes=3 if tight else None, depth=depth)
@@ -90,11 +90,11 @@ def _turn_then_drive(grid: Grid, start: tuple[int, int, int], goal: Cell) -> int
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**31))
-def test_single_agent_is_never_worse_than_turn_then_drive(seed: int) -> None:
+@given(seed=st.integers(0, 2**31), depth=st.sampled_from([3, None]))
+def test_single_agent_is_never_worse_than_turn_then_drive(seed: int, depth: int | None) -> None:
     grid, pos, goals, _, _ = _instance(seed, 1, 8)
     assume(len(pos) == 1 and (pos[0][0], pos[0][1]) != goals[0])
-    planner = LifelongPlanner(grid, rotations=True, seed=seed, lane_cost=1)
+    planner = LifelongPlanner(grid, rotations=True, seed=seed, lane_cost=1, depth=depth)
     states = planner.plan_window(pos, goals, 4 * grid.width * grid.height)[0]
     validate_oriented_paths(grid, [states], pos)
     arrived = next(t for t, s in enumerate(states) if (s[0], s[1]) == goals[0])

@@ -80,3 +80,8 @@ def test_bad_chain_settings_are_refused(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "--keep-bonus" in err
     assert "Traceback" not in err
+    for depth in ("6", "deep", "0"):
+        assert main(args + ["--depth", depth]) == 2
+        err = capsys.readouterr().err
+        assert f"--depth: must be auto or 1..5, got '{depth}'" in err
+        assert "Traceback" not in err
