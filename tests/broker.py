@@ -7,6 +7,7 @@ write. Readiness is detected by connecting to the port before a deadline, never 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -43,9 +44,19 @@ def require_mosquitto() -> str:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different TCP ports on 127.0.0.1, free right now: all are held open until the
+    last is chosen (one at a time, the system may hand out the same port twice)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            s.bind(("127.0.0.1", 0))
+            ports.append(int(s.getsockname()[1]))
+        return ports
 
 
 class MosquittoBroker:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker import free_port
+from tests.broker import free_ports
 
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0  # grace for a clean stop before SIGKILL
@@ -48,8 +48,9 @@ class LocalRayCluster:
         self.cpus = cpus
         # Ray puts unix sockets under its temp dir: keep the path short (108-byte socket limit).
         self.temp_dir = Path(tempfile.mkdtemp(prefix="by-ray-", dir="/tmp"))
-        self.gcs_port = free_port()
-        self.client_port = free_port()
+        #: every port the head listens on, all different (Ray refuses a port named twice)
+        self.ports = free_ports(8)
+        self.gcs_port, self.client_port = self.ports[:2]
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.temp_dir / "ray-start.log"
         token_path = self.temp_dir / "auth_token"
@@ -69,13 +70,10 @@ class LocalRayCluster:
         ports = {
             "--port": self.gcs_port,
             "--ray-client-server-port": self.client_port,
-            "--node-manager-port": free_port(),
-            "--object-manager-port": free_port(),
-            "--dashboard-agent-grpc-port": free_port(),
-            "--dashboard-agent-listen-port": free_port(),
-            "--metrics-export-port": free_port(),
-            "--runtime-env-agent-port": free_port(),
         }
+        others = ["--node-manager-port", "--object-manager-port", "--dashboard-agent-grpc-port",
+                  "--dashboard-agent-listen-port", "--metrics-export-port", "--runtime-env-agent-port"]
+        ports.update(zip(others, self.ports[2:], strict=True))
         cmd = [ray_cli(), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                f"--num-cpus={self.cpus}", "--object-store-memory=80000000", "--include-dashboard=false",
                "--disable-usage-stats", f"--temp-dir={self.temp_dir}"]
