@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bulletyard.secure_broker import SecureBrokerSetup, generate_secure_broker
-from bulletyard.supervisor import MosquittoProcess, free_port
-from tests.broker import require_mosquitto
+from bulletyard.supervisor import MosquittoProcess
+from tests.broker import free_ports, require_mosquitto
 
 
 @dataclass
@@ -33,8 +33,9 @@ def start_secure_broker(folder: Path, *, robots: int = 3, plain: bool = False,
     require_mosquitto()
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make the broker's certificates")
-    setup = generate_secure_broker(folder, robots=robots, tls_port=free_port(),
-                                   plain_port=free_port() if plain else None, persistence=persistence)
+    tls_port, plain_port = free_ports(2)  # different: one at a time they may come out the same
+    setup = generate_secure_broker(folder, robots=robots, tls_port=tls_port,
+                                   plain_port=plain_port if plain else None, persistence=persistence)
     process = MosquittoProcess(setup.config_file, setup.tls_port, folder / "mosquitto.log")
     process.start_and_wait()
     return SecureBroker(setup, process)
