@@ -6,7 +6,8 @@ flowing fleet better than operations of 3, and a crowded one worse: their push s
 and their weaker bonus lets agents stall (docs/planning.md, "Longer operations"). A step's deep
 pass shows which case it is in: when it leaves an agent unplanned, or more than
 :data:`WAIT_SHARE` of the fleet standing still, the step is planned again with the base stepper
-and that plan is executed.
+and that plan is executed (unless the caller's wall-clock deadline has passed: then the deep
+plan, in which every unplanned agent waits, stands).
 
 LoRR warehouse_small, 1,000 steps, 100,000 nodes a step, seeds 0/1/2, tasks/step (base stepper
 alone: 3 actions, chains of 2, bonus 5):
@@ -93,7 +94,10 @@ class AdaptiveStepper:
                                 should_stop=should_stop)
         still = int((self.deep.last_ops == self.deep.wait_op).sum())
         unplanned = bool((~self.deep.planned).any())
-        self.fell_back = unplanned or still > WAIT_SHARE * len(now)
+        out_of_time = should_stop is not None and should_stop()
+        # past the deadline the deep plan stands (safe: its unplanned agents wait); a second pass
+        # would plan nobody
+        self.fell_back = not out_of_time and (unplanned or still > WAIT_SHARE * len(now))
         if self.fell_back:
             nxt = self.base.advance(now, order, table, rows, goals, blocked, remember=remember,
                                     should_stop=should_stop)

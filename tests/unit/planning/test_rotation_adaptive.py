@@ -97,3 +97,19 @@ def test_the_deep_stepper_must_plan_longer_operations() -> None:
     assert isinstance(base, RotationStepper)
     with pytest.raises(ValueError, match="longer operations"):
         AdaptiveStepper(base, base)
+
+
+def test_past_the_deadline_the_deep_plan_stands() -> None:
+    """A deep pass stopped by the wall clock leaves agents unplanned; a second pass would plan
+    nobody, so the deep plan (its unplanned agents wait) is executed."""
+    grid = Grid.from_rows(ROWS)
+    starts, goals = _fleet(28)
+    planner = LifelongPlanner(grid, rotations=True, seed=0, depth=None)
+    polls = iter([False])  # the planner's own check passes; the deep pass's first poll stops it
+    nxt = planner.step(starts, goals, should_stop=lambda: next(polls, True))
+    stepper = planner._turns
+    assert isinstance(stepper, AdaptiveStepper)
+    assert not stepper.fell_back
+    assert (~stepper.deep.planned).all()
+    assert nxt == starts  # everyone waits: safe
+    assert stepper.base.nodes_used == 0
