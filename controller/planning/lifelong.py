@@ -29,7 +29,7 @@ from controller.planning.guidance import (
 )
 from controller.planning.pibt import pibt_configuration
 from controller.planning.rotation import DEPTH
-from controller.planning.rotation_adaptive import DEEP_CHAIN, DEEP_DEPTH, DEEP_KEEP_BONUS, AdaptiveStepper
+from controller.planning.rotation_adaptive import AdaptiveStepper
 from controller.planning.rotation_stepper import RotationStepper
 from warehouse_maps.grid import Cell, Grid
 
@@ -151,12 +151,8 @@ class LifelongPlanner:
         base = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
                                lns_nodes=lns_nodes, lns_chain=lns_chain, depth=depth or DEPTH,
                                keep_bonus=keep_bonus)
-        self._turns: RotationStepper | AdaptiveStepper = base
-        if depth is None:
-            deep = RotationStepper(self.flat.nbr, self._weights, self.rng, max_nodes=max_nodes,
-                                   lns_nodes=lns_nodes, lns_chain=DEEP_CHAIN, depth=DEEP_DEPTH,
-                                   keep_bonus=DEEP_KEEP_BONUS)
-            self._turns = AdaptiveStepper(base, deep)
+        self._turns: RotationStepper | AdaptiveStepper = (
+            base if depth is not None else AdaptiveStepper.around(base))
 
     # -- distance tables -------------------------------------------------------------------
 

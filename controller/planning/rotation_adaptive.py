@@ -67,6 +67,17 @@ class AdaptiveStepper:
         self._to_base = np.array([index[tuple(op[:depth])] for op in deep.ops.tolist()], dtype=np.int32)
         self.fell_back = False  # whether the last step was planned by ``base``
 
+    @classmethod
+    def around(cls, base: RotationStepper) -> AdaptiveStepper:
+        """Adaptive depth over ``base``: a deep stepper of :data:`DEEP_DEPTH` actions, chains of
+        :data:`DEEP_CHAIN` and bonus :data:`DEEP_KEEP_BONUS`, with ``base``'s grid, weights,
+        generator and budgets."""
+        deep = RotationStepper(base.nbr, base.weights, base.rng, max_nodes=base.max_nodes,
+                               push_cost=base.push_cost, chunk_nodes=base.chunk_nodes,
+                               agent_nodes=base.agent_nodes, lns_nodes=base.lns_nodes,
+                               lns_chain=DEEP_CHAIN, depth=DEEP_DEPTH, keep_bonus=DEEP_KEEP_BONUS)
+        return cls(base, deep)
+
     @property
     def nodes_used(self) -> int:
         """Operations checked by the last step's passes."""
