@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,9 @@ def _init(ray: Any, address: str | None, workers: int | None) -> str:
     modules = [str(Path(importlib.import_module(name).__file__).parent) for name in PROJECT_PACKAGES]
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
-            ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
+            with warnings.catch_warnings():  # Ray warns of a timeout too: the error below says it once
+                warnings.simplefilter("ignore", UserWarning)
+                ray.init(address=address, runtime_env={"py_modules": modules}, **quiet)
             return f"Ray cluster at {address}"
         except ConnectionError as exc:
             if attempt == CONNECT_ATTEMPTS or SERVER_START_FAILURE not in str(exc):
